@@ -1,0 +1,1 @@
+package io.hatflow.model; /** Placeholder. */ final class Placeholder {}

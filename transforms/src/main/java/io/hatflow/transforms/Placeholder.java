@@ -1,0 +1,1 @@
+package io.hatflow.transforms; /** Placeholder. */ final class Placeholder {}
