@@ -1,0 +1,235 @@
+package io.hatflow.core.spec;
+
+import io.hatflow.core.space.SearchSpace;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A versioned run spec (version 1), fully validated. Every key has a default here or is required; the
+ * defaults are the documented ones (README, launch/specs/*.yaml).
+ */
+public record Spec(
+    int version,
+    String name,
+    long seed,
+    DataSpec data,
+    ModelSpec model,
+    TrainSpec train,
+    List<TargetSpec> targets,
+    SearchSpec search,
+    FinalizeSpec finalizeSpec,
+    ReportSpec report) {
+
+  public static final int VERSION = 1;
+
+  static Spec from(SpecNode root, Path baseDir) {
+    root.only("version", "name", "seed", "data", "model", "train", "targets", "search", "finalize", "report");
+    int version = root.integer("version", VERSION, VERSION, null);
+    String name = root.string("name", null);
+    if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
+      throw root.at("name").error("expected a name of letters, digits, '.', '_' or '-', got \"" + name + "\"");
+    }
+    long seed = root.longInt("seed", 0, Long.MAX_VALUE, 1L);
+    DataSpec data = DataSpec.from(root.section("data"), baseDir);
+    ModelSpec model = ModelSpec.from(root.sectionOrEmpty("model"));
+    TrainSpec train = TrainSpec.from(root.sectionOrEmpty("train"), baseDir);
+    List<TargetSpec> targets = root.has("targets")
+        ? root.list("targets", true, null, n -> TargetSpec.from(n, baseDir)) : List.of();
+    Set<String> names = new HashSet<>();
+    for (int i = 0; i < targets.size(); i++) {
+      if (!names.add(targets.get(i).name())) {
+        throw root.list("targets", true).get(i).at("name").error("duplicate target name \"" + targets.get(i).name() + "\"");
+      }
+    }
+    SearchSpec search = SearchSpec.from(root.sectionOrEmpty("search"));
+    FinalizeSpec finalize = FinalizeSpec.from(root.sectionOrEmpty("finalize"));
+    ReportSpec report = ReportSpec.from(root.sectionOrEmpty("report"));
+    return new Spec(version, name, seed, data, model, train, targets, search, finalize, report);
+  }
+
+  /** Resolves a spec path against the spec's directory; {@code gs://} and absolute paths stay as given. */
+  static String resolve(SpecNode n, Path baseDir) {
+    String p = n.asString();
+    if (p.isBlank()) {
+      throw n.error("expected a path, got an empty string");
+    }
+    if (p.contains("://") || baseDir == null) {
+      return p;
+    }
+    return baseDir.resolve(p).normalize().toString();
+  }
+
+  /** A parallel corpus: aligned {@code src}/{@code tgt} files, or one {@code tsv} file of src TAB tgt. */
+  public record Corpus(String src, String tgt, String tsv) {
+    static Corpus from(SpecNode n, Path baseDir) {
+      n.only("src", "tgt", "tsv");
+      if (n.has("tsv")) {
+        if (n.has("src") || n.has("tgt")) {
+          throw n.error("give either tsv or src and tgt, not both");
+        }
+        return new Corpus(null, null, resolve(n.at("tsv"), baseDir));
+      }
+      return new Corpus(resolve(n.at("src"), baseDir), resolve(n.at("tgt"), baseDir), null);
+    }
+
+    public boolean isTsv() {
+      return tsv != null;
+    }
+  }
+
+  public record DataSpec(
+      Corpus train, Corpus valid, Corpus test, int validSize, int testSize,
+      int vocabSize, String vocabFrom, int maxTokens, double maxRatio, int shards) {
+    static DataSpec from(SpecNode n, Path baseDir) {
+      n.only("train", "valid", "test", "valid_size", "test_size", "vocab", "max_tokens", "max_ratio", "shards");
+      Corpus train = Corpus.from(n.section("train"), baseDir);
+      Corpus valid = n.has("valid") ? Corpus.from(n.section("valid"), baseDir) : null;
+      Corpus test = n.has("test") ? Corpus.from(n.section("test"), baseDir) : null;
+      SpecNode vocab = n.sectionOrEmpty("vocab").only("size", "from");
+      String from = vocab.has("from") ? resolve(vocab.at("from"), baseDir) : null;
+      if (from != null && vocab.has("size")) {
+        throw vocab.error("give either size (learn a vocabulary) or from (reuse one), not both");
+      }
+      return new DataSpec(train, valid, test,
+          n.integer("valid_size", 1, 10_000_000, 500), n.integer("test_size", 1, 10_000_000, 500),
+          vocab.integer("size", 256, 1_000_000, 8000), from,
+          n.integer("max_tokens", 1, 100_000, 256), n.number("max_ratio", 1.0, 1000.0, 1.5),
+          n.integer("shards", 1, 100_000, 4));
+    }
+  }
+
+  public record ModelSpec(SearchSpace space, double dropout, double attentionDropout, double activationDropout) {
+    static ModelSpec from(SpecNode n) {
+      n.only("space", "dropout", "attention_dropout", "activation_dropout");
+      SearchSpace space = n.has("space") ? space(n.at("space")) : SearchSpace.preset("tiny");
+      return new ModelSpec(space, n.number("dropout", 0, 0.9, 0.1),
+          n.number("attention_dropout", 0, 0.9, 0.1), n.number("activation_dropout", 0, 0.9, 0.0));
+    }
+
+    /** A preset name, or a section of genes with their choices plus {@code qkv_dim}. */
+    public static SearchSpace space(SpecNode n) {
+      if (n.isScalar()) {
+        String name = n.asString();
+        if (!SearchSpace.PRESETS.contains(name)) {
+          throw n.error("unknown search space preset \"" + name + "\" (known: "
+              + String.join(", ", SearchSpace.PRESETS) + ")");
+        }
+        return SearchSpace.preset(name);
+      }
+      List<String> known = new ArrayList<>(SearchSpace.GENE_NAMES);
+      known.add("qkv_dim");
+      known.add("name");
+      n.only(known.toArray(String[]::new));
+      int qkv = n.integer("qkv_dim", 1, 1 << 16, null);
+      Map<String, List<Integer>> genes = new LinkedHashMap<>();
+      for (String g : SearchSpace.GENE_NAMES) {
+        genes.put(g, n.list(g, true, null, item -> item.asInt(-1, 1 << 20)));
+      }
+      List<String> problems = SearchSpace.problems(qkv, genes);
+      if (!problems.isEmpty()) {
+        String p = problems.get(0);
+        String gene = p.substring(0, p.indexOf(':'));
+        SpecNode at = n.has(gene) ? n.at(gene) : n;
+        throw at.error(p.substring(p.indexOf(':') + 2));
+      }
+      return new SearchSpace(n.string("name", "custom"), qkv, genes);
+    }
+  }
+
+  public record TrainSpec(
+      int steps, int maxTokens, double lr, int warmupSteps, String schedule, double clipNorm,
+      int gradAccum, double labelSmoothing, int checkpointEvery, int extremesEvery, int threads,
+      String fromRun) {
+    static TrainSpec from(SpecNode n, Path baseDir) {
+      n.only("steps", "max_tokens", "lr", "warmup_steps", "schedule", "clip_norm", "grad_accum",
+          "label_smoothing", "checkpoint_every", "extremes_every", "threads", "from_run");
+      return new TrainSpec(
+          n.integer("steps", 1, 100_000_000, 2000), n.integer("max_tokens", 16, 10_000_000, 4096),
+          n.number("lr", 1e-9, 10.0, 1e-3), n.integer("warmup_steps", 0, 100_000_000, 400),
+          n.choice("schedule", List.of("inverse_sqrt", "cosine"), "inverse_sqrt"),
+          n.number("clip_norm", 0.0, 1e6, 1.0), n.integer("grad_accum", 1, 1024, 1),
+          n.number("label_smoothing", 0.0, 0.99, 0.1), n.integer("checkpoint_every", 1, 100_000_000, 500),
+          n.integer("extremes_every", 0, 100_000_000, 4), n.integer("threads", 0, 1024, 0),
+          n.has("from_run") ? resolve(n.at("from_run"), baseDir) : null);
+    }
+  }
+
+  /** How a target's latency is known: an imported HAT CSV, or measured on this machine. */
+  public record LatencySource(String dataset, Measure measure) {
+    public boolean measured() {
+      return measure != null;
+    }
+  }
+
+  /** HAT's measurement protocol settings; {@code srcTokens} 0 means 30, or 23 for IWSLT-like spaces. */
+  public record Measure(int samples, int runs, int warmup, int threads, int srcTokens, int beam, SearchSpace space) {}
+
+  public record TargetSpec(String name, LatencySource latency, List<Double> budgetsMs, String predictorModel, long predictorSeed) {
+    static TargetSpec from(SpecNode n, Path baseDir) {
+      n.only("name", "latency", "budgets_ms", "predictor");
+      String name = n.string("name", null);
+      if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
+        throw n.at("name").error("expected a name of letters, digits, '.', '_' or '-', got \"" + name + "\"");
+      }
+      SpecNode l = n.section("latency").only("dataset", "measure");
+      LatencySource src;
+      if (l.has("dataset") == l.has("measure")) {
+        throw l.error("give exactly one of dataset (a HAT latency CSV) or measure (time it here)");
+      } else if (l.has("dataset")) {
+        src = new LatencySource(resolve(l.at("dataset"), baseDir), null);
+      } else {
+        SpecNode m = l.sectionOrEmpty("measure").only("samples", "runs", "warmup", "threads", "src_tokens", "beam", "space");
+        src = new LatencySource(null, new Measure(
+            m.integer("samples", 1, 1_000_000, 200), m.integer("runs", 2, 100_000, 20),
+            m.integer("warmup", 0, 100_000, 5), m.integer("threads", 1, 1024, 1),
+            m.integer("src_tokens", 0, 4096, 0), m.integer("beam", 1, 64, 5),
+            m.has("space") ? ModelSpec.space(m.at("space")) : null));
+      }
+      List<Double> budgets = n.list("budgets_ms", true, null, b -> b.asNumber(1e-6, 1e9));
+      SpecNode p = n.sectionOrEmpty("predictor").only("model", "seed");
+      return new TargetSpec(name, src, budgets, p.string("model", "default"), p.longInt("seed", 0, Long.MAX_VALUE, 1L));
+    }
+  }
+
+  public record SearchSpec(
+      int population, int parents, int mutations, double mutationProb, int crossovers, int generations,
+      int validSubset, int fitnessDecimals, int maxSampleTries, int threads) {
+    static SearchSpec from(SpecNode n) {
+      n.only("population", "parents", "mutations", "mutation_prob", "crossovers", "generations",
+          "valid_subset", "fitness_decimals", "max_sample_tries", "threads");
+      SearchSpec s = new SearchSpec(
+          n.integer("population", 2, 1_000_000, 125), n.integer("parents", 1, 1_000_000, 25),
+          n.integer("mutations", 0, 1_000_000, 50), n.number("mutation_prob", 0.0, 1.0, 0.3),
+          n.integer("crossovers", 0, 1_000_000, 50), n.integer("generations", 1, 100_000, 30),
+          n.integer("valid_subset", 1, 10_000_000, 500), n.integer("fitness_decimals", 1, 9, 4),
+          n.integer("max_sample_tries", 1, 100_000_000, 10_000), n.integer("threads", 1, 1024, 1));
+      if (s.parents > s.population) {
+        throw (n.has("parents") ? n.at("parents") : n).error(
+            "parents (" + s.parents + ") must not exceed population (" + s.population + ")");
+      }
+      return s;
+    }
+  }
+
+  public record FinalizeSpec(String mode, int steps, int randomSubnets, int beam, double lenpen, int checkpointEvery) {
+    static FinalizeSpec from(SpecNode n) {
+      n.only("mode", "steps", "random_subnets", "beam", "lenpen", "checkpoint_every");
+      return new FinalizeSpec(n.choice("mode", List.of("inherit", "scratch"), "inherit"),
+          n.integer("steps", 0, 100_000_000, 200), n.integer("random_subnets", 0, 10_000, 4),
+          n.integer("beam", 1, 64, 4), n.number("lenpen", 0.0, 10.0, 0.6),
+          n.integer("checkpoint_every", 1, 100_000_000, 100));
+    }
+  }
+
+  public record ReportSpec(String title) {
+    static ReportSpec from(SpecNode n) {
+      n.only("title");
+      return new ReportSpec(n.optString("title"));
+    }
+  }
+}

@@ -1,0 +1,175 @@
+package io.hatflow.core.spec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.hatflow.core.space.SearchSpace;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SpecLoaderTest {
+  private static final String BASE = String.join("\n",
+      "version: 1",                                   // 1
+      "name: t",                                      // 2
+      "seed: 7",                                      // 3
+      "data:",                                        // 4
+      "  train: {src: a.en, tgt: a.de}",              // 5
+      "  vocab:",                                     // 6
+      "    size: 4000",                               // 7
+      "model:",                                       // 8
+      "  space: tiny",                                // 9
+      "targets:",                                     // 10
+      "  - name: cpu",                                // 11
+      "    latency: {measure: {threads: 1}}",         // 12
+      "    budgets_ms: [10, 20]",                     // 13
+      "search:",                                      // 14
+      "  population: 20",                             // 15
+      "  parents: 5",                                 // 16
+      "");
+
+  private static FrozenSpec parse(String text, String... sets) {
+    List<SpecOverride> o = new java.util.ArrayList<>();
+    for (String s : sets) {
+      o.add(SpecOverride.parse(s));
+    }
+    return SpecLoader.parse("spec.yaml", text.getBytes(StandardCharsets.UTF_8), Path.of("/base"), o);
+  }
+
+  private static String error(String text, String... sets) {
+    return assertThrows(SpecException.class, () -> parse(text, sets)).getMessage();
+  }
+
+  @Test
+  void readsTypedValuesDefaultsAndResolvesPathsAgainstTheSpecDir() {
+    Spec s = parse(BASE).spec();
+    assertEquals("t", s.name());
+    assertEquals(7, s.seed());
+    assertEquals(4000, s.data().vocabSize());
+    assertEquals("/base/a.en", s.data().train().src());
+    assertNull(s.data().valid());
+    assertEquals(1.5, s.data().maxRatio());
+    assertEquals(SearchSpace.preset("tiny"), s.model().space());
+    assertEquals(List.of(10.0, 20.0), s.targets().get(0).budgetsMs());
+    assertEquals(200, s.targets().get(0).latency().measure().samples());
+    assertEquals(20, s.search().population());
+    assertEquals(0.3, s.search().mutationProb());
+  }
+
+  @Test
+  void wrongTypeNamesFileLineAndKeyPath() {
+    assertEquals("spec.yaml:7: data.vocab.size: expected an integer >= 256, got \"big\"",
+        error(BASE.replace("size: 4000", "size: big")));
+  }
+
+  @Test
+  void outOfRangeNegativeAndZeroSizes() {
+    assertEquals("spec.yaml:7: data.vocab.size: expected an integer >= 256, got 100",
+        error(BASE.replace("size: 4000", "size: 100")));
+    assertTrue(error(BASE + "  generations: 0\n").startsWith("spec.yaml:17: search.generations: expected an integer in [1, 100000], got 0"));
+    String neg = error(BASE.replace("[10, 20]", "[10, -5]"));
+    assertTrue(neg.startsWith("spec.yaml:13: targets[0].budgets_ms[1]: expected a number"), neg);
+  }
+
+  @Test
+  void unknownKeyNamesItsLine() {
+    String m = error(BASE.replace("    size: 4000", "    sise: 4000"));
+    assertTrue(m.startsWith("spec.yaml:7: data.vocab.sise: unknown key"), m);
+  }
+
+  @Test
+  void missingRequiredSectionAndKey() {
+    assertTrue(error(BASE.replace("data:\n  train: {src: a.en, tgt: a.de}\n  vocab:\n    size: 4000\n", ""))
+        .contains(": missing required key \"data\""));
+    assertTrue(error(BASE.replace("name: t\n", "")).contains("missing required key \"name\""));
+    assertTrue(error(BASE.replace("{src: a.en, tgt: a.de}", "{src: a.en}")).startsWith("spec.yaml:5: data.train: missing required key \"tgt\""));
+  }
+
+  @Test
+  void versionMustBeOne() {
+    assertTrue(error(BASE.replace("version: 1", "version: 2")).startsWith("spec.yaml:1: version: expected an integer in [1, 1]"));
+  }
+
+  @Test
+  void duplicateKeysAndSyntaxErrorsAreErrors() {
+    assertTrue(error(BASE + "seed: 8\n").contains("seed"));
+    assertTrue(error("version: 1\nname: [unclosed\n").startsWith("spec.yaml:"));
+  }
+
+  @Test
+  void overridesAreValidatedTheSameWayAndChangeTheDigest() {
+    FrozenSpec plain = parse(BASE);
+    FrozenSpec o = parse(BASE, "data.vocab.size=3000", "search.generations=3", "targets[0].budgets_ms=[5]");
+    assertEquals(3000, o.spec().data().vocabSize());
+    assertEquals(3, o.spec().search().generations());
+    assertEquals(List.of(5.0), o.spec().targets().get(0).budgetsMs());
+    assertEquals(plain.fileSha256(), o.fileSha256());
+    assertNotEquals(plain.effectiveSha256(), o.effectiveSha256());
+    assertEquals("--set data.vocab.size=big: data.vocab.size: expected an integer >= 256, got \"big\"",
+        error(BASE, "data.vocab.size=big"));
+  }
+
+  @Test
+  void overrideOfAKeyThatDoesNotExistIsAnError() {
+    String m = error(BASE, "data.vocab.colour=red");
+    assertTrue(m.startsWith("--set data.vocab.colour=red: data.vocab.colour: unknown key"), m);
+    assertTrue(error(BASE, "targets[3].name=x").contains("no such list item"));
+    assertTrue(error(BASE, "novalue").contains("expected key.path=value"));
+  }
+
+  @Test
+  void invalidSpacesAreClearErrors() {
+    String custom = BASE.replace("  space: tiny", String.join("\n",
+        "  space:",
+        "    qkv_dim: 128",
+        "    encoder_embed_dim: [128]",
+        "    encoder_layer_num: [3]",
+        "    encoder_ffn_embed_dim: [256]",
+        "    encoder_self_attention_heads: [3]",
+        "    decoder_embed_dim: [128]",
+        "    decoder_layer_num: [1, 2]",
+        "    decoder_ffn_embed_dim: [256]",
+        "    decoder_self_attention_heads: [4]",
+        "    decoder_ende_attention_heads: [4]",
+        "    decoder_arbitrary_ende_attn: [-1]"));
+    assertEquals("spec.yaml:14: model.space.encoder_self_attention_heads: head count 3 does not divide qkv_dim 128",
+        error(custom));
+    assertTrue(error(custom.replace("[3]\n    decoder_embed", "[4]\n    decoder_embed").replace("decoder_layer_num: [1, 2]", "decoder_layer_num: []"))
+        .contains("model.space.decoder_layer_num: expected a non-empty list"));
+    assertTrue(error(custom.replace("encoder_layer_num: [3]", "encoder_layer_num: [3]\n    colour: [1]"))
+        .contains("model.space.colour: unknown key"));
+    assertTrue(error(BASE.replace("space: tiny", "space: huge")).contains("unknown search space preset \"huge\""));
+  }
+
+  @Test
+  void searchSanity() {
+    assertTrue(error(BASE.replace("parents: 5", "parents: 50")).contains("parents (50) must not exceed population (20)"));
+    assertTrue(error(BASE + "  mutation_prob: 1.5\n").contains("search.mutation_prob: expected a number in [0, 1]"));
+    assertTrue(error(BASE.replace("[10, 20]", "[]")).contains("targets[0].budgets_ms: expected a non-empty list"));
+  }
+
+  @Test
+  void shippedExampleSpecsAreValid(@TempDir Path tmp) throws Exception {
+    Path specs = findUp("launch/specs");
+    org.junit.jupiter.api.Assumptions.assumeTrue(specs != null);
+    for (String f : List.of("demo.yaml", "multi30k-en-de.yaml", "wmt14-en-de.yaml")) {
+      FrozenSpec s = SpecLoader.load(specs.resolve(f), List.of());
+      assertEquals(Files.readAllBytes(specs.resolve(f)).length, s.bytes().length);
+    }
+  }
+
+  static Path findUp(String rel) {
+    for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
+      if (Files.exists(d.resolve(rel))) {
+        return d.resolve(rel);
+      }
+    }
+    return null;
+  }
+}
