@@ -1,0 +1,64 @@
+package io.hatflow.pipelines.cli;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+
+/** Beam's options as given on the command line ({@code --runner=FlinkRunner --flinkMaster=... --parallelism=N}). */
+final class BeamArgs {
+  private BeamArgs() {}
+
+  static PipelineOptions parse(List<String> args) {
+    for (String a : args) {
+      if (!a.startsWith("--")) {
+        throw new IllegalArgumentException("unexpected argument \"" + a + "\" (Beam options look like --name=value)");
+      }
+    }
+    PipelineOptionsFactory.register(FlinkPipelineOptions.class);
+    PipelineOptions o = PipelineOptionsFactory.fromArgs(args.toArray(String[]::new)).withValidation().create();
+    if (o.getRunner().getSimpleName().equals("FlinkRunner")) {
+      checkFlinkMaster(o.as(FlinkPipelineOptions.class).getFlinkMaster());
+    }
+    return o;
+  }
+
+  /** A wrong port makes Flink's client retry for a minute; a quick connect fails fast with a clear message. */
+  static void checkFlinkMaster(String master) {
+    if (master == null || master.startsWith("[")) {
+      return;
+    }
+    String hostPort = master.replaceFirst("^https?://", "");
+    int colon = hostPort.lastIndexOf(':');
+    String host = colon > 0 ? hostPort.substring(0, colon) : hostPort;
+    int port;
+    try {
+      port = colon > 0 ? Integer.parseInt(hostPort.substring(colon + 1).replaceAll("/.*", "")) : 8081;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--flinkMaster=" + master + ": expected host:port");
+    }
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress(host, port), 3000);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("--flinkMaster=" + master + ": no Flink REST endpoint answers at "
+          + host + ":" + port + " (" + e.getMessage() + "); is the cluster up? (launch/flink-cluster.sh status)");
+    }
+  }
+
+  /** The options worth recording in lineage (those the user set, plus the runner). */
+  static Map<String, String> recorded(List<String> args, PipelineOptions o) {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("runner", o.getRunner().getSimpleName());
+    for (String a : new ArrayList<>(args)) {
+      int eq = a.indexOf('=');
+      m.put(eq > 0 ? a.substring(2, eq) : a.substring(2), eq > 0 ? a.substring(eq + 1) : "true");
+    }
+    return m;
+  }
+}

@@ -1,0 +1,27 @@
+package io.hatflow.pipelines.cli;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Unmatched;
+
+/** What every pipeline command takes: the spec, the run directory, overrides, and Beam's own options. */
+public class RunArgs {
+  @Option(names = "--spec", required = true, paramLabel = "FILE", description = "Versioned run spec (YAML, version: 1).")
+  Path spec;
+
+  @Option(names = "--run-dir", paramLabel = "DIR", description = "Run directory (default: runs/<spec name>).")
+  Path runDir;
+
+  @Option(names = "--set", paramLabel = "KEY=VALUE",
+      description = "Override one spec value, e.g. --set data.vocab.size=4000 (repeatable; validated and recorded).")
+  List<String> sets = new ArrayList<>();
+
+  @Unmatched
+  List<String> beamArgs = new ArrayList<>();
+
+  Path runDirOr(String specName) {
+    return runDir != null ? runDir : Path.of("runs", specName);
+  }
+}

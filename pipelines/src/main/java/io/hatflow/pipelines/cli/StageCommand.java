@@ -1,0 +1,42 @@
+package io.hatflow.pipelines.cli;
+
+import io.hatflow.core.run.CodeVersion;
+import io.hatflow.core.run.RunDir;
+import io.hatflow.core.spec.FrozenSpec;
+import io.hatflow.core.spec.SpecLoader;
+import io.hatflow.pipelines.stages.Stage;
+import io.hatflow.pipelines.stages.StageRunner;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.beam.sdk.options.PipelineOptions;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** A command that runs one stage of a spec into a run directory (prepare, train, search, ...). */
+abstract class StageCommand implements Callable<Integer> {
+  @Mixin
+  RunArgs args;
+
+  @Option(names = "--force", description = "Run even if a finished output with the same fingerprint exists, "
+      + "and replace a run directory that holds a run of a different spec.")
+  boolean force;
+
+  @Option(names = "--resume", description = "Continue from the stage's last checkpoint.")
+  boolean resume;
+
+  abstract Stage stage();
+
+  @Override
+  public Integer call() throws Exception {
+    FrozenSpec spec = SpecLoader.load(args.spec, args.sets);
+    PipelineOptions options = BeamArgs.parse(args.beamArgs);
+    try (RunDir rd = RunDir.open(args.runDirOr(spec.spec().name()), spec, force)) {
+      rd.manifest().recordSpec(spec, CodeVersion.get(), options.getRunner().getSimpleName(),
+          BeamArgs.recorded(args.beamArgs, options));
+      rd.manifest().save();
+      new StageRunner(spec, rd, options, System.out).runAll(List.of(stage()), force ? List.of("all") : List.of(), resume);
+      System.out.println("run directory: " + rd.dir());
+    }
+    return 0;
+  }
+}

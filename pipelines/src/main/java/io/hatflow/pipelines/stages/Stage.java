@@ -1,0 +1,22 @@
+package io.hatflow.pipelines.stages;
+
+import java.util.List;
+
+/**
+ * One step of a HAT run, in TFX's split: what it consumes (a spec section and upstream stages' outputs) is
+ * declared here, separately from how it runs. Its fingerprint is the digest of both plus the code version;
+ * a finished stage with the same fingerprint is not run again.
+ */
+public interface Stage {
+  /** The stage's name: also its folder in the run directory and its key in the manifest. */
+  String name();
+
+  /** Stages whose outputs this one reads. */
+  List<String> upstream();
+
+  /** The spec settings this stage depends on, as a stable string (part of the fingerprint). */
+  String specSection(StageContext ctx);
+
+  /** Runs the stage, writing its outputs under {@code ctx.out()} and recording them in {@code ctx.record()}. */
+  void run(StageContext ctx) throws Exception;
+}

@@ -1,0 +1,112 @@
+package io.hatflow.pipelines.stages;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hatflow.core.run.CodeVersion;
+import io.hatflow.core.run.Digests;
+import io.hatflow.core.run.Manifest;
+import io.hatflow.core.run.RunDir;
+import io.hatflow.core.spec.FrozenSpec;
+import java.io.PrintStream;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.options.PipelineOptions;
+
+/**
+ * Runs stages into one run directory with lineage and caching: a stage is skipped ("cached") when its
+ * fingerprint (spec section + upstream output digests + code version) matches a finished entry whose outputs
+ * still have their recorded digests.
+ */
+public final class StageRunner {
+  private final FrozenSpec spec;
+  private final RunDir runDir;
+  private final PipelineOptions options;
+  private final PrintStream log;
+
+  public StageRunner(FrozenSpec spec, RunDir runDir, PipelineOptions options, PrintStream log) {
+    this.spec = spec;
+    this.runDir = runDir;
+    this.options = options;
+    this.log = log;
+  }
+
+  public String fingerprint(Stage stage) {
+    StringBuilder b = new StringBuilder();
+    b.append("stage=").append(stage.name()).append('\n');
+    b.append("code=").append(CodeVersion.get()).append('\n');
+    b.append("seed=").append(spec.spec().seed()).append('\n');
+    b.append("spec=").append(stage.specSection(context(stage, null, false))).append('\n');
+    for (String up : stage.upstream()) {
+      JsonNode outs = runDir.manifest().stages().path(up).path("outputs");
+      b.append("upstream ").append(up).append('=').append(outputsDigest(outs)).append('\n');
+    }
+    return Digests.sha256(b.toString());
+  }
+
+  private static String outputsDigest(JsonNode outs) {
+    StringBuilder b = new StringBuilder();
+    for (Iterator<Map.Entry<String, JsonNode>> it = outs.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> e = it.next();
+      b.append(e.getKey()).append(':').append(e.getValue().path("sha256").asText()).append(';');
+    }
+    return Digests.sha256(b.toString());
+  }
+
+  /** Whether the stage's recorded outputs are finished, match its fingerprint, and are intact on disk. */
+  public boolean upToDate(Stage stage, String fingerprint) {
+    Manifest m = runDir.manifest();
+    if (!m.stageDone(stage.name())) {
+      return false;
+    }
+    ObjectNode rec = m.stage(stage.name());
+    if (!fingerprint.equals(rec.path("fingerprint").asText())) {
+      return false;
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = rec.path("outputs").fields(); it.hasNext(); ) {
+      JsonNode a = it.next().getValue();
+      java.nio.file.Path p = runDir.dir().resolve(a.path("path").asText());
+      if (!java.nio.file.Files.exists(p) || !Digests.sha256Tree(p).equals(a.path("sha256").asText())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Runs one stage unless cached (or {@code force}); returns true when it ran. */
+  public boolean run(Stage stage, boolean force, boolean resume) throws Exception {
+    String fp = fingerprint(stage);
+    if (!force && upToDate(stage, fp)) {
+      runDir.manifest().stage(stage.name()).put("status", "cached");
+      runDir.manifest().save();
+      log.printf("[%s] cached (fingerprint %s)%n", stage.name(), fp.substring(0, 12));
+      return false;
+    }
+    Manifest m = runDir.manifest();
+    boolean wasRunning = "running".equals(m.stages().path(stage.name()).path("status").asText())
+        && fp.equals(m.stages().path(stage.name()).path("fingerprint").asText());
+    m.stageStarted(stage.name(), fp);
+    long t0 = System.currentTimeMillis();
+    log.printf("[%s] running%s%n", stage.name(), wasRunning || resume ? " (resuming where it stopped)" : "");
+    try {
+      stage.run(context(stage, m.stage(stage.name()), wasRunning || resume));
+    } catch (Exception | Error e) {
+      m.stageFailed(stage.name(), String.valueOf(e.getMessage()));
+      throw e;
+    }
+    m.stageFinished(stage.name(), System.currentTimeMillis() - t0);
+    log.printf("[%s] done in %.1f s%n", stage.name(), (System.currentTimeMillis() - t0) / 1000.0);
+    return true;
+  }
+
+  private StageContext context(Stage stage, ObjectNode record, boolean resume) {
+    return new StageContext(spec, runDir, options, record, log, resume);
+  }
+
+  /** Runs the given stages in order. */
+  public void runAll(List<Stage> stages, List<String> forced, boolean resume) throws Exception {
+    for (Stage s : stages) {
+      run(s, forced.contains(s.name()) || forced.contains("all"), resume);
+    }
+  }
+}

@@ -1,0 +1,46 @@
+package io.hatflow.pipelines.stages;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** HAT's stages in run order. */
+public final class Stages {
+  private Stages() {}
+
+  public static List<Stage> all() {
+    return List.of(new PrepareStage());
+  }
+
+  public static List<String> names() {
+    List<String> out = new ArrayList<>();
+    for (Stage s : all()) {
+      out.add(s.name());
+    }
+    return out;
+  }
+
+  public static Stage named(String name) {
+    for (Stage s : all()) {
+      if (s.name().equals(name)) {
+        return s;
+      }
+    }
+    throw new IllegalArgumentException("unknown stage \"" + name + "\" (stages: " + String.join(", ", names()) + ")");
+  }
+
+  /** The stages selected by {@code --from} / {@code --only} (at most one of them). */
+  public static List<Stage> select(String from, String only) {
+    if (from != null && only != null) {
+      throw new IllegalArgumentException("give --from or --only, not both");
+    }
+    if (only != null) {
+      return List.of(named(only));
+    }
+    List<Stage> all = all();
+    if (from == null) {
+      return all;
+    }
+    int i = all.indexOf(named(from));
+    return all.subList(i, all.size());
+  }
+}
