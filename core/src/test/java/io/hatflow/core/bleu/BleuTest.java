@@ -130,7 +130,7 @@ class BleuTest {
   void lowercase() {
     String hyp = "The Cat Sat On The Mat";
     String ref = "the cat sat on the mat";
-    // mixed case: only "the" (2nd "The"? no: "The" != "the") -> no unigram matches at all -> 0
+    // mixed case: "The" != "the", "Cat" != "cat", ... -> no unigram matches at all -> 0
     assertEquals(0.0, bleu(hyp, ref, DEF).score());
     BleuScore lc = bleu(hyp, ref, DEF.withLowercase(true));
     assertEquals(100.0, lc.score(), EPS);
