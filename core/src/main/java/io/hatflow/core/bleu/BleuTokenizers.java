@@ -32,58 +32,74 @@ public final class BleuTokenizers {
    * applied as hand-written scans (fixed-length, left-to-right, non-overlapping like {@code re.sub});
    * {@link #tokenize13aRegex} is the literal regex version the tests compare against.
    */
-  static CharSequence tokenize13a(String line) {
+  static String tokenize13a(String line) {
     line = clean13a(line);
     int n = line.length();
     // Rule 1: pad every character of [{-~[-` -&(-+:-@/] with spaces; also the ' {line} ' wrapping.
-    StringBuilder a = new StringBuilder(n + n / 2 + 8);
-    a.append(' ');
+    char[] a = new char[3 * n + 2];
+    int m = 0;
+    a[m++] = ' ';
     for (int i = 0; i < n; i++) {
       char c = line.charAt(i);
       if (isPunct13a(c)) {
-        a.append(' ').append(c).append(' ');
+        a[m++] = ' ';
+        a[m++] = c;
+        a[m++] = ' ';
       } else {
-        a.append(c);
+        a[m++] = c;
       }
     }
-    a.append(' ');
+    a[m++] = ' ';
+    // Each later rule turns 2 chars into at most 4, so 2m bounds every output.
+    char[] b = new char[2 * m];
+    int mb = 0;
     // Rule 2: ([^0-9])([\.,]) -> '\1 \2 '
-    StringBuilder b = new StringBuilder(a.length() + 16);
-    for (int i = 0, m = a.length(); i < m; ) {
-      char c = a.charAt(i);
-      if (i + 1 < m && !isDigit(c) && isDotComma(a.charAt(i + 1))) {
-        b.append(c).append(' ').append(a.charAt(i + 1)).append(' ');
+    for (int i = 0; i < m; ) {
+      char c = a[i];
+      if (i + 1 < m && !isDigit(c) && isDotComma(a[i + 1])) {
+        b[mb++] = c;
+        b[mb++] = ' ';
+        b[mb++] = a[i + 1];
+        b[mb++] = ' ';
         i += 2;
       } else {
-        b.append(c);
+        b[mb++] = c;
         i++;
       }
     }
     // Rule 3: ([\.,])([^0-9]) -> ' \1 \2'
-    StringBuilder d = new StringBuilder(b.length() + 16);
-    for (int i = 0, m = b.length(); i < m; ) {
-      char c = b.charAt(i);
-      if (i + 1 < m && isDotComma(c) && !isDigit(b.charAt(i + 1))) {
-        d.append(' ').append(c).append(' ').append(b.charAt(i + 1));
+    char[] d = new char[2 * mb];
+    int md = 0;
+    for (int i = 0; i < mb; ) {
+      char c = b[i];
+      if (i + 1 < mb && isDotComma(c) && !isDigit(b[i + 1])) {
+        d[md++] = ' ';
+        d[md++] = c;
+        d[md++] = ' ';
+        d[md++] = b[i + 1];
         i += 2;
       } else {
-        d.append(c);
+        d[md++] = c;
         i++;
       }
     }
     // Rule 4: ([0-9])(-) -> '\1 \2 '
-    StringBuilder e = new StringBuilder(d.length() + 16);
-    for (int i = 0, m = d.length(); i < m; ) {
-      char c = d.charAt(i);
-      if (i + 1 < m && isDigit(c) && d.charAt(i + 1) == '-') {
-        e.append(c).append(" - ");
+    char[] e = b.length >= 2 * md ? b : new char[2 * md];
+    int me = 0;
+    for (int i = 0; i < md; ) {
+      char c = d[i];
+      if (i + 1 < md && isDigit(c) && d[i + 1] == '-') {
+        e[me++] = c;
+        e[me++] = ' ';
+        e[me++] = '-';
+        e[me++] = ' ';
         i += 2;
       } else {
-        e.append(c);
+        e[me++] = c;
         i++;
       }
     }
-    return e;
+    return new String(e, 0, me);
   }
 
   private static final Pattern[] RE_13A = {

@@ -29,7 +29,7 @@ final class PyText {
   }
 
   /** {@code s.split()}: maximal runs of non-space characters. */
-  static String[] split(CharSequence s) {
+  static String[] split(String s) {
     List<String> out = new ArrayList<>();
     int n = s.length();
     int i = 0;
@@ -42,7 +42,7 @@ final class PyText {
         i++;
       }
       if (i > start) {
-        out.add(s.subSequence(start, i).toString());
+        out.add(s.substring(start, i));
       }
     }
     return out.toArray(new String[0]);

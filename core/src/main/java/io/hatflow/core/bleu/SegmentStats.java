@@ -33,16 +33,59 @@ final class SegmentStats {
     if (hyp.length == 0) {
       return;
     }
-    Map<String, Integer> ids = new HashMap<>(hyp.length * 2 + 8);
-    int[] hypIds = toIds(hyp, ids);
+    int tokenCount = hyp.length;
+    for (String[] ref : refs) {
+      tokenCount += ref.length;
+    }
+    TokenIds ids = new TokenIds(tokenCount);
+    int[] hypIds = ids.of(hyp);
     int[][] refIds = new int[refs.length][];
     for (int r = 0; r < refs.length; r++) {
-      refIds[r] = toIds(refs[r], ids);
+      refIds[r] = ids.of(refs[r]);
     }
-    if (ids.size() > MAX_PACKED_TYPES) {
+    if (ids.size > MAX_PACKED_TYPES) {
       accumulateByStrings(hyp, refs, acc);
     } else {
       accumulatePacked(hypIds, refIds, acc);
+    }
+  }
+
+  /** Segment-local token ids 1..size (open addressing: no boxing, one allocation per segment). */
+  private static final class TokenIds {
+    private final String[] keys;
+    private final int[] values;
+    private final int mask;
+    int size;
+
+    TokenIds(int maxTokens) {
+      int cap = Integer.highestOneBit(Math.max(4, maxTokens) * 2) * 2;
+      keys = new String[cap];
+      values = new int[cap];
+      mask = cap - 1;
+    }
+
+    int[] of(String[] tokens) {
+      int[] out = new int[tokens.length];
+      for (int i = 0; i < tokens.length; i++) {
+        String t = tokens[i];
+        int h = t.hashCode() * 0x9E3779B9;
+        int slot = (h ^ (h >>> 16)) & mask;
+        while (true) {
+          String k = keys[slot];
+          if (k == null) {
+            keys[slot] = t;
+            values[slot] = ++size; // 0 is never an id, so keys of different orders never collide
+            out[i] = size;
+            break;
+          }
+          if (k.equals(t)) {
+            out[i] = values[slot];
+            break;
+          }
+          slot = (slot + 1) & mask;
+        }
+      }
+      return out;
     }
   }
 
@@ -59,19 +102,6 @@ final class SegmentStats {
       }
     }
     return best;
-  }
-
-  private static int[] toIds(String[] tokens, Map<String, Integer> ids) {
-    int[] out = new int[tokens.length];
-    for (int i = 0; i < tokens.length; i++) {
-      Integer id = ids.get(tokens[i]);
-      if (id == null) {
-        id = ids.size() + 1; // 0 is never an id, so keys of different orders never collide
-        ids.put(tokens[i], id);
-      }
-      out[i] = id;
-    }
-    return out;
   }
 
   /** Sorted n-gram keys of orders 1..4; the order (minus one) sits in bits 60-61. */
