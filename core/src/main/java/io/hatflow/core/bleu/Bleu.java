@@ -16,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.stream.IntStream;
 import java.util.zip.GZIPInputStream;
 
@@ -102,7 +101,7 @@ public final class Bleu {
   /** sacreBLEU's {@code _preprocess_segment} followed by {@code line.split()}. */
   static String[] preprocess(String sent, BleuOptions opts) {
     if (opts.lowercase()) {
-      sent = sent.toLowerCase(Locale.ROOT);
+      sent = PyText.lower(sent);
     }
     return BleuTokenizers.tokens(opts.tokenize(), PyText.rstrip(sent));
   }

@@ -1,6 +1,5 @@
 package io.hatflow.core.bleu;
 
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -133,7 +132,7 @@ public record BleuOptions(
   String signature(String nrefs) {
     String smoothStr = smooth.sacrebleuName();
     if (smooth.defaultValue() != null) {
-      smoothStr += "[" + String.format(Locale.ROOT, "%s", Bleu.fixed(effectiveSmoothValue(), 2)) + "]";
+      smoothStr += "[" + Bleu.fixed(effectiveSmoothValue(), 2) + "]";
     }
     return "nrefs:" + nrefs
         + "|case:" + (lowercase ? "lc" : "mixed")

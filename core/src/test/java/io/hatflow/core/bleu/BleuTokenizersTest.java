@@ -109,4 +109,20 @@ class BleuTokenizersTest {
     assertEquals("abc\u200b", PyText.rstrip("abc\u200b"));
     assertArrayEquals(new String[] {"x", "y"}, PyText.split("\u001cx\u0085y\u001f"));
   }
+
+  @Test
+  void lowercaseFollowsPythonStrLower() {
+    // Expected strings are CPython 3's str.lower() outputs (final sigma by context, dotted I -> i + U+0307).
+    assertEquals("\u03bf\u03b4\u03bf\u03c2 \u03bf\u03b4\u03bf\u03c2.",
+        PyText.lower("\u039f\u0394\u039f\u03a3 \u039f\u0394\u039f\u03a3."));
+    assertEquals("\u03c3\u03b1\u03c2", PyText.lower("\u03a3\u0391\u03a3"));
+    assertEquals("\u03c3", PyText.lower("\u03a3"));
+    assertEquals("a\u03c3'\u03c2", PyText.lower("A\u03a3'\u03a3"));
+    // After an uncased letter (Canadian syllabics) Python keeps a plain sigma; Java's toLowerCase would not.
+    assertEquals("\u13fc\u160e\u03c3", PyText.lower("\u13fc\u160e\u03a3"));
+    assertEquals("i\u0307stanbul", PyText.lower("\u0130stanbul"));
+    assertEquals("\u03b1\u03c3\u0301\u03b2", PyText.lower("\u0391\u03a3\u0301\u0392"));
+    assertEquals("\u03b1\u03c2\u0301", PyText.lower("\u0391\u03a3\u0301"));
+    assertEquals("hello, world", PyText.lower("HeLLo, World"));
+  }
 }

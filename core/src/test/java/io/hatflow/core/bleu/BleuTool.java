@@ -11,7 +11,7 @@ import java.util.Random;
 
 /**
  * Driver for launch/bench/bleu.sh (not a test): {@code score HYP REF TOK LC SMOOTH EFF} prints toJson();
- * {@code tok KIND FILE} prints one tokenized line per input line; {@code bench SEGMENTS} times corpus BLEU.
+ * {@code grid HYP REF} prints every option combination; {@code tok KIND FILE [lc]} prints one tokenized line per input line; {@code bench SEGMENTS} times corpus BLEU.
  */
 public final class BleuTool {
   private BleuTool() {}
@@ -23,11 +23,27 @@ public final class BleuTool {
             BleuOptions.Smoothing.fromName(args[5]), null, Boolean.parseBoolean(args[6]), true);
         System.out.println(Bleu.scoreFiles(Path.of(args[1]), Path.of(args[2]), o).toJson());
       }
+      case "grid" -> {
+        // every tokenizer x case x smoothing, one line each, in the format of launch/bench/sacrebleu_grid.py
+        for (BleuOptions.Tokenize t : BleuOptions.Tokenize.values()) {
+          for (boolean lc : new boolean[] {false, true}) {
+            for (BleuOptions.Smoothing sm : BleuOptions.Smoothing.values()) {
+              for (boolean eff : new boolean[] {false, true}) {
+                BleuOptions o = new BleuOptions(t, lc, sm, null, eff, true);
+                BleuScore s = Bleu.scoreFiles(Path.of(args[1]), Path.of(args[2]), o);
+                System.out.println(s.formattedWithSignature() + "\t" + s.score() + "\t"
+                    + Arrays.toString(s.counts()) + "\t" + Arrays.toString(s.totals()));
+              }
+            }
+          }
+        }
+      }
       case "tok" -> {
         BleuOptions.Tokenize kind = BleuOptions.Tokenize.fromName(args[1]);
         try (BufferedWriter w = new BufferedWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8))) {
           for (String line : Bleu.readLines(Path.of(args[2]))) {
-            w.write(String.join(" ", Bleu.preprocess(line, BleuOptions.defaults().withTokenize(kind))));
+            BleuOptions o = BleuOptions.defaults().withTokenize(kind).withLowercase(args.length > 3);
+            w.write(String.join(" ", Bleu.preprocess(line, o)));
             w.write('\n');
           }
         }
