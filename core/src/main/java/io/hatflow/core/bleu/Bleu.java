@@ -54,6 +54,11 @@ public final class Bleu {
       }
     }
     int n = hyps.size();
+    for (int i = 0; i < n; i++) {
+      if (hyps.get(i) == null) {
+        throw new IllegalArgumentException("BLEU: hypothesis " + (i + 1) + " is null");
+      }
+    }
     if (!opts.force()) {
       long tokenized = hyps.stream().filter(h -> h.endsWith(" .")).count();
       if (tokenized >= 100) {

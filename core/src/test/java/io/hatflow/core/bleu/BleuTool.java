@@ -75,17 +75,30 @@ public final class BleuTool {
         BleuOptions.Tokenize.INTL}) {
       BleuOptions o = BleuOptions.defaults().withTokenize(kind);
       double[] secs = new double[5];
+      double[] cpu = new double[5];
+      com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean)
+          java.lang.management.ManagementFactory.getOperatingSystemMXBean();
       BleuScore s = null;
       for (int r = 0; r < secs.length; r++) {
+        long c0 = os.getProcessCpuTime();
         long t0 = System.nanoTime();
         s = Bleu.corpusBleu(hyps, refs, o);
         secs[r] = (System.nanoTime() - t0) / 1e9;
+        cpu[r] = (os.getProcessCpuTime() - c0) / 1e9;
       }
-      double[] sorted = secs.clone();
-      Arrays.sort(sorted);
-      System.out.printf("tok=%s segments=%d runs=%s median=%.3fs  %s%n", kind.sacrebleuName(), n,
-          Arrays.toString(Arrays.stream(secs).map(x -> Math.round(x * 1000) / 1000.0).toArray()), sorted[2],
-          s.formatted());
+      System.out.printf("tok=%s segments=%d wall=%s median %.2fs; cpu=%s median %.2fs (%d cores)%n  %s%n",
+          kind.sacrebleuName(), n, round(secs), median(secs), round(cpu), median(cpu),
+          Runtime.getRuntime().availableProcessors(), s.formatted());
     }
+  }
+
+  private static String round(double[] xs) {
+    return Arrays.toString(Arrays.stream(xs).map(x -> Math.round(x * 100) / 100.0).toArray());
+  }
+
+  private static double median(double[] xs) {
+    double[] sorted = xs.clone();
+    Arrays.sort(sorted);
+    return sorted[sorted.length / 2];
   }
 }
