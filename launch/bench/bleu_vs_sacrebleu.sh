@@ -43,11 +43,12 @@ done
 for lang in de en; do
   src="$DATA/train.$lang.gz"
   [ -f "$src" ] || continue
-  for kind in 13a intl char "13a lc"; do
-    $JAVA tok $kind "$src" > "$W/jt.txt"
-    $PY tok $kind "$src" > "$W/pt.txt"
+  for spec in 13a intl char 13a:lc intl:lc; do
+    kind=${spec%%:*}; lc=""; [ "$kind" = "$spec" ] || lc=lc
+    $JAVA tok "$kind" "$src" $lc > "$W/jt.txt"
+    $PY tok "$kind" "$src" $lc > "$W/pt.txt"
     d=$(diff "$W/jt.txt" "$W/pt.txt" | grep -c '^<' || true)
-    echo "tokenize $kind train.$lang: $(wc -l < "$W/pt.txt") lines, $d differing"
+    echo "tokenize $spec train.$lang: $(wc -l < "$W/pt.txt") lines, $d differing"
     [ "$d" = 0 ] || fail=1
   done
 done
