@@ -16,7 +16,10 @@ import picocli.CommandLine.Command;
     subcommands = {
         CommandLine.HelpCommand.class,
         DemoCommand.class,
+        RunCommand.class,
         PrepareCommand.class,
+        AuditCommand.class,
+        BleuCommand.class,
     })
 public final class Hatflow {
 
