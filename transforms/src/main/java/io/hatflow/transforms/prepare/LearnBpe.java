@@ -1,23 +1,18 @@
 package io.hatflow.transforms.prepare;
 
 import io.hatflow.core.text.Vocabulary;
-import java.util.HashMap;
 import java.util.Map;
 import org.apache.beam.sdk.coders.SerializableCoder;
-import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.View;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PCollectionView;
 
 /**
- * Learns the BPE vocabulary from the combined word counts: one element, computed once on one worker from the
- * counts as a side input (the learner is sequential; the counting before it is distributed).
+ * Learns the BPE vocabulary from the combined word counts ({@link CountWords}): one element, computed once on one
+ * worker (the learner is sequential; the counting before it is distributed).
  */
-public final class LearnBpe extends PTransform<PCollection<KV<String, Long>>, PCollection<Vocabulary>> {
+public final class LearnBpe extends PTransform<PCollection<Map<String, Long>>, PCollection<Vocabulary>> {
   private final int vocabSize;
 
   private LearnBpe(int vocabSize) {
@@ -29,18 +24,13 @@ public final class LearnBpe extends PTransform<PCollection<KV<String, Long>>, PC
   }
 
   @Override
-  public PCollection<Vocabulary> expand(PCollection<KV<String, Long>> counts) {
-    PCollectionView<Map<String, Long>> view = counts.apply("AsMap", View.asMap());
+  public PCollection<Vocabulary> expand(PCollection<Map<String, Long>> counts) {
     int size = vocabSize;
-    return counts.getPipeline()
-        .apply("Once", Create.of(size))
-        .apply("Learn", ParDo.of(new DoFn<Integer, Vocabulary>() {
-          @ProcessElement
-          public void process(ProcessContext c) {
-            Map<String, Long> m = new HashMap<>(c.sideInput(view));
-            c.output(Vocabulary.learn(m, c.element()));
-          }
-        }).withSideInputs(view))
-        .setCoder(SerializableCoder.of(Vocabulary.class));
+    return counts.apply("Learn", ParDo.of(new DoFn<Map<String, Long>, Vocabulary>() {
+      @ProcessElement
+      public void process(@Element Map<String, Long> c, OutputReceiver<Vocabulary> out) {
+        out.output(Vocabulary.learn(c, size));
+      }
+    })).setCoder(SerializableCoder.of(Vocabulary.class));
   }
 }

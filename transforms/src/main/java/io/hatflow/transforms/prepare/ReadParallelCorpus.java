@@ -2,7 +2,6 @@ package io.hatflow.transforms.prepare;
 
 import io.hatflow.schemas.SentencePair;
 import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -11,33 +10,28 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.io.Compression;
-import org.apache.beam.sdk.io.FileIO;
-import org.apache.beam.sdk.transforms.Count;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.MatchResult;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.View;
-import org.apache.beam.sdk.transforms.join.CoGbkResult;
-import org.apache.beam.sdk.transforms.join.CoGroupByKey;
-import org.apache.beam.sdk.transforms.join.KeyedPCollectionTuple;
-import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PCollectionView;
-import org.apache.beam.sdk.values.TupleTag;
 
 /**
- * Reads one split's parallel text as raw {@link SentencePair}s (text only). Line alignment survives Beam's
- * unordered processing because each file is read sequentially with its line numbers, and the two sides are
- * joined on the line number. Fails with a {@link BadCorpusException} naming the file (and line) for an empty
- * corpus, sides with different line counts, invalid UTF-8, a line over {@value #MAX_LINE_CHARS} characters,
- * or a TSV line without exactly one tab.
+ * Reads one split's parallel text as raw {@link SentencePair}s (text only, split set). The two sides are read in
+ * lock step by one worker, so line alignment cannot be lost to Beam's unordered processing and a count mismatch
+ * is seen with both counts; the pairs are spread over workers afterwards ({@link DropDuplicates} shuffles them).
+ * Plain or gzip (by the {@code .gz} name), through Beam FileSystems (local, gs://).
+ *
+ * <p>Fails with a {@link BadCorpusException} naming the file and line for: an empty corpus, sides with different
+ * line counts (both files and counts named), invalid UTF-8, a line over {@value #MAX_LINE_CHARS} characters, a
+ * TSV line without exactly one tab.
  */
 public final class ReadParallelCorpus extends PTransform<PBegin, PCollection<SentencePair>> {
   public static final int MAX_LINE_CHARS = 10_000;
@@ -56,163 +50,140 @@ public final class ReadParallelCorpus extends PTransform<PBegin, PCollection<Sen
 
   @Override
   public PCollection<SentencePair> expand(PBegin begin) {
-    return files.isTsv() ? expandTsv(begin) : expandPair(begin);
-  }
-
-  private PCollection<SentencePair> expandTsv(PBegin begin) {
-    PCollection<KV<Long, String>> lines = begin.apply("ReadTsv", new ReadNumberedLines(files.tsv()));
-    requireLines(begin, lines, null, "CheckTsv");
-    String name = files.tsv();
     String s = split;
-    return lines.apply("SplitTsv", ParDo.of(new DoFn<KV<Long, String>, SentencePair>() {
-      @ProcessElement
-      public void process(@Element KV<Long, String> line, OutputReceiver<SentencePair> out) {
-        String text = line.getValue();
-        int tab = text.indexOf('\t');
-        if (tab < 0 || text.indexOf('\t', tab + 1) >= 0) {
-          throw new BadCorpusException(name + " line " + line.getKey()
-              + ": expected source<TAB>target (exactly one tab), found " + text.chars().filter(c -> c == '\t').count()
-              + " tabs");
-        }
-        out.output(PairRules.rawPair(s, text.substring(0, tab), text.substring(tab + 1)));
-      }
-    })).setCoder(AvroCoder.of(SentencePair.class));
-  }
-
-  private PCollection<SentencePair> expandPair(PBegin begin) {
-    PCollection<KV<Long, String>> src = begin.apply("ReadSource", new ReadNumberedLines(files.src()));
-    PCollection<KV<Long, String>> tgt = begin.apply("ReadTarget", new ReadNumberedLines(files.tgt()));
-    requireLines(begin, src, tgt, "CheckAlignment");
-    TupleTag<String> srcTag = new TupleTag<>();
-    TupleTag<String> tgtTag = new TupleTag<>();
-    String s = split;
-    return KeyedPCollectionTuple.of(srcTag, src).and(tgtTag, tgt)
-        .apply("JoinOnLineNumber", CoGroupByKey.create())
-        .apply("ToPair", ParDo.of(new DoFn<KV<Long, CoGbkResult>, SentencePair>() {
+    return begin.apply("Files", Create.of(files).withCoder(SerializableCoder.of(CorpusFiles.class)))
+        .apply("ReadAligned", ParDo.of(new DoFn<CorpusFiles, SentencePair>() {
           @ProcessElement
-          public void process(@Element KV<Long, CoGbkResult> joined, OutputReceiver<SentencePair> out) {
-            String sl = joined.getValue().getOnly(srcTag, null);
-            String tl = joined.getValue().getOnly(tgtTag, null);
-            if (sl != null && tl != null) { // a one-sided line fails CheckAlignment
-              out.output(PairRules.rawPair(s, sl, tl));
-            }
+          public void process(@Element CorpusFiles f, OutputReceiver<SentencePair> out) throws IOException {
+            read(f, (src, tgt) -> out.output(PairRules.rawPair(s, src, tgt)));
           }
         })).setCoder(AvroCoder.of(SentencePair.class));
   }
 
-  /** Fails the pipeline when a side is empty or the two sides differ in line count. */
-  private void requireLines(PBegin begin, PCollection<KV<Long, String>> a, PCollection<KV<Long, String>> b,
-      String name) {
-    PCollectionView<Long> aCount = a.apply(name + "CountA", Count.globally()).apply(name + "ViewA", View.asSingleton());
-    PCollectionView<Long> bCount = b == null ? null
-        : b.apply(name + "CountB", Count.globally()).apply(name + "ViewB", View.asSingleton());
-    String aName = files.isTsv() ? files.tsv() : files.src();
-    String bName = files.tgt();
-    ParDo.SingleOutput<String, Void> check = ParDo.of(new DoFn<String, Void>() {
-      @ProcessElement
-      public void process(ProcessContext c) {
-        long na = c.sideInput(aCount);
-        if (na == 0) {
-          throw new BadCorpusException("empty corpus: " + aName + " has no lines");
+  /** Receives one aligned raw pair. */
+  public interface PairSink {
+    void accept(String src, String tgt);
+  }
+
+  /** Reads a corpus sequentially, checking everything the class comment lists. */
+  public static void read(CorpusFiles f, PairSink sink) throws IOException {
+    if (f.isTsv()) {
+      try (LineReader r = LineReader.open(f.tsv())) {
+        String line;
+        while ((line = r.next()) != null) {
+          int tab = line.indexOf('\t');
+          if (tab < 0 || line.indexOf('\t', tab + 1) >= 0) {
+            throw new BadCorpusException(f.tsv() + " line " + r.lineNo()
+                + ": expected source<TAB>target (exactly one tab), found "
+                + line.chars().filter(c -> c == '\t').count() + " tabs");
+          }
+          sink.accept(line.substring(0, tab), line.substring(tab + 1));
         }
-        if (bCount != null) {
-          long nb = c.sideInput(bCount);
-          if (nb == 0) {
-            throw new BadCorpusException("empty corpus: " + bName + " has no lines");
-          }
-          if (na != nb) {
-            throw new BadCorpusException("line counts differ: " + aName + " has " + na + " lines, " + bName
-                + " has " + nb);
-          }
+        if (r.lineNo() == 0) {
+          throw new BadCorpusException("empty corpus: " + f.tsv() + " has no lines");
         }
       }
-    });
-    check = bCount == null ? check.withSideInputs(aCount) : check.withSideInputs(aCount, bCount);
-    begin.apply(name, Create.of(split)).apply(name + "Lines", check);
-  }
-
-  /** One file's lines keyed by 1-based line number; the file is read sequentially by one worker. */
-  static final class ReadNumberedLines extends PTransform<PBegin, PCollection<KV<Long, String>>> {
-    private final String path;
-
-    ReadNumberedLines(String path) {
-      this.path = path;
+      return;
     }
-
-    @Override
-    public PCollection<KV<Long, String>> expand(PBegin begin) {
-      return begin.apply("Match", FileIO.match().filepattern(path))
-          .apply("Open", FileIO.readMatches().withCompression(Compression.AUTO))
-          .apply("Lines", ParDo.of(new DoFn<FileIO.ReadableFile, KV<Long, String>>() {
-            @ProcessElement
-            public void process(@Element FileIO.ReadableFile file, OutputReceiver<KV<Long, String>> out)
-                throws IOException {
-              String name = file.getMetadata().resourceId().toString();
-              try (InputStream in = Channels.newInputStream(file.open())) {
-                readLines(in, name, (n, line) -> out.output(KV.of(n, line)));
-              }
+    try (LineReader a = LineReader.open(f.src()); LineReader b = LineReader.open(f.tgt())) {
+      while (true) {
+        String sl = a.next();
+        String tl = b.next();
+        if (sl == null || tl == null) {
+          if (sl != null || tl != null) {
+            LineReader longer = sl != null ? a : b;
+            while (longer.next() != null) {
+              // count the rest for the message
             }
-          }))
-          .setCoder(KvCoder.of(VarLongCoder.of(), StringUtf8Coder.of()));
+            throw new BadCorpusException("line counts differ: " + f.src() + " has " + a.lineNo() + " lines, "
+                + f.tgt() + " has " + b.lineNo());
+          }
+          break;
+        }
+        sink.accept(sl, tl);
+      }
+      if (a.lineNo() == 0) {
+        throw new BadCorpusException("empty corpus: " + f.src() + " and " + f.tgt() + " have no lines");
+      }
     }
-  }
-
-  /** Receives (1-based line number, line). */
-  public interface LineSink {
-    void accept(long lineNo, String line);
   }
 
   /**
-   * Splits a UTF-8 stream into lines ({@code \n} or {@code \r\n}), strictly decoded: invalid UTF-8 and lines over
-   * {@link #MAX_LINE_CHARS} characters fail with the file name and line number. A leading byte-order mark is dropped.
+   * Strict UTF-8 lines ({@code \n} or {@code \r\n}) of one file: invalid UTF-8 and over-long lines fail with the
+   * file name and 1-based line number; a leading byte-order mark is dropped.
    */
-  public static void readLines(InputStream raw, String name, LineSink sink) throws IOException {
-    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+  public static final class LineReader implements AutoCloseable {
+    private final InputStream in;
+    private final String name;
+    private final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
         .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
-    InputStream in = new BufferedInputStream(raw, 1 << 16);
-    ByteArrayOutputStream buf = new ByteArrayOutputStream(256);
-    long lineNo = 0;
-    int b;
-    boolean any = false;
-    while (true) {
-      b = in.read();
-      if (b == -1 || b == '\n') {
-        if (b == -1 && !any) {
-          break;
-        }
-        lineNo++;
-        byte[] bytes = buf.toByteArray();
-        int len = bytes.length;
-        if (len > 0 && bytes[len - 1] == '\r') {
-          len--;
-        }
-        String line;
-        try {
-          line = decoder.decode(ByteBuffer.wrap(bytes, 0, len)).toString();
-        } catch (CharacterCodingException e) {
-          throw new BadCorpusException(name + " line " + lineNo + ": invalid UTF-8");
-        }
-        if (lineNo == 1 && line.startsWith("\uFEFF")) {
-          line = line.substring(1);
-        }
-        if (line.length() > MAX_LINE_CHARS) {
-          throw new BadCorpusException(name + " line " + lineNo + ": " + line.length()
-              + " characters, more than the limit of " + MAX_LINE_CHARS);
-        }
-        sink.accept(lineNo, line);
-        buf.reset();
-        any = false;
-        if (b == -1) {
-          break;
-        }
-      } else {
-        any = true;
-        if (buf.size() > 4 * MAX_LINE_CHARS + 4) {
-          throw new BadCorpusException(name + " line " + (lineNo + 1) + ": more than the limit of "
-              + MAX_LINE_CHARS + " characters");
-        }
-        buf.write(b);
+    private byte[] buf = new byte[256];
+    private long lineNo;
+    private boolean eof;
+
+    public LineReader(InputStream in, String name) {
+      this.in = in instanceof BufferedInputStream ? in : new BufferedInputStream(in, 1 << 16);
+      this.name = name;
+    }
+
+    /** Opens a local or remote file, gunzipping by name. */
+    public static LineReader open(String path) throws IOException {
+      MatchResult.Metadata m = FileSystems.matchSingleFileSpec(path);
+      InputStream raw = Channels.newInputStream(
+          Compression.detect(path).readDecompressed(FileSystems.open(m.resourceId())));
+      return new LineReader(raw, path);
+    }
+
+    public long lineNo() {
+      return lineNo;
+    }
+
+    /** The next line, or null at the end. */
+    public String next() throws IOException {
+      if (eof) {
+        return null;
       }
+      int n = 0;
+      int b;
+      while ((b = in.read()) != -1 && b != '\n') {
+        if (n == buf.length) {
+          if (n > 4 * MAX_LINE_CHARS) {
+            throw new BadCorpusException(name + " line " + (lineNo + 1) + ": more than the limit of "
+                + MAX_LINE_CHARS + " characters");
+          }
+          buf = Arrays.copyOf(buf, n * 2);
+        }
+        buf[n++] = (byte) b;
+      }
+      if (b == -1) {
+        eof = true;
+        if (n == 0) {
+          return null;
+        }
+      }
+      lineNo++;
+      if (n > 0 && buf[n - 1] == '\r') {
+        n--;
+      }
+      String line;
+      try {
+        line = decoder.decode(ByteBuffer.wrap(buf, 0, n)).toString();
+      } catch (CharacterCodingException e) {
+        throw new BadCorpusException(name + " line " + lineNo + ": invalid UTF-8");
+      }
+      if (lineNo == 1 && line.startsWith("\uFEFF")) {
+        line = line.substring(1);
+      }
+      if (line.length() > MAX_LINE_CHARS) {
+        throw new BadCorpusException(name + " line " + lineNo + ": " + line.length()
+            + " characters, more than the limit of " + MAX_LINE_CHARS);
+      }
+      return line;
+    }
+
+    @Override
+    public void close() throws IOException {
+      in.close();
     }
   }
 }

@@ -9,7 +9,12 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
-import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.coders.CustomCoder;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PCollection;
@@ -62,6 +67,16 @@ public final class RecordDigest extends PTransform<PCollection<SentencePair>, PC
       count += o.count;
     }
 
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Acc a && a.count == count && java.util.Arrays.equals(a.lanes, lanes);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Arrays.hashCode(lanes) * 31 + Long.hashCode(count);
+    }
+
     String hex() {
       ByteBuffer b = ByteBuffer.allocate(40).putLong(count);
       for (long l : lanes) {
@@ -112,7 +127,38 @@ public final class RecordDigest extends PTransform<PCollection<SentencePair>, PC
 
     @Override
     public Coder<Acc> getAccumulatorCoder(CoderRegistry registry, Coder<SentencePair> inputCoder) {
-      return SerializableCoder.of(Acc.class);
+      return new AccCoder();
+    }
+  }
+
+  static final class AccCoder extends CustomCoder<Acc> {
+    @Override
+    public void encode(Acc a, OutputStream out) throws IOException {
+      DataOutputStream d = new DataOutputStream(out);
+      d.writeLong(a.count);
+      for (long l : a.lanes) {
+        d.writeLong(l);
+      }
+      d.flush();
+    }
+
+    @Override
+    public Acc decode(InputStream in) throws IOException {
+      DataInputStream d = new DataInputStream(in);
+      Acc a = new Acc();
+      a.count = d.readLong();
+      for (int i = 0; i < 4; i++) {
+        a.lanes[i] = d.readLong();
+      }
+      return a;
+    }
+
+    @Override
+    public void verifyDeterministic() {}
+
+    @Override
+    public boolean consistentWithEquals() {
+      return true;
     }
   }
 
