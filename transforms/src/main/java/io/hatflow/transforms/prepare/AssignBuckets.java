@@ -33,6 +33,6 @@ public final class AssignBuckets extends PTransform<PCollection<SentencePair>, P
       public void process(@Element SentencePair p, OutputReceiver<SentencePair> out) {
         out.output(SentencePair.newBuilder(p).setBucket(PairRules.bucketOf(p.getSrcLen(), p.getTgtLen(), b)).build());
       }
-    })).setCoder(AvroCoder.of(SentencePair.class));
+    })).setCoder(AvroCoder.specific(SentencePair.class));
   }
 }

@@ -43,7 +43,7 @@ public final class DropDuplicates extends PTransform<PCollection<SentencePair>, 
     PCollectionTuple out = input
         .apply("KeyByIdGroup", WithKeys.of((SentencePair p) -> groupOf(p.getId()))
             .withKeyType(TypeDescriptors.integers()))
-        .setCoder(KvCoder.of(VarIntCoder.of(), AvroCoder.of(SentencePair.class)))
+        .setCoder(KvCoder.of(VarIntCoder.of(), AvroCoder.specific(SentencePair.class)))
         .apply("GroupById", GroupByKey.create())
         .apply("KeepFirst", ParDo.of(new DoFn<KV<Integer, Iterable<SentencePair>>, SentencePair>() {
           private final Counter dropped = Metrics.counter("prepare", "dropped_duplicate");
@@ -62,7 +62,7 @@ public final class DropDuplicates extends PTransform<PCollection<SentencePair>, 
             }
           }
         }).withOutputTags(PrepareTags.KEPT, TupleTagList.of(PrepareTags.DROPPED)));
-    out.get(PrepareTags.KEPT).setCoder(AvroCoder.of(SentencePair.class));
+    out.get(PrepareTags.KEPT).setCoder(AvroCoder.specific(SentencePair.class));
     out.get(PrepareTags.DROPPED).setCoder(StringUtf8Coder.of());
     return out;
   }

@@ -55,6 +55,6 @@ public final class EncodePairs extends PTransform<PCollection<SentencePair>, PCo
       public void process(ProcessContext c) {
         c.output(encode(c.element(), c.sideInput(view)));
       }
-    }).withSideInputs(view)).setCoder(AvroCoder.of(SentencePair.class));
+    }).withSideInputs(view)).setCoder(AvroCoder.specific(SentencePair.class));
   }
 }

@@ -50,7 +50,7 @@ public final class FilterPairs extends PTransform<PCollection<SentencePair>, PCo
         }
       }
     }).withOutputTags(PrepareTags.KEPT, TupleTagList.of(PrepareTags.DROPPED)));
-    out.get(PrepareTags.KEPT).setCoder(AvroCoder.of(SentencePair.class));
+    out.get(PrepareTags.KEPT).setCoder(AvroCoder.specific(SentencePair.class));
     out.get(PrepareTags.DROPPED).setCoder(StringUtf8Coder.of());
     return out;
   }

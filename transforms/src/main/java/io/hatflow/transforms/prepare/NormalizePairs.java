@@ -27,6 +27,6 @@ public final class NormalizePairs extends PTransform<PCollection<SentencePair>, 
       public void process(@Element SentencePair p, OutputReceiver<SentencePair> out) {
         out.output(normalize(p));
       }
-    })).setCoder(AvroCoder.of(SentencePair.class));
+    })).setCoder(AvroCoder.specific(SentencePair.class));
   }
 }

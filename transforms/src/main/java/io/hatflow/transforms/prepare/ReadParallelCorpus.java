@@ -57,7 +57,7 @@ public final class ReadParallelCorpus extends PTransform<PBegin, PCollection<Sen
           public void process(@Element CorpusFiles f, OutputReceiver<SentencePair> out) throws IOException {
             read(f, (src, tgt) -> out.output(PairRules.rawPair(s, src, tgt)));
           }
-        })).setCoder(AvroCoder.of(SentencePair.class));
+        })).setCoder(AvroCoder.specific(SentencePair.class));
   }
 
   /** Receives one aligned raw pair. */

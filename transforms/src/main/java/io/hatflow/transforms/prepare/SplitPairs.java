@@ -68,6 +68,6 @@ public final class SplitPairs extends PTransform<PCollection<SentencePair>, PCol
         String split = splitOf.get(p.getId());
         c.output(split == null ? p : SentencePair.newBuilder(p).setSplit(split).build());
       }
-    }).withSideInputs(carved)).setCoder(AvroCoder.of(SentencePair.class));
+    }).withSideInputs(carved)).setCoder(AvroCoder.specific(SentencePair.class));
   }
 }
