@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Prepare throughput: Multi30k en-de train (29,000 pairs) and 10x / 100x copies, on DirectRunner and Flink [local]
+# p=1 and p=2. Prints pairs/s, the p2/p1 speed-up, linearity net of start-up, and an extrapolation to 4.5M pairs.
+# Usage: launch/bench/prepare.sh [SIZES=1,10,100] [RUNNERS=direct,flink1,flink2] [REPS=3]
+# The DirectRunner keeps everything in memory and is slow on big inputs; leave it out for 100x.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DATA=${DATA:-/work/shared/data/multi30k}
+SIZES=${1:-1,10,100}
+RUNNERS=${2:-direct,flink1,flink2}
+REPS=${3:-3}
+WORK=${WORK:-$(mktemp -d /tmp/prepare-bench.XXXXXX)}
+[ -f "$DATA/train.en.gz" ] || { echo "no Multi30k at $DATA (set DATA=...)" >&2; exit 2; }
+# one reactor invocation, so our modules resolve to their target/classes and not to any jar in ~/.m2
+mvn -B -q -o -pl pipelines -am test-compile dependency:build-classpath -Dmdep.outputFile="$WORK/cp.txt" >/dev/null
+CP="pipelines/target/test-classes:pipelines/target/classes:transforms/target/classes:core/target/classes:schemas/target/classes:model/target/classes:$(cat "$WORK/cp.txt")"
+java -Xmx${HEAP:-8g} -Dorg.slf4j.simpleLogger.defaultLogLevel=error -cp "$CP" \
+  io.hatflow.pipelines.prepare.PrepareBench "$DATA" "$WORK" "$SIZES" "$RUNNERS" "$REPS"
+echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (shared machine: figures are noisy)"
+rm -rf "$WORK"
