@@ -1,0 +1,115 @@
+package io.hatflow.pipelines.stages;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hatflow.core.run.Manifest;
+import io.hatflow.core.spec.Spec;
+import io.hatflow.pipelines.prepare.PrepareConfig;
+import io.hatflow.pipelines.prepare.PreparePipeline;
+import io.hatflow.pipelines.prepare.PrepareResult;
+import io.hatflow.transforms.prepare.CorpusFiles;
+import io.hatflow.transforms.prepare.PairRules.DropReason;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/** prepare: the spec's {@code data} section to Avro shards and a joint BPE vocabulary, in {@code prepare/}. */
+public final class PrepareStage implements Stage {
+  public static final String NAME = "prepare";
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public List<String> upstream() {
+    return List.of();
+  }
+
+  @Override
+  public String specSection(StageContext ctx) {
+    return ctx.spec().data().toString() + inputDigests(ctx.spec().data());
+  }
+
+  /** Input files take part in the fingerprint, so a changed corpus is prepared again. */
+  private static String inputDigests(Spec.DataSpec d) {
+    StringBuilder b = new StringBuilder();
+    for (Map.Entry<String, String> e : inputs(d).entrySet()) {
+      Path p = Path.of(e.getValue());
+      b.append(';').append(e.getKey()).append('=')
+          .append(!e.getValue().contains("://") && Files.exists(p) ? io.hatflow.core.run.Digests.sha256Tree(p) : e.getValue());
+    }
+    return b.toString();
+  }
+
+  static Map<String, String> inputs(Spec.DataSpec d) {
+    Map<String, String> m = new java.util.LinkedHashMap<>();
+    put(m, "train", d.train());
+    put(m, "valid", d.valid());
+    put(m, "test", d.test());
+    if (d.vocabFrom() != null) {
+      m.put("vocab_from", d.vocabFrom());
+    }
+    return m;
+  }
+
+  private static void put(Map<String, String> m, String split, Spec.Corpus c) {
+    if (c == null) {
+      return;
+    }
+    if (c.isTsv()) {
+      m.put(split + ".tsv", c.tsv());
+    } else {
+      m.put(split + ".src", c.src());
+      m.put(split + ".tgt", c.tgt());
+    }
+  }
+
+  public static PrepareConfig config(Spec.DataSpec d, Path out) {
+    PrepareConfig c = PrepareConfig.defaults(corpus(d.train()), out.toString())
+        .withMaxTokens(d.maxTokens()).withMaxRatio(d.maxRatio()).withShards(d.shards())
+        .withCarveSizes(d.validSize(), d.testSize());
+    c = d.vocabFrom() != null ? c.withVocabFrom(d.vocabFrom()) : c.withVocabSize(d.vocabSize());
+    if (d.valid() != null) {
+      c = c.withValid(corpus(d.valid()));
+    }
+    if (d.test() != null) {
+      c = c.withTest(corpus(d.test()));
+    }
+    return c;
+  }
+
+  private static CorpusFiles corpus(Spec.Corpus c) {
+    return c.isTsv() ? CorpusFiles.tsv(c.tsv()) : CorpusFiles.of(c.src(), c.tgt());
+  }
+
+  @Override
+  public void run(StageContext ctx) {
+    Spec.DataSpec d = ctx.spec().data();
+    Path out = ctx.out(NAME);
+    PrepareResult r = PreparePipeline.run(config(d, out), ctx.options());
+    ObjectNode rec = ctx.record();
+    Path runDir = ctx.runDir().dir();
+    for (Map.Entry<String, String> e : inputs(d).entrySet()) {
+      if (e.getValue().contains("://")) {
+        Manifest.addRemoteArtifact(rec, "inputs", e.getKey(), e.getValue(), null);
+      } else {
+        Manifest.addArtifact(rec, "inputs", e.getKey(), Path.of(e.getValue()), runDir);
+      }
+    }
+    Manifest.addArtifact(rec, "outputs", "prepare", out, runDir);
+    ObjectNode counts = rec.putObject("counts");
+    counts.put("vocab_size", r.vocabSize());
+    counts.put("record_digest", r.recordDigest());
+    for (PrepareResult.SplitCounts s : r.splits()) {
+      ObjectNode sc = counts.putObject(s.split());
+      sc.put("kept", s.kept());
+      for (DropReason reason : DropReason.values()) {
+        sc.put("dropped_" + reason.name().toLowerCase(java.util.Locale.ROOT), s.dropped(reason));
+      }
+    }
+    ctx.log().printf("[prepare] vocabulary %d; kept train %d, valid %d, test %d pairs%n", r.vocabSize(),
+        r.split("train").kept(), r.split("valid").kept(), r.split("test").kept());
+  }
+}
