@@ -1,11 +1,13 @@
 package io.hatflow.pipelines.cli;
 
+import com.google.cloud.storage.Storage;
 import com.google.cloud.storage.StorageOptions;
 import io.hatflow.pipelines.publish.GcsUri;
 import io.hatflow.pipelines.publish.Publisher;
 import io.hatflow.pipelines.publish.Publisher.PublishReport;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -19,6 +21,17 @@ import picocli.CommandLine.Parameters;
         "Credentials: Application Default Credentials (gcloud auth application-default login, or "
             + "GOOGLE_APPLICATION_CREDENTIALS)."})
 public final class PublishCommand implements Callable<Integer> {
+  private final Supplier<Storage> storage;
+
+  public PublishCommand() {
+    this(() -> StorageOptions.getDefaultInstance().getService());
+  }
+
+  /** For tests: another storage (e.g. the in-memory {@code LocalStorageHelper}). */
+  PublishCommand(Supplier<Storage> storage) {
+    this.storage = storage;
+  }
+
   @Parameters(index = "0", paramLabel = "RUN_DIR", description = "A finished run directory.")
   Path runDir;
 
@@ -38,7 +51,7 @@ public final class PublishCommand implements Callable<Integer> {
     // Bad input first, before touching credentials or the network.
     GcsUri.parse(destination);
     Publisher.requireFinished(runDir);
-    PublishReport r = new Publisher(StorageOptions.getDefaultInstance().getService(), verify)
+    PublishReport r = new Publisher(storage.get(), verify)
         .publish(runDir, destination);
     System.out.println("published " + runDir + " to " + r.destination() + ": " + r.uploaded() + " uploaded ("
         + r.bytes() + " bytes), " + r.skipped() + " already there");
