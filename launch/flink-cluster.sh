@@ -43,6 +43,7 @@ live_pid() {
   echo "$pid"
 }
 
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 overview() { curl -s --max-time 3 "http://127.0.0.1:$(rest_port)/overview"; }
 field() { grep -o "\"$1\":[0-9]*" | head -1 | cut -d: -f2; }
 
@@ -124,17 +125,22 @@ start() {
     return 0
   fi
   local port="${FLINK_REST_PORT:-8081}"
-  if curl -s --max-time 2 -o /dev/null "http://127.0.0.1:$port/"; then
-    die "port $port is already in use by another process; set FLINK_REST_PORT to a free port"
+  if listening "$port"; then
+    die "port $port (REST) is already in use by another process; set FLINK_REST_PORT to a free port"
+  fi
+  if listening "${FLINK_RPC_PORT:-6123}"; then
+    die "port ${FLINK_RPC_PORT:-6123} (JobManager RPC) is already in use; set FLINK_RPC_PORT to a free port"
   fi
   local cp; cp="$(classpath)"
   write_config "$port"
   echo "$port" > "$STATE/rest.port"
   rm -f "$JM_PID" "$TM_PID"
 
-  local jm tm
-  mapfile -t jm < <(resource_params GET_JM_RESOURCE_PARAMS "$cp")
-  mapfile -t tm < <(resource_params GET_TM_RESOURCE_PARAMS "$cp")
+  local jm tm out
+  out="$(resource_params GET_JM_RESOURCE_PARAMS "$cp")" || exit 1
+  mapfile -t jm <<< "$out"
+  out="$(resource_params GET_TM_RESOURCE_PARAMS "$cp")" || exit 1
+  mapfile -t tm <<< "$out"
   [ "${#jm[@]}" -ge 2 ] && [ "${#tm[@]}" -ge 2 ] || die "unexpected BashJavaUtils output: ${jm[*]} / ${tm[*]}"
 
   # shellcheck disable=SC2086  # the flag lines are meant to split into words
