@@ -5,7 +5,9 @@
 #   launch/bench/cluster.sh                          the ClusterSmoke word count (the default job)
 #   launch/bench/cluster.sh CLASS [ARGS...]          a main class in pipelines/target/hatflow.jar
 #   launch/bench/cluster.sh CMD [ARGS...]            any command (e.g. launch/hatflow search --spec S --run-dir D)
-# The runner options --runner=FlinkRunner --flinkMaster=<cluster|[local]> --parallelism=P are appended.
+# The runner options --runner=FlinkRunner --flinkMaster=<cluster|[local]> --parallelism=P are appended, and
+# "{label}" in any argument becomes cluster-<i> / local-<i> (e.g. --run-dir runs/bench-{label}, so a cached
+# stage of one run is not reused by the next).
 # Environment: BENCH_REPEATS (default 1; runs alternate cluster/local, medians printed), BENCH_PARALLELISM (2),
 # FLINK_REST_PORT (8081), HATFLOW_FLINK_DIR. A cluster that was already running is used and left running;
 # one started here is stopped on exit (also on failure or Ctrl-C).
@@ -41,8 +43,12 @@ fi
 
 # Runs the job once against master $1; prints its seconds; its output goes to $LOGS/<name>-<i>.log.
 run_job() {
-  local master="$1" log="$2" t0 t1
+  local master="$1" log="$2" label t0 t1 a
+  label="$(basename "$log" .log)"
   shift 2
+  local args=()
+  for a in "$@"; do args+=("${a//\{label\}/$label}"); done
+  set -- "${args[@]}"
   t0=$(date +%s.%N)
   if ! "$@" --runner=FlinkRunner --flinkMaster="$master" --parallelism="$P" >"$log" 2>&1; then
     echo "bench: job failed on $master (log: $log):" >&2
