@@ -80,6 +80,8 @@ public final class Manifest {
     ObjectNode opts = root.putObject("options");
     options.forEach(opts::put);
     root.put("host", Host.name());
+    // Keep the per-stage record last: people read the run's identity first.
+    root.set("stages", root.remove("stages"));
   }
 
   public ObjectNode stages() {

@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
         PrepareCommand.class,
         AuditCommand.class,
         BleuCommand.class,
+        PublishCommand.class,
     })
 public final class Hatflow {
 

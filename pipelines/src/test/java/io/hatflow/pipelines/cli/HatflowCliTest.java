@@ -1,0 +1,155 @@
+package io.hatflow.pipelines.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line as a user runs it: exit codes, messages, the run directory and its manifest. */
+class HatflowCliTest {
+  @TempDir
+  Path tmp;
+
+  static Path testdata() {
+    for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
+      if (Files.isDirectory(d.resolve("testdata/multi30k"))) {
+        return d.resolve("testdata");
+      }
+    }
+    throw new IllegalStateException("testdata/ not found");
+  }
+
+  record Out(int code, String out, String err) {}
+
+  static Out run(String... argv) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream o = new ByteArrayOutputStream();
+    ByteArrayOutputStream e = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+    try {
+      int code = Hatflow.execute(argv);
+      return new Out(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  private Path spec(String name, String extra) throws Exception {
+    Path t = testdata().resolve("multi30k");
+    String text = String.join("\n",
+        "version: 1",
+        "name: " + name,
+        "data:",
+        "  train: {src: " + t.resolve("valid.en") + ", tgt: " + t.resolve("valid.de") + "}",
+        "  valid_size: 20",
+        "  test_size: 20",
+        "  vocab: {size: 300}",
+        "  max_ratio: 3",
+        "  shards: 1",
+        extra,
+        "");
+    Path f = tmp.resolve(name + ".yaml");
+    Files.writeString(f, text);
+    return f;
+  }
+
+  @Test
+  void badSpecExitsTwoNamingFileLineAndKey() throws Exception {
+    Path s = spec("bad", "model: {dropout: lots}");
+    Out r = run("prepare", "--spec", s.toString(), "--run-dir", tmp.resolve("r").toString());
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("bad.yaml:10: model.dropout: expected a number in [0, 0.9], got \"lots\""), r.err());
+    assertFalse(Files.exists(tmp.resolve("r")), "nothing is written for a spec that does not validate");
+  }
+
+  @Test
+  void unknownSetKeyAndMissingSpecFileExitTwo() throws Exception {
+    Path s = spec("ok", "");
+    Out r = run("prepare", "--spec", s.toString(), "--set", "data.vocab.colour=red");
+    assertEquals(2, r.code());
+    assertTrue(r.err().contains("--set data.vocab.colour=red: data.vocab.colour: unknown key"), r.err());
+    Out m = run("prepare", "--spec", tmp.resolve("nope.yaml").toString());
+    assertEquals(2, m.code());
+    assertTrue(m.err().contains("nope.yaml: spec file does not exist"), m.err());
+    assertEquals(2, run("prepare").code(), "missing --spec is a usage error");
+    assertEquals(2, run("prepare", "--spec", s.toString(), "--runner=NoSuchRunner").code());
+  }
+
+  @Test
+  void missingCorpusFileExitsTwoAndLeavesNoOutput() throws Exception {
+    Path s = spec("missing", "").getParent().resolve("missing.yaml");
+    Files.writeString(s, Files.readString(s).replace("valid.en", "no-such-file.en"));
+    Path rd = tmp.resolve("run-missing");
+    Out r = run("prepare", "--spec", s.toString(), "--run-dir", rd.toString());
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("no-such-file.en"), r.err());
+    assertFalse(Files.exists(rd.resolve("prepare")));
+    try (Stream<Path> st = Files.list(rd)) {
+      assertTrue(st.noneMatch(p -> p.getFileName().toString().startsWith("prepare.tmp")), "no temporary output left");
+    }
+  }
+
+  @Test
+  void prepareRecordsLineageCachesAndRefusesAnotherSpec() throws Exception {
+    Path s = spec("lineage", "");
+    Path rd = tmp.resolve("run");
+    Out r = run("prepare", "--spec", s.toString(), "--run-dir", rd.toString(), "--set", "data.shards=2");
+    assertEquals(0, r.code(), r.err());
+    assertArrayEquals(Files.readAllBytes(s), Files.readAllBytes(rd.resolve("spec.yaml")), "spec copied byte for byte");
+    JsonNode m = new ObjectMapper().readTree(rd.resolve("manifest.json").toFile());
+    assertEquals("data.shards", m.path("overrides").get(0).path("key").asText());
+    assertEquals("2", m.path("overrides").get(0).path("value").asText());
+    assertEquals("DirectRunner", m.path("runner").asText());
+    JsonNode prep = m.path("stages").path("prepare");
+    assertEquals("done", prep.path("status").asText());
+    assertEquals(64, prep.path("inputs").path("train.src").path("sha256").asText().length());
+    assertEquals(64, prep.path("outputs").path("prepare").path("sha256").asText().length());
+    assertEquals(300, prep.path("counts").path("vocab_size").asInt());
+    try (Stream<Path> st = Files.list(rd.resolve("prepare"))) {
+      assertEquals(2, st.filter(p -> p.getFileName().toString().startsWith("train-")).count());
+    }
+
+    Out again = run("prepare", "--spec", s.toString(), "--run-dir", rd.toString(), "--set", "data.shards=2");
+    assertEquals(0, again.code());
+    assertTrue(again.out().contains("[prepare] cached"), again.out());
+
+    Out audit = run("audit", rd.toString(), "--json");
+    assertEquals(0, audit.code(), audit.out());
+    Path shard;
+    try (Stream<Path> st = Files.list(rd.resolve("prepare"))) {
+      shard = st.filter(p -> p.getFileName().toString().startsWith("valid-")).findFirst().orElseThrow();
+    }
+    Files.write(shard, new byte[] {1, 2, 3}, java.nio.file.StandardOpenOption.APPEND);
+    Out tampered = run("audit", rd.toString());
+    assertEquals(1, tampered.code());
+    assertTrue(tampered.out().contains("MISMATCH  prepare outputs prepare"), tampered.out());
+
+    Out other = run("prepare", "--spec", s.toString(), "--run-dir", rd.toString());
+    assertEquals(2, other.code(), "a different effective spec is refused");
+    assertTrue(other.err().contains("run of a different spec"), other.err());
+  }
+
+  @Test
+  void helpListsEveryCommand() {
+    Out r = run("--help");
+    assertEquals(0, r.code());
+    for (String c : List.of("demo", "run", "prepare", "audit", "bleu", "publish")) {
+      assertTrue(r.out().contains(c), c);
+    }
+  }
+}
