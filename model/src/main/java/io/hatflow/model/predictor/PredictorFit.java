@@ -1,0 +1,76 @@
+package io.hatflow.model.predictor;
+
+import io.hatflow.core.latency.LatencyRow;
+import io.hatflow.core.latency.LatencyTable;
+import io.hatflow.core.latency.Split;
+import java.util.List;
+
+/** Fits a latency predictor by name on the train rows of a split; the valid rows choose hyperparameters. */
+public final class PredictorFit {
+  private PredictorFit() {}
+
+  public static final String DEFAULT_MODEL = "phys-gbdt";
+
+  /** Names accepted by {@code --model}. */
+  public static final List<String> MODELS = List.of(DEFAULT_MODEL, "hat-mlp", "linear", "phys-linear", "gbdt");
+
+  public static FitResult fit(LatencyTable table, Split split, String model, long seed) {
+    return fit(table, split, model, seed, HatMlpPredictor.Config.hat());
+  }
+
+  /** @param mlp HAT's MLP settings (used by {@code hat-mlp} only; e.g. HAT's lat-norm 300 for the Xeon data) */
+  public static FitResult fit(LatencyTable table, Split split, String model, long seed, HatMlpPredictor.Config mlp) {
+    split.validate(table.size(), "split of " + table.source());
+    List<LatencyRow> tr = table.select(split.train());
+    List<LatencyRow> va = table.select(split.valid());
+    List<LatencyRow> te = table.select(split.test());
+    double[][] x = LatencyTable.features(tr);
+    double[] y = LatencyTable.targetsMs(tr);
+    double[][] xv = LatencyTable.features(va);
+    double[] yv = LatencyTable.targetsMs(va);
+    long t0 = System.nanoTime();
+    FittedModel p;
+    String selection;
+    switch (model) {
+      case "hat-mlp" -> {
+        p = HatMlpPredictor.fit(x, y, mlp, seed);
+        selection = "HAT's fixed hyperparameters; lat_norm=" + p.params().get("lat_norm").asDouble();
+      }
+      case "linear" -> {
+        p = LinearPredictor.fit(model, FeatureSet.HAT10, x, y, false);
+        selection = "none (ordinary least squares on HAT's 10 features)";
+      }
+      case "phys-linear" -> {
+        p = LinearPredictor.fit(model, FeatureSet.INTERACTIONS, x, y, true);
+        selection = "none (least squares of relative error on the interaction features)";
+      }
+      case "gbdt" -> {
+        GbdtPredictor g = GbdtPredictor.fit(model, x, y, xv, yv,
+            GbdtPredictor.Config.defaults().with(FeatureSet.HAT10, GbdtPredictor.Base.NONE, 3), seed);
+        p = g;
+        selection = "trees on HAT's 10 features, depth 3; " + g.rounds() + " trees chosen on valid";
+      }
+      case DEFAULT_MODEL -> {
+        GbdtPredictor best = null;
+        StringBuilder tried = new StringBuilder();
+        for (int depth : new int[] {2, 3, 4}) {
+          GbdtPredictor g = GbdtPredictor.fit(model, x, y, xv, yv, GbdtPredictor.Config.defaults()
+              .with(FeatureSet.INTERACTIONS, GbdtPredictor.Base.LINEAR_RELATIVE, depth), seed);
+          tried.append(String.format(java.util.Locale.ROOT, " depth %d: %d trees, valid RMSE %.3f ms;",
+              depth, g.rounds(), g.validRmseMs()));
+          if (best == null || g.validRmseMs() < best.validRmseMs()) {
+            best = g;
+          }
+        }
+        p = best;
+        selection = "relative-error linear model on the interaction features + trees on its residuals; grid on"
+            + " valid RMSE:" + tried + " chose depth " + best.config().maxDepth() + ", " + best.rounds() + " trees";
+      }
+      default -> throw new IllegalArgumentException(
+          "unknown predictor model '" + model + "'; expected one of " + String.join(", ", MODELS));
+    }
+    double secs = (System.nanoTime() - t0) / 1e9;
+    return new FitResult(p, PredictorEval.eval(p, tr), PredictorEval.eval(p, va), PredictorEval.eval(p, te), secs,
+        seed, selection);
+  }
+}
