@@ -54,6 +54,7 @@ public final class GbdtPredictor implements FittedModel {
     this.validRmseMs = validRmseMs;
     try {
       this.booster = XGBoost.loadModel(boosterBytes);
+      booster.setParam("nthread", 1); // one core per caller: Beam workers run several DoFns side by side
     } catch (XGBoostError | IOException e) {
       throw new IllegalArgumentException("cannot load the XGBoost model: " + e.getMessage(), e);
     }

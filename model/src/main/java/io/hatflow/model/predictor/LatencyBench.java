@@ -15,7 +15,7 @@ import java.util.Map;
  * Benchmark behind launch/bench/latency.sh: every model on a HAT latency dataset, on the given split and on
  * seeded 80/10/10 splits; prints one JSON line per fit, then a table of test metrics and batch speed.
  *
- * <p>Arguments: {@code CSV SPLIT_JSON [--seeds 1,2,3] [--models a,b] [--mlp-seeds N] [--mlp-lat-norm X]
+ * <p>Arguments: {@code CSV SPLIT_JSON [--seeds 1,2,3|none] [--models a,b] [--mlp-seeds N] [--mlp-lat-norm X]
  * [--mlp-steps N]}. {@code --mlp-seeds} fits hat-mlp with seeds 0..N-1 on the given split only (HAT's
  * figure is a mean over 3 seeds); the seeded splits use seed 0.
  */
@@ -24,7 +24,7 @@ public final class LatencyBench {
 
   public static void main(String[] args) {
     if (args.length < 2) {
-      System.err.println("usage: LatencyBench CSV SPLIT_JSON [--seeds 1,2,3] [--models a,b] [--mlp-seeds N]"
+      System.err.println("usage: LatencyBench CSV SPLIT_JSON [--seeds 1,2,3|none] [--models a,b] [--mlp-seeds N]"
           + " [--mlp-lat-norm X] [--mlp-steps N]");
       System.exit(2);
     }
@@ -37,7 +37,8 @@ public final class LatencyBench {
     long[] seeds = {1, 2, 3};
     for (int i = 2; i + 1 < args.length; i += 2) {
       switch (args[i]) {
-        case "--seeds" -> seeds = Arrays.stream(args[i + 1].split(",")).mapToLong(Long::parseLong).toArray();
+        case "--seeds" -> seeds = args[i + 1].equals("none") ? new long[0]
+            : Arrays.stream(args[i + 1].split(",")).mapToLong(Long::parseLong).toArray();
         case "--models" -> models = List.of(args[i + 1].split(","));
         case "--mlp-seeds" -> mlpSeeds = Integer.parseInt(args[i + 1]);
         case "--mlp-lat-norm" -> mlp = mlp.withLatNorm(Double.parseDouble(args[i + 1]));

@@ -5,7 +5,25 @@ import io.hatflow.core.latency.LatencyTable;
 import io.hatflow.core.latency.Split;
 import java.util.List;
 
-/** Fits a latency predictor by name on the train rows of a split; the valid rows choose hyperparameters. */
+/**
+ * Fits a latency predictor by name on the train rows of a split; the valid rows choose hyperparameters, the
+ * test rows are only scored.
+ *
+ * <ul>
+ *   <li>{@code phys-gbdt} (default): least squares of <em>relative</em> error on HAT's 10 features plus
+ *       per-part work terms (layers × width, layers × FFN, layers × width × FFN, layers × heads, layers ×
+ *       attended encoder layers, ...; {@link FeatureSet#INTERACTIONS}), then XGBoost trees on its residuals;
+ *       tree depth (2, 3, 4) and the number of trees (0..600, so "no trees" is possible) are picked by valid
+ *       RMSE. Why: latency is close to a sum of per-layer costs, so the linear part extrapolates sensibly to
+ *       any hardware; measurement noise grows with latency, hence relative weighting; trees pick up what is
+ *       left only when the valid rows say they help. Chosen over trees alone, linear alone and averages of
+ *       the two by mean valid RMSE over HAT's seed-0 split and seeded splits 1-3 of the Xeon data.
+ *   <li>{@code hat-mlp}: HAT's MLP ({@link HatMlpPredictor}).
+ *   <li>{@code linear}: ordinary least squares on HAT's 10 features.
+ *   <li>{@code phys-linear}: the default's linear part alone.
+ *   <li>{@code gbdt}: XGBoost on HAT's 10 features (depth 3, trees chosen on valid).
+ * </ul>
+ */
 public final class PredictorFit {
   private PredictorFit() {}
 
