@@ -23,14 +23,22 @@ public final class GbdtPredictor implements FittedModel {
 
   /** XGBoost settings; {@link #defaults()} documents the values. */
   public record Config(FeatureSet featureSet, Base base, int maxDepth, double eta, int maxRounds, double subsample,
-                       double colsample, double minChildWeight, double lambda) {
+                       double colsample, double minChildWeight, double lambda, boolean relative) {
     /** depth 3, eta 0.05, up to 600 trees, rows and columns subsampled 0.8, min child weight 5, L2 1. */
     public static Config defaults() {
-      return new Config(FeatureSet.HAT10, Base.NONE, 3, 0.05, 600, 0.8, 0.8, 5, 1);
+      return new Config(FeatureSet.HAT10, Base.NONE, 3, 0.05, 600, 0.8, 0.8, 5, 1, false);
     }
 
     public Config with(FeatureSet fs, Base b, int depth) {
-      return new Config(fs, b, depth, eta, maxRounds, subsample, colsample, minChildWeight, lambda);
+      return new Config(fs, b, depth, eta, maxRounds, subsample, colsample, minChildWeight, lambda, relative);
+    }
+
+    /**
+     * Relative: rows weighted by (mean/target)^2, so the trees minimise squared relative error, and the number of
+     * trees is chosen by the valid rows' root-mean-square relative error.
+     */
+    public Config withRelative(boolean r) {
+      return new Config(featureSet, base, maxDepth, eta, maxRounds, subsample, colsample, minChildWeight, lambda, r);
     }
   }
 
@@ -43,15 +51,17 @@ public final class GbdtPredictor implements FittedModel {
   private final byte[] boosterBytes;
   private final int rounds;
   private final double validRmseMs;
+  private final double validScore;
 
   private GbdtPredictor(String name, Config cfg, LinearPredictor base, byte[] boosterBytes, int rounds,
-                        double validRmseMs) {
+                        double validRmseMs, double validScore) {
     this.name = name;
     this.cfg = cfg;
     this.base = base;
     this.boosterBytes = boosterBytes;
     this.rounds = rounds;
     this.validRmseMs = validRmseMs;
+    this.validScore = validScore;
     try {
       this.booster = XGBoost.loadModel(boosterBytes);
       booster.setParam("nthread", 1); // one core per caller: Beam workers run several DoFns side by side
@@ -91,22 +101,33 @@ public final class GbdtPredictor implements FittedModel {
     try {
       DMatrix train = new DMatrix(matrix(cfg.featureSet(), x), x.length, cfg.featureSet().dim(), Float.NaN);
       train.setLabel(label);
+      if (cfg.relative()) {
+        float[] w = new float[y.length];
+        double m = mean(y);
+        for (int i = 0; i < y.length; i++) {
+          w[i] = (float) ((m / y[i]) * (m / y[i]));
+        }
+        train.setWeight(w);
+      }
       Booster b = XGBoost.train(train, params, cfg.maxRounds(), new HashMap<>(), null, null);
       float[] zValid = matrix(cfg.featureSet(), xValid);
       int bestRounds = 0;
-      double bestRmse = rmse(baseValid, null, yValid);
+      double bestScore = score(baseValid, null, yValid, cfg.relative());
       for (int r = ROUND_STEP; r <= cfg.maxRounds(); r += ROUND_STEP) {
         float[][] p = b.inplace_predict(zValid, xValid.length, cfg.featureSet().dim(), Float.NaN, new int[] {0, r});
-        double e = rmse(baseValid, p, yValid);
-        if (e < bestRmse) {
-          bestRmse = e;
+        double e = score(baseValid, p, yValid, cfg.relative());
+        if (e < bestScore) {
+          bestScore = e;
           bestRounds = r;
         }
       }
+      double bestRmse = bestRounds == 0 ? score(baseValid, null, yValid, false) : score(baseValid,
+          b.inplace_predict(zValid, xValid.length, cfg.featureSet().dim(), Float.NaN, new int[] {0, bestRounds}),
+          yValid, false);
       byte[] bytes = b.toByteArray("ubj");
       b.dispose();
       train.dispose();
-      return new GbdtPredictor(name, cfg, base, bytes, bestRounds, bestRmse);
+      return new GbdtPredictor(name, cfg, base, bytes, bestRounds, bestRmse, bestScore);
     } catch (XGBoostError e) {
       throw new IllegalStateException("XGBoost training failed: " + e.getMessage(), e);
     }
@@ -120,10 +141,14 @@ public final class GbdtPredictor implements FittedModel {
     return s / y.length;
   }
 
-  private static double rmse(double[] base, float[][] trees, double[] y) {
+  /** RMSE (ms), or with {@code relative} the root-mean-square relative error. */
+  private static double score(double[] base, float[][] trees, double[] y, boolean relative) {
     double se = 0;
     for (int i = 0; i < y.length; i++) {
       double e = base[i] + (trees == null ? 0 : trees[i][0]) - y[i];
+      if (relative) {
+        e /= y[i];
+      }
       se += e * e;
     }
     return Math.sqrt(se / y.length);
@@ -145,6 +170,11 @@ public final class GbdtPredictor implements FittedModel {
   /** RMSE (ms) on the valid rows that chose the number of trees. */
   public double validRmseMs() {
     return validRmseMs;
+  }
+
+  /** What chose the number of trees: valid RMSE (ms), or valid RMS relative error when {@code relative}. */
+  public double validScore() {
+    return validScore;
   }
 
   public int rounds() {
@@ -195,8 +225,10 @@ public final class GbdtPredictor implements FittedModel {
     o.put("colsample_bytree", cfg.colsample());
     o.put("min_child_weight", cfg.minChildWeight());
     o.put("lambda", cfg.lambda());
+    o.put("relative", cfg.relative());
     o.put("rounds", rounds);
     o.put("valid_rmse_ms", validRmseMs);
+    o.put("valid_score", validScore);
     o.put("model_format", "xgboost ubj");
     if (base != null) {
       o.set("base_params", base.params());
@@ -213,8 +245,9 @@ public final class GbdtPredictor implements FittedModel {
     Base b = Base.valueOf(p.path("base").asText("NONE"));
     Config cfg = new Config(fs, b, p.path("max_depth").asInt(), p.path("eta").asDouble(),
         p.path("max_rounds").asInt(), p.path("subsample").asDouble(), p.path("colsample_bytree").asDouble(),
-        p.path("min_child_weight").asDouble(), p.path("lambda").asDouble());
+        p.path("min_child_weight").asDouble(), p.path("lambda").asDouble(), p.path("relative").asBoolean());
     LinearPredictor base = b == Base.NONE ? null : LinearPredictor.restore(name + "-base", fs, p.get("base_params"));
-    return new GbdtPredictor(name, cfg, base, bytes, p.path("rounds").asInt(), p.path("valid_rmse_ms").asDouble());
+    return new GbdtPredictor(name, cfg, base, bytes, p.path("rounds").asInt(), p.path("valid_rmse_ms").asDouble(),
+        p.path("valid_score").asDouble());
   }
 }

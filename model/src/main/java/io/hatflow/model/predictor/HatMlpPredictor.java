@@ -189,7 +189,10 @@ public final class HatMlpPredictor implements FittedModel {
     return predictBatch(new double[][] {features})[0];
   }
 
-  /** Layer by layer over blocks of rows; the inner loop is an axpy over the output width (vectorises). */
+  /**
+   * Layer by layer over blocks of 64 rows; each weight row is applied to the whole block while it sits in L1,
+   * and the inner loop is an axpy over the output width (vectorises).
+   */
   @Override
   public double[] predictBatch(double[][] features) {
     double[] out = new double[features.length];
@@ -218,23 +221,24 @@ public final class HatMlpPredictor implements FittedModel {
         float[] bl = biases[l];
         boolean relu = l < weights.length - 1;
         for (int r = 0; r < m; r++) {
-          int co = r * o;
-          System.arraycopy(bl, 0, c, co, o);
-          int ai = r * in;
-          for (int i = 0; i < in; i++) {
-            float v = a[ai + i];
+          System.arraycopy(bl, 0, c, r * o, o);
+        }
+        for (int i = 0; i < in; i++) { // one weight row (in L1) against every row of the block
+          int wi = i * o;
+          for (int r = 0; r < m; r++) {
+            float v = a[r * in + i];
             if (v == 0f) {
               continue; // ReLU zeros: about half the activations
             }
-            int wi = i * o;
+            int co = r * o;
             for (int k = 0; k < o; k++) {
               c[co + k] += v * w[wi + k];
             }
           }
-          if (relu) {
-            for (int k = 0; k < o; k++) {
-              c[co + k] = Math.max(c[co + k], 0f);
-            }
+        }
+        if (relu) {
+          for (int k = 0; k < m * o; k++) {
+            c[k] = Math.max(c[k], 0f);
           }
         }
         float[] t = a;
