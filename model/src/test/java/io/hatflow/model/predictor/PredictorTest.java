@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,10 +39,21 @@ class PredictorTest {
   static final HatMlpPredictor.Config SMALL_MLP =
       new HatMlpPredictor.Config(HatMlpPredictor.Config.hat().featureNorm(), 300, 64, 3, 400, 128, 1e-3);
 
+  static int torchThreads;
+
   @BeforeAll
   static void load() {
+    // one libtorch thread: on a busy 2-core machine two spinning threads make the MLP fit ~10x slower
+    ai.djl.engine.Engine.getInstance();
+    torchThreads = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+    ai.djl.pytorch.jni.JniUtils.setNumThreads(1);
     table = LatencyCsv.read(testdata().resolve("latency/wmt14ende_cpu_xeon_all.csv"));
     split = Split.read(testdata().resolve("latency/wmt14ende_cpu_xeon_seed0_split.json"), table.size());
+  }
+
+  @AfterAll
+  static void restoreThreads() {
+    ai.djl.pytorch.jni.JniUtils.setNumThreads(torchThreads);
   }
 
   static synchronized FitResult fit(String model) {
