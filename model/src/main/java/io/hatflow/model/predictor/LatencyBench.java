@@ -1,0 +1,106 @@
+package io.hatflow.model.predictor;
+
+import io.hatflow.core.latency.LatencyCsv;
+import io.hatflow.core.latency.LatencyTable;
+import io.hatflow.core.latency.Split;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Benchmark behind launch/bench/latency.sh: every model on a HAT latency dataset, on the given split and on
+ * seeded 80/10/10 splits; prints one JSON line per fit, then a table of test metrics and batch speed.
+ *
+ * <p>Arguments: {@code CSV SPLIT_JSON [--seeds 1,2,3|none] [--models a,b] [--mlp-seeds N] [--mlp-lat-norm X]
+ * [--mlp-steps N]}. {@code --mlp-seeds} fits hat-mlp with seeds 0..N-1 on the given split only (HAT's
+ * figure is a mean over 3 seeds); the seeded splits use seed 0.
+ */
+public final class LatencyBench {
+  private LatencyBench() {}
+
+  public static void main(String[] args) {
+    if (args.length < 2) {
+      System.err.println("usage: LatencyBench CSV SPLIT_JSON [--seeds 1,2,3|none] [--models a,b] [--mlp-seeds N]"
+          + " [--mlp-lat-norm X] [--mlp-steps N]");
+      System.exit(2);
+    }
+    LatencyTable table = LatencyCsv.read(Path.of(args[0]));
+    Map<String, Split> splits = new LinkedHashMap<>();
+    splits.put("given", Split.read(Path.of(args[1]), table.size()));
+    List<String> models = PredictorFit.MODELS;
+    int mlpSeeds = 1;
+    HatMlpPredictor.Config mlp = HatMlpPredictor.Config.hat();
+    long[] seeds = {1, 2, 3};
+    for (int i = 2; i + 1 < args.length; i += 2) {
+      switch (args[i]) {
+        case "--seeds" -> seeds = args[i + 1].equals("none") ? new long[0]
+            : Arrays.stream(args[i + 1].split(",")).mapToLong(Long::parseLong).toArray();
+        case "--models" -> models = List.of(args[i + 1].split(","));
+        case "--mlp-seeds" -> mlpSeeds = Integer.parseInt(args[i + 1]);
+        case "--mlp-lat-norm" -> mlp = mlp.withLatNorm(Double.parseDouble(args[i + 1]));
+        case "--mlp-steps" -> mlp = mlp.withTrainSteps(Integer.parseInt(args[i + 1]));
+        default -> throw new IllegalArgumentException("unknown option " + args[i]);
+      }
+    }
+    for (long s : seeds) {
+      splits.put("seeded-" + s, Split.seeded(table.size(), s));
+    }
+    double[][] batch = tile(LatencyTable.features(table.rows()), 100_000);
+    List<String> table1 = new ArrayList<>();
+    for (String model : models) {
+      for (Map.Entry<String, Split> sp : splits.entrySet()) {
+        int fits = model.equals("hat-mlp") && sp.getKey().equals("given") ? mlpSeeds : 1;
+        List<FitResult> rs = new ArrayList<>();
+        for (int seed = 0; seed < fits; seed++) {
+          FitResult r = PredictorFit.fit(table, sp.getValue(), model, seed, mlp);
+          rs.add(r);
+          System.out.printf(Locale.ROOT, "{\"model\":\"%s\",\"split\":\"%s\",\"seed\":%d,\"fit_s\":%.2f,"
+                  + "\"valid\":%s,\"test\":%s}%n", model, sp.getKey(), seed, r.fitSeconds(), r.valid().toJson(),
+              r.test().toJson());
+          System.out.flush();
+        }
+        double cps = sp.getKey().equals("given") ? configsPerSecond(rs.get(0).predictor(), batch) : Double.NaN;
+        table1.add(String.format(Locale.ROOT, "%-12s %-9s %5.1f %8.2f %8.2f %8.2f %8.2f %7.3f %9.2f %12s",
+            model, sp.getKey(), (double) rs.size(), mean(rs, r -> r.valid().rmseMs()), mean(rs, r -> r.valid().mapdPct()),
+            mean(rs, r -> r.test().rmseMs()), mean(rs, r -> r.test().mapdPct()), mean(rs, r -> r.test().kendallTau()),
+            mean(rs, FitResult::fitSeconds), Double.isNaN(cps) ? "" : String.format(Locale.ROOT, "%.0f", cps)));
+      }
+    }
+    System.out.println();
+    System.out.println("model        split     fits vRMSE_ms  vMAPD_%  tRMSE_ms  tMAPD_% tKendall  fit_s  configs/s(1 thread)");
+    table1.forEach(System.out::println);
+  }
+
+  private interface Get {
+    double of(FitResult r);
+  }
+
+  private static double mean(List<FitResult> rs, Get g) {
+    return rs.stream().mapToDouble(g::of).average().orElse(Double.NaN);
+  }
+
+  private static double[][] tile(double[][] x, int n) {
+    double[][] out = new double[n][];
+    for (int i = 0; i < n; i++) {
+      out[i] = x[i % x.length];
+    }
+    return out;
+  }
+
+  /** Median of 5 timed passes over 100,000 configs after one warm-up pass, on the calling thread. */
+  static double configsPerSecond(LatencyPredictor p, double[][] batch) {
+    p.predictBatch(batch);
+    double[] rates = new double[5];
+    for (int k = 0; k < rates.length; k++) {
+      long t0 = System.nanoTime();
+      p.predictBatch(batch);
+      rates[k] = batch.length / ((System.nanoTime() - t0) / 1e9);
+    }
+    Arrays.sort(rates);
+    return rates[rates.length / 2];
+  }
+}

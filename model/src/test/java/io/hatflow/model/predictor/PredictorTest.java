@@ -1,0 +1,153 @@
+package io.hatflow.model.predictor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.hatflow.core.latency.LatencyCsv;
+import io.hatflow.core.latency.LatencyTable;
+import io.hatflow.core.latency.Split;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Fits every model on HAT's bundled Xeon dataset with HAT's seed-0 split. */
+class PredictorTest {
+  static LatencyTable table;
+  static Split split;
+  static final Map<String, FitResult> FITS = new HashMap<>();
+
+  @TempDir Path tmp;
+
+  static Path testdata() {
+    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+      if (Files.isDirectory(p.resolve("testdata"))) {
+        return p.resolve("testdata");
+      }
+    }
+    throw new IllegalStateException("no testdata/");
+  }
+
+  /** HAT's MLP shape and normalisation, narrower and with a larger step so the test trains in seconds. */
+  static final HatMlpPredictor.Config SMALL_MLP =
+      new HatMlpPredictor.Config(HatMlpPredictor.Config.hat().featureNorm(), 300, 64, 3, 400, 128, 1e-3);
+
+  static int torchThreads;
+
+  @BeforeAll
+  static void load() {
+    // one libtorch thread: on a busy 2-core machine two spinning threads make the MLP fit ~10x slower
+    ai.djl.engine.Engine.getInstance();
+    torchThreads = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+    ai.djl.pytorch.jni.JniUtils.setNumThreads(1);
+    table = LatencyCsv.read(testdata().resolve("latency/wmt14ende_cpu_xeon_all.csv"));
+    split = Split.read(testdata().resolve("latency/wmt14ende_cpu_xeon_seed0_split.json"), table.size());
+  }
+
+  @AfterAll
+  static void restoreThreads() {
+    ai.djl.pytorch.jni.JniUtils.setNumThreads(torchThreads);
+  }
+
+  static synchronized FitResult fit(String model) {
+    return FITS.computeIfAbsent(model, m -> PredictorFit.fit(table, split, m, 0, SMALL_MLP));
+  }
+
+  @Test
+  void linearIsSane() {
+    Metrics m = fit("linear").test();
+    assertEquals(200, m.n());
+    assertTrue(m.rmseMs() > 10 && m.rmseMs() < 20, m.toJson());
+    assertTrue(m.mapdPct() < 6 && m.kendallTau() > 0.85 && m.r2() > 0.95, m.toJson());
+  }
+
+  @Test
+  void defaultBeatsLinearOnTheTestRows() {
+    FitResult def = fit(PredictorFit.DEFAULT_MODEL);
+    FitResult lin = fit("linear");
+    assertTrue(def.test().rmseMs() < lin.test().rmseMs(), def.test().toJson() + " vs " + lin.test().toJson());
+    assertTrue(def.test().mapdPct() < lin.test().mapdPct(), def.test().toJson() + " vs " + lin.test().toJson());
+    assertTrue(def.selection().contains("chose depth"), def.selection());
+  }
+
+  @Test
+  void gbdtAndPhysLinearAreSane() {
+    for (String m : new String[] {"gbdt", "phys-linear"}) {
+      Metrics t = fit(m).test();
+      assertTrue(t.rmseMs() < 20 && t.mapdPct() < 6 && t.kendallTau() > 0.85, m + " " + t.toJson());
+    }
+  }
+
+  @Test
+  void hatMlpTrains() {
+    FitResult r = fit("hat-mlp");
+    // an untrained net predicts about a constant (RMSE ~100 ms, tau ~0 on these rows)
+    assertTrue(r.test().rmseMs() < 40 && r.test().kendallTau() > 0.7, r.test().toJson());
+    assertEquals(300, r.predictor().params().get("lat_norm").asDouble());
+  }
+
+  @Test
+  void unknownModelIsRejected() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> PredictorFit.fit(table, split, "svm", 0));
+    assertTrue(e.getMessage().contains("phys-gbdt"), e.getMessage());
+  }
+
+  @Test
+  void saveLoadGivesIdenticalPredictions() {
+    double[][] x = LatencyTable.features(table.rows());
+    for (String m : new String[] {"linear", "hat-mlp", PredictorFit.DEFAULT_MODEL, "gbdt"}) {
+      FitResult r = fit(m);
+      Path dir = tmp.resolve(m);
+      PredictorIO.save(dir, r, new PredictorMeta("hat-wmt-space0", "cpu_xeon", "xeon.csv", ""));
+      PredictorIO.Loaded back = PredictorIO.load(dir, "hat-wmt-space0");
+      assertEquals(m, back.predictor().name());
+      assertArrayEquals(r.predictor().predictBatch(x), back.predictor().predictBatch(x), m);
+      assertEquals(r.predictor().predictMs(x[7]), back.predictor().predictMs(x[7]), m);
+      assertEquals(r.test().rmseMs(), back.metrics().get("test").get("rmse_ms").asDouble(), 1e-4 * r.test().rmseMs());
+      assertEquals("cpu_xeon", back.meta().target());
+    }
+  }
+
+  @Test
+  void loadRefusesAnotherFeatureSetOrSpace() throws IOException {
+    Path dir = tmp.resolve("p");
+    PredictorIO.save(dir, fit("linear"), new PredictorMeta("hat-wmt-space0", "cpu_xeon", "", ""));
+    IllegalArgumentException space = assertThrows(IllegalArgumentException.class,
+        () -> PredictorIO.load(dir, "hat-iwslt-space1"));
+    assertTrue(space.getMessage().contains("'hat-wmt-space0', not 'hat-iwslt-space1'"), space.getMessage());
+
+    Path json = dir.resolve(PredictorIO.JSON_FILE);
+    String doc = Files.readString(json);
+    Files.writeString(json, doc.replace("\"hat10-v1\"", "\"hat12-v2\""));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PredictorIO.load(dir));
+    assertTrue(e.getMessage().contains("fitted on feature set 'hat12-v2'") && e.getMessage().contains("refit"),
+        e.getMessage());
+
+    Files.writeString(json, doc.replace("\"decoder_layer_num\"", "\"decoder_layers\""));
+    assertThrows(IllegalArgumentException.class, () -> PredictorIO.load(dir));
+
+    Files.writeString(json, doc.replace("\"hat10\"", "\"hat10+future\""));
+    IllegalArgumentException derived = assertThrows(IllegalArgumentException.class, () -> PredictorIO.load(dir));
+    assertTrue(derived.getMessage().contains("hat10+future"), derived.getMessage());
+  }
+
+  @Test
+  void metricsJsonHasTheAgreedShape() {
+    Metrics m = PredictorEval.metrics(new double[] {100, 210, 290}, new double[] {100, 200, 300});
+    assertEquals(3, m.n());
+    assertEquals(Math.sqrt(200.0 / 3), m.rmseMs(), 1e-12);
+    assertEquals(100 * (0.05 + 10.0 / 300) / 3, m.mapdPct(), 1e-12);
+    assertEquals(100, m.within5Pct());
+    assertEquals(1, m.kendallTau(), 1e-12);
+    assertTrue(m.toJson().matches("\\{\"n\":3,\"rmse_ms\":8\\.16497,\"mapd_pct\":2\\.77778,\"within_5_pct\":100,"
+        + "\"within_10_pct\":100,\"r2\":0\\.99,\"kendall_tau\":1}"), m.toJson());
+  }
+}
