@@ -190,12 +190,13 @@ public final class SuperTransformer implements AutoCloseable {
   public record Encoded(List<NDArray> layers, NDArray padMask) {
     /** Keys/values for decoder layer {@code i}: the last n layer outputs concatenated along time, and their mask. */
     NDList endeInput(SubConfig c, int i) {
+      // HAT's order: the last layer's output, then the second last, then the third last
       int n = c.endeLayersAttended(i);
-      int last = layers.size();
-      NDArray kv = layers.get(last - n);
+      int last = layers.size() - 1;
+      NDArray kv = layers.get(last);
       NDArray mask = padMask;
-      for (int k = last - n + 1; k < last; k++) {
-        kv = kv.concat(layers.get(k), 1);
+      for (int k = 1; k < n; k++) {
+        kv = kv.concat(layers.get(last - k), 1);
         mask = mask.concat(padMask, 3);
       }
       return new NDList(kv, mask);

@@ -169,6 +169,10 @@ class SuperTransformerTest {
       SubConfig c = mixed();
       try (SuperTransformer sub = model.extract(m, c)) {
         assertTrue(sub.weights().numel() < model.weights().numel());
+        long nonEmbedding = sub.weights().numel() - sub.weights().get("embed").size();
+        assertEquals(io.hatflow.core.space.Complexity.params(c, TINY.qkvDim()), nonEmbedding);
+        assertEquals(io.hatflow.core.space.Complexity.params(TINY.largest(), TINY.qkvDim()),
+            model.weights().numel() - model.weights().get("embed").size());
         assertClose(model.forward(c, src, tgt, false), sub.forward(c, src, tgt, false), 1e-5f);
       }
     }
