@@ -49,10 +49,10 @@ public final class SuperTransformer implements AutoCloseable {
     return t;
   }
 
-  /** Empty weights of the right shapes, to be loaded. */
-  static SuperTransformer uninitialised(NDManager parent, SubConfig shape, int qkvDim, int vocabSize, Dropouts d) {
+  /** Zero weights of the right shapes, to be loaded ({@link Weights#load}). */
+  public static SuperTransformer uninitialised(NDManager parent, SubConfig shape, int qkvDim, int vocabSize, Dropouts d) {
     SuperTransformer t = new SuperTransformer(parent, shape, qkvDim, vocabSize, d);
-    t.init(new Random(0));
+    t.init(null);
     return t;
   }
 

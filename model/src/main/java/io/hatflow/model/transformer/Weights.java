@@ -49,6 +49,10 @@ public final class Weights implements AutoCloseable {
 
   /** fairseq/HAT Linear init: Xavier uniform weight [out, in], zero bias. */
   void xavier(String name, int out, int in, Random rnd) {
+    if (rnd == null) {
+      put(name, manager.zeros(new Shape(out, in)));
+      return;
+    }
     float bound = (float) Math.sqrt(6.0 / (in + out));
     float[] w = new float[out * in];
     for (int i = 0; i < w.length; i++) {
@@ -64,6 +68,10 @@ public final class Weights implements AutoCloseable {
   }
 
   void normal(String name, int rows, int cols, double std, int zeroRow, Random rnd) {
+    if (rnd == null) {
+      put(name, manager.zeros(new Shape(rows, cols)));
+      return;
+    }
     float[] w = new float[rows * cols];
     for (int i = 0; i < w.length; i++) {
       w[i] = (float) (rnd.nextGaussian() * std);
