@@ -1,1 +1,0 @@
-package io.hatflow.transforms; /** Placeholder. */ final class Placeholder {}

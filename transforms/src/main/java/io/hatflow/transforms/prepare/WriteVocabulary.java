@@ -1,0 +1,50 @@
+package io.hatflow.transforms.prepare;
+
+import io.hatflow.core.text.Vocabulary;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.util.MimeTypes;
+import org.apache.beam.sdk.values.PCollection;
+
+/** Writes the vocabulary's files into a directory through Beam FileSystems (local or gs://); emits its digest. */
+public final class WriteVocabulary extends PTransform<PCollection<Vocabulary>, PCollection<String>> {
+  private final String dir;
+
+  private WriteVocabulary(String dir) {
+    this.dir = dir;
+  }
+
+  public static WriteVocabulary to(String dir) {
+    return new WriteVocabulary(dir);
+  }
+
+  public static void write(Vocabulary v, String dir) throws IOException {
+    write(dir, Vocabulary.VOCAB_FILE, v.vocabBytes());
+    write(dir, Vocabulary.MERGES_FILE, v.mergesBytes());
+  }
+
+  private static void write(String dir, String name, byte[] bytes) throws IOException {
+    String path = dir.endsWith("/") ? dir + name : dir + "/" + name;
+    try (OutputStream out = Channels.newOutputStream(
+        FileSystems.create(FileSystems.matchNewResource(path, false), MimeTypes.TEXT))) {
+      out.write(bytes);
+    }
+  }
+
+  @Override
+  public PCollection<String> expand(PCollection<Vocabulary> vocab) {
+    String d = dir;
+    return vocab.apply("Write", ParDo.of(new DoFn<Vocabulary, String>() {
+      @ProcessElement
+      public void process(@Element Vocabulary v, OutputReceiver<String> out) throws IOException {
+        write(v, d);
+        out.output(v.digest());
+      }
+    }));
+  }
+}
