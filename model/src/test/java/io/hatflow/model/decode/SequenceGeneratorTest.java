@@ -55,7 +55,7 @@ class SequenceGeneratorTest {
       SubConfig c = TINY.sample(new Random(2));
       Random r = new Random(3);
       int better = 0;
-      for (int n = 0; n < 6; n++) {
+      for (int n = 0; n < 3; n++) {
         int[] src = new int[3 + r.nextInt(5)];
         for (int i = 0; i < src.length; i++) {
           src[i] = SpecialTokens.COUNT + r.nextInt(V - SpecialTokens.COUNT);
