@@ -19,6 +19,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class SubTransformerModelTest {
+  @org.junit.jupiter.api.BeforeAll
+  static void oneThread() {
+    // small models on a shared machine: one intra-op thread avoids OpenMP oversubscription stalls
+    io.hatflow.model.transformer.Threads.useIntraOp(1);
+  }
+
   static final SearchSpace TINY = SearchSpace.preset("tiny");
 
   @Test

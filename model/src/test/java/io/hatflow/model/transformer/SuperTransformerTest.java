@@ -28,6 +28,7 @@ class SuperTransformerTest {
 
   @BeforeAll
   static void setUp() {
+    Threads.useIntraOp(1);
     manager = NDManager.newBaseManager();
     model = SuperTransformer.create(manager, TINY.largest(), TINY.qkvDim(), V, Dropouts.NONE, 7);
   }
