@@ -1,1 +1,0 @@
-package io.hatflow.model; /** Placeholder. */ final class Placeholder {}

@@ -1,0 +1,213 @@
+package io.hatflow.model.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
+import io.hatflow.core.space.SearchSpace;
+import io.hatflow.core.space.SubConfig;
+import io.hatflow.model.transformer.SuperTransformer;
+import io.hatflow.model.transformer.Threads;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * Trains a SuperTransformer as HAT does: each update samples one SubTransformer (see
+ * {@link TrainConfig#sandwichEvery()}) and trains its slice of the shared weights.
+ *
+ * <p>Determinism and resume: everything random is a function of (seed, step), not of a running generator:
+ * the SubTransformer of update s comes from {@code Random(seed, s)}, batch order of epoch e from
+ * {@code Random(seed, e)}, and libtorch's dropout generator is re-seeded before every micro-batch. A checkpoint
+ * therefore needs only weights, Adam moments and the step, and a resumed run repeats the uninterrupted one
+ * exactly (same thread count). Only one training may run per JVM at a time (DJL's gradient collector is global).
+ */
+public final class Trainer {
+  private Trainer() {}
+
+  /** A progress report, every {@link TrainConfig#logEvery()} updates and at the end. */
+  public record Progress(long step, int steps, double loss, double tokensPerSecond, double etaSeconds, double lr,
+      String config) {
+    public String line() {
+      return String.format(Locale.ROOT, "step %d/%d loss %.4f lr %.3g tok/s %.0f eta %.0fs %s", step, steps, loss, lr,
+          tokensPerSecond, etaSeconds, config);
+    }
+  }
+
+  public interface Listener {
+    void onProgress(Progress p);
+  }
+
+  /** What a training run left: the checkpoint file and its digest. */
+  public record Result(Path checkpoint, String digest, long steps, double lastLoss) {}
+
+  /**
+   * Trains on {@code <shardsDir>/train-*.avro}, writing {@code <outDir>/checkpoint.hfc} every
+   * {@code checkpointEvery} updates and at the end, and {@code <outDir>/train.log}. With {@code resume}, continues
+   * from the checkpoint in {@code outDir} (which must match the space, vocabulary size and seed).
+   */
+  public static Result train(TrainConfig cfg, SearchSpace space, int vocabSize, Path shardsDir, Path outDir,
+      boolean resume, Listener listener) {
+    Threads.useIntraOp(cfg.threads());
+    List<Corpus.Pair> pairs = Corpus.read(shardsDir, "train");
+    checkIds(pairs, vocabSize, shardsDir);
+    List<Batch> batches = Corpus.batches(pairs, cfg.maxTokens());
+    Path ckFile = outDir.resolve(SuperTransformerCheckpoint.FILE_NAME);
+    try {
+      Files.createDirectories(outDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + outDir, e);
+    }
+    try (NDManager manager = NDManager.newBaseManager();
+        Writer log = Files.newBufferedWriter(outDir.resolve("train.log"), StandardCharsets.UTF_8,
+            StandardOpenOption.CREATE, resume ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE)) {
+      SuperTransformer model;
+      Adam adam;
+      long start = 0;
+      SuperTransformerCheckpoint ck = null;
+      if (resume && Files.exists(ckFile)) {
+        ck = SuperTransformerCheckpoint.load(ckFile, manager);
+        ck.requireCompatible(space, vocabSize);
+        if (ck.seed() != cfg.seed()) {
+          throw new SuperTransformerCheckpoint.MismatchedCheckpointException(
+              "checkpoint " + ckFile + " was trained with seed " + ck.seed() + ", not " + cfg.seed());
+        }
+        if (ck.adamM() == null) {
+          throw new SuperTransformerCheckpoint.MismatchedCheckpointException(
+              "checkpoint " + ckFile + " has no optimizer state: cannot resume");
+        }
+        model = ck.model();
+        adam = new Adam(model.weights(), cfg.beta1(), cfg.beta2(), ck.adamM(), ck.adamV());
+        start = ck.step();
+        log.write("resumed from step " + start + " (" + ck.digest() + ")\n");
+      } else {
+        model = SuperTransformer.create(manager, space.largest(), space.qkvDim(), vocabSize, cfg.dropouts(), cfg.seed());
+        adam = new Adam(model.weights(), model.manager(), cfg.beta1(), cfg.beta2());
+      }
+      for (NDArray p : model.weights().all().values()) {
+        p.setRequiresGradient(true);
+      }
+      log.write("train " + pairs.size() + " pairs in " + batches.size() + " batches, space " + space.name()
+          + ", vocab " + vocabSize + ", " + cfg + "\n");
+      long t0 = System.nanoTime();
+      long tokens = 0;
+      double lastLoss = Double.NaN;
+      for (long step = start; step < cfg.steps(); step++) {
+        SubConfig c = sampleConfig(cfg, space, step);
+        List<Batch> micro = new ArrayList<>();
+        int stepTokens = 0;
+        for (int j = 0; j < cfg.gradAccum(); j++) {
+          Batch b = batchAt(batches, cfg.seed(), step * cfg.gradAccum() + j);
+          micro.add(b);
+          stepTokens += b.targetTokens();
+        }
+        double lossSum = 0;
+        try (NDScope scope = new NDScope()) {
+          scope.suppressNotUsedWarning();
+          NDManager sm = manager.newSubManager();
+          for (int j = 0; j < micro.size(); j++) {
+            Batch b = micro.get(j);
+            Engine.getInstance().setRandomSeed((int) (cfg.seed() * 1_000_003L + step * cfg.gradAccum() + j));
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+              NDArray logits = model.forward(c, b.srcArray(sm), b.prevArray(sm), true);
+              NDArray[] loss = Loss.labelSmoothed(logits, b.targetArray(sm), cfg.labelSmoothing());
+              gc.backward(loss[0].div((float) stepTokens));
+              lossSum += loss[0].getFloat();
+            }
+          }
+          Threads.gradMode(false);
+          float scale = 1f;
+          if (cfg.clipNorm() > 0) {
+            double sq = 0;
+            for (NDArray p : model.weights().all().values()) {
+              sq += p.getGradient().square().sum().getFloat();
+            }
+            double norm = Math.sqrt(sq);
+            if (norm > cfg.clipNorm()) {
+              scale = (float) (cfg.clipNorm() / (norm + 1e-6));
+            }
+          }
+          adam.update(step + 1, cfg.lrAt(step), scale);
+          for (NDArray p : model.weights().all().values()) {
+            JniUtils.zeroGrad((PtNDArray) p);
+          }
+          sm.close();
+        }
+        tokens += stepTokens;
+        lastLoss = lossSum / stepTokens / Math.log(2);
+        long done = step + 1;
+        if (done % cfg.checkpointEvery() == 0 || done == cfg.steps()) {
+          SuperTransformerCheckpoint.write(ckFile, space, model, adam, done, cfg.seed());
+        }
+        if (done % cfg.logEvery() == 0 || done == cfg.steps()) {
+          double secs = (System.nanoTime() - t0) / 1e9;
+          double perStep = secs / (done - start);
+          Progress p = new Progress(done, cfg.steps(), lastLoss, tokens / secs, perStep * (cfg.steps() - done),
+              cfg.lrAt(step), c.key());
+          log.write(p.line() + "\n");
+          log.flush();
+          if (listener != null) {
+            listener.onProgress(p);
+          }
+        }
+      }
+      if (ck != null) {
+        ck.close();
+      } else {
+        model.close();
+      }
+      String digest;
+      try (SuperTransformerCheckpoint fin = SuperTransformerCheckpoint.load(ckFile)) {
+        digest = fin.digest();
+      }
+      log.write("done: " + ckFile + " sha256 " + digest + "\n");
+      return new Result(ckFile, digest, cfg.steps(), lastLoss);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write training log in " + outDir, e);
+    }
+  }
+
+  /** The SubTransformer trained at update {@code step}: a pure function of (seed, step). */
+  public static SubConfig sampleConfig(TrainConfig cfg, SearchSpace space, long step) {
+    int k = cfg.sandwichEvery();
+    if (k > 1 && step % k == 0) {
+      return space.largest();
+    }
+    if (k > 1 && step % k == 1) {
+      return space.smallest();
+    }
+    return space.sample(new Random(cfg.seed() * 0x2545F4914F6CDD1DL + step));
+  }
+
+  /** The micro-batch number {@code index} of the run: epoch = index / batches, order seeded per epoch. */
+  static Batch batchAt(List<Batch> batches, long seed, long index) {
+    long epoch = index / batches.size();
+    int[] order = Corpus.epochOrder(batches.size(), seed, epoch);
+    return batches.get(order[(int) (index % batches.size())]);
+  }
+
+  private static void checkIds(List<Corpus.Pair> pairs, int vocab, Path dir) {
+    for (Corpus.Pair p : pairs) {
+      for (int[] ids : new int[][] {p.src(), p.tgt()}) {
+        for (int id : ids) {
+          if (id < 0 || id >= vocab) {
+            throw new IllegalArgumentException("pair " + p.id() + " in " + dir + " has token id " + id
+                + " outside the vocabulary of size " + vocab);
+          }
+        }
+      }
+    }
+  }
+}

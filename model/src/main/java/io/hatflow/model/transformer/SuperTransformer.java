@@ -1,0 +1,464 @@
+package io.hatflow.model.transformer;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.nn.norm.LayerNorm;
+import io.hatflow.core.space.SubConfig;
+import io.hatflow.core.text.SpecialTokens;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * HAT's SuperTransformer: an encoder-decoder Transformer (fairseq base: post-layer-norm, sinusoidal positions,
+ * shared source/target embedding tied to the output projection, embeddings scaled by sqrt(dim)) that holds the
+ * weights of its {@link #shape()} config and runs any smaller SubConfig by slicing, as HAT's *Super modules do:
+ * embedding columns and every Linear's in/out dims are sliced to the active embed/FFN dims, layer norms to the
+ * active dim, attention keeps the fixed qkv dim (heads split it: head dim = qkvDim / heads) and only slices its
+ * input dims, the first {@code *LayerNum} layers run, and decoder layer i attends to the last 1-3 encoder layer
+ * outputs concatenated along time ({@code decoder_arbitrary_ende_attn}).
+ *
+ * <p>The SubConfig is an immutable argument of every call, never state: one model serves many configs from
+ * many threads in eval mode (forward ops only read the weights). An extracted SubTransformer is the same class
+ * built with its own config as shape, so sliced and standalone forwards run the same code.
+ *
+ * <p>Layout is batch-first: tokens {@code [B, T]} int64, right-padded with {@link SpecialTokens#PAD}.
+ */
+public final class SuperTransformer implements AutoCloseable {
+  private static final float NEG = -1e9f;
+
+  private final SubConfig shape;
+  private final int qkvDim;
+  private final int vocabSize;
+  private final Dropouts dropouts;
+  private final Weights weights;
+  private final int embedDim;
+
+  /** New randomly initialised weights of {@code shape} (HAT/fairseq init), deterministic in {@code seed}. */
+  public static SuperTransformer create(NDManager parent, SubConfig shape, int qkvDim, int vocabSize,
+      Dropouts dropouts, long seed) {
+    SuperTransformer t = new SuperTransformer(parent, shape, qkvDim, vocabSize, dropouts);
+    t.init(new Random(seed));
+    return t;
+  }
+
+  /** Zero weights of the right shapes, to be loaded ({@link Weights#load}). */
+  public static SuperTransformer uninitialised(NDManager parent, SubConfig shape, int qkvDim, int vocabSize, Dropouts d) {
+    SuperTransformer t = new SuperTransformer(parent, shape, qkvDim, vocabSize, d);
+    t.init(null);
+    return t;
+  }
+
+  private SuperTransformer(NDManager parent, SubConfig shape, int qkvDim, int vocabSize, Dropouts dropouts) {
+    this.shape = shape.active();
+    this.qkvDim = qkvDim;
+    this.vocabSize = vocabSize;
+    this.dropouts = dropouts;
+    this.weights = new Weights(parent.newSubManager());
+    this.embedDim = Math.max(this.shape.encoderEmbedDim(), this.shape.decoderEmbedDim());
+    if (vocabSize <= SpecialTokens.COUNT) {
+      throw new IllegalArgumentException("vocabulary size must exceed " + SpecialTokens.COUNT + ", got " + vocabSize);
+    }
+  }
+
+  private void init(Random rnd) {
+    SubConfig s = shape;
+    int q = qkvDim;
+    weights.normal("embed", vocabSize, embedDim, Math.pow(embedDim, -0.5), SpecialTokens.PAD, rnd);
+    int e = s.encoderEmbedDim();
+    for (int i = 0; i < s.encoderLayerNum(); i++) {
+      String p = "enc." + i + ".";
+      int f = s.encoderFfnEmbedDim().get(i);
+      weights.xavier(p + "self.in_w", 3 * q, e, rnd);
+      weights.constant(p + "self.in_b", 3 * q, 0);
+      weights.xavier(p + "self.out_w", e, q, rnd);
+      weights.constant(p + "self.out_b", e, 0);
+      layerNorm(p + "ln1", e);
+      weights.xavier(p + "fc1.w", f, e, rnd);
+      weights.constant(p + "fc1.b", f, 0);
+      weights.xavier(p + "fc2.w", e, f, rnd);
+      weights.constant(p + "fc2.b", e, 0);
+      layerNorm(p + "ln2", e);
+    }
+    int d = s.decoderEmbedDim();
+    for (int i = 0; i < s.decoderLayerNum(); i++) {
+      String p = "dec." + i + ".";
+      int f = s.decoderFfnEmbedDim().get(i);
+      weights.xavier(p + "self.in_w", 3 * q, d, rnd);
+      weights.constant(p + "self.in_b", 3 * q, 0);
+      weights.xavier(p + "self.out_w", d, q, rnd);
+      weights.constant(p + "self.out_b", d, 0);
+      layerNorm(p + "ln1", d);
+      weights.xavier(p + "ende.q_w", q, d, rnd);
+      weights.xavier(p + "ende.k_w", q, e, rnd);
+      weights.xavier(p + "ende.v_w", q, e, rnd);
+      weights.constant(p + "ende.in_b", 3 * q, 0);
+      weights.xavier(p + "ende.out_w", d, q, rnd);
+      weights.constant(p + "ende.out_b", d, 0);
+      layerNorm(p + "ln2", d);
+      weights.xavier(p + "fc1.w", f, d, rnd);
+      weights.constant(p + "fc1.b", f, 0);
+      weights.xavier(p + "fc2.w", d, f, rnd);
+      weights.constant(p + "fc2.b", d, 0);
+      layerNorm(p + "ln3", d);
+    }
+  }
+
+  private void layerNorm(String p, int dim) {
+    weights.constant(p + ".g", dim, 1);
+    weights.constant(p + ".b", dim, 0);
+  }
+
+  public SubConfig shape() {
+    return shape;
+  }
+
+  public int qkvDim() {
+    return qkvDim;
+  }
+
+  public int vocabSize() {
+    return vocabSize;
+  }
+
+  public Dropouts dropouts() {
+    return dropouts;
+  }
+
+  public Weights weights() {
+    return weights;
+  }
+
+  public NDManager manager() {
+    return weights.manager();
+  }
+
+  /** Fails with a clear message if {@code c} does not fit in this model's weights. */
+  public void check(SubConfig c) {
+    SubConfig s = shape;
+    List<String> bad = new ArrayList<>();
+    if (c.encoderEmbedDim() > s.encoderEmbedDim()) {
+      bad.add("encoder_embed_dim " + c.encoderEmbedDim() + " > " + s.encoderEmbedDim());
+    }
+    if (c.decoderEmbedDim() > s.decoderEmbedDim()) {
+      bad.add("decoder_embed_dim " + c.decoderEmbedDim() + " > " + s.decoderEmbedDim());
+    }
+    if (c.encoderLayerNum() > s.encoderLayerNum()) {
+      bad.add("encoder_layer_num " + c.encoderLayerNum() + " > " + s.encoderLayerNum());
+    }
+    if (c.decoderLayerNum() > s.decoderLayerNum()) {
+      bad.add("decoder_layer_num " + c.decoderLayerNum() + " > " + s.decoderLayerNum());
+    }
+    for (int i = 0; i < Math.min(c.encoderLayerNum(), s.encoderLayerNum()); i++) {
+      if (c.encoderFfnEmbedDim().get(i) > s.encoderFfnEmbedDim().get(i)) {
+        bad.add("encoder_ffn_embed_dim[" + i + "] too large");
+      }
+      heads(bad, "encoder_self_attention_heads", i, c.encoderSelfAttentionHeads().get(i));
+    }
+    for (int i = 0; i < Math.min(c.decoderLayerNum(), s.decoderLayerNum()); i++) {
+      if (c.decoderFfnEmbedDim().get(i) > s.decoderFfnEmbedDim().get(i)) {
+        bad.add("decoder_ffn_embed_dim[" + i + "] too large");
+      }
+      heads(bad, "decoder_self_attention_heads", i, c.decoderSelfAttentionHeads().get(i));
+      heads(bad, "decoder_ende_attention_heads", i, c.decoderEndeAttentionHeads().get(i));
+      if (c.endeLayersAttended(i) > c.encoderLayerNum()) {
+        bad.add("decoder_arbitrary_ende_attn[" + i + "] attends to more layers than the encoder has");
+      }
+    }
+    if (!bad.isEmpty()) {
+      throw new IllegalArgumentException("SubConfig " + c.key() + " does not fit the model " + shape.key() + ": "
+          + String.join("; ", bad));
+    }
+  }
+
+  private void heads(List<String> bad, String gene, int i, int h) {
+    if (h < 1 || qkvDim % h != 0) {
+      bad.add(gene + "[" + i + "]=" + h + " does not divide qkv_dim " + qkvDim);
+    }
+  }
+
+  // ---------------------------------------------------------------- forward
+
+  /** Encoder outputs of every active layer (index 0 = first layer) and the source padding mask. */
+  public record Encoded(List<NDArray> layers, NDArray padMask) {
+    /** Keys/values for decoder layer {@code i}: the last n layer outputs concatenated along time, and their mask. */
+    NDList endeInput(SubConfig c, int i) {
+      // HAT's order: the last layer's output, then the second last, then the third last
+      int n = c.endeLayersAttended(i);
+      int last = layers.size() - 1;
+      NDArray kv = layers.get(last);
+      NDArray mask = padMask;
+      for (int k = 1; k < n; k++) {
+        kv = kv.concat(layers.get(last - k), 1);
+        mask = mask.concat(padMask, 3);
+      }
+      return new NDList(kv, mask);
+    }
+  }
+
+  /** Teacher-forced logits {@code [B, T, V]} for source {@code [B, S]} and decoder input {@code [B, T]}. */
+  public NDArray forward(SubConfig c, NDArray src, NDArray prevTgt, boolean train) {
+    check(c);
+    Encoded enc = encode(c, src, train);
+    return decode(c, enc, prevTgt, train);
+  }
+
+  public Encoded encode(SubConfig c, NDArray src, boolean train) {
+    int e = c.encoderEmbedDim();
+    NDArray x = embed(src, e, 0);
+    x = drop(x, dropouts.dropout(), train);
+    // additive key mask [B, 1, 1, S]: -1e9 at padding
+    NDArray pad = src.eq(SpecialTokens.PAD).toType(DataType.FLOAT32, false).mul(NEG)
+        .expandDims(1).expandDims(1);
+    List<NDArray> outs = new ArrayList<>();
+    for (int i = 0; i < c.encoderLayerNum(); i++) {
+      String p = "enc." + i + ".";
+      NDArray r = x;
+      NDArray qkv = lin(x, p + "self.in_w", 3 * qkvDim, e, p + "self.in_b", 3 * qkvDim);
+      NDList parts = qkv.split(3, 2);
+      NDArray a = attention(parts.get(0), parts.get(1), parts.get(2), c.encoderSelfAttentionHeads().get(i), pad, train);
+      a = lin(a, p + "self.out_w", e, qkvDim, p + "self.out_b", e);
+      x = norm(r.add(drop(a, dropouts.dropout(), train)), p + "ln1", e);
+      x = norm(x.add(ffn(x, p, e, c.encoderFfnEmbedDim().get(i), train)), p + "ln2", e);
+      outs.add(x);
+    }
+    return new Encoded(outs, pad);
+  }
+
+  /** Decoder over a whole target prefix with a causal mask: logits {@code [B, T, V]}. */
+  public NDArray decode(SubConfig c, Encoded enc, NDArray prevTgt, boolean train) {
+    int d = c.decoderEmbedDim();
+    long t = prevTgt.getShape().get(1);
+    NDArray y = drop(embed(prevTgt, d, 0), dropouts.dropout(), train);
+    NDManager m = prevTgt.getManager();
+    NDArray ar = m.arange((int) t);
+    NDArray causal = ar.expandDims(0).gt(ar.expandDims(1)).toType(DataType.FLOAT32, false).mul(NEG); // [T, T]
+    for (int i = 0; i < c.decoderLayerNum(); i++) {
+      String p = "dec." + i + ".";
+      NDArray qkv = lin(y, p + "self.in_w", 3 * qkvDim, d, p + "self.in_b", 3 * qkvDim);
+      NDList parts = qkv.split(3, 2);
+      NDArray a = attention(parts.get(0), parts.get(1), parts.get(2), c.decoderSelfAttentionHeads().get(i), causal, train);
+      a = lin(a, p + "self.out_w", d, qkvDim, p + "self.out_b", d);
+      y = norm(y.add(drop(a, dropouts.dropout(), train)), p + "ln1", d);
+      NDList kvm = enc.endeInput(c, i);
+      NDArray[] qkvE = endeProject(c, p, y, kvm.get(0));
+      a = attention(qkvE[0], qkvE[1], qkvE[2], c.decoderEndeAttentionHeads().get(i), kvm.get(1), train);
+      a = lin(a, p + "ende.out_w", d, qkvDim, p + "ende.out_b", d);
+      y = norm(y.add(drop(a, dropouts.dropout(), train)), p + "ln2", d);
+      y = norm(y.add(ffn(y, p, d, c.decoderFfnEmbedDim().get(i), train)), p + "ln3", d);
+    }
+    return outputProjection(y, d);
+  }
+
+  private NDArray outputProjection(NDArray y, int d) {
+    return Linear.linear(y, slice2(weights.get("embed"), vocabSize, d)).singletonOrThrow();
+  }
+
+  /** Ende attention projections: q from the decoder state, k and v from the encoder (encoder embed dim). */
+  private NDArray[] endeProject(SubConfig c, String p, NDArray y, NDArray kv) {
+    int d = c.decoderEmbedDim();
+    NDArray b = weights.get(p + "ende.in_b");
+    NDArray q = Linear.linear(y, slice2(weights.get(p + "ende.q_w"), qkvDim, d), b.get("0:" + qkvDim)).head();
+    NDArray[] k = endeKv(c, p, kv);
+    return new NDArray[] {q, k[0], k[1]};
+  }
+
+  private NDArray[] endeKv(SubConfig c, String p, NDArray kv) {
+    int e = c.encoderEmbedDim();
+    NDArray b = weights.get(p + "ende.in_b");
+    NDArray k = Linear.linear(kv, slice2(weights.get(p + "ende.k_w"), qkvDim, e),
+        b.get(qkvDim + ":" + 2 * qkvDim)).head();
+    NDArray v = Linear.linear(kv, slice2(weights.get(p + "ende.v_w"), qkvDim, e),
+        b.get(2 * qkvDim + ":" + 3 * qkvDim)).head();
+    return new NDArray[] {k, v};
+  }
+
+  private NDArray ffn(NDArray x, String p, int dim, int ffnDim, boolean train) {
+    NDArray h = ai.djl.nn.Activation.relu(lin(x, p + "fc1.w", ffnDim, dim, p + "fc1.b", ffnDim));
+    h = drop(h, dropouts.relu(), train);
+    h = lin(h, p + "fc2.w", dim, ffnDim, p + "fc2.b", dim);
+    return drop(h, dropouts.dropout(), train);
+  }
+
+  /** Multi-head attention on projected q [B,T,Q], k/v [B,S,Q]; mask broadcastable to [B,H,T,S]. Returns [B,T,Q]. */
+  private NDArray attention(NDArray q, NDArray k, NDArray v, int heads, NDArray mask, boolean train) {
+    long b = q.getShape().get(0);
+    long t = q.getShape().get(1);
+    long s = k.getShape().get(1);
+    int hd = qkvDim / heads;
+    NDArray qh = q.mul((float) Math.pow(hd, -0.5)).reshape(b, t, heads, hd).transpose(0, 2, 1, 3);
+    NDArray kh = k.reshape(b, s, heads, hd).transpose(0, 2, 3, 1);
+    NDArray vh = v.reshape(b, s, heads, hd).transpose(0, 2, 1, 3);
+    return attend(qh, kh, vh, mask, train).transpose(0, 2, 1, 3).reshape(b, t, qkvDim);
+  }
+
+  /** qh [B,H,T,hd], khT [B,H,hd,S], vh [B,H,S,hd] to [B,H,T,hd]. */
+  private NDArray attend(NDArray qh, NDArray khT, NDArray vh, NDArray mask, boolean train) {
+    NDArray w = qh.matMul(khT);
+    if (mask != null) {
+      w = w.add(mask);
+    }
+    w = drop(w.softmax(-1), dropouts.attention(), train);
+    return w.matMul(vh);
+  }
+
+  private NDArray embed(NDArray tokens, int dim, int firstPosition) {
+    NDArray table = slice2(weights.get("embed"), vocabSize, dim);
+    NDArray x = Embedding.embedding(tokens, table, ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow().mul((float) Math.sqrt(dim));
+    long t = tokens.getShape().get(1);
+    return x.add(Sinusoids.table(tokens.getManager(), firstPosition, (int) t, dim));
+  }
+
+  private NDArray lin(NDArray x, String w, int out, int in, String b, int bOut) {
+    NDArray wt = slice2(weights.get(w), out, in);
+    NDArray bias = slice1(weights.get(b), bOut);
+    return Linear.linear(x, wt, bias).singletonOrThrow();
+  }
+
+  private NDArray norm(NDArray x, String p, int dim) {
+    return LayerNorm.layerNorm(x, new Shape(dim), slice1(weights.get(p + ".g"), dim),
+        slice1(weights.get(p + ".b"), dim), 1e-5f).singletonOrThrow();
+  }
+
+  private static NDArray slice2(NDArray w, int out, int in) {
+    Shape s = w.getShape();
+    if (s.get(0) == out && s.get(1) == in) {
+      return w;
+    }
+    return w.get(new NDIndex(":" + out + ", :" + in));
+  }
+
+  private static NDArray slice1(NDArray w, int n) {
+    return w.getShape().get(0) == n ? w : w.get(new NDIndex(":" + n));
+  }
+
+  private static NDArray drop(NDArray x, float rate, boolean train) {
+    if (!train || rate == 0f) {
+      return x;
+    }
+    return Dropout.dropout(x, rate, true).singletonOrThrow();
+  }
+
+  // ---------------------------------------------------------------- incremental decoding
+
+  /**
+   * Decoder state for incremental decoding: per active layer the self-attention keys/values so far
+   * ({@code [B, H, t, hd]}) and the encoder-side keys/values, projected once ({@code [B, H, S', hd]}).
+   */
+  public final class DecoderState {
+    final SubConfig config;
+    final NDArray[] selfK;
+    final NDArray[] selfV;
+    final NDArray[] endeKT;
+    final NDArray[] endeV;
+    final NDArray[] endeMask;
+    int steps;
+
+    DecoderState(SubConfig c, int layers) {
+      config = c;
+      selfK = new NDArray[layers];
+      selfV = new NDArray[layers];
+      endeKT = new NDArray[layers];
+      endeV = new NDArray[layers];
+      endeMask = new NDArray[layers];
+    }
+
+    public int steps() {
+      return steps;
+    }
+
+    /** Keeps rows {@code order} (int64 [B']) of every cache: beam search's reordering. */
+    public void reorder(NDArray order) {
+      for (int i = 0; i < selfK.length; i++) {
+        if (selfK[i] != null) {
+          selfK[i] = selfK[i].get(new NDIndex("{}", order));
+          selfV[i] = selfV[i].get(new NDIndex("{}", order));
+        }
+        endeKT[i] = endeKT[i].get(new NDIndex("{}", order));
+        endeV[i] = endeV[i].get(new NDIndex("{}", order));
+        endeMask[i] = endeMask[i].get(new NDIndex("{}", order));
+      }
+    }
+  }
+
+  /** Projects the encoder-side keys/values of every decoder layer once (eval mode). */
+  public DecoderState startDecoding(SubConfig c, Encoded enc) {
+    check(c);
+    DecoderState st = new DecoderState(c, c.decoderLayerNum());
+    for (int i = 0; i < c.decoderLayerNum(); i++) {
+      String p = "dec." + i + ".";
+      NDList kvm = enc.endeInput(c, i);
+      NDArray[] kv = endeKv(c, p, kvm.get(0));
+      int h = c.decoderEndeAttentionHeads().get(i);
+      int hd = qkvDim / h;
+      long b = kv[0].getShape().get(0);
+      long s = kv[0].getShape().get(1);
+      st.endeKT[i] = kv[0].reshape(b, s, h, hd).transpose(0, 2, 3, 1);
+      st.endeV[i] = kv[1].reshape(b, s, h, hd).transpose(0, 2, 1, 3);
+      st.endeMask[i] = kvm.get(1);
+    }
+    return st;
+  }
+
+  /** One decoder step: tokens {@code [B]} (int64) at position {@code st.steps()}; returns logits {@code [B, V]}. */
+  public NDArray step(DecoderState st, NDArray tokens) {
+    SubConfig c = st.config;
+    int d = c.decoderEmbedDim();
+    NDArray y = embed(tokens.reshape(-1, 1), d, st.steps);
+    long b = y.getShape().get(0);
+    for (int i = 0; i < c.decoderLayerNum(); i++) {
+      String p = "dec." + i + ".";
+      int h = c.decoderSelfAttentionHeads().get(i);
+      int hd = qkvDim / h;
+      NDList parts = lin(y, p + "self.in_w", 3 * qkvDim, d, p + "self.in_b", 3 * qkvDim).split(3, 2);
+      NDArray qh = parts.get(0).mul((float) Math.pow(hd, -0.5)).reshape(b, 1, h, hd).transpose(0, 2, 1, 3);
+      NDArray kNew = parts.get(1).reshape(b, 1, h, hd).transpose(0, 2, 1, 3);
+      NDArray vNew = parts.get(2).reshape(b, 1, h, hd).transpose(0, 2, 1, 3);
+      st.selfK[i] = st.selfK[i] == null ? kNew : st.selfK[i].concat(kNew, 2);
+      st.selfV[i] = st.selfV[i] == null ? vNew : st.selfV[i].concat(vNew, 2);
+      NDArray a = attend(qh, st.selfK[i].transpose(0, 1, 3, 2), st.selfV[i], null, false)
+          .transpose(0, 2, 1, 3).reshape(b, 1, qkvDim);
+      a = lin(a, p + "self.out_w", d, qkvDim, p + "self.out_b", d);
+      y = norm(y.add(a), p + "ln1", d);
+      int he = c.decoderEndeAttentionHeads().get(i);
+      int hde = qkvDim / he;
+      NDArray bias = weights.get(p + "ende.in_b");
+      NDArray q = Linear.linear(y, slice2(weights.get(p + "ende.q_w"), qkvDim, d), bias.get("0:" + qkvDim)).head();
+      NDArray qe = q.mul((float) Math.pow(hde, -0.5)).reshape(b, 1, he, hde).transpose(0, 2, 1, 3);
+      a = attend(qe, st.endeKT[i], st.endeV[i], st.endeMask[i], false).transpose(0, 2, 1, 3).reshape(b, 1, qkvDim);
+      a = lin(a, p + "ende.out_w", d, qkvDim, p + "ende.out_b", d);
+      y = norm(y.add(a), p + "ln2", d);
+      y = norm(y.add(ffn(y, p, d, c.decoderFfnEmbedDim().get(i), false)), p + "ln3", d);
+    }
+    st.steps++;
+    return outputProjection(y, d).reshape(b, vocabSize);
+  }
+
+  // ---------------------------------------------------------------- extraction support
+
+  /** The weights of {@code c} copied into a new standalone model of shape {@code c} (no shared storage). */
+  public SuperTransformer extract(NDManager parent, SubConfig c) {
+    check(c);
+    SubConfig a = c.active();
+    SuperTransformer out = uninitialised(parent, a, qkvDim, vocabSize, dropouts);
+    for (var e : out.weights.all().entrySet()) {
+      NDArray src = weights.get(e.getKey());
+      Shape s = e.getValue().getShape();
+      NDArray sl = s.dimension() == 2 ? slice2(src, (int) s.get(0), (int) s.get(1)) : slice1(src, (int) s.get(0));
+      e.getValue().set(sl.toByteBuffer());
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    weights.close();
+  }
+}

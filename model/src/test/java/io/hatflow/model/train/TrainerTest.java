@@ -1,0 +1,113 @@
+package io.hatflow.model.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import io.hatflow.core.space.SearchSpace;
+import io.hatflow.model.transformer.Dropouts;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainerTest {
+  static final SearchSpace TINY = SearchSpace.preset("tiny");
+  static final int V = 30;
+  @TempDir static Path tmp;
+  static Path shards;
+
+  @BeforeAll
+  static void data() throws Exception {
+    shards = tmp.resolve("shards");
+    Shards.write(shards, "train", 2, 60, V, 1);
+  }
+
+  static TrainConfig cfg(int steps) {
+    return new TrainConfig(steps, 200, 2e-3, 3, TrainConfig.Schedule.COSINE, 1e-5, 0.9, 0.98, 0.1, 1.0, 2,
+        new Dropouts(0.1f, 0.1f, 0.1f), 5, 3, 3, 1, 1);
+  }
+
+  @Test
+  void resumedRunReachesTheSameWeights() throws Exception {
+    Path a = tmp.resolve("a");
+    List<Double> losses = new ArrayList<>();
+    Trainer.Result ra = Trainer.train(cfg(7), TINY, V, shards, a, false, p -> losses.add(p.loss()));
+    assertEquals(7, losses.size());
+
+    Path b = tmp.resolve("b");
+    RuntimeException crash = assertThrows(RuntimeException.class, () -> Trainer.train(cfg(7), TINY, V, shards, b, false, p -> {
+      if (p.step() == 5) {
+        throw new IllegalStateException("simulated crash");
+      }
+    }));
+    assertEquals("simulated crash", crash.getMessage());
+    try (SuperTransformerCheckpoint mid = SuperTransformerCheckpoint.load(b)) {
+      assertEquals(3, mid.step());
+    }
+    Trainer.Result rb = Trainer.train(cfg(7), TINY, V, shards, b, true, null);
+    try (SuperTransformerCheckpoint ca = SuperTransformerCheckpoint.load(ra.checkpoint());
+        SuperTransformerCheckpoint cb = SuperTransformerCheckpoint.load(rb.checkpoint())) {
+      float maxDiff = 0;
+      Map<String, NDArray> wa = ca.model().weights().all();
+      for (var e : cb.model().weights().all().entrySet()) {
+        maxDiff = Math.max(maxDiff, wa.get(e.getKey()).sub(e.getValue()).abs().max().getFloat());
+      }
+      assertEquals(0f, maxDiff, "resumed weights differ");
+      assertEquals(ra.digest(), rb.digest());
+      assertEquals(7, cb.step());
+    }
+    assertTrue(Files.readString(b.resolve("train.log")).contains("resumed from step 3"));
+  }
+
+  @Test
+  void mismatchedAndCorruptCheckpointsFailClearly() throws Exception {
+    Path out = tmp.resolve("c");
+    Trainer.train(cfg(1), TINY, V, shards, out, false, null);
+    SearchSpace other = SearchSpace.preset("hat-iwslt-space1");
+    var e1 = assertThrows(SuperTransformerCheckpoint.MismatchedCheckpointException.class,
+        () -> Trainer.train(cfg(2), other, V, shards, out, true, null));
+    assertTrue(e1.getMessage().contains("search space tiny"), e1.getMessage());
+    var e2 = assertThrows(SuperTransformerCheckpoint.MismatchedCheckpointException.class,
+        () -> Trainer.train(cfg(2), TINY, V + 1, shards, out, true, null));
+    assertTrue(e2.getMessage().contains("vocabulary size " + V), e2.getMessage());
+
+    Path ck = out.resolve(SuperTransformerCheckpoint.FILE_NAME);
+    byte[] bytes = Files.readAllBytes(ck);
+    bytes[bytes.length / 2] ^= 0x40;
+    Path bad = tmp.resolve("bad.hfc");
+    Files.write(bad, bytes);
+    var e3 = assertThrows(SuperTransformerCheckpoint.CorruptCheckpointException.class, () -> SuperTransformerCheckpoint.load(bad));
+    assertTrue(e3.getMessage().contains("checksum"), e3.getMessage());
+    Files.writeString(bad, "hello");
+    assertThrows(SuperTransformerCheckpoint.CorruptCheckpointException.class, () -> SuperTransformerCheckpoint.load(bad));
+  }
+
+  @Test
+  void vocabularyTooSmallForTheDataIsReported() {
+    var e = assertThrows(IllegalArgumentException.class, () -> Trainer.train(cfg(1), TINY, 10, shards, tmp.resolve("d"), false, null));
+    assertTrue(e.getMessage().contains("outside the vocabulary of size 10"), e.getMessage());
+  }
+
+  @Test
+  void batchesRespectTheTokenBudgetAndCoverEveryPair() {
+    List<Corpus.Pair> pairs = Corpus.read(shards, "train");
+    assertEquals(120, pairs.size());
+    List<Batch> bs = Corpus.batches(pairs, 40);
+    int rows = 0;
+    for (Batch b : bs) {
+      assertTrue(b.paddedTokens() <= 40);
+      rows += b.rows();
+    }
+    assertEquals(120, rows);
+    List<Batch> again = Corpus.batches(pairs, 40);
+    for (int i = 0; i < bs.size(); i++) {
+      assertTrue(java.util.Arrays.equals(bs.get(i).src(), again.get(i).src()));
+    }
+  }
+}
