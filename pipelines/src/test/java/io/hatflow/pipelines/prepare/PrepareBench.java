@@ -44,11 +44,15 @@ public final class PrepareBench {
     for (Map.Entry<String, Integer> c : corpora.entrySet()) {
       pairs.put(c.getKey(), write(work, c.getKey(), en, de, c.getValue()));
     }
-    System.out.printf("# prepare benchmark: vocab 8000, shards 4, carve 1000+1000; %d cores; median of %d (1x, tiny), single run above 1x; direct: immutability/encodability checks off%n",
+    System.out.printf("# prepare benchmark: vocab 8000, shards 4, carve 1000+1000; %d cores; after one untimed warm-up run; median of %d (1x, tiny), single run above 1x; direct: immutability/encodability checks off%n",
         Runtime.getRuntime().availableProcessors(), reps);
     System.out.printf("%-8s %-7s %10s %9s %10s%n", "runner", "corpus", "pairs", "seconds", "pairs/s");
     Map<String, Map<String, Double>> secs = new LinkedHashMap<>();
     for (String runner : runners) {
+      // untimed warm-up: JIT and the first Flink mini-cluster start would otherwise land on the first figure
+      PreparePipeline.run(PrepareConfig.defaults(CorpusFiles.of(work.resolve("tiny.en").toString(),
+          work.resolve("tiny.de").toString()), work.resolve("warmup-" + runner).toString()).withCarveSizes(10, 10),
+          options(runner));
       for (String corpus : corpora.keySet()) {
         int r = corpus.equals("tiny") || corpora.get(corpus) <= 1 ? reps : 1;
         double[] t = new double[r];
