@@ -6,7 +6,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.avro.file.DataFileReader;
@@ -42,8 +41,7 @@ final class AvroFiles {
       Files.createDirectories(file.toAbsolutePath().getParent());
       Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
       org.apache.avro.Schema schema = (org.apache.avro.Schema) type.getField("SCHEMA$").get(null);
-      byte[] sync = new byte[16];
-      System.arraycopy(MessageDigest.getInstance("SHA-256").digest(schema.toString().getBytes()), 0, sync, 0, 16);
+      byte[] sync = io.hatflow.transforms.search.SmallAvroFiles.syncMarker(schema);
       try (OutputStream os = Files.newOutputStream(tmp);
            DataFileWriter<T> w = new DataFileWriter<>(new SpecificDatumWriter<>(type))) {
         w.create(schema, os, sync);
@@ -54,7 +52,7 @@ final class AvroFiles {
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
-    } catch (ReflectiveOperationException | java.security.NoSuchAlgorithmException e) {
+    } catch (ReflectiveOperationException e) {
       throw new IllegalStateException(e);
     }
   }

@@ -18,6 +18,8 @@ import io.hatflow.schemas.StoredFitness;
 import io.hatflow.schemas.Winner;
 import io.hatflow.transforms.search.BreedNextGeneration;
 import io.hatflow.transforms.search.EvaluateCandidates;
+import io.hatflow.transforms.search.SmallAvroFiles;
+import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -56,9 +58,8 @@ import org.apache.beam.sdk.values.PCollectionTuple;
  * pass of a SubTransformer per distinct config, hundreds per generation).
  *
  * <p>Each generation: read the population of every search, {@link EvaluateCandidates} (distinct configs,
- * store lookup, one fitness evaluation per new config, latency for every target, join back), write the
- * new store entries and the evaluations, {@link BreedNextGeneration} per search, write the next population
- * and the statistics. After the last generation {@link SearchOutputs} writes winners, YAMLs, Pareto
+ * store lookup, one fitness evaluation per new config, latency for every target, join back), {@link BreedNextGeneration} per search, then write the new store entries, evaluations, statistics and the
+ * next population (or the winners) through one shuffle ({@link SmallAvroFiles}). After the last generation {@link SearchOutputs} writes winners, YAMLs, Pareto
  * frontiers and history.
  */
 public final class SearchPipeline {
@@ -167,32 +168,30 @@ public final class SearchPipeline {
     }
     Pipeline p = Pipeline.create(options);
     PCollection<SearchCandidate> population = p.apply("ReadPopulation",
-        AvroIO.read(SearchCandidate.class).from(populationFile(state, g).toString()));
+        AvroIO.read(SearchCandidate.class).from(populationFile(state, g).toString())
+            .withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW));
     PCollectionTuple evaluated = population.apply("Evaluate", new EvaluateCandidates(new EvaluateCandidates.Settings(
         g, space.maxEncoderLayers(), space.maxDecoderLayers(), fitness, targets, checkpointDigest,
         evalStore.resolve("fitness-*.avro").toString())));
-    evaluated.get(EvaluateCandidates.NEW_FITNESS).apply("AppendToStore", single(StoredFitness.class,
-        evalStore.resolve(String.format("fitness-g%04d-%s", g, runTag))));
-    evaluated.get(EvaluateCandidates.EVALUATIONS).apply("WriteEvaluations",
-        single(Evaluation.class, dir.resolve("evaluations")));
     PCollectionTuple bred = evaluated.get(EvaluateCandidates.SCORED).apply("Breed",
         new BreedNextGeneration(new BreedNextGeneration.Settings(g, last, cfg, SpaceSpec.of(space), targets)));
-    bred.get(BreedNextGeneration.STATS).apply("WriteStats", single(GenerationStats.class, dir.resolve("stats")));
+    SmallAvroFiles.Builder out = SmallAvroFiles.builder()
+        .add("StoreEntries", evaluated.get(EvaluateCandidates.NEW_FITNESS),
+            evalStore.resolve(String.format("fitness-g%04d-%s.avro", g, runTag)).toString(), StoredFitness.class)
+        .add("Evaluations", evaluated.get(EvaluateCandidates.EVALUATIONS), dir.resolve("evaluations.avro").toString(),
+            Evaluation.class)
+        .add("Stats", bred.get(BreedNextGeneration.STATS), dir.resolve("stats.avro").toString(), GenerationStats.class);
     if (last) {
-      bred.get(BreedNextGeneration.WINNERS).apply("WriteWinners", single(Winner.class, dir.resolve("winners")));
+      out.add("Winners", bred.get(BreedNextGeneration.WINNERS), dir.resolve("winners.avro").toString(), Winner.class);
     } else {
-      bred.get(BreedNextGeneration.NEXT).apply("WriteNextPopulation",
-          single(SearchCandidate.class, genDir(state, g + 1).resolve("population")));
+      out.add("NextPopulation", bred.get(BreedNextGeneration.NEXT), populationFile(state, g + 1).toString(),
+          SearchCandidate.class);
     }
+    out.write().getPipeline();
     PipelineResult.State s = p.run().waitUntilFinish();
     if (s != PipelineResult.State.DONE) {
       throw new IllegalStateException("search generation " + g + " ended in state " + s);
     }
-  }
-
-  /** One Avro file named exactly {@code prefix.avro} (Beam writes temp files and renames on success). */
-  private static <T> AvroIO.Write<T> single(Class<T> type, Path prefix) {
-    return AvroIO.write(type).to(prefix.toString()).withSuffix(".avro").withoutSharding().withShardNameTemplate("");
   }
 
   static Path genDir(Path state, int g) {
