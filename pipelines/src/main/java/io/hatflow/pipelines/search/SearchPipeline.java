@@ -57,8 +57,8 @@ import org.apache.beam.sdk.values.PCollectionTuple;
  * DirectRunner, ~1-2 s on Flink [local] once warm), small next to real fitness evaluations (one validation
  * pass of a SubTransformer per distinct config, hundreds per generation).
  *
- * <p>Each generation: read the population of every search, {@link EvaluateCandidates} (distinct configs,
- * store lookup, one fitness evaluation per new config, latency for every target, join back), {@link BreedNextGeneration} per search, then write the new store entries, evaluations, statistics and the
+ * <p>Each generation: read the population of every search, {@link EvaluateCandidates} (shard by config key,
+ * store lookup, one fitness evaluation per distinct new config, latency for every target, join back), {@link BreedNextGeneration} per search, then write the new store entries, evaluations, statistics and the
  * next population (or the winners) through one shuffle ({@link SmallAvroFiles}). After the last generation {@link SearchOutputs} writes winners, YAMLs, Pareto
  * frontiers and history.
  */
@@ -172,7 +172,7 @@ public final class SearchPipeline {
             .withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW));
     PCollectionTuple evaluated = population.apply("Evaluate", new EvaluateCandidates(new EvaluateCandidates.Settings(
         g, space.maxEncoderLayers(), space.maxDecoderLayers(), fitness, targets, checkpointDigest,
-        evalStore.resolve("fitness-*.avro").toString())));
+        evalStore.resolve("fitness-*.avro").toString(), shards(options))));
     PCollectionTuple bred = evaluated.get(EvaluateCandidates.SCORED).apply("Breed",
         new BreedNextGeneration(new BreedNextGeneration.Settings(g, last, cfg, SpaceSpec.of(space), targets)));
     SmallAvroFiles.Builder out = SmallAvroFiles.builder()
@@ -192,6 +192,12 @@ public final class SearchPipeline {
     if (s != PipelineResult.State.DONE) {
       throw new IllegalStateException("search generation " + g + " ended in state " + s);
     }
+  }
+
+  /** Shards for the fan-out: 8 per slot balances uneven shards; at least 32. */
+  static int shards(PipelineOptions options) {
+    int p = options.as(org.apache.beam.runners.flink.FlinkPipelineOptions.class).getParallelism();
+    return Math.max(32, 8 * Math.max(1, p));
   }
 
   static Path genDir(Path state, int g) {

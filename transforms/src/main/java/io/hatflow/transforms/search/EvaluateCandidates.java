@@ -12,46 +12,43 @@ import io.hatflow.schemas.ScoredCandidate;
 import io.hatflow.schemas.SearchCandidate;
 import io.hatflow.schemas.StoredFitness;
 import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.beam.sdk.coders.DoubleCoder;
 import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.extensions.avro.io.AvroIO;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
-import org.apache.beam.sdk.transforms.Distinct;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Filter;
-import org.apache.beam.sdk.transforms.Flatten;
-import org.apache.beam.sdk.transforms.MapElements;
-import org.apache.beam.sdk.transforms.Min;
+import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.transforms.View;
-import org.apache.beam.sdk.transforms.join.CoGbkResult;
-import org.apache.beam.sdk.transforms.join.CoGroupByKey;
-import org.apache.beam.sdk.transforms.join.KeyedPCollectionTuple;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
-import org.apache.beam.sdk.values.TypeDescriptor;
-import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
- * The fan-out of one generation: the candidates of ALL searches, keyed by canonical config key, made
- * distinct, looked up in the evaluation store, the misses reshuffled across workers and evaluated once
- * each (one {@link Fitness} per worker), every distinct config's latency predicted for every target, and
- * the results joined back to each search's candidates.
+ * The fan-out of one generation: the candidates of ALL searches are keyed by a shard of their canonical
+ * config key and spread over the workers in one shuffle; each shard (all candidates of its configs,
+ * whatever search they belong to) looks its distinct configs up in the evaluation store, evaluates the
+ * misses once each with the worker's one {@link Fitness}, predicts every distinct config's latency on
+ * every target, and joins the results back to each candidate.
+ *
+ * <p>Why shards of the key instead of Distinct → Reshuffle → CoGroupByKey on the key itself: same
+ * semantics (a config's candidates all land in one shard, so it is evaluated exactly once), one shuffle
+ * instead of three, and a bounded number of groups. The DirectRunner pays ~10-20 ms per key group (a
+ * bundle each), which made a HAT-sized generation (≈1,000 distinct configs) cost 40-60 s there before.
  *
  * <p>Outputs: {@link #SCORED} (every candidate with its fitness and its own target's latency),
  * {@link #EVALUATIONS} (one per distinct config), {@link #NEW_FITNESS} (entries to append to the store).
@@ -69,11 +66,15 @@ public class EvaluateCandidates extends PTransform<PCollection<SearchCandidate>,
    * @param targets          every target, for latency predictions
    * @param checkpointDigest the SuperTransformer checkpoint the fitness belongs to: the store's key
    * @param storeGlob        the evaluation store's files (none yet is fine)
+   * @param shards           groups the configs are spread over; several times the parallelism balances load
    */
   public record Settings(int generation, int encoderLayers, int decoderLayers, FitnessFactory fitness,
-      List<TargetBudgets> targets, String checkpointDigest, String storeGlob) implements Serializable {
+      List<TargetBudgets> targets, String checkpointDigest, String storeGlob, int shards) implements Serializable {
     public Settings {
       targets = List.copyOf(targets);
+      if (shards < 1) {
+        throw new IllegalArgumentException("shards: expected >= 1, got " + shards);
+      }
     }
   }
 
@@ -85,206 +86,126 @@ public class EvaluateCandidates extends PTransform<PCollection<SearchCandidate>,
 
   @Override
   public PCollectionTuple expand(PCollection<SearchCandidate> candidates) {
-    var pipeline = candidates.getPipeline();
-    KvCoder<String, String> kvStrings = KvCoder.of(StringUtf8Coder.of(), StringUtf8Coder.of());
-    AvroCoder<Evaluation> evalCoder = AvroCoder.specific(Evaluation.class);
-
-    PCollectionView<Map<String, Double>> store = pipeline
+    String digest = s.checkpointDigest();
+    PCollectionView<Iterable<StoredFitness>> store = candidates.getPipeline()
         .apply("ReadEvaluationStore", AvroIO.read(StoredFitness.class).from(s.storeGlob())
             .withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW))
-        .apply("SameCheckpoint", Filter.by((StoredFitness f) -> f.getCheckpointDigest().equals(s.checkpointDigest())))
-        .apply("KeyStoredByConfig", MapElements
-            .into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.doubles()))
-            .via((StoredFitness f) -> KV.of(f.getConfigKey(), f.getFitness())))
-        .setCoder(KvCoder.of(StringUtf8Coder.of(), DoubleCoder.of()))
-        // A resumed generation may have stored a key twice; any fixed choice keeps runs reproducible.
-        .apply("OnePerConfig", Min.doublesPerKey())
-        .apply("AsMap", View.asMap());
+        .apply("SameCheckpoint", Filter.by((StoredFitness f) -> f.getCheckpointDigest().equals(digest)))
+        .apply("AsIterable", View.asIterable());
 
-    PCollection<KV<String, String>> distinct = candidates
-        .apply("KeyByConfig", ParDo.of(new KeyByConfigFn(s.encoderLayers(), s.decoderLayers())))
-        .setCoder(kvStrings)
-        .apply("DistinctConfigs", Distinct.create());
-
-    TupleTag<Evaluation> hits = new TupleTag<>() {};
-    TupleTag<KV<String, String>> misses = new TupleTag<>() {};
-    PCollectionTuple looked = distinct.apply("LookUpStore",
-        ParDo.of(new LookUpStoreFn(store, s.generation(), hits, misses)).withSideInputs(store)
-            .withOutputTags(hits, TupleTagList.of(misses)));
-
-    PCollection<Evaluation> fresh = looked.get(misses).setCoder(kvStrings)
-        .apply("SpreadOverWorkers", Reshuffle.viaRandomKey())
-        .apply("EvaluateFitness", ParDo.of(new EvaluateFitnessFn(s.fitness(), s.generation())))
-        .setCoder(evalCoder);
-
-    PCollection<StoredFitness> newFitness = fresh.apply("ToStoreEntries", MapElements
-            .into(TypeDescriptor.of(StoredFitness.class))
-            .via((Evaluation e) -> new StoredFitness(s.checkpointDigest(), e.getConfigKey(), e.getFitness())))
-        .setCoder(AvroCoder.specific(StoredFitness.class));
-
-    PCollection<Evaluation> evaluations = PCollectionList.of(looked.get(hits).setCoder(evalCoder)).and(fresh)
-        .apply("AllDistinct", Flatten.pCollections())
-        .apply("PredictLatencies", ParDo.of(new PredictLatencyFn(s.targets())))
-        .setCoder(evalCoder);
-
-    TupleTag<SearchCandidate> candTag = new TupleTag<>() {};
-    TupleTag<Evaluation> evalTag = new TupleTag<>() {};
-    PCollection<ScoredCandidate> scored = KeyedPCollectionTuple
-        .of(candTag, candidates.apply("KeyCandidates", ParDo.of(new KeyCandidateFn(s.encoderLayers(), s.decoderLayers())))
-            .setCoder(KvCoder.of(StringUtf8Coder.of(), AvroCoder.specific(SearchCandidate.class))))
-        .and(evalTag, evaluations.apply("KeyEvaluations", MapElements
-                .into(TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptor.of(Evaluation.class)))
-                .via((Evaluation e) -> KV.of(e.getConfigKey(), e)))
-            .setCoder(KvCoder.of(StringUtf8Coder.of(), evalCoder)))
-        .apply("JoinBackToSearches", CoGroupByKey.create())
-        .apply("ScoreCandidates", ParDo.of(new JoinScoresFn(candTag, evalTag)))
-        .setCoder(AvroCoder.specific(ScoredCandidate.class));
-
-    return PCollectionTuple.of(SCORED, scored).and(EVALUATIONS, evaluations).and(NEW_FITNESS, newFitness);
+    PCollectionTuple out = candidates
+        .apply("KeyByConfigShard", ParDo.of(new ShardFn(s)))
+        .setCoder(KvCoder.of(VarIntCoder.of(), AvroCoder.specific(SearchCandidate.class)))
+        .apply("SpreadOverWorkers", GroupByKey.create())
+        .apply("EvaluateDistinctConfigs", ParDo.of(new EvaluateShardFn(s, store)).withSideInputs(store)
+            .withOutputTags(SCORED, TupleTagList.of(EVALUATIONS).and(NEW_FITNESS)));
+    out.get(SCORED).setCoder(AvroCoder.specific(ScoredCandidate.class));
+    out.get(EVALUATIONS).setCoder(AvroCoder.specific(Evaluation.class));
+    out.get(NEW_FITNESS).setCoder(AvroCoder.specific(StoredFitness.class));
+    return out;
   }
 
-  /** Canonical key and active config (HAT JSON) of a candidate. */
-  public static KV<String, String> keyAndConfig(SearchCandidate c, int e, int d) {
-    SubConfig config = Genome.decode(c.getGenes(), e, d);
-    return KV.of(config.key(), HatJson.write(config.active()));
+  /** The shard of a config key: stable across JVMs ({@link String#hashCode} is specified). */
+  public static int shardOf(String configKey, int shards) {
+    return Math.floorMod(configKey.hashCode(), shards);
   }
 
-  static class KeyByConfigFn extends DoFn<SearchCandidate, KV<String, String>> {
-    private final int e;
-    private final int d;
+  static class ShardFn extends DoFn<SearchCandidate, KV<Integer, SearchCandidate>> {
+    private final Settings s;
 
-    KeyByConfigFn(int e, int d) {
-      this.e = e;
-      this.d = d;
+    ShardFn(Settings s) {
+      this.s = s;
     }
 
     @ProcessElement
-    public void process(@Element SearchCandidate c, OutputReceiver<KV<String, String>> out) {
-      out.output(keyAndConfig(c, e, d));
+    public void process(@Element SearchCandidate c, OutputReceiver<KV<Integer, SearchCandidate>> out) {
+      String key = Genome.decode(c.getGenes(), s.encoderLayers(), s.decoderLayers()).key();
+      out.output(KV.of(shardOf(key, s.shards()), c));
     }
   }
 
-  static class KeyCandidateFn extends DoFn<SearchCandidate, KV<String, SearchCandidate>> {
-    private final int e;
-    private final int d;
+  /** What one shard produces. */
+  public record ShardResult(List<ScoredCandidate> scored, List<Evaluation> evaluations, List<StoredFitness> fresh) {}
 
-    KeyCandidateFn(int e, int d) {
-      this.e = e;
-      this.d = d;
+  /**
+   * One shard as a pure function: each distinct config (canonical key) of the candidates is looked up in
+   * {@code store} or evaluated once with {@code fitness}, its latency predicted on every target, and every
+   * candidate scored. Configs are processed in key order, so the work does not depend on arrival order.
+   */
+  public static ShardResult evaluateShard(Iterable<SearchCandidate> candidates, int e, int d, int generation,
+      Map<String, Double> store, Fitness fitness, Map<String, LatencyModel> models, String checkpointDigest) {
+    Map<String, List<SearchCandidate>> byKey = new TreeMap<>();
+    Map<String, SubConfig> configs = new HashMap<>();
+    for (SearchCandidate c : candidates) {
+      SubConfig config = Genome.decode(c.getGenes(), e, d);
+      byKey.computeIfAbsent(config.key(), k -> new ArrayList<>()).add(c);
+      configs.putIfAbsent(config.key(), config.active());
     }
-
-    @ProcessElement
-    public void process(@Element SearchCandidate c, OutputReceiver<KV<String, SearchCandidate>> out) {
-      out.output(KV.of(Genome.decode(c.getGenes(), e, d).key(), c));
-    }
-  }
-
-  static class LookUpStoreFn extends DoFn<KV<String, String>, Evaluation> {
-    private final Counter cacheHits = Metrics.counter("search", "cache_hits");
-    private final PCollectionView<Map<String, Double>> store;
-    private final int generation;
-    private final TupleTag<Evaluation> hits;
-    private final TupleTag<KV<String, String>> misses;
-
-    LookUpStoreFn(PCollectionView<Map<String, Double>> store, int generation, TupleTag<Evaluation> hits,
-        TupleTag<KV<String, String>> misses) {
-      this.store = store;
-      this.generation = generation;
-      this.hits = hits;
-      this.misses = misses;
-    }
-
-    @ProcessElement
-    public void process(ProcessContext c) {
-      KV<String, String> kv = c.element();
-      Double f = c.sideInput(store).get(kv.getKey());
-      if (f == null) {
-        c.output(misses, kv);
-      } else {
-        cacheHits.inc();
-        c.output(hits, new Evaluation(generation, kv.getKey(), kv.getValue(), f, true, Map.of()));
+    List<ScoredCandidate> scored = new ArrayList<>();
+    List<Evaluation> evaluations = new ArrayList<>();
+    List<StoredFitness> fresh = new ArrayList<>();
+    for (Map.Entry<String, List<SearchCandidate>> entry : byKey.entrySet()) {
+      String key = entry.getKey();
+      SubConfig config = configs.get(key);
+      Double stored = store.get(key);
+      double loss = stored != null ? stored : fitness.validLoss(config);
+      if (stored == null) {
+        fresh.add(new StoredFitness(checkpointDigest, key, loss));
+      }
+      Map<String, Double> ms = new TreeMap<>();
+      models.forEach((name, m) -> ms.put(name, m.predictMs(config)));
+      evaluations.add(new Evaluation(generation, key, HatJson.write(config), loss, stored != null, ms));
+      for (SearchCandidate c : entry.getValue()) {
+        scored.add(new ScoredCandidate(c.getTarget(), c.getBudgetMs(), c.getSlot(), c.getGenes(), key, loss,
+            ms.get(c.getTarget())));
       }
     }
+    return new ShardResult(scored, evaluations, fresh);
   }
 
-  /** Opens the fitness once per DoFn instance (per worker thread), never per element. */
-  static class EvaluateFitnessFn extends DoFn<KV<String, String>, Evaluation> {
-    private final Counter evaluations = Metrics.counter("search", "fitness_evaluations");
-    private final FitnessFactory factory;
-    private final int generation;
+  /** Opens the fitness and the latency models once per DoFn instance (per worker), never per element. */
+  static class EvaluateShardFn extends DoFn<KV<Integer, Iterable<SearchCandidate>>, ScoredCandidate> {
+    private final Counter evaluated = Metrics.counter("search", "fitness_evaluations");
+    private final Counter hits = Metrics.counter("search", "cache_hits");
+    private final Settings s;
+    private final PCollectionView<Iterable<StoredFitness>> storeView;
     private transient Fitness fitness;
+    private transient Map<String, LatencyModel> models;
 
-    EvaluateFitnessFn(FitnessFactory factory, int generation) {
-      this.factory = factory;
-      this.generation = generation;
+    EvaluateShardFn(Settings s, PCollectionView<Iterable<StoredFitness>> storeView) {
+      this.s = s;
+      this.storeView = storeView;
     }
 
     @Setup
     public void setup() {
-      fitness = factory.open();
+      fitness = s.fitness().open();
+      models = new LinkedHashMap<>();
+      for (TargetBudgets t : s.targets()) {
+        models.put(t.name(), t.latency().open());
+      }
     }
 
     @ProcessElement
-    public void process(@Element KV<String, String> kv, OutputReceiver<Evaluation> out) {
-      double loss = fitness.validLoss(HatJson.read(kv.getValue()));
-      evaluations.inc();
-      out.output(new Evaluation(generation, kv.getKey(), kv.getValue(), loss, false, Map.of()));
+    public void process(ProcessContext c) {
+      // A key stored twice (a generation redone after a crash) keeps its smallest value: any fixed rule works.
+      Map<String, Double> store = new HashMap<>();
+      for (StoredFitness f : c.sideInput(storeView)) {
+        store.merge(f.getConfigKey(), f.getFitness(), Math::min);
+      }
+      ShardResult r = evaluateShard(c.element().getValue(), s.encoderLayers(), s.decoderLayers(), s.generation(),
+          store, fitness, models, s.checkpointDigest());
+      r.scored().forEach(c::output);
+      r.evaluations().forEach(x -> c.output(EVALUATIONS, x));
+      r.fresh().forEach(x -> c.output(NEW_FITNESS, x));
+      evaluated.inc(r.fresh().size());
+      hits.inc(r.evaluations().size() - r.fresh().size());
     }
 
     @Teardown
     public void teardown() throws Exception {
       if (fitness != null) {
         fitness.close();
-      }
-    }
-  }
-
-  static class PredictLatencyFn extends DoFn<Evaluation, Evaluation> {
-    private final List<TargetBudgets> targets;
-    private transient Map<String, LatencyModel> models;
-
-    PredictLatencyFn(List<TargetBudgets> targets) {
-      this.targets = targets;
-    }
-
-    @Setup
-    public void setup() {
-      models = new LinkedHashMap<>();
-      for (TargetBudgets t : targets) {
-        models.put(t.name(), t.latency().open());
-      }
-    }
-
-    @ProcessElement
-    public void process(@Element Evaluation e, OutputReceiver<Evaluation> out) {
-      out.output(withLatencies(e, models));
-    }
-  }
-
-  /** The evaluation with its config's predicted latency on every target (sorted by target name). */
-  public static Evaluation withLatencies(Evaluation e, Map<String, LatencyModel> models) {
-    SubConfig c = HatJson.read(e.getConfig());
-    Map<String, Double> ms = new TreeMap<>();
-    models.forEach((name, m) -> ms.put(name, m.predictMs(c)));
-    return new Evaluation(e.getGeneration(), e.getConfigKey(), e.getConfig(), e.getFitness(), e.getCached(), ms);
-  }
-
-  static class JoinScoresFn extends DoFn<KV<String, CoGbkResult>, ScoredCandidate> {
-    private final TupleTag<SearchCandidate> candTag;
-    private final TupleTag<Evaluation> evalTag;
-
-    JoinScoresFn(TupleTag<SearchCandidate> candTag, TupleTag<Evaluation> evalTag) {
-      this.candTag = candTag;
-      this.evalTag = evalTag;
-    }
-
-    @ProcessElement
-    public void process(@Element KV<String, CoGbkResult> kv, OutputReceiver<ScoredCandidate> out) {
-      Evaluation e = kv.getValue().getOnly(evalTag);
-      for (SearchCandidate c : kv.getValue().getAll(candTag)) {
-        Double ms = e.getPredictedMs().get(c.getTarget());
-        out.output(new ScoredCandidate(c.getTarget(), c.getBudgetMs(), c.getSlot(), c.getGenes(), kv.getKey(),
-            e.getFitness(), ms));
       }
     }
   }
