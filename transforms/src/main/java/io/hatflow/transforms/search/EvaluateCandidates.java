@@ -155,7 +155,10 @@ public class EvaluateCandidates extends PTransform<PCollection<SearchCandidate>,
       Map<String, Double> ms = new TreeMap<>();
       models.forEach((name, m) -> ms.put(name, m.predictMs(config)));
       evaluations.add(new Evaluation(generation, key, HatJson.write(config), loss, stored != null, ms));
-      for (SearchCandidate c : entry.getValue()) {
+      List<SearchCandidate> same = entry.getValue();
+      same.sort(java.util.Comparator.comparing(SearchCandidate::getTarget)
+          .thenComparingDouble(SearchCandidate::getBudgetMs).thenComparingInt(SearchCandidate::getSlot));
+      for (SearchCandidate c : same) {
         scored.add(new ScoredCandidate(c.getTarget(), c.getBudgetMs(), c.getSlot(), c.getGenes(), key, loss,
             ms.get(c.getTarget())));
       }
