@@ -26,14 +26,14 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
  * amount of CPU per evaluation ({@code --fitness-ms}) to stand in for a validation pass.
  *
  * <p>Args (all optional): {@code --generations 30 --population 125 --parents 25 --mutations 50
- * --crossovers 50 --fitness-ms 5 --repeats 1 --overhead-generations 3 --out DIR}.
+ * --crossovers 50 --fitness-ms 5 --repeats 1 --overhead-generations 3 --per-job 1 --out DIR}.
  */
 public final class SearchBench {
   private SearchBench() {}
 
   public static void main(String[] args) throws Exception {
     Map<String, String> a = new LinkedHashMap<>(Map.of("generations", "30", "population", "125", "parents", "25",
-        "mutations", "50", "crossovers", "50", "fitness-ms", "5", "repeats", "1", "overhead-generations", "3",
+        "mutations", "50", "crossovers", "50", "fitness-ms", "5", "repeats", "1", "overhead-generations", "3", "per-job", "1",
         "out", Files.createTempDirectory("search-bench").toString()));
     for (int i = 0; i + 1 < args.length; i += 2) {
       if (!args[i].startsWith("--") || !a.containsKey(args[i].substring(2))) {
@@ -46,6 +46,7 @@ public final class SearchBench {
         Integer.parseInt(a.get("mutations")), Integer.parseInt(a.get("crossovers")), 0.3, gens, 2020L, 1e-4, 1000);
     double fitnessMs = Double.parseDouble(a.get("fitness-ms"));
     int repeats = Integer.parseInt(a.get("repeats"));
+    int perJob = Integer.parseInt(a.get("per-job"));
     Path out = Path.of(a.get("out"));
     SearchSpace space = SearchSpace.preset("tiny");
 
@@ -64,8 +65,8 @@ public final class SearchBench {
     System.out.printf(Locale.ROOT, "SYNTHETIC fitness/latency doubles (not models). space=tiny, targets=%s%n",
         targets.stream().map(t -> t.name() + t.budgetsMs()).toList());
     System.out.printf(Locale.ROOT, "search: population %d, parents %d, mutations %d, crossovers %d, generations %d;"
-        + " fitness cost %.2f ms/eval (single thread, measured %.2f)%n", cfg.population(), cfg.parents(),
-        cfg.mutations(), cfg.crossovers(), gens, fitnessMs, measuredMs);
+        + " fitness cost %.2f ms/eval (single thread, measured %.2f); %d generation(s) per Beam job%n",
+        cfg.population(), cfg.parents(), cfg.mutations(), cfg.crossovers(), gens, fitnessMs, measuredMs, perJob);
 
     // Fixed cost of one generation (pipeline start, shuffles, file writes), fitness free.
     int og = Integer.parseInt(a.get("overhead-generations"));
@@ -92,7 +93,7 @@ public final class SearchBench {
         Path dir = out.resolve("rep" + rep + "-p" + p);
         long t0 = System.nanoTime();
         SearchResult r = SearchPipeline.run(cfg, space, targets, SyntheticFitness.factory(iters), "bench",
-            dir, flink(p), g -> System.out.println("  p=" + p + " " + g.line()));
+            dir, dir.resolve("eval-store"), perJob, flink(p), g -> System.out.println("  p=" + p + " " + g.line()));
         long wall = (System.nanoTime() - t0) / 1_000_000;
         walls.computeIfAbsent(p, k -> new ArrayList<>()).add(wall);
         results.put(p, r);

@@ -40,7 +40,11 @@ import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.extensions.avro.io.AvroIO;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.View;
 
 /**
  * HAT's evolutionary search for every (target, budget) at once, as one Beam job per generation.
@@ -65,6 +69,8 @@ import org.apache.beam.sdk.values.PCollectionTuple;
 public final class SearchPipeline {
   /** Random configs drawn (besides the smallest and largest) to estimate a target's minimum latency. */
   static final int LATENCY_RANGE_SAMPLES = 2000;
+  /** Default generations per Beam job (see the class comment). */
+  public static final int GENERATIONS_PER_JOB = 1;
 
   private SearchPipeline() {}
 
@@ -86,6 +92,21 @@ public final class SearchPipeline {
    */
   public static SearchResult run(SearchConfig cfg, SearchSpace space, List<TargetBudgets> targets, FitnessFactory fitness,
       String checkpointDigest, Path outDir, Path evalStore, PipelineOptions options, SearchProgress progress) {
+    return run(cfg, space, targets, fitness, checkpointDigest, outDir, evalStore, GENERATIONS_PER_JOB, options,
+        progress);
+  }
+
+  /**
+   * As above, with {@code generationsPerJob} generations unrolled into each Beam job: 1 makes every
+   * generation a resume point; more saves a job start per generation but resumes only at job boundaries
+   * (and reports progress once per job).
+   */
+  public static SearchResult run(SearchConfig cfg, SearchSpace space, List<TargetBudgets> targets, FitnessFactory fitness,
+      String checkpointDigest, Path outDir, Path evalStore, int generationsPerJob, PipelineOptions options,
+      SearchProgress progress) {
+    if (generationsPerJob < 1) {
+      throw new IllegalArgumentException("generationsPerJob: expected >= 1, got " + generationsPerJob);
+    }
     List<SearchId> searches = validate(cfg, space, targets, checkpointDigest);
     Path state = outDir.resolve("state").resolve(digest(cfg, space, targets, checkpointDigest));
     List<String> warnings = new ArrayList<>();
@@ -109,19 +130,29 @@ public final class SearchPipeline {
     List<GenerationReport> reports = new ArrayList<>();
     long runStart = System.nanoTime();
     int ran = 0;
-    for (int g = 0; g < cfg.generations(); g++) {
-      long t0 = System.nanoTime();
-      boolean resumed = g < start;
-      if (!resumed) {
-        runGeneration(g, cfg, space, targets, fitness, checkpointDigest, state, evalStore, runTag, options);
-        AvroFiles.writeText(genDir(state, g).resolve("DONE"), "generation " + g + " finished\n");
-        ran++;
+    int g = 0;
+    while (g < cfg.generations()) {
+      if (g < start) {
+        GenerationReport r = report(state, g, cfg.generations(), 0, 0, true);
+        reports.add(r);
+        progress.onGeneration(r);
+        g++;
+        continue;
       }
-      long wall = (System.nanoTime() - t0) / 1_000_000;
-      long perGen = ran == 0 ? 0 : (System.nanoTime() - runStart) / 1_000_000 / ran;
-      GenerationReport r = report(state, g, cfg.generations(), wall, perGen * (cfg.generations() - g - 1), resumed);
-      reports.add(r);
-      progress.onGeneration(r);
+      int to = Math.min(cfg.generations(), g + generationsPerJob);
+      long t0 = System.nanoTime();
+      runGenerations(g, to, cfg, space, targets, fitness, checkpointDigest, state, evalStore, runTag, options);
+      for (int done = g; done < to; done++) {
+        AvroFiles.writeText(genDir(state, done).resolve("DONE"), "generation " + done + " finished\n");
+      }
+      ran += to - g;
+      long wall = (System.nanoTime() - t0) / 1_000_000 / (to - g);
+      long perGen = (System.nanoTime() - runStart) / 1_000_000 / ran;
+      for (; g < to; g++) {
+        GenerationReport r = report(state, g, cfg.generations(), wall, perGen * (cfg.generations() - g - 1), false);
+        reports.add(r);
+        progress.onGeneration(r);
+      }
     }
     return SearchOutputs.write(state, outDir, cfg, space, targets, searches, reports, warnings);
   }
@@ -151,46 +182,58 @@ public final class SearchPipeline {
     return searches;
   }
 
-  /** One generation's Beam job. */
-  static void runGeneration(int g, SearchConfig cfg, SearchSpace space, List<TargetBudgets> targets,
+  /** One Beam job for generations {@code from} (inclusive) to {@code to} (exclusive). */
+  static void runGenerations(int from, int to, SearchConfig cfg, SearchSpace space, List<TargetBudgets> targets,
       FitnessFactory fitness, String checkpointDigest, Path state, Path evalStore, String runTag,
       PipelineOptions options) {
-    boolean last = g == cfg.generations() - 1;
-    Path dir = genDir(state, g);
     try {
-      Files.createDirectories(dir);
       Files.createDirectories(evalStore);
-      if (!last) {
-        Files.createDirectories(genDir(state, g + 1));
+      for (int g = from; g <= Math.min(to, cfg.generations() - 1); g++) {
+        Files.createDirectories(genDir(state, g));
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     Pipeline p = Pipeline.create(options);
     PCollection<SearchCandidate> population = p.apply("ReadPopulation",
-        AvroIO.read(SearchCandidate.class).from(populationFile(state, g).toString())
+        AvroIO.read(SearchCandidate.class).from(populationFile(state, from).toString())
             .withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW));
-    PCollectionTuple evaluated = population.apply("Evaluate", new EvaluateCandidates(new EvaluateCandidates.Settings(
-        g, space.maxEncoderLayers(), space.maxDecoderLayers(), fitness, targets, checkpointDigest,
-        evalStore.resolve("fitness-*.avro").toString(), shards(options))));
-    PCollectionTuple bred = evaluated.get(EvaluateCandidates.SCORED).apply("Breed",
-        new BreedNextGeneration(new BreedNextGeneration.Settings(g, last, cfg, SpaceSpec.of(space), targets)));
-    SmallAvroFiles.Builder out = SmallAvroFiles.builder()
-        .add("StoreEntries", evaluated.get(EvaluateCandidates.NEW_FITNESS),
-            evalStore.resolve(String.format("fitness-g%04d-%s.avro", g, runTag)).toString(), StoredFitness.class)
-        .add("Evaluations", evaluated.get(EvaluateCandidates.EVALUATIONS), dir.resolve("evaluations.avro").toString(),
-            Evaluation.class)
-        .add("Stats", bred.get(BreedNextGeneration.STATS), dir.resolve("stats.avro").toString(), GenerationStats.class);
-    if (last) {
-      out.add("Winners", bred.get(BreedNextGeneration.WINNERS), dir.resolve("winners.avro").toString(), Winner.class);
-    } else {
-      out.add("NextPopulation", bred.get(BreedNextGeneration.NEXT), populationFile(state, g + 1).toString(),
-          SearchCandidate.class);
+    // What is known before each generation: the store, plus what earlier generations of this job evaluated.
+    List<PCollection<StoredFitness>> known = new ArrayList<>();
+    known.add(EvaluateCandidates.readStore(p, evalStore.resolve("fitness-*.avro").toString(), checkpointDigest));
+    SmallAvroFiles.Builder out = SmallAvroFiles.builder();
+    for (int g = from; g < to; g++) {
+      boolean last = g == cfg.generations() - 1;
+      Path dir = genDir(state, g);
+      String n = "-g" + g;
+      PCollectionView<Iterable<StoredFitness>> store = PCollectionList.of(known)
+          .apply("KnownFitness" + n, Flatten.pCollections())
+          .apply("KnownAsIterable" + n, View.asIterable());
+      PCollectionTuple evaluated = population.apply("Evaluate" + n, new EvaluateCandidates(
+          new EvaluateCandidates.Settings(g, space.maxEncoderLayers(), space.maxDecoderLayers(), fitness, targets,
+              checkpointDigest, shards(options)), store));
+      PCollectionTuple bred = evaluated.get(EvaluateCandidates.SCORED).apply("Breed" + n,
+          new BreedNextGeneration(new BreedNextGeneration.Settings(g, last, cfg, SpaceSpec.of(space), targets)));
+      PCollection<StoredFitness> fresh = evaluated.get(EvaluateCandidates.NEW_FITNESS);
+      known.add(fresh);
+      out.add("StoreEntries" + n, fresh,
+              evalStore.resolve(String.format("fitness-g%04d-%s.avro", g, runTag)).toString(), StoredFitness.class)
+          .add("Evaluations" + n, evaluated.get(EvaluateCandidates.EVALUATIONS), dir.resolve("evaluations.avro").toString(),
+              Evaluation.class)
+          .add("Stats" + n, bred.get(BreedNextGeneration.STATS), dir.resolve("stats.avro").toString(),
+              GenerationStats.class);
+      if (last) {
+        out.add("Winners" + n, bred.get(BreedNextGeneration.WINNERS), dir.resolve("winners.avro").toString(),
+            Winner.class);
+      } else {
+        population = bred.get(BreedNextGeneration.NEXT);
+        out.add("NextPopulation" + n, population, populationFile(state, g + 1).toString(), SearchCandidate.class);
+      }
     }
-    out.write().getPipeline();
+    out.write();
     PipelineResult.State s = p.run().waitUntilFinish();
     if (s != PipelineResult.State.DONE) {
-      throw new IllegalStateException("search generation " + g + " ended in state " + s);
+      throw new IllegalStateException("search generations " + from + ".." + (to - 1) + " ended in state " + s);
     }
   }
 

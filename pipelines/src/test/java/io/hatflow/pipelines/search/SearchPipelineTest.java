@@ -129,6 +129,14 @@ class SearchPipelineTest {
     assertArrayEquals(Files.readAllBytes(tmp.resolve("out/winners.json")), Files.readAllBytes(tmp.resolve("out2/winners.json")));
     assertTrue(again.generations().stream().allMatch(g -> g.cacheHits() == g.distinct()));
 
+    // All generations unrolled into one Beam job: the same winners, byte for byte.
+    SearchPipeline.run(CFG, TINY, TARGETS, COUNTING, "ckpt-1", tmp.resolve("out3"), tmp.resolve("store3"), 3, direct(),
+        SearchProgress.NONE);
+    assertArrayEquals(Files.readAllBytes(tmp.resolve("out/winners.json")), Files.readAllBytes(tmp.resolve("out3/winners.json")));
+    assertArrayEquals(Files.readAllBytes(tmp.resolve("out/history.avro")), Files.readAllBytes(tmp.resolve("out3/history.avro")));
+    CALLS.forEach((k, n) -> assertEquals(1, n.get(), k)); // store3 was empty: each config once, within one job too
+    CALLS.clear();
+
     // Resuming a finished search runs nothing; resuming after the last generation was lost redoes only it.
     SearchResult resumed = search(tmp.resolve("out"), tmp.resolve("store"), direct(), new ArrayList<>());
     assertTrue(resumed.generations().stream().allMatch(GenerationReport::resumed));

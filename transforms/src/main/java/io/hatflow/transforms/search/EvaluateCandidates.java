@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
@@ -30,7 +31,6 @@ import org.apache.beam.sdk.transforms.Filter;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -65,11 +65,10 @@ public class EvaluateCandidates extends PTransform<PCollection<SearchCandidate>,
    * @param fitness          opens the fitness evaluator, once per worker
    * @param targets          every target, for latency predictions
    * @param checkpointDigest the SuperTransformer checkpoint the fitness belongs to: the store's key
-   * @param storeGlob        the evaluation store's files (none yet is fine)
    * @param shards           groups the configs are spread over; several times the parallelism balances load
    */
   public record Settings(int generation, int encoderLayers, int decoderLayers, FitnessFactory fitness,
-      List<TargetBudgets> targets, String checkpointDigest, String storeGlob, int shards) implements Serializable {
+      List<TargetBudgets> targets, String checkpointDigest, int shards) implements Serializable {
     public Settings {
       targets = List.copyOf(targets);
       if (shards < 1) {
@@ -79,20 +78,23 @@ public class EvaluateCandidates extends PTransform<PCollection<SearchCandidate>,
   }
 
   private final Settings s;
+  private final PCollectionView<Iterable<StoredFitness>> store;
 
-  public EvaluateCandidates(Settings s) {
+  /** @param store the fitness values already known for this checkpoint ({@link #readStore} and earlier generations) */
+  public EvaluateCandidates(Settings s, PCollectionView<Iterable<StoredFitness>> store) {
     this.s = s;
+    this.store = store;
+  }
+
+  /** The evaluation store's entries for one checkpoint; no files yet is an empty store. */
+  public static PCollection<StoredFitness> readStore(Pipeline p, String glob, String checkpointDigest) {
+    return p.apply("ReadEvaluationStore", AvroIO.read(StoredFitness.class).from(glob)
+            .withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW))
+        .apply("SameCheckpoint", Filter.by((StoredFitness f) -> f.getCheckpointDigest().equals(checkpointDigest)));
   }
 
   @Override
   public PCollectionTuple expand(PCollection<SearchCandidate> candidates) {
-    String digest = s.checkpointDigest();
-    PCollectionView<Iterable<StoredFitness>> store = candidates.getPipeline()
-        .apply("ReadEvaluationStore", AvroIO.read(StoredFitness.class).from(s.storeGlob())
-            .withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW))
-        .apply("SameCheckpoint", Filter.by((StoredFitness f) -> f.getCheckpointDigest().equals(digest)))
-        .apply("AsIterable", View.asIterable());
-
     PCollectionTuple out = candidates
         .apply("KeyByConfigShard", ParDo.of(new ShardFn(s)))
         .setCoder(KvCoder.of(VarIntCoder.of(), AvroCoder.specific(SearchCandidate.class)))
