@@ -154,7 +154,9 @@ class SearchPipelineTest {
     SearchResult d = search(tmp.resolve("direct"), tmp.resolve("storeD"), direct(), new ArrayList<>());
     int directCalls = CALLS.size();
     CALLS.clear();
-    SearchResult f = search(tmp.resolve("flink"), tmp.resolve("storeF"), flink(), new ArrayList<>());
+    // Generations 0-1 unrolled into one Flink job, generation 2 in a second: job boundaries change nothing.
+    SearchResult f = SearchPipeline.run(CFG, TINY, TARGETS, COUNTING, "ckpt-1", tmp.resolve("flink"),
+        tmp.resolve("storeF"), 2, flink(), SearchProgress.NONE);
     CALLS.forEach((k, n) -> assertEquals(1, n.get(), k));
     assertEquals(directCalls, CALLS.size());
     assertEquals(d.winners(), f.winners());

@@ -90,7 +90,9 @@ public class EvaluateCandidates extends PTransform<PCollection<SearchCandidate>,
   public static PCollection<StoredFitness> readStore(Pipeline p, String glob, String checkpointDigest) {
     return p.apply("ReadEvaluationStore", AvroIO.read(StoredFitness.class).from(glob)
             .withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW))
-        .apply("SameCheckpoint", Filter.by((StoredFitness f) -> f.getCheckpointDigest().equals(checkpointDigest)));
+        .apply("SameCheckpoint", Filter.by((StoredFitness f) -> f.getCheckpointDigest().equals(checkpointDigest)))
+        // The same coder as the fitness this job computes: Flink flattens only equal coders.
+        .setCoder(AvroCoder.specific(StoredFitness.class));
   }
 
   @Override
