@@ -28,7 +28,8 @@ import java.util.TreeMap;
 /**
  * The search's outputs, from the materialised generations, each file written atomically:
  * {@code winners.avro}, {@code winners.json}, {@code winners/<target>-<budget>ms.yml} (HAT SubTransformer
- * YAML), {@code pareto.avro}, {@code pareto.json}, {@code history.avro}, {@code history.json},
+ * YAML), {@code pareto.avro}, {@code pareto.json}, {@code history.avro}, {@code history.json} (per
+ * generation and search), {@code generations.json} (per generation: evaluations, cache hits, wall time),
  * {@code summary.json}. Everything sorted canonically, so equal searches give byte-identical files.
  */
 final class SearchOutputs {
@@ -120,6 +121,20 @@ final class SearchOutputs {
       m.put("mean_fitness", s.getMeanFitness());
       m.put("best_config_key", s.getBestConfigKey());
       m.put("best_predicted_ms", s.getBestPredictedMs());
+      return m;
+    }).toList()));
+
+    // Per generation, all searches together (wall times differ between runs: kept out of history.json).
+    AvroFiles.writeText(outDir.resolve("generations.json"), json(reports.stream().map(r -> {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("generation", r.generation());
+      m.put("candidates", r.candidates());
+      m.put("distinct_configs", r.distinct());
+      m.put("evaluations", r.evaluations());
+      m.put("cache_hits", r.cacheHits());
+      m.put("wall_ms", r.wallMs());
+      m.put("resumed", r.resumed());
+      m.put("best", r.best());
       return m;
     }).toList()));
 

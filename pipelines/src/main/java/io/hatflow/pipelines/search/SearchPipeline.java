@@ -47,24 +47,32 @@ import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.View;
 
 /**
- * HAT's evolutionary search for every (target, budget) at once, as one Beam job per generation.
+ * HAT's evolutionary search for every (target, budget) at once: one fan-out per generation shared by all
+ * searches, as Beam jobs driven by a loop.
  *
- * <p><b>Loop shape: a driver loop, one pipeline per generation, state materialised between them.</b>
- * Beam has no loop, so the alternatives were (a) unrolling all generations into one graph or (b) this.
- * We took (b) because: every finished generation is a resume point (population, evaluations and stats of
- * generation g are on disk with a DONE marker, and all randomness derives from (seed, generation, target,
- * budget, slot), so a resumed search draws exactly what an uninterrupted one would); the evaluation store
- * is re-read at the start of each generation, so configs evaluated in generation g are cache hits in g+1
- * without threading a growing cache PCollection through 30 unrolled copies of the graph (30 x ~25 steps, a
- * plan Flink has to optimise and schedule as one); and a failed generation costs one generation, not the
- * search. The price is a pipeline start per generation (measured by launch/bench/search.sh: ~0.2 s on
- * DirectRunner, ~1-2 s on Flink [local] once warm), small next to real fitness evaluations (one validation
- * pass of a SubTransformer per distinct config, hundreds per generation).
+ * <p><b>Loop shape: a driver loop, one Beam job per generation (default), state materialised between
+ * jobs.</b> Beam has no loop; the alternatives were unrolling all generations into one graph, or this. Why:
+ * <ul>
+ *   <li>Resume: every finished generation is a resume point (population, evaluations and stats of
+ *       generation g are on disk with a DONE marker; all randomness derives from (seed, generation,
+ *       target, budget, slot), so a resumed search draws exactly what an uninterrupted one would: tested).
+ *   <li>Unrolling does not scale on Flink: with all 30 of HAT's generations in one graph, Flink's batch
+ *       optimizer had not finished translating the plan after 3.5 minutes (90 s of CPU in
+ *       {@code org.apache.flink.optimizer.dag} visitors; every generation adds a diamond, so the paths the
+ *       optimizer walks multiply). A few generations per job work ({@code generationsPerJob}, tested with 2
+ *       on Flink and 3 on Direct: byte-identical winners) and save a job start per generation, at the
+ *       price of coarser resume points.
+ *   <li>The price of the loop is a fixed cost per generation: measured by launch/bench/search.sh on a
+ *       2-core machine shared with other jobs (load ~15), 6-8 s on Flink [local] (mini-cluster start and
+ *       scheduling), ~10 s on DirectRunner, with a free fitness. A real fitness (a validation pass of a
+ *       SubTransformer per distinct config, hundreds per generation) dwarfs it; a free one does not.
+ * </ul>
  *
  * <p>Each generation: read the population of every search, {@link EvaluateCandidates} (shard by config key,
- * store lookup, one fitness evaluation per distinct new config, latency for every target, join back), {@link BreedNextGeneration} per search, then write the new store entries, evaluations, statistics and the
- * next population (or the winners) through one shuffle ({@link SmallAvroFiles}). After the last generation {@link SearchOutputs} writes winners, YAMLs, Pareto
- * frontiers and history.
+ * store lookup, one fitness evaluation per distinct new config, latency for every target, join back),
+ * {@link BreedNextGeneration} per search, then write the new store entries, evaluations, statistics and the
+ * next population (or the winners) through one shuffle ({@link SmallAvroFiles}). After the last
+ * generation {@link SearchOutputs} writes winners, YAMLs, Pareto frontiers and history.
  */
 public final class SearchPipeline {
   /** Random configs drawn (besides the smallest and largest) to estimate a target's minimum latency. */

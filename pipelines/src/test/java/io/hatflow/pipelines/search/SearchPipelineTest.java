@@ -117,7 +117,7 @@ class SearchPipelineTest {
     assertTrue(lines.get(2).startsWith("search gen 3/3:"), lines.get(2));
     assertFalse(r.pareto().get("cpu").isEmpty());
     for (String f : List.of("winners.avro", "winners.json", "pareto.avro", "pareto.json", "history.avro",
-        "history.json", "summary.json")) {
+        "history.json", "generations.json", "summary.json")) {
       assertTrue(Files.exists(tmp.resolve("out").resolve(f)), f);
     }
 
