@@ -1,0 +1,84 @@
+package io.hatflow.core.search;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * HAT's evolutionary-search settings. Defaults ({@link #defaults()}) are HAT's: population 125 = 25 parents
+ * + 50 mutations + 50 crossovers, mutation probability 0.3, 30 generations.
+ *
+ * @param population      candidates per search in the first generation (HAT: population_size)
+ * @param parents         elitist top-k kept and bred from (HAT: parent_size)
+ * @param mutations       children by mutation per generation (HAT: mutation_size)
+ * @param crossovers      children by uniform crossover per generation (HAT: crossover_size)
+ * @param mutationProb    probability that a mutation resamples each gene (HAT: mutation_prob)
+ * @param generations     generations evaluated (HAT: evo_iter); the winner is the best of the last one
+ * @param seed            the spec's seed; every random draw derives from it ({@link Rng})
+ * @param fitnessPrecision ranking uses the validation loss rounded to this step (ties: canonical key)
+ * @param maxSampleTries  draws per population slot before constrained sampling gives up on the slot
+ *                        (HAT loops forever; we return a smaller population and a warning)
+ */
+public record SearchConfig(
+    int population, int parents, int mutations, int crossovers, double mutationProb,
+    int generations, long seed, double fitnessPrecision, int maxSampleTries) implements Serializable {
+
+  public static SearchConfig defaults() {
+    return new SearchConfig(125, 25, 50, 50, 0.3, 30, 1L, 1e-4, 1000);
+  }
+
+  public SearchConfig withSeed(long s) {
+    return new SearchConfig(population, parents, mutations, crossovers, mutationProb, generations, s,
+        fitnessPrecision, maxSampleTries);
+  }
+
+  public SearchConfig withSizes(int population, int parents, int mutations, int crossovers, int generations) {
+    return new SearchConfig(population, parents, mutations, crossovers, mutationProb, generations, seed,
+        fitnessPrecision, maxSampleTries);
+  }
+
+  /** What is wrong with these settings ("field: what"); empty when valid. */
+  public List<String> problems() {
+    List<String> out = new ArrayList<>();
+    if (population < 1) {
+      out.add("search.population: expected >= 1, got " + population);
+    }
+    if (parents < 1) {
+      out.add("search.parents: expected >= 1, got " + parents);
+    }
+    if (population < parents) {
+      out.add("search.population (" + population + ") is smaller than search.parents (" + parents + ")");
+    }
+    if (mutations < 0) {
+      out.add("search.mutations: expected >= 0, got " + mutations);
+    }
+    if (crossovers < 0) {
+      out.add("search.crossovers: expected >= 0, got " + crossovers);
+    }
+    if (crossovers > 0 && parents < 2) {
+      out.add("search.crossovers needs at least 2 parents, got parents=" + parents);
+    }
+    if (!(mutationProb >= 0 && mutationProb <= 1)) {
+      out.add("search.mutation_prob: expected a probability in [0, 1], got " + mutationProb);
+    }
+    if (generations < 1) {
+      out.add("search.generations: expected >= 1, got " + generations);
+    }
+    if (!(fitnessPrecision > 0) || Double.isInfinite(fitnessPrecision)) {
+      out.add("search.fitness_precision: expected a positive number, got " + fitnessPrecision);
+    }
+    if (maxSampleTries < 1) {
+      out.add("search.max_sample_tries: expected >= 1, got " + maxSampleTries);
+    }
+    return out;
+  }
+
+  /** Throws {@link IllegalArgumentException} naming every problem. */
+  public SearchConfig validate() {
+    List<String> p = problems();
+    if (!p.isEmpty()) {
+      throw new IllegalArgumentException("bad search settings: " + String.join("; ", p));
+    }
+    return this;
+  }
+}

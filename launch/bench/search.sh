@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Search fan-out benchmark: 3 targets x 3 budgets, HAT's sizes (population 125, 30 generations) on the
+# tiny space, with SYNTHETIC fitness/latency doubles (the real fitness is plugged in by the lead).
+# Prints: candidates/s, distinct evaluations, cache hit rate, evaluations saved vs nine separate searches,
+# Flink [local] p=1 vs p=2 wall time and speed-up, share of time in fitness.
+# Usage: launch/bench/search.sh [--fitness-ms 5] [--generations 30] [--repeats 1] [--overhead-generations 3] ...
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+mvn -B -q -o -pl pipelines -am compile >/dev/null
+mvn -B -q -o -pl pipelines dependency:build-classpath -Dmdep.outputFile=/tmp/hatflow-search-cp.txt >/dev/null
+CP="core/target/classes:schemas/target/classes:model/target/classes:transforms/target/classes:pipelines/target/classes:$(cat /tmp/hatflow-search-cp.txt)"
+LOGCFG=$(mktemp -d)
+printf 'org.slf4j.simpleLogger.defaultLogLevel=error\n' > "$LOGCFG/simplelogger.properties"
+exec java -Xmx4g -cp "$LOGCFG:$CP" io.hatflow.pipelines.search.SearchBench "$@"

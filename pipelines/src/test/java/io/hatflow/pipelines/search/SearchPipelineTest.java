@@ -1,0 +1,189 @@
+package io.hatflow.pipelines.search;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.hatflow.core.search.Fitness;
+import io.hatflow.core.search.FitnessFactory;
+import io.hatflow.core.search.HatJson;
+import io.hatflow.core.search.SearchConfig;
+import io.hatflow.core.search.TargetBudgets;
+import io.hatflow.core.search.testing.SyntheticFitness;
+import io.hatflow.core.search.testing.SyntheticLatency;
+import io.hatflow.core.space.SearchSpace;
+import io.hatflow.core.space.SubConfig;
+import io.hatflow.schemas.Winner;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
+import org.apache.beam.runners.flink.FlinkRunner;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SearchPipelineTest {
+  static final SearchSpace TINY = SearchSpace.preset("tiny");
+  static final SearchConfig CFG = new SearchConfig(16, 4, 6, 6, 0.3, 3, 17L, 1e-4, 200);
+  static final List<TargetBudgets> TARGETS = List.of(
+      new TargetBudgets("cpu", SyntheticLatency.factory(1.0), List.of(22.0, 27.0)),
+      new TargetBudgets("gpu", SyntheticLatency.factory(0.4), List.of(9.0, 11.5)));
+
+  /** Counts evaluations per config key across all workers of the (in-JVM) runners. */
+  static final Map<String, AtomicInteger> CALLS = new ConcurrentHashMap<>();
+  static final AtomicInteger OPENED = new AtomicInteger();
+
+  static final class CountingFitness implements Fitness {
+    @Override
+    public double validLoss(SubConfig config) {
+      CALLS.computeIfAbsent(config.key(), k -> new AtomicInteger()).incrementAndGet();
+      return SyntheticFitness.loss(config);
+    }
+  }
+
+  static final FitnessFactory COUNTING = () -> {
+    OPENED.incrementAndGet();
+    return new CountingFitness();
+  };
+
+  @TempDir Path tmp;
+
+  @BeforeEach
+  void reset() {
+    CALLS.clear();
+    OPENED.set(0);
+  }
+
+  static PipelineOptions direct() {
+    return PipelineOptionsFactory.create();
+  }
+
+  static PipelineOptions flink() {
+    FlinkPipelineOptions o = PipelineOptionsFactory.as(FlinkPipelineOptions.class);
+    o.setRunner(FlinkRunner.class);
+    o.setFlinkMaster("[local]");
+    o.setParallelism(2);
+    return o;
+  }
+
+  static SearchResult search(Path out, Path store, PipelineOptions o, List<String> lines) {
+    return SearchPipeline.run(CFG, TINY, TARGETS, COUNTING, "ckpt-1", out, store, o, r -> lines.add(r.line()));
+  }
+
+  @Test
+  void directRunnerEvaluatesEachDistinctConfigOnceAndWinnersFitTheirBudgets() throws Exception {
+    List<String> lines = new ArrayList<>();
+    SearchResult r = search(tmp.resolve("out"), tmp.resolve("store"), direct(), lines);
+
+    assertEquals(4, r.winners().size());
+    for (Winner w : r.winners()) {
+      SubConfig c = HatJson.read(w.getConfig());
+      double own = w.getPredictedMs().get(w.getTarget());
+      assertTrue(own <= w.getBudgetMs(), w.getConfigKey() + " " + own + " > " + w.getBudgetMs());
+      double scale = w.getTarget().equals("cpu") ? 1.0 : 0.4;
+      assertEquals(new SyntheticLatency(scale).predictMs(c), own, 1e-9);
+      assertEquals(2, w.getPredictedMs().size());
+      assertTrue(TINY.contains(c));
+      Path yml = tmp.resolve("out/winners").resolve(w.getTarget() + "-" + io.hatflow.core.search.SearchId.budgetText(w.getBudgetMs()) + "ms.yml");
+      assertEquals(c.toHatYaml(), Files.readString(yml));
+    }
+    // The evolution improved (or kept) the best fitness of every search: elitism.
+    for (var s : r.history()) {
+      if (s.getGeneration() > 0) {
+        double prev = r.history().stream().filter(h -> h.getGeneration() == s.getGeneration() - 1
+            && h.getTarget().equals(s.getTarget()) && h.getBudgetMs() == s.getBudgetMs()).findFirst().orElseThrow().getBestFitness();
+        assertTrue(s.getBestFitness() <= prev + 1e-12);
+      }
+    }
+    // Every distinct config evaluated exactly once, across generations, targets and budgets.
+    CALLS.forEach((k, n) -> assertEquals(1, n.get(), k));
+    assertEquals(CALLS.size(), r.distinctConfigs());
+    assertEquals(CALLS.size(), r.fitnessEvaluations());
+    assertEquals(r.generations().stream().mapToInt(GenerationReport::evaluations).sum(), CALLS.size());
+    assertTrue(r.distinctConfigs() <= r.perSearchDistinct(), "shared store never costs more: " + r.distinctConfigs()
+        + " vs " + r.perSearchDistinct());
+    assertTrue(r.perSearchDistinct() < r.candidates());
+    assertTrue(OPENED.get() < CALLS.size(), "fitness opened per worker, not per element: " + OPENED.get());
+    assertEquals(3, lines.size());
+    assertTrue(lines.get(2).startsWith("search gen 3/3:"), lines.get(2));
+    assertFalse(r.pareto().get("cpu").isEmpty());
+    for (String f : List.of("winners.avro", "winners.json", "pareto.avro", "pareto.json", "history.avro",
+        "history.json", "generations.json", "summary.json")) {
+      assertTrue(Files.exists(tmp.resolve("out").resolve(f)), f);
+    }
+
+    // A second search on the same checkpoint reuses the store: nothing new to evaluate, same winners.
+    CALLS.clear();
+    SearchResult again = search(tmp.resolve("out2"), tmp.resolve("store"), direct(), new ArrayList<>());
+    assertEquals(0, again.fitnessEvaluations());
+    assertTrue(CALLS.isEmpty());
+    assertArrayEquals(Files.readAllBytes(tmp.resolve("out/winners.json")), Files.readAllBytes(tmp.resolve("out2/winners.json")));
+    assertTrue(again.generations().stream().allMatch(g -> g.cacheHits() == g.distinct()));
+
+    // All generations unrolled into one Beam job: the same winners, byte for byte.
+    SearchPipeline.run(CFG, TINY, TARGETS, COUNTING, "ckpt-1", tmp.resolve("out3"), tmp.resolve("store3"), 3, direct(),
+        SearchProgress.NONE);
+    assertArrayEquals(Files.readAllBytes(tmp.resolve("out/winners.json")), Files.readAllBytes(tmp.resolve("out3/winners.json")));
+    assertArrayEquals(Files.readAllBytes(tmp.resolve("out/history.avro")), Files.readAllBytes(tmp.resolve("out3/history.avro")));
+    CALLS.forEach((k, n) -> assertEquals(1, n.get(), k)); // store3 was empty: each config once, within one job too
+    CALLS.clear();
+
+    // Resuming a finished search runs nothing; resuming after the last generation was lost redoes only it.
+    SearchResult resumed = search(tmp.resolve("out"), tmp.resolve("store"), direct(), new ArrayList<>());
+    assertTrue(resumed.generations().stream().allMatch(GenerationReport::resumed));
+    Path state = Files.list(tmp.resolve("out/state")).findFirst().orElseThrow();
+    Files.delete(SearchPipeline.genDir(state, 2).resolve("DONE"));
+    Files.delete(tmp.resolve("out/winners.json"));
+    SearchResult redo = search(tmp.resolve("out"), tmp.resolve("store"), direct(), new ArrayList<>());
+    assertEquals(List.of(true, true, false), redo.generations().stream().map(GenerationReport::resumed).toList());
+    assertArrayEquals(Files.readAllBytes(tmp.resolve("out2/winners.json")), Files.readAllBytes(tmp.resolve("out/winners.json")));
+    assertTrue(CALLS.isEmpty());
+  }
+
+  @Test
+  void flinkAtParallelismTwoPicksByteIdenticalWinnersToDirect() throws Exception {
+    SearchResult d = search(tmp.resolve("direct"), tmp.resolve("storeD"), direct(), new ArrayList<>());
+    int directCalls = CALLS.size();
+    CALLS.clear();
+    // Generations 0-1 unrolled into one Flink job, generation 2 in a second: job boundaries change nothing.
+    SearchResult f = SearchPipeline.run(CFG, TINY, TARGETS, COUNTING, "ckpt-1", tmp.resolve("flink"),
+        tmp.resolve("storeF"), 2, flink(), SearchProgress.NONE);
+    CALLS.forEach((k, n) -> assertEquals(1, n.get(), k));
+    assertEquals(directCalls, CALLS.size());
+    assertEquals(d.winners(), f.winners());
+    for (String file : List.of("winners.avro", "winners.json", "pareto.json", "pareto.avro", "history.json")) {
+      assertArrayEquals(Files.readAllBytes(tmp.resolve("direct").resolve(file)),
+          Files.readAllBytes(tmp.resolve("flink").resolve(file)), file);
+    }
+  }
+
+  @Test
+  void badInputFailsBeforeAnyWork() {
+    Path out = tmp.resolve("bad");
+    IllegalArgumentException low = assertThrows(IllegalArgumentException.class, () -> SearchPipeline.run(CFG, TINY,
+        List.of(new TargetBudgets("pi4", SyntheticLatency.factory(1.0), List.of(30.0, 5.0))), COUNTING, "c", out,
+        direct(), SearchProgress.NONE));
+    assertTrue(low.getMessage().contains("pi4") && low.getMessage().contains("budget 5 ms")
+        && low.getMessage().contains("minimum"), low.getMessage());
+    IllegalArgumentException small = assertThrows(IllegalArgumentException.class, () -> SearchPipeline.run(
+        CFG.withSizes(3, 4, 6, 6, 3), TINY, TARGETS, COUNTING, "c", out, direct(), SearchProgress.NONE));
+    assertTrue(small.getMessage().contains("smaller than search.parents"), small.getMessage());
+    SearchConfig badProb = new SearchConfig(16, 4, 6, 6, -0.1, 3, 1, 1e-4, 10);
+    assertThrows(IllegalArgumentException.class, () -> SearchPipeline.run(badProb, TINY, TARGETS, COUNTING, "c", out,
+        direct(), SearchProgress.NONE));
+    assertThrows(IllegalArgumentException.class, () -> SearchPipeline.run(CFG, TINY, List.of(), COUNTING, "c", out,
+        direct(), SearchProgress.NONE));
+    assertThrows(IllegalArgumentException.class, () -> new TargetBudgets("cpu", SyntheticLatency.factory(1), List.of()));
+    assertFalse(Files.exists(out));
+    assertTrue(CALLS.isEmpty());
+  }
+}
