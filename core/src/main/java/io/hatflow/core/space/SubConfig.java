@@ -105,12 +105,15 @@ public record SubConfig(
     return m;
   }
 
-  /** HAT's SubTransformer YAML (the {@code encoder-embed-dim-subtransformer: 512} style of HAT's configs). */
+  /**
+   * HAT's SubTransformer YAML, with the keys HAT's argument parser reads: {@code encoder-embed-dim-subtransformer}
+   * for scalars and {@code encoder-ffn-embed-dim-all-subtransformer} for per-layer lists.
+   */
   public String toHatYaml() {
     StringBuilder b = new StringBuilder();
     for (Map.Entry<String, Object> e : toHatMap().entrySet()) {
-      String k = e.getKey().replace('_', '-') + "-subtransformer";
       Object v = e.getValue();
+      String k = e.getKey().replace('_', '-') + (v instanceof List<?> ? "-all" : "") + "-subtransformer";
       if (v instanceof List<?> l) {
         b.append(k).append(": [");
         for (int i = 0; i < l.size(); i++) {

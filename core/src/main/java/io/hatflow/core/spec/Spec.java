@@ -146,6 +146,9 @@ public record Spec(
       int gradAccum, double labelSmoothing, int checkpointEvery, int extremesEvery, int threads,
       String fromRun) {
     static TrainSpec from(SpecNode n, Path baseDir) {
+      if (n.has("extremes_every") && n.integer("extremes_every", 0, 100_000_000, 0) == 1) {
+        throw n.at("extremes_every").error("expected 0 (HAT: one random SubTransformer per step) or >= 2, got 1");
+      }
       n.only("steps", "max_tokens", "lr", "warmup_steps", "schedule", "clip_norm", "grad_accum",
           "label_smoothing", "checkpoint_every", "extremes_every", "threads", "from_run");
       return new TrainSpec(

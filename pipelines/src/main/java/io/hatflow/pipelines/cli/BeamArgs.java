@@ -23,6 +23,17 @@ final class BeamArgs {
     }
     PipelineOptionsFactory.register(FlinkPipelineOptions.class);
     PipelineOptions o = PipelineOptionsFactory.fromArgs(args.toArray(String[]::new)).withValidation().create();
+    if (o.getRunner().getSimpleName().equals("DirectRunner")) {
+      // The DirectRunner's immutability and encodability checks copy every element; they are test aids that
+      // make a real run several times slower. A user can still turn them on explicitly.
+      org.apache.beam.runners.direct.DirectOptions d = o.as(org.apache.beam.runners.direct.DirectOptions.class);
+      if (args.stream().noneMatch(a -> a.startsWith("--enforceImmutability"))) {
+        d.setEnforceImmutability(false);
+      }
+      if (args.stream().noneMatch(a -> a.startsWith("--enforceEncodability"))) {
+        d.setEnforceEncodability(false);
+      }
+    }
     if (o.getRunner().getSimpleName().equals("FlinkRunner")) {
       checkFlinkMaster(o.as(FlinkPipelineOptions.class).getFlinkMaster());
     }

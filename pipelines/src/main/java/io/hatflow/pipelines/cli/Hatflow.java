@@ -18,6 +18,8 @@ import picocli.CommandLine.Command;
         DemoCommand.class,
         RunCommand.class,
         PrepareCommand.class,
+        TrainCommand.class,
+        TranslateCommand.class,
         AuditCommand.class,
         BleuCommand.class,
         PublishCommand.class,

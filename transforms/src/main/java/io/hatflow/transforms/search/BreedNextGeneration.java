@@ -127,9 +127,12 @@ public class BreedNextGeneration extends PTransform<PCollection<ScoredCandidate>
       Map<String, Double> ms = new TreeMap<>();
       models.forEach((name, m) -> ms.put(name, m.predictMs(best.config())));
       SubConfig active = best.config().active();
-      // Params/FLOPs: filled by io.hatflow.core.space.Complexity (another helper's) when merged; null until then.
+      // FLOPs for HAT's latency input: a 30-token sentence each way (23 for IWSLT-like spaces).
+      int tokens = space.iwsltLike() ? 23 : 30;
       winner = new Winner(id.target(), id.budgetMs(), best.key(), HatJson.write(active),
-          Genome.encode(best.config()), best.fitness(), ms, null, null);
+          Genome.encode(best.config()), best.fitness(), ms,
+          io.hatflow.core.space.Complexity.params(active, space.qkvDim()),
+          io.hatflow.core.space.Complexity.flops(active, space.qkvDim(), tokens, tokens));
     }
     return new Outcome(members, stats, winner);
   }

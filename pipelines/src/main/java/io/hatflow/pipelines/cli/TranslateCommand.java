@@ -1,0 +1,70 @@
+package io.hatflow.pipelines.cli;
+
+import io.hatflow.core.text.Normalizer;
+import io.hatflow.core.text.Vocabulary;
+import io.hatflow.model.decode.DecodeConfig;
+import io.hatflow.model.decode.Translator;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "translate", mixinStandardHelpOptions = true,
+    description = "Translate a file, one sentence per line, with a trained or extracted SubTransformer.")
+public final class TranslateCommand implements Callable<Integer> {
+  @Option(names = "--model", required = true, paramLabel = "DIR", description = "A SubTransformer directory (finalize/<winner>/ or an extraction).")
+  Path model;
+
+  @Option(names = "--vocab", paramLabel = "DIR", description = "Vocabulary directory (default: <model>/vocab, else the run's prepare/vocab).")
+  Path vocab;
+
+  @Option(names = "--input", required = true, paramLabel = "FILE")
+  Path input;
+
+  @Option(names = "--beam", defaultValue = "4", description = "Beam size (1 = greedy). Default: ${DEFAULT-VALUE}.")
+  int beam;
+
+  @Option(names = "--lenpen", defaultValue = "0.6", description = "Length penalty. Default: ${DEFAULT-VALUE}.")
+  double lenpen;
+
+  @Option(names = "--threads", defaultValue = "1")
+  int threads;
+
+  @Override
+  public Integer call() throws Exception {
+    if (!Files.isDirectory(model)) {
+      throw new IllegalArgumentException("--model " + model + ": not a directory");
+    }
+    Vocabulary v = Vocabulary.load(vocabDir());
+    List<String> src = new ArrayList<>();
+    for (String line : Files.readAllLines(input, StandardCharsets.UTF_8)) {
+      src.add(Normalizer.normalize(line));
+    }
+    DecodeConfig dc = new DecodeConfig(beam, lenpen, DecodeConfig.HAT_WMT.maxLenA(), DecodeConfig.HAT_WMT.maxLenB());
+    try (Translator t = new Translator(model, v, dc, threads)) {
+      for (String out : t.translate(src)) {
+        System.out.println(out);
+      }
+    }
+    return 0;
+  }
+
+  private Path vocabDir() {
+    if (vocab != null) {
+      return vocab;
+    }
+    for (Path p = model.toAbsolutePath(); p != null; p = p.getParent()) {
+      if (Files.exists(p.resolve("vocab").resolve(Vocabulary.VOCAB_FILE))) {
+        return p.resolve("vocab");
+      }
+      if (Files.exists(p.resolve("prepare/vocab").resolve(Vocabulary.VOCAB_FILE))) {
+        return p.resolve("prepare/vocab");
+      }
+    }
+    throw new IllegalArgumentException("--model " + model + ": no vocabulary found beside it; give --vocab DIR");
+  }
+}

@@ -1,0 +1,99 @@
+package io.hatflow.pipelines.stages;
+
+import io.hatflow.core.run.AtomicFiles;
+import io.hatflow.core.run.Manifest;
+import io.hatflow.core.spec.Spec;
+import io.hatflow.core.text.Vocabulary;
+import io.hatflow.model.train.SuperTransformerCheckpoint;
+import io.hatflow.model.train.TrainConfig;
+import io.hatflow.model.train.Trainer;
+import io.hatflow.model.transformer.Dropouts;
+import io.hatflow.pipelines.prepare.PreparePipeline;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+
+/**
+ * train: the weight-sharing SuperTransformer on prepare's shards, one sampled SubTransformer per step, into
+ * {@code train/checkpoint.hfc}. With {@code train.from_run} the checkpoint of another run is reused (checked
+ * against this spec's space and vocabulary) and recorded as an input.
+ */
+public final class TrainStage implements Stage {
+  public static final String NAME = "train";
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public List<String> upstream() {
+    return List.of(PrepareStage.NAME);
+  }
+
+  @Override
+  public String specSection(StageContext ctx) {
+    return ctx.spec().model().toString() + ctx.spec().train();
+  }
+
+  public static Path checkpoint(Path runDir) {
+    return runDir.resolve(NAME).resolve(SuperTransformerCheckpoint.FILE_NAME);
+  }
+
+  static TrainConfig config(Spec spec) {
+    Spec.TrainSpec t = spec.train();
+    Spec.ModelSpec m = spec.model();
+    int threads = t.threads() > 0 ? t.threads() : Math.max(1, Runtime.getRuntime().availableProcessors());
+    return new TrainConfig(t.steps(), t.maxTokens(), t.lr(), t.warmupSteps(),
+        t.schedule().equals("cosine") ? TrainConfig.Schedule.COSINE : TrainConfig.Schedule.INVERSE_SQRT, 1e-7,
+        0.9, 0.98, t.labelSmoothing(), t.clipNorm(), t.gradAccum(),
+        new Dropouts((float) m.dropout(), (float) m.attentionDropout(), (float) m.activationDropout()),
+        spec.seed(), t.checkpointEvery(), t.extremesEvery(), threads, Math.max(1, Math.min(50, t.steps() / 20)));
+  }
+
+  static int vocabSize(Path prepareDir) {
+    try {
+      return Vocabulary.load(prepareDir.resolve(PreparePipeline.VOCAB_DIR)).size();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the vocabulary of " + prepareDir, e);
+    }
+  }
+
+  @Override
+  public void run(StageContext ctx) throws IOException {
+    Spec spec = ctx.spec();
+    Path runDir = ctx.runDir().dir();
+    Path prepared = ctx.stageDir(PrepareStage.NAME);
+    Path out = ctx.out(NAME);
+    int vocab = vocabSize(prepared);
+    if (spec.train().fromRun() != null) {
+      Path theirs = checkpoint(Path.of(spec.train().fromRun()));
+      if (!Files.exists(theirs)) {
+        throw new IllegalArgumentException("train.from_run: " + theirs + " does not exist (no finished train stage there)");
+      }
+      try (SuperTransformerCheckpoint ck = SuperTransformerCheckpoint.load(theirs)) {
+        ck.requireCompatible(spec.model().space(), vocab);
+      }
+      Path tmp = AtomicFiles.tempDirFor(out);
+      Files.copy(theirs, tmp.resolve(SuperTransformerCheckpoint.FILE_NAME), StandardCopyOption.COPY_ATTRIBUTES);
+      AtomicFiles.commitDir(tmp, out);
+      Manifest.addArtifact(ctx.record(), "inputs", "from_run_checkpoint", theirs, runDir);
+      ctx.record().put("from_run", spec.train().fromRun());
+      ctx.log().printf("[train] reusing the SuperTransformer of %s%n", spec.train().fromRun());
+    } else {
+      boolean resume = ctx.resume() && Files.exists(out.resolve(SuperTransformerCheckpoint.FILE_NAME));
+      if (!resume) {
+        AtomicFiles.deleteTree(out);
+      }
+      Trainer.Result r = Trainer.train(config(spec), spec.model().space(), vocab, prepared, out, resume,
+          p -> ctx.log().println("[train] " + p.line()));
+      ctx.record().putObject("counts").put("steps", r.steps()).put("last_loss", r.lastLoss())
+          .put("checkpoint_digest", r.digest());
+      Manifest.addArtifact(ctx.record(), "outputs", "train_log", out.resolve("train.log"), runDir);
+    }
+    Manifest.addArtifact(ctx.record(), "outputs", "checkpoint", out.resolve(SuperTransformerCheckpoint.FILE_NAME), runDir);
+  }
+}
