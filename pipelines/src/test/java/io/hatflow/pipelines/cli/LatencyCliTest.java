@@ -137,4 +137,43 @@ class LatencyCliTest {
     assertEquals(200, c.path("test_n").asInt());
     assertTrue(Files.exists(rd.resolve("predictor/xeon/predictor.json")));
   }
+
+  @Test
+  void measureThenFitThenValidateOnFreshConfigs() throws Exception {
+    Path t = HatflowCliTest.testdata().resolve("multi30k");
+    Path s = tmp.resolve("m.yaml");
+    Files.writeString(s, String.join("\n",
+        "version: 1",
+        "name: m",
+        "data:",
+        "  train: {src: " + t.resolve("valid.en") + ", tgt: " + t.resolve("valid.de") + "}",
+        "  vocab: {size: 256}",
+        "targets:",
+        "  - name: here",
+        "    latency: {measure: {samples: 10, runs: 2, warmup: 1, src_tokens: 6, beam: 2, space: tiny}}",
+        "    budgets_ms: [10]",
+        ""));
+    Path rd = tmp.resolve("run");
+    Out m = HatflowCliTest.run("latency", "measure", "--spec", s.toString(), "--target", "here", "--run-dir", rd.toString());
+    assertEquals(0, m.code(), m.err());
+    Path data = rd.resolve("latency/here.csv");
+    assertEquals(10, LatencyCsv.read(data).size());
+    assertTrue(Files.exists(rd.resolve("latency/here.avro")));
+    assertTrue(m.out().contains("stability over 10 rows"), m.out());
+    Out again = HatflowCliTest.run("latency", "measure", "--spec", s.toString(), "--target", "here", "--run-dir", rd.toString());
+    assertTrue(again.out().contains("0 to measure"), again.out());
+
+    Path pred = tmp.resolve("pred");
+    Out fit = HatflowCliTest.run("predictor", "fit", "--latency", data.toString(), "--out", pred.toString(),
+        "--model", "linear", "--space", "tiny", "--target", "here");
+    assertEquals(0, fit.code(), fit.err());
+    Out v = HatflowCliTest.run("latency", "validate", "--spec", s.toString(), "--target", "here",
+        "--predictor", pred.toString(), "--samples", "3", "--json");
+    assertEquals(0, v.code(), v.err());
+    assertEquals(3, new ObjectMapper().readTree(lastLine(v.out())).path("n").asInt(), v.out());
+
+    Out unknown = HatflowCliTest.run("latency", "measure", "--spec", s.toString(), "--target", "nope");
+    assertEquals(2, unknown.code());
+    assertTrue(unknown.err().contains("no target \"nope\" in the spec (targets: here)"), unknown.err());
+  }
 }
