@@ -176,4 +176,14 @@ class LatencyCliTest {
     assertEquals(2, unknown.code());
     assertTrue(unknown.err().contains("no target \"nope\" in the spec (targets: here)"), unknown.err());
   }
+
+  @Test
+  void bareGroupsAreUsageErrorsAndHelpListsThem() {
+    assertEquals(2, HatflowCliTest.run("latency").code());
+    assertEquals(2, HatflowCliTest.run("predictor").code());
+    Out h = HatflowCliTest.run("--help");
+    assertTrue(h.out().contains("latency") && h.out().contains("predictor"), h.out());
+    Out lh = HatflowCliTest.run("latency", "--help");
+    assertTrue(lh.out().contains("measure") && lh.out().contains("import") && lh.out().contains("validate"), lh.out());
+  }
 }
