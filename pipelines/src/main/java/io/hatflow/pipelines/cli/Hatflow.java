@@ -23,6 +23,8 @@ import picocli.CommandLine.Command;
         AuditCommand.class,
         BleuCommand.class,
         PublishCommand.class,
+        LatencyCommand.class,
+        PredictorCommand.class,
     })
 public final class Hatflow {
 
