@@ -23,6 +23,11 @@ import java.util.List;
 public final class PredictorStage implements Stage {
   public static final String NAME = "predictor";
 
+  /** Where a target's fitted predictor lives in a run directory. */
+  public static Path dir(Path runDir, String target) {
+    return runDir.resolve(NAME).resolve(target);
+  }
+
   @Override
   public String name() {
     return NAME;

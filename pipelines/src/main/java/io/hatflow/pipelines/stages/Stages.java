@@ -8,7 +8,7 @@ public final class Stages {
   private Stages() {}
 
   public static List<Stage> all() {
-    return List.of(new PrepareStage(), new TrainStage(), new LatencyStage(), new PredictorStage());
+    return List.of(new PrepareStage(), new TrainStage(), new LatencyStage(), new PredictorStage(), new SearchStage());
   }
 
   public static List<String> names() {
