@@ -33,6 +33,9 @@ public final class PredictorFit {
   public static final String DEFAULT_MODEL = "phys-gbdt";
 
   /** Names accepted by {@code --model}. */
+  /** Below this many training rows the default falls back to a linear model on HAT's 10 features. */
+  public static final int SMALL_DATA_ROWS = 200;
+
   public static final List<String> MODELS = List.of(DEFAULT_MODEL, "hat-mlp", "linear", "phys-linear", "gbdt");
 
   public static FitResult fit(LatencyTable table, Split split, String model, long seed) {
@@ -72,6 +75,14 @@ public final class PredictorFit {
         selection = "trees on HAT's 10 features, depth 3; " + g.rounds() + " trees chosen on valid";
       }
       case DEFAULT_MODEL -> {
+        if (x.length < SMALL_DATA_ROWS) {
+          // Too few rows for 25 interaction coefficients plus trees: the relative-error linear model on HAT's
+          // 10 features is what such a data set can support (a few dozen measured configs, e.g. the demo's).
+          p = LinearPredictor.fit("linear", FeatureSet.HAT10, x, y, true);
+          selection = "only " + x.length + " training rows (< " + SMALL_DATA_ROWS + "): least squares of relative"
+              + " error on HAT's 10 features";
+          break;
+        }
         GbdtPredictor best = null;
         StringBuilder tried = new StringBuilder();
         for (int depth : new int[] {2, 3, 4}) {

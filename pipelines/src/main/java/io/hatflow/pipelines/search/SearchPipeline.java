@@ -290,7 +290,7 @@ public final class SearchPipeline {
   static String digest(SearchConfig cfg, SearchSpace space, List<TargetBudgets> targets, String checkpointDigest) {
     StringBuilder b = new StringBuilder().append(cfg).append('|').append(space).append('|').append(checkpointDigest);
     for (TargetBudgets t : targets) {
-      b.append('|').append(t.name()).append(t.budgetsMs());
+      b.append('|').append(t.name()).append(t.budgetsMs()).append(t.latency().identity());
     }
     try {
       byte[] h = MessageDigest.getInstance("SHA-256").digest(b.toString().getBytes(StandardCharsets.UTF_8));

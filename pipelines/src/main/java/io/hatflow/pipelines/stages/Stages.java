@@ -40,7 +40,11 @@ public final class Stages {
     if (from == null) {
       return all;
     }
-    int i = all.indexOf(named(from));
+    named(from);
+    int i = 0;
+    while (!all.get(i).name().equals(from)) {
+      i++;
+    }
     return all.subList(i, all.size());
   }
 }

@@ -8,7 +8,16 @@ import io.hatflow.model.predictor.PredictorIO;
 import java.nio.file.Path;
 
 /** A target's latency as its fitted predictor says (HAT's 10 features of the config), loaded once per worker. */
-public record PredictedLatency(String predictorDir, String space) implements LatencyModelFactory {
+public record PredictedLatency(String predictorDir, String space, String digest) implements LatencyModelFactory {
+  public PredictedLatency(String predictorDir, String space) {
+    this(predictorDir, space, io.hatflow.core.run.Digests.sha256Tree(Path.of(predictorDir)));
+  }
+
+  @Override
+  public String identity() {
+    return digest;
+  }
+
   @Override
   public LatencyModel open() {
     LatencyPredictor p = PredictorIO.load(Path.of(predictorDir), space).predictor();
