@@ -76,6 +76,10 @@ public final class SearchStage implements Stage {
     InheritedFitness fitness = new InheritedFitness(checkpoint.toString(), prepared.toString(),
         spec.search().validSubset(), spec.train().maxTokens(), spec.search().threads());
     Path out = ctx.out(NAME);
+    if (!ctx.resume()) {
+      // A fresh (not resumed) search breeds again from generation 0; evaluated fitness stays in the store.
+      io.hatflow.core.run.AtomicFiles.deleteTree(out.resolve("state"));
+    }
     SearchResult r = SearchPipeline.run(config(spec), spec.model().space(), targets, fitness, digest, out,
         out.resolve("eval-store"), ctx.options(), g -> ctx.log().println("[search] " + g.line()));
     for (String w : r.warnings()) {
