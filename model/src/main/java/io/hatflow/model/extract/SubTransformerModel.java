@@ -101,7 +101,7 @@ public final class SubTransformerModel {
     }
   }
 
-  /** Reads the {@code name-subtransformer: value | [a, b]} lines of {@link SubConfig#toHatYaml()}. */
+  /** Reads HAT's {@code name-subtransformer: value} and {@code name-all-subtransformer: [a, b]} lines ({@link SubConfig#toHatYaml()}). */
   static SubConfig parseHatYaml(List<String> lines, Path file) {
     Map<String, Object> m = new LinkedHashMap<>();
     for (int i = 0; i < lines.size(); i++) {
@@ -113,7 +113,7 @@ public final class SubTransformerModel {
       if (colon < 0) {
         throw new IllegalArgumentException(file + " line " + (i + 1) + ": expected 'key: value'");
       }
-      String key = l.substring(0, colon).strip().replace("-subtransformer", "").replace('-', '_');
+      String key = l.substring(0, colon).strip().replaceFirst("(-all)?-subtransformer$", "").replace('-', '_');
       String v = l.substring(colon + 1).strip();
       try {
         if (v.startsWith("[")) {
