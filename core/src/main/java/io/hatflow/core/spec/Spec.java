@@ -172,9 +172,19 @@ public record Spec(
   /** HAT's measurement protocol settings; {@code srcTokens} 0 means 30, or 23 for IWSLT-like spaces. */
   public record Measure(int samples, int runs, int warmup, int threads, int srcTokens, int beam, SearchSpace space) {}
 
-  public record TargetSpec(String name, LatencySource latency, List<Double> budgetsMs, String predictorModel, long predictorSeed) {
+  /**
+   * A hardware target. Budgets are absolute ({@code budgets_ms}, as HAT) or placed within the target's predicted
+   * latency range ({@code budgets_pct}: 0 = the fastest SubTransformer, 100 = the slowest), which keeps a spec
+   * meaningful on machines of any speed; the search records the budgets it resolved.
+   */
+  public record TargetSpec(String name, LatencySource latency, List<Double> budgetsMs, List<Double> budgetsPct,
+      String predictorModel, long predictorSeed) {
+    public boolean relativeBudgets() {
+      return budgetsPct != null;
+    }
+
     static TargetSpec from(SpecNode n, Path baseDir) {
-      n.only("name", "latency", "budgets_ms", "predictor");
+      n.only("name", "latency", "budgets_ms", "budgets_pct", "predictor");
       String name = n.string("name", null);
       if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
         throw n.at("name").error("expected a name of letters, digits, '.', '_' or '-', got \"" + name + "\"");
@@ -193,9 +203,15 @@ public record Spec(
             m.integer("src_tokens", 0, 4096, 0), m.integer("beam", 1, 64, 5),
             m.has("space") ? ModelSpec.space(m.at("space")) : null));
       }
-      List<Double> budgets = n.list("budgets_ms", true, null, b -> b.asNumber(1e-6, 1e9));
+      if (n.has("budgets_ms") == n.has("budgets_pct")) {
+        throw n.error("give exactly one of budgets_ms (latency budgets in ms) or budgets_pct (positions in the "
+            + "target's predicted latency range, 0-100)");
+      }
+      List<Double> budgets = n.has("budgets_ms") ? n.list("budgets_ms", true, null, b -> b.asNumber(1e-6, 1e9)) : null;
+      List<Double> pct = n.has("budgets_pct") ? n.list("budgets_pct", true, null, b -> b.asNumber(0, 100)) : null;
       SpecNode p = n.sectionOrEmpty("predictor").only("model", "seed");
-      return new TargetSpec(name, src, budgets, p.string("model", "default"), p.longInt("seed", 0, Long.MAX_VALUE, 1L));
+      return new TargetSpec(name, src, budgets, pct, p.string("model", "default"),
+          p.longInt("seed", 0, Long.MAX_VALUE, 1L));
     }
   }
 

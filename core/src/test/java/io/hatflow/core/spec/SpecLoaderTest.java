@@ -148,6 +148,17 @@ class SpecLoaderTest {
   }
 
   @Test
+  void budgetsAreAbsoluteOrRelativeNotBoth() {
+    Spec s = parse(BASE.replace("budgets_ms: [10, 20]", "budgets_pct: [25, 75]")).spec();
+    assertTrue(s.targets().get(0).relativeBudgets());
+    assertEquals(List.of(25.0, 75.0), s.targets().get(0).budgetsPct());
+    assertTrue(error(BASE.replace("budgets_ms: [10, 20]", "budgets_ms: [10, 20]\n    budgets_pct: [50]"))
+        .contains("give exactly one of budgets_ms"));
+    assertTrue(error(BASE.replace("budgets_ms: [10, 20]", "budgets_pct: [150]"))
+        .contains("targets[0].budgets_pct[0]: expected a number in [0, 100], got 150"));
+  }
+
+  @Test
   void searchSanity() {
     assertTrue(error(BASE.replace("parents: 5", "parents: 50")).contains("parents (50) must not exceed population (20)"));
     assertTrue(error(BASE + "  mutation_prob: 1.5\n").contains("search.mutation_prob: expected a number in [0, 1]"));

@@ -1,6 +1,7 @@
 package io.hatflow.pipelines.stages;
 
 import io.hatflow.core.run.Manifest;
+import io.hatflow.core.search.LatencyRange;
 import io.hatflow.core.search.SearchConfig;
 import io.hatflow.core.search.TargetBudgets;
 import io.hatflow.core.spec.Spec;
@@ -38,9 +39,22 @@ public final class SearchStage implements Stage {
     Spec s = ctx.spec();
     StringBuilder b = new StringBuilder(s.search().toString()).append(s.model().space());
     for (Spec.TargetSpec t : s.targets()) {
-      b.append(t.name()).append(t.budgetsMs());
+      b.append(t.name()).append(t.budgetsMs()).append(t.budgetsPct());
     }
     return b.toString();
+  }
+
+  /**
+   * Places relative budgets in the target's predicted latency range (smallest and largest configs plus a
+   * seeded sample), rounded to 0.01 ms so the search's budgets read like hand-written ones.
+   */
+  static List<Double> resolve(Spec spec, Spec.TargetSpec t, PredictedLatency latency) {
+    LatencyRange r = LatencyRange.estimate(spec.model().space(), latency.open(), spec.seed(), 2000);
+    List<Double> out = new ArrayList<>();
+    for (double pct : t.budgetsPct()) {
+      out.add(Math.round((r.minMs() + pct / 100.0 * (r.maxMs() - r.minMs())) * 100) / 100.0);
+    }
+    return out;
   }
 
   public static SearchConfig config(Spec spec) {
@@ -70,8 +84,14 @@ public final class SearchStage implements Stage {
         throw new IllegalArgumentException("target " + t.name() + ": no latency predictor at " + pred
             + " (run the predictor stage first)");
       }
-      targets.add(new TargetBudgets(t.name(), new PredictedLatency(pred.toString(), spec.model().space().name()),
-          t.budgetsMs()));
+      PredictedLatency latency = new PredictedLatency(pred.toString(), spec.model().space().name());
+      List<Double> budgets = t.relativeBudgets() ? resolve(spec, t, latency) : t.budgetsMs();
+      if (t.relativeBudgets()) {
+        ctx.log().printf("[search] %s: budgets %s%% of the predicted range -> %s ms%n", t.name(), t.budgetsPct(),
+            budgets.stream().map(x -> String.format(java.util.Locale.ROOT, "%.2f", x)).toList());
+      }
+      ctx.record().with("budgets_ms").putPOJO(t.name(), budgets);
+      targets.add(new TargetBudgets(t.name(), latency, budgets));
     }
     InheritedFitness fitness = new InheritedFitness(checkpoint.toString(), prepared.toString(),
         spec.search().validSubset(), spec.train().maxTokens(), spec.search().threads());
