@@ -61,8 +61,9 @@ public final class RunDir implements AutoCloseable {
         AtomicFiles.write(specFile, spec.bytes());
       }
       if (prev != null && !prev.equals(spec.effectiveSha256())) {
-        rd.manifest.stages().removeAll();
-        rd.manifest.root().remove("finished");
+        // Stage records stay: their fingerprints hold the spec sections they ran with, so a stage whose
+        // section did not change is still cached and every other one runs again.
+        rd.manifest.root().put("finished", false);
       }
       return rd;
     } catch (IOException e) {

@@ -42,12 +42,13 @@ public final class RunCommand implements Callable<Integer> {
     List<Stage> stages = Stages.select(from, only);
     FrozenSpec spec = SpecLoader.load(args.spec, args.sets);
     PipelineOptions options = BeamArgs.parse(args.beamArgs);
-    return runStages(spec, args.runDirOr(spec.spec().name()), options, args.beamArgs, stages, force);
+    return runStages(spec, args.runDirOr(spec.spec().name()), options, args.beamArgs, stages, force,
+        force.contains("all"));
   }
 
   static int runStages(FrozenSpec spec, java.nio.file.Path dir, PipelineOptions options, List<String> beamArgs,
-      List<Stage> stages, List<String> force) throws Exception {
-    try (RunDir rd = RunDir.open(dir, spec, force.contains("all"))) {
+      List<Stage> stages, List<String> force, boolean replaceOtherSpec) throws Exception {
+    try (RunDir rd = RunDir.open(dir, spec, replaceOtherSpec)) {
       rd.manifest().recordSpec(spec, CodeVersion.get(), options.getRunner().getSimpleName(),
           BeamArgs.recorded(beamArgs, options));
       rd.manifest().root().put("finished", false);
