@@ -54,6 +54,10 @@ public final class LatencyCommand implements Callable<Integer> {
     @Mixin
     RunArgs args;
 
+    /** Beam's own options, e.g. --runner=FlinkRunner --flinkMaster=[local] --parallelism=2. */
+    @picocli.CommandLine.Unmatched
+    List<String> beamArgs = new java.util.ArrayList<>();
+
     @Option(names = "--target", required = true, paramLabel = "NAME", description = "A spec target with latency.measure.")
     String target;
 
@@ -61,7 +65,7 @@ public final class LatencyCommand implements Callable<Integer> {
     public Integer call() {
       FrozenSpec fs = SpecLoader.load(args.spec, args.sets);
       Spec.TargetSpec t = LatencyStage.target(fs.spec(), target);
-      PipelineOptions options = BeamArgs.parse(args.beamArgs);
+      PipelineOptions options = BeamArgs.parse(beamArgs);
       Path out = args.runDirOr(fs.spec().name()).resolve(LatencyStage.NAME);
       LatencyPipeline.Result r = LatencyStage.measure(fs.spec(), t, out, options, System.out);
       System.out.printf(Locale.ROOT, "%s: %d rows (%d measured now, %d kept), %.3f s per measured config%n",
@@ -107,6 +111,10 @@ public final class LatencyCommand implements Callable<Integer> {
     @Mixin
     RunArgs args;
 
+    /** Beam's own options, e.g. --runner=FlinkRunner --flinkMaster=[local] --parallelism=2. */
+    @picocli.CommandLine.Unmatched
+    List<String> beamArgs = new java.util.ArrayList<>();
+
     @Option(names = "--target", required = true, paramLabel = "NAME")
     String target;
 
@@ -126,7 +134,7 @@ public final class LatencyCommand implements Callable<Integer> {
       }
       FrozenSpec fs = SpecLoader.load(args.spec, args.sets);
       Spec.TargetSpec t = LatencyStage.target(fs.spec(), target);
-      PipelineOptions options = BeamArgs.parse(args.beamArgs);
+      PipelineOptions options = BeamArgs.parse(beamArgs);
       PredictorIO.Loaded p = PredictorIO.load(predictor);
       LatencyPipeline.Job job = LatencyPipeline.job(fs.spec(), t);
       // configs of the training data: by features (any HAT CSV) and by key (our Avro beside it)

@@ -4,7 +4,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Unmatched;
 
 /** What every pipeline command takes: the spec, the run directory, overrides, and Beam's own options. */
 public class RunArgs {
@@ -17,9 +16,6 @@ public class RunArgs {
   @Option(names = "--set", paramLabel = "KEY=VALUE",
       description = "Override one spec value, e.g. --set data.vocab.size=4000 (repeatable; validated and recorded).")
   List<String> sets = new ArrayList<>();
-
-  @Unmatched
-  List<String> beamArgs = new ArrayList<>();
 
   Path runDirOr(String specName) {
     return runDir != null ? runDir : Path.of("runs", specName);

@@ -22,6 +22,10 @@ public final class RunCommand implements Callable<Integer> {
   @Mixin
   RunArgs args;
 
+  /** Beam's own options, e.g. --runner=FlinkRunner --flinkMaster=[local] --parallelism=2. */
+  @picocli.CommandLine.Unmatched
+  List<String> beamArgs = new java.util.ArrayList<>();
+
   @Option(names = "--from", paramLabel = "STAGE", description = "Start at this stage (earlier ones must be finished).")
   String from;
 
@@ -41,8 +45,8 @@ public final class RunCommand implements Callable<Integer> {
     }
     List<Stage> stages = Stages.select(from, only);
     FrozenSpec spec = SpecLoader.load(args.spec, args.sets);
-    PipelineOptions options = BeamArgs.parse(args.beamArgs);
-    return runStages(spec, args.runDirOr(spec.spec().name()), options, args.beamArgs, stages, force,
+    PipelineOptions options = BeamArgs.parse(beamArgs);
+    return runStages(spec, args.runDirOr(spec.spec().name()), options, beamArgs, stages, force,
         force.contains("all"));
   }
 

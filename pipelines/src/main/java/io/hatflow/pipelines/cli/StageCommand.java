@@ -17,6 +17,10 @@ abstract class StageCommand implements Callable<Integer> {
   @Mixin
   RunArgs args;
 
+  /** Beam's own options, e.g. --runner=FlinkRunner --flinkMaster=[local] --parallelism=2. */
+  @picocli.CommandLine.Unmatched
+  List<String> beamArgs = new java.util.ArrayList<>();
+
   @Option(names = "--force", description = "Run even if a finished output with the same fingerprint exists, "
       + "and replace a run directory that holds a run of a different spec.")
   boolean force;
@@ -29,10 +33,10 @@ abstract class StageCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     FrozenSpec spec = SpecLoader.load(args.spec, args.sets);
-    PipelineOptions options = BeamArgs.parse(args.beamArgs);
+    PipelineOptions options = BeamArgs.parse(beamArgs);
     try (RunDir rd = RunDir.open(args.runDirOr(spec.spec().name()), spec, force)) {
       rd.manifest().recordSpec(spec, CodeVersion.get(), options.getRunner().getSimpleName(),
-          BeamArgs.recorded(args.beamArgs, options));
+          BeamArgs.recorded(beamArgs, options));
       rd.manifest().save();
       new StageRunner(spec, rd, options, System.out).runAll(List.of(stage()), force ? List.of("all") : List.of(), resume);
       System.out.println("run directory: " + rd.dir());

@@ -87,7 +87,10 @@ class HatflowCliTest {
     assertEquals(2, m.code());
     assertTrue(m.err().contains("nope.yaml: spec file does not exist"), m.err());
     assertEquals(2, run("prepare").code(), "missing --spec is a usage error");
-    assertEquals(2, run("prepare", "--spec", s.toString(), "--runner=NoSuchRunner").code());
+    Out runner = run("prepare", "--spec", s.toString(), "--runner=NoSuchRunner");
+    assertEquals(2, runner.code());
+    assertTrue(runner.err().contains("NoSuchRunner") && !runner.err().contains("Unknown option"),
+        "Beam options reach Beam: " + runner.err());
   }
 
   @Test
