@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
         RunCommand.class,
         PrepareCommand.class,
         TrainCommand.class,
+        FinalizeCommand.class,
         TranslateCommand.class,
         AuditCommand.class,
         BleuCommand.class,
