@@ -113,7 +113,9 @@ public final class SubTransformerModel {
       if (colon < 0) {
         throw new IllegalArgumentException(file + " line " + (i + 1) + ": expected 'key: value'");
       }
-      String key = l.substring(0, colon).strip().replace("-subtransformer", "").replace('-', '_');
+      // HAT's list genes carry "-all" before "-subtransformer" (SubConfig.toHatYaml)
+      String key = l.substring(0, colon).strip().replace("-subtransformer", "").replaceAll("-all$", "")
+          .replace('-', '_');
       String v = l.substring(colon + 1).strip();
       try {
         if (v.startsWith("[")) {
