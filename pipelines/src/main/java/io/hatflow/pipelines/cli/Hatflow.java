@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
         PrepareCommand.class,
         TrainCommand.class,
         FinalizeCommand.class,
+        ReportCommand.class,
         TranslateCommand.class,
         AuditCommand.class,
         BleuCommand.class,

@@ -8,7 +8,7 @@ public final class Stages {
   private Stages() {}
 
   public static List<Stage> all() {
-    return List.of(new PrepareStage(), new TrainStage(), new FinalizeStage());
+    return List.of(new PrepareStage(), new TrainStage(), new FinalizeStage(), new ReportStage());
   }
 
   public static List<String> names() {

@@ -18,7 +18,21 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.regex.Matcher;
+import io.hatflow.core.latency.LatencyCsv;
+import io.hatflow.core.latency.LatencyRow;
+import io.hatflow.core.latency.LatencyTable;
+import io.hatflow.core.latency.Split;
+import io.hatflow.core.search.HatJson;
+import io.hatflow.core.space.Features;
+import io.hatflow.model.predictor.PredictorFit;
+import io.hatflow.model.predictor.PredictorIO;
+import io.hatflow.model.predictor.PredictorMeta;
+import io.hatflow.pipelines.report.ReportWriter;
+import io.hatflow.schemas.Evaluation;
+import org.apache.avro.file.DataFileWriter;
+import org.apache.avro.specific.SpecificDatumWriter;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -72,6 +86,53 @@ class FinalizeEndToEndTest {
     assertEquals(0, Hatflow.execute("prepare", "--spec", spec.toString(), "--run-dir", run.toString()));
     assertEquals(0, Hatflow.execute("train", "--spec", spec.toString(), "--run-dir", run.toString()));
     writeWinners(run.resolve("search"));
+    writeSearchExtras(run.resolve("search"));
+    writePredictor(run);
+  }
+
+  /** pareto.json, history.json, summary.json and one generation's evaluations, as the search writes them. */
+  static void writeSearchExtras(Path dir) throws Exception {
+    SearchSpace space = SearchSpace.preset("tiny");
+    Random rnd = new Random(5);
+    List<Evaluation> evals = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      SubConfig c = space.sample(rnd).active();
+      evals.add(new Evaluation(0, c.key(), HatJson.write(c), 8.0 + rnd.nextDouble(), false,
+          Map.of("cpu-1t", 5.0 + 20 * rnd.nextDouble())));
+    }
+    Path gen = dir.resolve("state/abc/gen-0000");
+    Files.createDirectories(gen);
+    try (DataFileWriter<Evaluation> w = new DataFileWriter<>(new SpecificDatumWriter<>(Evaluation.class))) {
+      w.create(Evaluation.getClassSchema(), gen.resolve("evaluations.avro").toFile());
+      for (Evaluation e : evals) {
+        w.append(e);
+      }
+    }
+    Files.writeString(dir.resolve("pareto.json"), "{\"cpu-1t\": [{\"config_key\": \"a\", \"fitness\": 8.1, "
+        + "\"predicted_ms\": 6.0}, {\"config_key\": \"b\", \"fitness\": 8.05, \"predicted_ms\": 9.0}]}");
+    Files.writeString(dir.resolve("history.json"), "[{\"generation\": 0, \"search\": \"cpu-1t-1000ms\", "
+        + "\"best_fitness\": 8.2}, {\"generation\": 1, \"search\": \"cpu-1t-1000ms\", \"best_fitness\": 8.0}]");
+    Files.writeString(dir.resolve("summary.json"), "{\"warnings\": [\"cpu-1t-0.001ms: no feasible config found\"]}");
+  }
+
+  /** latency/cpu-1t.csv (synthetic, linear in the features) and a linear predictor fitted on it. */
+  static void writePredictor(Path run) throws Exception {
+    SearchSpace space = SearchSpace.preset("tiny");
+    Random rnd = new Random(7);
+    List<LatencyRow> rows = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      double[] f = Features.of(space.sample(rnd));
+      rows.add(new LatencyRow(f, 2 + 0.02 * f[0] + rnd.nextDouble(), 5 + 4 * f[5] + rnd.nextDouble(), 0.1, 0.1));
+    }
+    Path csv = run.resolve("latency/cpu-1t.csv");
+    Files.createDirectories(csv.getParent());
+    LatencyCsv.write(csv, rows);
+    LatencyTable table = LatencyCsv.read(csv);
+    Split split = Split.seeded(table.size(), 1);
+    Path pdir = run.resolve("predictor/cpu-1t");
+    PredictorIO.save(pdir, PredictorFit.fit(table, split, "linear", 1),
+        new PredictorMeta("tiny", "cpu-1t", "latency/cpu-1t.csv", "0".repeat(64)));
+    Files.writeString(pdir.resolve("split.json"), split.toJson());
   }
 
   /** Two winners of the tiny space, in the search's winners.json shape. */
@@ -96,7 +157,12 @@ class FinalizeEndToEndTest {
   }
 
   @Test
-  void finalizeTrainsScoresAndRanks() throws Exception {
+  void finalizeTrainsScoresAndRanksAndReportRenders() throws Exception {
+    Path early = ReportWriter.write(run, tmp.resolve("early-report"), null);
+    String before = Files.readString(early);
+    assertTrue(before.contains("finalize/results.avro"), "the report says finalize is missing");
+    assertTrue(before.contains("pareto-cpu-1t.png"));
+
     assertEquals(0, Hatflow.execute("finalize", "--spec", spec.toString(), "--run-dir", run.toString()));
     Path fin = run.resolve("finalize");
     List<FinalResult> rs = FinalizeOutputs.read(fin);
@@ -126,6 +192,27 @@ class FinalizeEndToEndTest {
     // the winner's directory is what `hatflow translate --model` loads (vocabulary found via prepare/vocab)
     Path in = tmp.resolve("in.txt");
     Files.writeString(in, "a man is walking .\n");
+    assertEquals(0, Hatflow.execute("report", run.toString()));
+    Path index = run.resolve("report/index.html");
+    String html = Files.readString(index);
+    for (String chart : List.of("pareto-cpu-1t", "convergence", "predictor-cpu-1t", "ranking")) {
+      assertTrue(html.contains("src=\"" + chart + ".png\""), chart);
+      assertTrue(Files.size(run.resolve("report").resolve(chart + ".png")) > 1000, chart);
+      assertTrue(Files.readString(run.resolve("report").resolve(chart + ".svg")).contains("<svg"), chart);
+    }
+    Matcher refs = Pattern.compile("(?:src|href)=\"([^\"]+)\"").matcher(html);
+    while (refs.find()) {
+      assertTrue(Files.exists(run.resolve("report").resolve(refs.group(1))), "dangling reference " + refs.group(1));
+    }
+    assertFalse(html.matches("(?s).*https?://.*"), "no network references");
+    for (FinalResult r : rs) {
+      assertTrue(html.contains("<td>" + r.getName() + "</td>"), "winners table row " + r.getName());
+    }
+    assertTrue(html.contains("measured") && html.contains("exceeds its 0.00 ms budget"), "over-budget warning");
+    assertTrue(html.contains("no feasible config found"), "search warnings");
+    assertFalse(html.contains("finalize/results.avro:"), "nothing about finalize missing now");
+    assertTrue(rs.get(1).getPredictedMs().get("cpu-1t") > 0, "predicted with the target's predictor");
+
     assertEquals(0, Hatflow.execute("translate", "--model", fin.resolve("models").resolve("cpu-1t-1000ms").toString(),
         "--input", in.toString()));
   }
