@@ -20,7 +20,16 @@ final class Charts {
   private Charts() {}
 
   /** One series: points, drawn as markers only or as a line with markers. */
-  record Series(String name, List<Double> x, List<Double> y, boolean line, Color color, boolean big) {
+  record Series(String name, List<Double> x, List<Double> y, boolean line, Color color, boolean big, boolean markers) {
+    Series(String name, List<Double> x, List<Double> y, boolean line, Color color, boolean big) {
+      this(name, x, y, line, color, big, true);
+    }
+
+    /** The line y = slope * x from 0 to {@code max}, without markers. */
+    static Series band(String name, double max, double slope, Color c) {
+      return new Series(name, List.of(0.0, max), List.of(0.0, max * slope), true, c, false, false);
+    }
+
     static Series points(String name, List<Double> x, List<Double> y, Color c) {
       return new Series(name, x, y, false, c, false);
     }
@@ -45,7 +54,7 @@ final class Charts {
     }
     XYSeries xs = c.addSeries(s.name(), s.x(), s.y());
     xs.setXYSeriesRenderStyle(s.line() ? XYSeries.XYSeriesRenderStyle.Line : XYSeries.XYSeriesRenderStyle.Scatter);
-    xs.setMarker(s.big() ? SeriesMarkers.DIAMOND : SeriesMarkers.CIRCLE);
+    xs.setMarker(!s.markers() ? SeriesMarkers.NONE : s.big() ? SeriesMarkers.DIAMOND : SeriesMarkers.CIRCLE);
     if (s.color() != null) {
       xs.setMarkerColor(s.color());
       xs.setLineColor(s.color());

@@ -114,10 +114,10 @@ public final class ReportWriter {
       "body{font:14px/1.45 -apple-system,'Segoe UI',Helvetica,Arial,sans-serif;margin:24px auto;max-width:1100px;color:#1c2430;padding:0 16px}",
       "h1{font-size:26px;margin:0 0 4px}h2{font-size:19px;border-bottom:2px solid #dde3ea;padding-bottom:4px;margin-top:34px}",
       "h3{font-size:15px;margin:18px 0 6px}.sub{color:#5a6675;margin-top:0}",
-      "table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{border:1px solid #d5dbe3;padding:4px 8px;text-align:left;vertical-align:top}",
+      "table{border-collapse:collapse;margin:8px 0;font-size:12.5px}.wide{overflow-x:auto}td code{word-break:break-all}th,td{border:1px solid #d5dbe3;padding:4px 8px;text-align:left;vertical-align:top}",
       "th{background:#f1f4f8}td.n{text-align:right;font-variant-numeric:tabular-nums}tr.bad td{background:#fdecec}",
       "code,pre{font-family:Menlo,Consolas,monospace;font-size:12px}pre{background:#f6f8fa;padding:10px;overflow:auto;border:1px solid #e1e5ea}",
-      ".charts{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0}figure img{width:540px;border:1px solid #e1e5ea}",
+      ".charts{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0}figure img{width:520px;border:1px solid #e1e5ea}",
       "figcaption{font-size:12px;color:#5a6675}ul.warn li{color:#9a3a00}ul.miss li{color:#6a6f76}",
       ".ok{color:#1e8c46;font-weight:600}.bad{color:#c62828;font-weight:600}");
 
@@ -196,7 +196,7 @@ public final class ReportWriter {
     for (FinalResult r : rs) {
       if (r.getOverBudget()) {
         warnings.add(r.getName() + ": measured " + fmt(r.getMeasuredMs().get(r.getTarget()), 2) + " ms exceeds its "
-            + fmt(r.getBudgetMs(), 2) + " ms budget by more than 10%");
+            + ms(r.getBudgetMs()) + " ms budget by more than 10%");
       }
     }
     return rs;
@@ -209,13 +209,14 @@ public final class ReportWriter {
           + "<table><tr><th>model</th><th>target</th><th>budget ms</th><th>genes</th><th>params</th><th>FLOPs</th>"
           + "<th>inherited loss</th><th>trained loss</th><th>BLEU</th><th>predicted ms</th><th>measured ms</th>"
           + "<th>error %</th><th>over budget</th></tr>");
+      b.insert(0, "<div class=wide>");
       for (FinalResult r : results) {
         String t = r.getTarget();
         Map<String, Double> pred = r.getPredictedMs();
         Map<String, Double> meas = r.getMeasuredMs();
         b.append(r.getOverBudget() ? "<tr class=bad>" : "<tr>").append("<td>").append(esc(r.getName())).append("</td><td>")
             .append(esc(t == null ? "(random)" : t)).append("</td><td class=n>")
-            .append(r.getBudgetMs() == null ? "" : fmt(r.getBudgetMs(), 1)).append("</td><td><code>")
+            .append(r.getBudgetMs() == null ? "" : ms(r.getBudgetMs())).append("</td><td><code>")
             .append(esc(r.getConfigKey())).append("</code></td><td class=n>").append(String.format(Locale.ROOT, "%,d", r.getParams()))
             .append("</td><td class=n>").append(String.format(Locale.ROOT, "%,d", r.getFlops())).append("</td><td class=n>")
             .append(fmt(r.getInheritedLoss(), 3)).append("</td><td class=n>").append(fmt(r.getTrainedLoss(), 3))
@@ -230,7 +231,7 @@ public final class ReportWriter {
         b.append(esc(String.join(", ", errs))).append("</td><td>")
             .append(r.getOverBudget() ? "<span class=bad>yes</span>" : (r.getTarget() == null ? "" : "no")).append("</td></tr>");
       }
-      return b.append("</table>").toString();
+      return b.append("</table></div>").toString();
     }
     if (winners == null) {
       return "<p>No winners: the search has not run.</p>";
@@ -475,9 +476,9 @@ public final class ReportWriter {
       double max = Stream.concat(Stream.concat(mx.stream(), py.stream()), Stream.concat(fx.stream(), fy.stream()))
           .mapToDouble(Double::doubleValue).max().orElse(1) * 1.05;
       XYChart c = Charts.chart("Predictor accuracy, " + t, "measured latency (ms)", "predicted latency (ms)");
-      Charts.add(c, new Charts.Series("y = x", List.of(0.0, max), List.of(0.0, max), true, Color.DARK_GRAY, false));
-      Charts.add(c, new Charts.Series("+10%", List.of(0.0, max), List.of(0.0, max * 1.1), true, GREY, false));
-      Charts.add(c, new Charts.Series("-10%", List.of(0.0, max), List.of(0.0, max * 0.9), true, GREY, false));
+      Charts.add(c, Charts.Series.band("y = x", max, 1.0, Color.DARK_GRAY));
+      Charts.add(c, Charts.Series.band("+10%", max, 1.1, GREY));
+      Charts.add(c, Charts.Series.band("-10%", max, 0.9, GREY));
       Charts.add(c, Charts.Series.points("latency dataset, " + rowsNote + " (" + mx.size() + ")", mx, py, BLUE));
       Charts.add(c, new Charts.Series("finalized models (" + fx.size() + ")", fx, fy, false, RED, true));
       figs.append(figure(c, "predictor-" + safe(t), "predicted vs measured, target " + t));
@@ -528,6 +529,11 @@ public final class ReportWriter {
       return "n/a";
     }
     return String.format(Locale.ROOT, "%." + decimals + "f", x);
+  }
+
+  /** A budget or latency: up to 4 significant digits, no trailing zeros. */
+  static String ms(double x) {
+    return new java.math.BigDecimal(x).round(new java.math.MathContext(4)).stripTrailingZeros().toPlainString();
   }
 
   private static String fmtNode(JsonNode n) {

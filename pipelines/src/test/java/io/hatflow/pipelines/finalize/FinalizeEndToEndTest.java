@@ -208,7 +208,7 @@ class FinalizeEndToEndTest {
     for (FinalResult r : rs) {
       assertTrue(html.contains("<td>" + r.getName() + "</td>"), "winners table row " + r.getName());
     }
-    assertTrue(html.contains("measured") && html.contains("exceeds its 0.00 ms budget"), "over-budget warning");
+    assertTrue(html.contains("measured") && html.contains("exceeds its 0.001 ms budget"), "over-budget warning");
     assertTrue(html.contains("no feasible config found"), "search warnings");
     assertFalse(html.contains("finalize/results.avro:"), "nothing about finalize missing now");
     assertTrue(rs.get(1).getPredictedMs().get("cpu-1t") > 0, "predicted with the target's predictor");
