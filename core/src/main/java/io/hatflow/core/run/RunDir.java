@@ -54,7 +54,7 @@ public final class RunDir implements AutoCloseable {
         boolean finished = rd.manifest.root().path("finished").asBoolean(false);
         throw new IllegalArgumentException(dir + ": already holds " + (finished ? "a finished" : "an unfinished")
             + " run of a different spec (recorded spec digest " + prev.substring(0, 12) + ", this spec "
-            + spec.effectiveSha256().substring(0, 12) + "); use another --run-dir, or --force to replace it");
+            + spec.effectiveSha256().substring(0, 12) + "); use another --run-dir, or --force (hatflow run: --force all) to replace it");
       }
       Path specFile = dir.resolve(SPEC_FILE);
       if (!Files.exists(specFile) || !Arrays.equals(Files.readAllBytes(specFile), spec.bytes())) {

@@ -172,6 +172,12 @@ public final class Trainer {
         }
         tokens += stepTokens;
         lastLoss = lossSum / stepTokens / Math.log(2);
+        if (!Double.isFinite(lastLoss)) {
+          // stop before a diverged model overwrites the last good checkpoint
+          throw new IllegalStateException("training diverged: loss " + lastLoss + " at step " + (step + 1)
+              + " (config " + c.key() + "); the checkpoint in " + outDir + " is the last finite one;"
+              + " lower lr or set clipNorm");
+        }
         long done = step + 1;
         if (done % cfg.checkpointEvery() == 0 || done == cfg.steps()) {
           SuperTransformerCheckpoint.write(ckFile, space, model, adam, done, cfg.seed());

@@ -219,7 +219,7 @@ public final class TrainBench {
     Vocabulary v = Vocabulary.load(shards.resolve("vocab"));
     SearchSpace tiny = SearchSpace.preset("tiny");
     TrainConfig cfg = new TrainConfig(steps, Integer.getInteger("maxTokens", 1024), 1.5e-3, Math.min(300, steps / 5), TrainConfig.Schedule.COSINE, 1e-5,
-        0.9, 0.98, 0.1, 0.0, 1, new Dropouts(0.1f, 0.1f, 0.1f), 1, 200, 3, threads, 50);
+        0.9, 0.98, 0.1, 1.0, 1, new Dropouts(0.1f, 0.1f, 0.1f), 1, 200, 3, threads, 50);
     long t0 = System.nanoTime();
     Trainer.Result res = Trainer.train(cfg, tiny, vocab, shards, out, Files.exists(out.resolve(SuperTransformerCheckpoint.FILE_NAME)),
         p -> System.out.println(p.line()));

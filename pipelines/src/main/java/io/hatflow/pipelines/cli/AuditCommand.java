@@ -1,24 +1,55 @@
 package io.hatflow.pipelines.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.hatflow.core.run.AtomicFiles;
 import io.hatflow.core.run.Audit;
+import io.hatflow.core.run.Manifest;
+import io.hatflow.core.run.RunDir;
+import io.hatflow.core.spec.FrozenSpec;
+import io.hatflow.core.spec.SpecLoader;
+import io.hatflow.core.spec.SpecOverride;
+import io.hatflow.pipelines.stages.LatencyStage;
+import io.hatflow.pipelines.stages.PredictorStage;
+import io.hatflow.pipelines.stages.PrepareStage;
+import io.hatflow.pipelines.stages.SearchStage;
+import io.hatflow.pipelines.stages.StageRunner;
+import io.hatflow.pipelines.stages.TrainStage;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import org.apache.beam.sdk.options.PipelineOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Unmatched;
 
 @Command(name = "audit", mixinStandardHelpOptions = true,
     description = "Check every digest a run recorded (spec, inputs, outputs) and its code version; "
-        + "exit 1 naming each artifact that does not match.")
+        + "exit 1 naming each artifact that does not match. --rerun search re-runs the search from the "
+        + "recorded inputs in a scratch directory and compares the winners byte for byte.")
 public final class AuditCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "RUN_DIR")
   Path runDir;
 
+  @Option(names = "--rerun", paramLabel = "STAGE", description = "Re-run this stage from the recorded inputs (supported: search).")
+  String rerun;
+
   @Option(names = "--json", description = "Print one JSON object as the last line.")
   boolean json;
 
+  @Unmatched
+  List<String> beamArgs = new ArrayList<>();
+
   @Override
-  public Integer call() {
+  public Integer call() throws Exception {
+    if (rerun != null && !rerun.equals(SearchStage.NAME)) {
+      throw new IllegalArgumentException("--rerun " + rerun + ": only 'search' can be re-run by audit");
+    }
     Audit.Result r = Audit.check(runDir);
     for (Audit.Finding f : r.findings()) {
       System.out.println(f.line());
@@ -26,11 +57,72 @@ public final class AuditCommand implements Callable<Integer> {
     boolean sameCode = r.recordedCode() != null && r.recordedCode().equals(r.currentCode());
     System.out.println((sameCode ? "ok        " : "note      ") + "code version: recorded " + r.recordedCode()
         + (sameCode ? "" : ", running " + r.currentCode()));
+    boolean ok = r.ok();
+    Boolean rerunSame = null;
+    if (rerun != null) {
+      rerunSame = rerunSearch();
+      ok &= rerunSame;
+    }
     System.out.println(r.ok() ? "audit passed: " + r.findings().size() + " artifacts match"
         : "audit FAILED: " + r.mismatches() + " of " + r.findings().size() + " artifacts do not match");
     if (json) {
-      System.out.println(r.toJson().toString());
+      var o = r.toJson();
+      o.put("ok", ok);
+      if (rerunSame != null) {
+        o.put("rerun_search_identical", rerunSame);
+      }
+      System.out.println(o.toString());
     }
-    return r.ok() ? 0 : 1;
+    return ok ? 0 : 1;
+  }
+
+  /** Re-runs the search in a scratch copy of the run's inputs (no evaluation store) and compares winners. */
+  private boolean rerunSearch() throws Exception {
+    Path winners = runDir.resolve(SearchStage.NAME).resolve("winners.json");
+    if (!Files.exists(winners)) {
+      throw new IllegalArgumentException(runDir + ": no search/winners.json to compare with (the search has not finished)");
+    }
+    Manifest m = Manifest.load(runDir);
+    List<String> sets = new ArrayList<>();
+    for (JsonNode o : m.root().path("overrides")) {
+      sets.add(o.path("key").asText() + "=" + o.path("value").asText());
+    }
+    Path scratch = Files.createTempDirectory("hatflow-audit-");
+    try {
+      Files.copy(runDir.resolve(RunDir.SPEC_FILE), scratch.resolve(RunDir.SPEC_FILE));
+      for (String stage : List.of(PrepareStage.NAME, TrainStage.NAME, LatencyStage.NAME, PredictorStage.NAME)) {
+        copyTree(runDir.resolve(stage), scratch.resolve(stage));
+      }
+      Files.copy(runDir.resolve(Manifest.FILE), scratch.resolve(Manifest.FILE));
+      FrozenSpec spec = SpecLoader.parse(RunDir.SPEC_FILE, Files.readAllBytes(scratch.resolve(RunDir.SPEC_FILE)),
+          runDir.toAbsolutePath().getParent(), sets.stream().map(SpecOverride::parse).toList());
+      PipelineOptions options = BeamArgs.parse(beamArgs);
+      try (RunDir rd = RunDir.open(scratch, spec, true)) {
+        new StageRunner(spec, rd, options, System.out).run(new SearchStage(), true, false);
+      }
+      boolean same = Arrays.equals(Files.readAllBytes(winners),
+          Files.readAllBytes(scratch.resolve(SearchStage.NAME).resolve("winners.json")));
+      System.out.println((same ? "ok        " : "MISMATCH  ") + "search re-run from recorded inputs: winners "
+          + (same ? "identical byte for byte" : "differ from search/winners.json"));
+      return same;
+    } finally {
+      AtomicFiles.deleteTree(scratch);
+    }
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    if (!Files.exists(from)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(from)) {
+      for (Path p : s.toList()) {
+        Path t = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(t);
+        } else {
+          Files.copy(p, t);
+        }
+      }
+    }
   }
 }

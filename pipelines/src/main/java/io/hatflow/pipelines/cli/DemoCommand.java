@@ -31,7 +31,15 @@ public final class DemoCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Path spec = demoSpec();
     FrozenSpec frozen = SpecLoader.load(spec, sets);
-    return RunCommand.runStages(frozen, runDir, BeamArgs.parse(beamArgs), beamArgs, Stages.all(), force);
+    List<String> forced = new ArrayList<>(force);
+    String prev = Files.exists(runDir.resolve(io.hatflow.core.run.Manifest.FILE))
+        ? io.hatflow.core.run.Manifest.load(runDir).effectiveSpecDigest() : null;
+    if (prev != null && !prev.equals(frozen.effectiveSha256())) {
+      // The demo owns its run directory: a demo of another spec (older code, other --set) is replaced.
+      System.out.println("demo: " + runDir + " holds a demo of another spec; starting it afresh");
+      forced.add("all");
+    }
+    return RunCommand.runStages(frozen, runDir, BeamArgs.parse(beamArgs), beamArgs, Stages.all(), forced);
   }
 
   static Path demoSpec() {

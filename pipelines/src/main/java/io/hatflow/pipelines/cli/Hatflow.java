@@ -19,12 +19,15 @@ import picocli.CommandLine.Command;
         RunCommand.class,
         PrepareCommand.class,
         TrainCommand.class,
+        SearchCommand.class,
         FinalizeCommand.class,
         ReportCommand.class,
         TranslateCommand.class,
         AuditCommand.class,
         BleuCommand.class,
         PublishCommand.class,
+        LatencyCommand.class,
+        PredictorCommand.class,
     })
 public final class Hatflow {
 

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Stability of this machine's latency timings (HAT's protocol as the latency stage runs it): 30 configs of the
+# tiny space widened for latency, one libtorch thread, 20 timed runs after 5 warm-up, 30 tokens, beam 5;
+# prints the median over rows of the trimmed std / mean (target <= 5%) and the time per config.
+# Arguments: [configs=30] [threads=1] [runs=20] [space=tiny] [warmup=5] [vocab=8000]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+mvn -B -q -o -pl pipelines -am compile >/dev/null
+mvn -B -q -o -pl pipelines -am dependency:build-classpath -Dmdep.outputFile=target/latency-measure.cp >/dev/null
+CP="schemas/target/classes:core/target/classes:model/target/classes:transforms/target/classes:pipelines/target/classes:$(cat pipelines/target/latency-measure.cp)"
+exec java -Xmx2g -Dai.djl.offline=true -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" \
+  io.hatflow.pipelines.latency.MeasureBench "$@" 2> >(grep -v 'AutoNonVariableTypeMode\|CudaUtils' >&2)

@@ -1,0 +1,181 @@
+package io.hatflow.pipelines.cli;
+
+import io.hatflow.core.latency.LatencyCsv;
+import io.hatflow.core.latency.LatencyRow;
+import io.hatflow.core.latency.LatencyTable;
+import io.hatflow.core.space.Features;
+import io.hatflow.core.space.SubConfig;
+import io.hatflow.core.spec.FrozenSpec;
+import io.hatflow.core.spec.Spec;
+import io.hatflow.core.spec.SpecLoader;
+import io.hatflow.model.predictor.Metrics;
+import io.hatflow.model.predictor.PredictorEval;
+import io.hatflow.model.predictor.PredictorIO;
+import io.hatflow.pipelines.latency.LatencyPipeline;
+import io.hatflow.pipelines.stages.LatencyStage;
+import io.hatflow.schemas.LatencyRecord;
+import io.hatflow.transforms.latency.LatencyRecords;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.apache.beam.sdk.options.PipelineOptions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code hatflow latency measure|import|validate}: latency datasets of one hardware target. */
+@Command(name = "latency", mixinStandardHelpOptions = true,
+    description = "Measure, import or validate a hardware target's latency dataset (HAT's CSV).",
+    subcommands = {LatencyCommand.Measure.class, LatencyCommand.Import.class, LatencyCommand.Validate.class})
+public final class LatencyCommand implements Callable<Integer> {
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec self;
+
+  @Override
+  public Integer call() {
+    throw new picocli.CommandLine.ParameterException(self.commandLine(), "give a subcommand: measure, import or validate");
+  }
+
+  static void checkName(String target) {
+    if (!target.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
+      throw new IllegalArgumentException("--target: expected a name of letters, digits, '.', '_' or '-', got \"" + target + "\"");
+    }
+  }
+
+  @Command(name = "measure", mixinStandardHelpOptions = true,
+      description = "Time the spec target's configs here by HAT's protocol into <run-dir>/latency/<target>.csv "
+          + "(+ .avro); rows already measured in the same environment are kept.")
+  static final class Measure implements Callable<Integer> {
+    @Mixin
+    RunArgs args;
+
+    @Option(names = "--target", required = true, paramLabel = "NAME", description = "A spec target with latency.measure.")
+    String target;
+
+    @Override
+    public Integer call() {
+      FrozenSpec fs = SpecLoader.load(args.spec, args.sets);
+      Spec.TargetSpec t = LatencyStage.target(fs.spec(), target);
+      PipelineOptions options = BeamArgs.parse(args.beamArgs);
+      Path out = args.runDirOr(fs.spec().name()).resolve(LatencyStage.NAME);
+      LatencyPipeline.Result r = LatencyStage.measure(fs.spec(), t, out, options, System.out);
+      System.out.printf(Locale.ROOT, "%s: %d rows (%d measured now, %d kept), %.3f s per measured config%n",
+          r.csv(), r.rows(), r.measured(), r.reused(), r.secondsPerConfig());
+      return 0;
+    }
+  }
+
+  @Command(name = "import", mixinStandardHelpOptions = true,
+      description = "Validate a HAT latency CSV; with --run-dir, copy it to <run-dir>/latency/<target>.csv.")
+  static final class Import implements Callable<Integer> {
+    @Option(names = "--csv", required = true, paramLabel = "FILE")
+    Path csv;
+
+    @Option(names = "--target", required = true, paramLabel = "NAME")
+    String target;
+
+    @Option(names = "--run-dir", paramLabel = "DIR")
+    Path runDir;
+
+    @Override
+    public Integer call() {
+      checkName(target);
+      if (runDir == null) {
+        if (!Files.isRegularFile(csv)) {
+          throw new IllegalArgumentException(csv + ": no such latency dataset");
+        }
+        LatencyTable t = LatencyCsv.read(csv);
+        System.out.println(csv + ": valid HAT latency dataset, " + t.size() + " rows");
+        return 0;
+      }
+      Path dst = LatencyPipeline.csvPath(runDir.resolve(LatencyStage.NAME), target);
+      LatencyTable t = LatencyStage.importCsv(csv, dst);
+      System.out.println(dst + ": " + t.size() + " rows imported from " + csv);
+      return 0;
+    }
+  }
+
+  @Command(name = "validate", mixinStandardHelpOptions = true,
+      description = "Measure K fresh configs (not in the predictor's training data) and compare predicted with "
+          + "measured latency: RMSE, MAPD, within 10%.")
+  static final class Validate implements Callable<Integer> {
+    @Mixin
+    RunArgs args;
+
+    @Option(names = "--target", required = true, paramLabel = "NAME")
+    String target;
+
+    @Option(names = "--predictor", required = true, paramLabel = "DIR")
+    Path predictor;
+
+    @Option(names = "--samples", defaultValue = "20", paramLabel = "K", description = "Fresh configs to time (default ${DEFAULT-VALUE}).")
+    int samples;
+
+    @Option(names = "--json", description = "Print the metrics as one JSON object on the last line.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+      if (samples < 2) {
+        throw new IllegalArgumentException("--samples must be at least 2, got " + samples);
+      }
+      FrozenSpec fs = SpecLoader.load(args.spec, args.sets);
+      Spec.TargetSpec t = LatencyStage.target(fs.spec(), target);
+      PipelineOptions options = BeamArgs.parse(args.beamArgs);
+      PredictorIO.Loaded p = PredictorIO.load(predictor);
+      LatencyPipeline.Job job = LatencyPipeline.job(fs.spec(), t);
+      // configs of the training data: by features (any HAT CSV) and by key (our Avro beside it)
+      Set<List<Double>> seenFeatures = new HashSet<>();
+      Set<String> seenKeys = new HashSet<>();
+      Path data = Path.of(p.meta().dataset());
+      if (!p.meta().dataset().isBlank() && Files.isRegularFile(data)) {
+        for (LatencyRow r : LatencyCsv.read(data).rows()) {
+          seenFeatures.add(boxed(r.features()));
+        }
+        Path avro = data.resolveSibling(data.getFileName().toString().replaceFirst("\\.csv$", ".avro"));
+        if (Files.isRegularFile(avro)) {
+          seenKeys.addAll(LatencyPipeline.keys(LatencyPipeline.readAvro(avro)));
+        }
+      }
+      List<SubConfig> fresh = new ArrayList<>();
+      long seed = LatencyRecords.seedOf(fs.spec().seed(), target + "/validate");
+      for (SubConfig c : LatencyRecords.sample(job.space(), samples * 4 + seenKeys.size(), seed, seenKeys)) {
+        if (fresh.size() < samples && !seenFeatures.contains(boxed(Features.of(c)))) {
+          fresh.add(c);
+        }
+      }
+      if (fresh.size() < 2) {
+        throw new IllegalArgumentException("the latency space has no configs left outside the training data");
+      }
+      Path work = Files.createTempDirectory("hatflow-validate-");
+      List<LatencyRecord> measured;
+      try {
+        measured = LatencyPipeline.measure(fresh, job.settings(), work, options);
+      } finally {
+        io.hatflow.core.run.AtomicFiles.deleteTree(work);
+      }
+      List<LatencyRow> rows = measured.stream().map(LatencyRecords::toRow).toList();
+      Metrics m = PredictorEval.eval(p.predictor(), rows);
+      System.out.printf(Locale.ROOT, "%d fresh configs of %s timed here; predictor %s: RMSE %.3f ms, MAPD %.2f%%, "
+              + "within 10%%: %.1f%%%n", m.n(), job.space().name(), p.predictor().name(), m.rmseMs(), m.mapdPct(),
+          m.within10Pct());
+      if (json) {
+        System.out.println(m.toJson());
+      }
+      return 0;
+    }
+
+    private static List<Double> boxed(double[] xs) {
+      List<Double> out = new ArrayList<>(xs.length);
+      for (double x : xs) {
+        out.add(x);
+      }
+      return out;
+    }
+  }
+}

@@ -1,0 +1,129 @@
+package io.hatflow.pipelines.cli;
+
+import io.hatflow.core.latency.LatencyCsv;
+import io.hatflow.core.latency.LatencyTable;
+import io.hatflow.core.latency.Split;
+import io.hatflow.core.run.Digests;
+import io.hatflow.model.predictor.FitResult;
+import io.hatflow.model.predictor.Metrics;
+import io.hatflow.model.predictor.PredictorEval;
+import io.hatflow.model.predictor.PredictorFit;
+import io.hatflow.model.predictor.PredictorIO;
+import io.hatflow.model.predictor.PredictorMeta;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code hatflow predictor fit|eval}: latency predictors on HAT latency CSVs. */
+@Command(name = "predictor", mixinStandardHelpOptions = true,
+    description = "Fit or evaluate a latency predictor on a HAT latency CSV.",
+    subcommands = {PredictorCommand.Fit.class, PredictorCommand.Eval.class})
+public final class PredictorCommand implements Callable<Integer> {
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec self;
+
+  @Override
+  public Integer call() {
+    throw new picocli.CommandLine.ParameterException(self.commandLine(), "give a subcommand: fit or eval");
+  }
+
+  /** The split file, or HAT's seeded 80/10/10 shuffle. */
+  static Split split(Path file, LatencyTable table, long seed) {
+    if (file == null) {
+      return Split.seeded(table.size(), seed);
+    }
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException(file + ": no such split file");
+    }
+    return Split.read(file, table.size());
+  }
+
+  static LatencyTable read(Path csv) {
+    if (!Files.isRegularFile(csv)) {
+      throw new IllegalArgumentException(csv + ": no such latency dataset");
+    }
+    return LatencyCsv.read(csv);
+  }
+
+  @Command(name = "fit", mixinStandardHelpOptions = true, description = "Fit a predictor and save it to --out.")
+  static final class Fit implements Callable<Integer> {
+    @Option(names = "--latency", required = true, paramLabel = "CSV")
+    Path csv;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR")
+    Path out;
+
+    @Option(names = "--split", paramLabel = "SPLIT.json", description = "Row indices (default: seeded 80/10/10 shuffle).")
+    Path splitFile;
+
+    @Option(names = "--model", defaultValue = PredictorFit.DEFAULT_MODEL, paramLabel = "NAME",
+        description = "phys-gbdt (default), hat-mlp, linear, phys-linear, gbdt.")
+    String model;
+
+    @Option(names = "--seed", defaultValue = "1", paramLabel = "N")
+    long seed;
+
+    @Option(names = "--space", defaultValue = "hat-wmt-space0", paramLabel = "NAME",
+        description = "Search space the data covers, recorded with the predictor (default ${DEFAULT-VALUE}).")
+    String space;
+
+    @Option(names = "--target", defaultValue = "", paramLabel = "NAME", description = "Hardware target name to record.")
+    String target;
+
+    @Option(names = "--json", description = "Print the test metrics as one JSON object on the last line.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      if (!PredictorFit.MODELS.contains(model)) {
+        throw new IllegalArgumentException("--model: unknown predictor \"" + model + "\" (known: "
+            + String.join(", ", PredictorFit.MODELS) + ")");
+      }
+      LatencyTable table = read(csv);
+      Split split = split(splitFile, table, seed);
+      FitResult r = PredictorFit.fit(table, split, model, seed);
+      PredictorIO.save(out, r, new PredictorMeta(space, target, csv.toString(), Digests.sha256(csv)));
+      System.out.printf(java.util.Locale.ROOT, "%s: %s fitted on %d rows in %.2f s; test %s%n", out, model,
+          split.train().length, r.fitSeconds(), r.test().toJson());
+      if (json) {
+        System.out.println(r.test().toJson());
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "eval", mixinStandardHelpOptions = true,
+      description = "Score a saved predictor on the test rows of a split; the last line is one JSON object.")
+  static final class Eval implements Callable<Integer> {
+    @Option(names = "--predictor", required = true, paramLabel = "DIR")
+    Path predictor;
+
+    @Option(names = "--latency", required = true, paramLabel = "CSV")
+    Path csv;
+
+    @Option(names = "--split", paramLabel = "SPLIT.json", description = "Row indices (default: seeded 80/10/10 shuffle).")
+    Path splitFile;
+
+    @Option(names = "--seed", defaultValue = "1", paramLabel = "N", description = "Seed of the default split.")
+    long seed;
+
+    @Option(names = "--json", description = "Accepted for symmetry: the last line is always the JSON metrics.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      PredictorIO.Loaded p = PredictorIO.load(predictor);
+      LatencyTable table = read(csv);
+      Split split = split(splitFile, table, seed);
+      Metrics m = PredictorEval.eval(p.predictor(), table.select(split.test()));
+      if (!json) {
+        System.out.printf(java.util.Locale.ROOT, "%s on %d test rows of %s: RMSE %.3f ms, MAPD %.2f%%, within 10%%: %.1f%%%n",
+            p.predictor().name(), m.n(), csv, m.rmseMs(), m.mapdPct(), m.within10Pct());
+      }
+      System.out.println(m.toJson());
+      return 0;
+    }
+  }
+}

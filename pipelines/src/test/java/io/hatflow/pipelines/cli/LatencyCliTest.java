@@ -1,0 +1,189 @@
+package io.hatflow.pipelines.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hatflow.core.latency.LatencyCsv;
+import io.hatflow.pipelines.cli.HatflowCliTest.Out;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** latency import|measure and predictor fit|eval as a user runs them. */
+class LatencyCliTest {
+  @TempDir
+  Path tmp;
+
+  static Path csv() {
+    return HatflowCliTest.testdata().resolve("latency/wmt14ende_cpu_xeon_all.csv");
+  }
+
+  static Path split() {
+    return HatflowCliTest.testdata().resolve("latency/wmt14ende_cpu_xeon_seed0_split.json");
+  }
+
+  static String lastLine(String s) {
+    String[] lines = s.strip().split("\n");
+    return lines[lines.length - 1];
+  }
+
+  private Path badCsv(String name, int line, String replace, String with) throws Exception {
+    List<String> lines = Files.readAllLines(csv()).subList(0, 6);
+    lines = new java.util.ArrayList<>(lines);
+    lines.set(line - 1, replace.isEmpty() ? with + lines.get(line - 1) : lines.get(line - 1).replace(replace, with));
+    Path f = tmp.resolve(name);
+    Files.write(f, lines);
+    return f;
+  }
+
+  @Test
+  void importValidatesAndCopies() throws Exception {
+    Out ok = HatflowCliTest.run("latency", "import", "--csv", csv().toString(), "--target", "xeon");
+    assertEquals(0, ok.code(), ok.err());
+    assertTrue(ok.out().contains("2000 rows"), ok.out());
+    Path rd = tmp.resolve("run");
+    Out copied = HatflowCliTest.run("latency", "import", "--csv", csv().toString(), "--target", "xeon",
+        "--run-dir", rd.toString());
+    assertEquals(0, copied.code(), copied.err());
+    assertArrayEquals(Files.readAllBytes(csv()), Files.readAllBytes(rd.resolve("latency/xeon.csv")));
+  }
+
+  @Test
+  void badImportsExitTwoNamingLineAndColumn() throws Exception {
+    Path rd = tmp.resolve("run");
+    Out nan = HatflowCliTest.run("latency", "import", "--csv",
+        badCsv("nan.csv", 3, "8.712291717529297", "fast").toString(), "--target", "x", "--run-dir", rd.toString());
+    assertEquals(2, nan.code(), nan.err());
+    assertTrue(nan.err().contains("nan.csv:3: column 'latency_mean_encoder': not a number: \"fast\""), nan.err());
+    assertFalse(Files.exists(rd.resolve("latency/x.csv")), "nothing is written for a bad dataset");
+
+    Out header = HatflowCliTest.run("latency", "import", "--csv",
+        badCsv("hdr.csv", 1, "decoder_layer_num", "dec_layers").toString(), "--target", "x");
+    assertEquals(2, header.code());
+    assertTrue(header.err().contains("hdr.csv:1: not HAT's latency header: column 6 is 'dec_layers', expected 'decoder_layer_num'"),
+        header.err());
+
+    Out negative = HatflowCliTest.run("latency", "import", "--csv",
+        badCsv("neg.csv", 4, "", "-").toString(), "--target", "x");
+    assertEquals(2, negative.code());
+    assertTrue(negative.err().contains("neg.csv:4: column 'encoder_embed_dim': must be non-negative"), negative.err());
+
+    Out missing = HatflowCliTest.run("latency", "import", "--csv", tmp.resolve("none.csv").toString(), "--target", "x");
+    assertEquals(2, missing.code());
+    assertTrue(missing.err().contains("none.csv: no such latency dataset"), missing.err());
+    assertEquals(2, HatflowCliTest.run("latency", "import", "--csv", csv().toString(), "--target", "../x").code());
+    assertEquals(2, HatflowCliTest.run("latency", "import", "--csv", csv().toString()).code(), "--target is required");
+  }
+
+  @Test
+  void predictorFitAndEvalPrintOneJsonObjectLast() throws Exception {
+    Path out = tmp.resolve("pred");
+    Out fit = HatflowCliTest.run("predictor", "fit", "--latency", csv().toString(), "--out", out.toString(),
+        "--split", split().toString(), "--model", "linear", "--seed", "0");
+    assertEquals(0, fit.code(), fit.err());
+    assertTrue(Files.exists(out.resolve("predictor.json")));
+    Out eval = HatflowCliTest.run("predictor", "eval", "--predictor", out.toString(), "--latency", csv().toString(),
+        "--split", split().toString(), "--json");
+    assertEquals(0, eval.code(), eval.err());
+    JsonNode m = new ObjectMapper().readTree(lastLine(eval.out()));
+    assertEquals(List.of("n", "rmse_ms", "mapd_pct", "within_5_pct", "within_10_pct", "r2", "kendall_tau"),
+        com.google.common.collect.ImmutableList.copyOf(m.fieldNames()));
+    assertEquals(200, m.path("n").asInt());
+    assertTrue(m.path("kendall_tau").asDouble() > 0.8, m.toString());
+    // without --split: the seeded 80/10/10 shuffle of 2000 rows leaves 200 test rows
+    Out seeded = HatflowCliTest.run("predictor", "eval", "--predictor", out.toString(), "--latency", csv().toString());
+    assertEquals(0, seeded.code(), seeded.err());
+    assertEquals(200, new ObjectMapper().readTree(lastLine(seeded.out())).path("n").asInt());
+
+    Out badModel = HatflowCliTest.run("predictor", "fit", "--latency", csv().toString(), "--out", out.toString(),
+        "--model", "forest");
+    assertEquals(2, badModel.code());
+    assertTrue(badModel.err().contains("unknown predictor \"forest\""), badModel.err());
+    Out notDir = HatflowCliTest.run("predictor", "eval", "--predictor", tmp.toString(), "--latency", csv().toString());
+    assertEquals(2, notDir.code());
+  }
+
+  @Test
+  void runLatencyAndPredictorStagesOnAnImportedTarget() throws Exception {
+    Path t = HatflowCliTest.testdata().resolve("multi30k");
+    Path s = tmp.resolve("lat.yaml");
+    Files.writeString(s, String.join("\n",
+        "version: 1",
+        "name: lat",
+        "data:",
+        "  train: {src: " + t.resolve("valid.en") + ", tgt: " + t.resolve("valid.de") + "}",
+        "targets:",
+        "  - name: xeon",
+        "    latency: {dataset: " + csv() + "}",
+        "    budgets_ms: [100]",
+        "    predictor: {model: linear, seed: 3}",
+        ""));
+    Path rd = tmp.resolve("run");
+    Out lat = HatflowCliTest.run("run", "--spec", s.toString(), "--run-dir", rd.toString(), "--only", "latency");
+    assertEquals(0, lat.code(), lat.err());
+    assertEquals(2000, LatencyCsv.read(rd.resolve("latency/xeon.csv")).size());
+    Out pred = HatflowCliTest.run("run", "--spec", s.toString(), "--run-dir", rd.toString(), "--only", "predictor");
+    assertEquals(0, pred.code(), pred.err());
+    JsonNode m = new ObjectMapper().readTree(rd.resolve("manifest.json").toFile());
+    assertEquals(64, m.path("stages").path("latency").path("outputs").path("xeon.csv").path("sha256").asText().length());
+    JsonNode c = m.path("stages").path("predictor").path("counts").path("xeon");
+    assertEquals("linear", c.path("model").asText());
+    assertEquals(200, c.path("test_n").asInt());
+    assertTrue(Files.exists(rd.resolve("predictor/xeon/predictor.json")));
+  }
+
+  @Test
+  void measureThenFitThenValidateOnFreshConfigs() throws Exception {
+    Path t = HatflowCliTest.testdata().resolve("multi30k");
+    Path s = tmp.resolve("m.yaml");
+    Files.writeString(s, String.join("\n",
+        "version: 1",
+        "name: m",
+        "data:",
+        "  train: {src: " + t.resolve("valid.en") + ", tgt: " + t.resolve("valid.de") + "}",
+        "  vocab: {size: 256}",
+        "targets:",
+        "  - name: here",
+        "    latency: {measure: {samples: 10, runs: 2, warmup: 1, src_tokens: 6, beam: 2, space: tiny}}",
+        "    budgets_ms: [10]",
+        ""));
+    Path rd = tmp.resolve("run");
+    Out m = HatflowCliTest.run("latency", "measure", "--spec", s.toString(), "--target", "here", "--run-dir", rd.toString());
+    assertEquals(0, m.code(), m.err());
+    Path data = rd.resolve("latency/here.csv");
+    assertEquals(10, LatencyCsv.read(data).size());
+    assertTrue(Files.exists(rd.resolve("latency/here.avro")));
+    assertTrue(m.out().contains("stability over 10 rows"), m.out());
+    Out again = HatflowCliTest.run("latency", "measure", "--spec", s.toString(), "--target", "here", "--run-dir", rd.toString());
+    assertTrue(again.out().contains("0 to measure"), again.out());
+
+    Path pred = tmp.resolve("pred");
+    Out fit = HatflowCliTest.run("predictor", "fit", "--latency", data.toString(), "--out", pred.toString(),
+        "--model", "linear", "--space", "tiny", "--target", "here");
+    assertEquals(0, fit.code(), fit.err());
+    Out v = HatflowCliTest.run("latency", "validate", "--spec", s.toString(), "--target", "here",
+        "--predictor", pred.toString(), "--samples", "3", "--json");
+    assertEquals(0, v.code(), v.err());
+    assertEquals(3, new ObjectMapper().readTree(lastLine(v.out())).path("n").asInt(), v.out());
+
+    Out unknown = HatflowCliTest.run("latency", "measure", "--spec", s.toString(), "--target", "nope");
+    assertEquals(2, unknown.code());
+    assertTrue(unknown.err().contains("no target \"nope\" in the spec (targets: here)"), unknown.err());
+  }
+
+  @Test
+  void bareGroupsAreUsageErrorsAndHelpListsThem() {
+    assertEquals(2, HatflowCliTest.run("latency").code());
+    assertEquals(2, HatflowCliTest.run("predictor").code());
+    Out h = HatflowCliTest.run("--help");
+    assertTrue(h.out().contains("latency") && h.out().contains("predictor"), h.out());
+    Out lh = HatflowCliTest.run("latency", "--help");
+    assertTrue(lh.out().contains("measure") && lh.out().contains("import") && lh.out().contains("validate"), lh.out());
+  }
+}

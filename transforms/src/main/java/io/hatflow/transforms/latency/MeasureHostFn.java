@@ -1,0 +1,91 @@
+package io.hatflow.transforms.latency;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import io.hatflow.core.run.Host;
+import io.hatflow.core.space.Features;
+import io.hatflow.core.space.SubConfig;
+import io.hatflow.model.latency.LatencyProtocol;
+import io.hatflow.model.latency.ModelLatencySubject;
+import io.hatflow.model.transformer.Dropouts;
+import io.hatflow.model.transformer.SuperTransformer;
+import io.hatflow.schemas.LatencyRecord;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.values.KV;
+
+/**
+ * Times all configs of one host, one after another in {@code SubConfig.key()} order. The random-weight
+ * SuperTransformer is built once per DoFn instance; each config is extracted into a standalone model (as HAT
+ * times a SubTransformer) and timed by {@link ModelLatencySubject}.
+ */
+final class MeasureHostFn extends DoFn<KV<String, Iterable<String>>, LatencyRecord> {
+  private final MeasureSettings s;
+  private transient NDManager manager;
+  private transient SuperTransformer supernet;
+
+  MeasureHostFn(MeasureSettings s) {
+    this.s = s;
+  }
+
+  @Setup
+  public void setup() {
+    manager = NDManager.newBaseManager();
+    supernet = SuperTransformer.create(manager, s.shape(), s.qkvDim(), s.vocabSize(), Dropouts.NONE, s.modelSeed());
+  }
+
+  @ProcessElement
+  public void process(@Element KV<String, Iterable<String>> host, OutputReceiver<LatencyRecord> out) {
+    List<SubConfig> configs = new ArrayList<>();
+    for (String g : host.getValue()) {
+      configs.add(LatencyRecords.fromGenesJson(g).active());
+    }
+    configs.sort(Comparator.comparing(SubConfig::key));
+    LatencyProtocol protocol = new LatencyProtocol(s.tokens(), s.beam(), s.warmup(), s.runs(), s.trim());
+    String cpu = Host.cpuModel();
+    String hostName = Host.name();
+    String djl = Engine.getDjlVersion();
+    String torch = Engine.getEngine("PyTorch").getVersion();
+    for (SubConfig c : configs) {
+      long start = micros();
+      LatencyProtocol.Stats st;
+      try (NDManager m = manager.newSubManager();
+           SuperTransformer sub = supernet.extract(m, c);
+           ModelLatencySubject subject = new ModelLatencySubject(sub, c, protocol, s.threads())) {
+        st = protocol.measure(subject, System::nanoTime);
+      }
+      long end = micros();
+      List<Double> f = new ArrayList<>();
+      for (double x : Features.of(c)) {
+        f.add(x);
+      }
+      out.output(LatencyRecord.newBuilder()
+          .setTarget(s.target()).setConfigKey(c.key()).setGenes(LatencyRecords.genesJson(c)).setFeatures(f)
+          .setMeanEncoderMs(st.meanEncoderMs()).setMeanDecoderMs(st.meanDecoderMs())
+          .setStdEncoderMs(st.stdEncoderMs()).setStdDecoderMs(st.stdDecoderMs())
+          .setKept(st.kept()).setRuns(s.runs()).setWarmup(s.warmup()).setSrcTokens(s.tokens()).setBeam(s.beam())
+          .setHostName(hostName).setCpuModel(cpu).setCores(Host.cores()).setThreads(s.threads())
+          .setDjlVersion(djl).setPytorchVersion(torch)
+          .setStartEpochMicros(start).setEndEpochMicros(end)
+          .build());
+    }
+  }
+
+  private static long micros() {
+    Instant t = Instant.now();
+    return t.getEpochSecond() * 1_000_000L + t.getNano() / 1000;
+  }
+
+  @Teardown
+  public void teardown() {
+    if (supernet != null) {
+      supernet.close();
+    }
+    if (manager != null) {
+      manager.close();
+    }
+  }
+}
