@@ -446,7 +446,11 @@ public final class ReportWriter {
           Path split = d.resolve("split.json");
           if (Files.exists(split)) {
             rows = tab.select(Split.read(split, tab.size()).test());
-            rowsNote = "test rows";
+            rowsNote = "held-out test rows";
+          } else if (metrics != null && metrics.path("seed").canConvertToLong()) {
+            // the predictor stage fits on Split.seeded(rows, seed) and records the seed with its metrics
+            rows = tab.select(Split.seeded(tab.size(), metrics.path("seed").asLong()).test());
+            rowsNote = "held-out test rows";
           } else {
             rowsNote = "all rows";
           }
