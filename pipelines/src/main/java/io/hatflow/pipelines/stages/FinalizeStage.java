@@ -46,7 +46,7 @@ import org.apache.avro.specific.SpecificDatumReader;
  * finalize: each search winner (and {@code finalize.random_subnets} random controls) trained further as one
  * fixed SubTransformer, from its inherited weights ({@code mode: inherit}) or from scratch (HAT's way), then
  * scored: test BLEU, params and FLOPs, predicted latency for every target, latency measured here by HAT's
- * protocol for measured targets; Kendall's τ of inherited vs trained validation loss says whether the
+ * protocol for measured targets (winners only); Kendall's τ of inherited vs trained validation loss says whether the
  * search's fitness ranks models right. Outputs: {@code models/<name>/} (SubTransformer directories),
  * {@code results.{avro,json,csv}}, {@code ranking.json}; per-model training state under {@code work/}.
  */
@@ -151,7 +151,8 @@ public final class FinalizeStage implements Stage {
         }
         Map<String, Double> predicted = new TreeMap<>();
         predictors.forEach((t, p) -> predicted.put(t, p.predictMs(Features.of(c.config()))));
-        Map<String, Double> measured = measure(spec, modelDir, c, space);
+        // random controls serve the ranking check only: not timed, to keep finalize short
+        Map<String, Double> measured = c.kind().equals(Candidate.WINNER) ? measure(spec, modelDir, c, space) : Map.of();
         boolean over = c.kind().equals(Candidate.WINNER) && Ranking.overBudget(
             measured.getOrDefault(c.target(), Double.NaN), c.budgetMs(), OVER_BUDGET_TOLERANCE);
         results.add(FinalResult.newBuilder().setName(c.name()).setKind(c.kind()).setTarget(c.target())

@@ -173,7 +173,11 @@ class FinalizeEndToEndTest {
       assertTrue(Files.isRegularFile(fin.resolve("models").resolve(r.getName()).resolve("weights.ndlist")));
       assertTrue(r.getBleu() >= 0 && r.getBleu() <= 100, "BLEU " + r.getBleu());
       assertTrue(r.getInheritedLoss() > 0 && r.getTrainedLoss() > 0);
-      assertTrue(r.getMeasuredMs().get("cpu-1t") > 0, "measured on the measured target");
+      if (r.getKind().equals("winner")) {
+        assertTrue(r.getMeasuredMs().get("cpu-1t") > 0, "winners measured on the measured target");
+      } else {
+        assertTrue(r.getMeasuredMs().isEmpty(), "random controls are not timed");
+      }
       assertTrue(r.getParams() > 0 && r.getFlops() > 0);
     }
     assertTrue(rs.get(0).getOverBudget(), "a 0.001 ms budget is exceeded");
