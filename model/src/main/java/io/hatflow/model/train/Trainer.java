@@ -59,6 +59,28 @@ public final class Trainer {
    */
   public static Result train(TrainConfig cfg, SearchSpace space, int vocabSize, Path shardsDir, Path outDir,
       boolean resume, Listener listener) {
+    return run(cfg, space, vocabSize, shardsDir, outDir, resume, listener, null, null);
+  }
+
+  /**
+   * Trains one fixed SubTransformer (HAT's final training of a winner): every update trains {@code fixed}.
+   * {@code space} gives the model's shape ({@code space.largest()}, which must contain {@code fixed}) and is
+   * recorded in the checkpoint for resume. {@code initial}, when not null, makes the starting weights (in the
+   * given manager, shaped as {@code space.largest()}), e.g. sliced from a trained SuperTransformer; null starts
+   * from random weights. Checkpoints and resume as {@link #train}.
+   */
+  public static Result trainFixed(TrainConfig cfg, SearchSpace space, SubConfig fixed,
+      java.util.function.Function<NDManager, SuperTransformer> initial, int vocabSize, Path shardsDir, Path outDir,
+      boolean resume, Listener listener) {
+    if (!space.contains(fixed)) {
+      throw new IllegalArgumentException("config " + fixed.key() + " is not in the space " + space.name());
+    }
+    return run(cfg, space, vocabSize, shardsDir, outDir, resume, listener, fixed, initial);
+  }
+
+  private static Result run(TrainConfig cfg, SearchSpace space, int vocabSize, Path shardsDir, Path outDir,
+      boolean resume, Listener listener, SubConfig fixed,
+      java.util.function.Function<NDManager, SuperTransformer> initial) {
     Threads.useIntraOp(cfg.threads());
     List<Corpus.Pair> pairs = Corpus.read(shardsDir, "train");
     checkIds(pairs, vocabSize, shardsDir);
@@ -92,6 +114,9 @@ public final class Trainer {
         adam = new Adam(model.weights(), cfg.beta1(), cfg.beta2(), ck.adamM(), ck.adamV());
         start = ck.step();
         log.write("resumed from step " + start + " (" + ck.digest() + ")\n");
+      } else if (initial != null) {
+        model = initial.apply(manager);
+        adam = new Adam(model.weights(), model.manager(), cfg.beta1(), cfg.beta2());
       } else {
         model = SuperTransformer.create(manager, space.largest(), space.qkvDim(), vocabSize, cfg.dropouts(), cfg.seed());
         adam = new Adam(model.weights(), model.manager(), cfg.beta1(), cfg.beta2());
@@ -105,7 +130,7 @@ public final class Trainer {
       long tokens = 0;
       double lastLoss = Double.NaN;
       for (long step = start; step < cfg.steps(); step++) {
-        SubConfig c = sampleConfig(cfg, space, step);
+        SubConfig c = fixed != null ? fixed : sampleConfig(cfg, space, step);
         List<Batch> micro = new ArrayList<>();
         int stepTokens = 0;
         for (int j = 0; j < cfg.gradAccum(); j++) {

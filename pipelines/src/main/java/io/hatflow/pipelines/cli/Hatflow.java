@@ -20,6 +20,8 @@ import picocli.CommandLine.Command;
         PrepareCommand.class,
         TrainCommand.class,
         SearchCommand.class,
+        FinalizeCommand.class,
+        ReportCommand.class,
         TranslateCommand.class,
         AuditCommand.class,
         BleuCommand.class,

@@ -8,7 +8,8 @@ public final class Stages {
   private Stages() {}
 
   public static List<Stage> all() {
-    return List.of(new PrepareStage(), new TrainStage(), new LatencyStage(), new PredictorStage(), new SearchStage());
+    return List.of(new PrepareStage(), new TrainStage(), new LatencyStage(), new PredictorStage(), new SearchStage(),
+        new FinalizeStage(), new ReportStage());
   }
 
   public static List<String> names() {

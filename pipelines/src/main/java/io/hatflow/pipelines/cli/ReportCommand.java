@@ -1,0 +1,41 @@
+package io.hatflow.pipelines.cli;
+
+import io.hatflow.core.spec.SpecLoader;
+import io.hatflow.pipelines.report.ReportWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "report", mixinStandardHelpOptions = true,
+    description = "Render RUN_DIR/report/index.html (self-contained, charts as PNG and SVG beside it) from what the "
+        + "run's stages wrote; missing outputs are listed, not fatal.")
+public final class ReportCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "RUN_DIR")
+  Path runDir;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default: RUN_DIR/report).")
+  Path out;
+
+  @Override
+  public Integer call() {
+    if (!Files.isDirectory(runDir)) {
+      throw new IllegalArgumentException("run directory " + runDir + " does not exist");
+    }
+    String title = null;
+    Path spec = runDir.resolve("spec.yaml");
+    if (Files.exists(spec)) {
+      try {
+        title = SpecLoader.load(spec, List.of()).spec().report().title();
+      } catch (RuntimeException e) {
+        System.err.println("hatflow: warning: cannot read " + spec + " for the title: " + e.getMessage());
+      }
+    }
+    Path index = ReportWriter.write(runDir, out != null ? out : runDir.resolve("report"), title);
+    System.out.println("report: " + index);
+    return 0;
+  }
+}

@@ -1,0 +1,169 @@
+package io.hatflow.pipelines.finalize;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hatflow.core.run.AtomicFiles;
+import io.hatflow.core.search.HatJson;
+import io.hatflow.schemas.FinalResult;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeSet;
+import org.apache.avro.file.DataFileReader;
+import org.apache.avro.file.DataFileWriter;
+import org.apache.avro.specific.SpecificDatumReader;
+import org.apache.avro.specific.SpecificDatumWriter;
+
+/** finalize's result files, each written atomically: results.avro / .json / .csv and ranking.json. */
+public final class FinalizeOutputs {
+  public static final String RESULTS_AVRO = "results.avro";
+  public static final String RESULTS_JSON = "results.json";
+  public static final String RESULTS_CSV = "results.csv";
+  public static final String RANKING_JSON = "ranking.json";
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private FinalizeOutputs() {}
+
+  /** Writes all four files and returns the ranking's τ values. */
+  public static Ranking.Tau write(Path dir, List<FinalResult> results) {
+    writeAvro(dir.resolve(RESULTS_AVRO), results);
+    ArrayNode arr = JSON.createArrayNode();
+    for (FinalResult r : results) {
+      arr.add(json(r));
+    }
+    ObjectNode root = JSON.createObjectNode();
+    root.set("results", arr);
+    AtomicFiles.writeString(dir.resolve(RESULTS_JSON), text(root));
+    AtomicFiles.writeString(dir.resolve(RESULTS_CSV), csv(results));
+    List<Ranking.Scores> scores = results.stream()
+        .map(r -> new Ranking.Scores(r.getName(), r.getInheritedLoss(), r.getTrainedLoss(), r.getBleu())).toList();
+    Ranking.Tau tau = Ranking.tau(scores);
+    ObjectNode rank = JSON.createObjectNode();
+    rank.put("models", tau.models());
+    putNumber(rank, "kendall_tau_inherited_vs_trained_loss", tau.lossVsLoss());
+    putNumber(rank, "kendall_tau_inherited_loss_vs_bleu", tau.lossVsBleu());
+    rank.put("note", "tau 1 = inherited-weight validation loss orders the models exactly as after training "
+        + "(for BLEU: lower inherited loss <-> higher BLEU)");
+    ArrayNode per = rank.putArray("per_model");
+    for (Ranking.Scores s : scores) {
+      ObjectNode o = per.addObject();
+      o.put("name", s.name());
+      o.put("inherited_loss", s.inheritedLoss());
+      o.put("trained_loss", s.trainedLoss());
+      o.put("bleu", s.bleu());
+    }
+    AtomicFiles.writeString(dir.resolve(RANKING_JSON), text(rank));
+    return tau;
+  }
+
+  public static List<FinalResult> read(Path dir) {
+    List<FinalResult> out = new ArrayList<>();
+    Path f = dir.resolve(RESULTS_AVRO);
+    try (DataFileReader<FinalResult> r = new DataFileReader<>(f.toFile(), new SpecificDatumReader<>(FinalResult.class))) {
+      r.forEach(out::add);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + f, e);
+    }
+    return out;
+  }
+
+  static ObjectNode json(FinalResult r) {
+    ObjectNode o = JSON.createObjectNode();
+    o.put("name", r.getName());
+    o.put("kind", r.getKind());
+    o.put("target", r.getTarget());
+    if (r.getBudgetMs() == null) {
+      o.putNull("budget_ms");
+    } else {
+      o.put("budget_ms", r.getBudgetMs());
+    }
+    o.put("config_key", r.getConfigKey());
+    o.put("params", r.getParams());
+    o.put("flops", r.getFlops());
+    o.put("inherited_loss", r.getInheritedLoss());
+    o.put("trained_loss", r.getTrainedLoss());
+    o.put("bleu", r.getBleu());
+    ObjectNode p = o.putObject("predicted_ms");
+    r.getPredictedMs().forEach(p::put);
+    ObjectNode m = o.putObject("measured_ms");
+    r.getMeasuredMs().forEach(m::put);
+    ObjectNode err = o.putObject("error_pct");
+    r.getMeasuredMs().forEach((t, ms) -> {
+      Double pr = r.getPredictedMs().get(t);
+      if (pr != null) {
+        err.put(t, Ranking.errorPct(pr, ms));
+      }
+    });
+    o.put("over_budget", r.getOverBudget());
+    o.set("config", JSON.valueToTree(HatJson.read(r.getConfig()).toHatMap()));
+    return o;
+  }
+
+  /** One row per model; latency columns per target (predicted, measured, error %). */
+  static String csv(List<FinalResult> results) {
+    TreeSet<String> targets = new TreeSet<>();
+    results.forEach(r -> {
+      targets.addAll(r.getPredictedMs().keySet());
+      targets.addAll(r.getMeasuredMs().keySet());
+    });
+    StringBuilder b = new StringBuilder("name,kind,target,budget_ms,config_key,params,flops,inherited_loss,trained_loss,bleu");
+    for (String t : targets) {
+      b.append(",predicted_ms_").append(t).append(",measured_ms_").append(t).append(",error_pct_").append(t);
+    }
+    b.append(",over_budget\n");
+    for (FinalResult r : results) {
+      b.append(r.getName()).append(',').append(r.getKind()).append(',').append(r.getTarget() == null ? "" : r.getTarget())
+          .append(',').append(r.getBudgetMs() == null ? "" : num(r.getBudgetMs())).append(",\"")
+          .append(r.getConfigKey().replace("\"", "\"\"")).append("\",").append(r.getParams()).append(',')
+          .append(r.getFlops()).append(',').append(num(r.getInheritedLoss())).append(',')
+          .append(num(r.getTrainedLoss())).append(',').append(num(r.getBleu()));
+      for (String t : targets) {
+        Double p = r.getPredictedMs().get(t);
+        Double m = r.getMeasuredMs().get(t);
+        b.append(',').append(p == null ? "" : num(p)).append(',').append(m == null ? "" : num(m)).append(',')
+            .append(p == null || m == null ? "" : num(Ranking.errorPct(p, m)));
+      }
+      b.append(',').append(r.getOverBudget()).append('\n');
+    }
+    return b.toString();
+  }
+
+  private static String num(double x) {
+    return String.format(Locale.ROOT, "%.6g", x);
+  }
+
+  private static void putNumber(ObjectNode o, String k, double v) {
+    if (Double.isNaN(v)) {
+      o.putNull(k);
+    } else {
+      o.put(k, v);
+    }
+  }
+
+  private static String text(Object o) {
+    try {
+      return JSON.writeValueAsString(o) + "\n";
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static void writeAvro(Path file, List<FinalResult> results) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (DataFileWriter<FinalResult> w = new DataFileWriter<>(new SpecificDatumWriter<>(FinalResult.class))) {
+      w.create(FinalResult.getClassSchema(), bytes);
+      for (FinalResult r : results) {
+        w.append(r);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot encode " + file, e);
+    }
+    AtomicFiles.write(file, bytes.toByteArray());
+  }
+}

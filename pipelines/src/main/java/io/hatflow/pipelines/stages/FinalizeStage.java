@@ -1,0 +1,247 @@
+package io.hatflow.pipelines.stages;
+
+import ai.djl.ndarray.NDManager;
+import io.hatflow.core.bleu.Bleu;
+import io.hatflow.core.bleu.BleuOptions;
+import io.hatflow.core.run.AtomicFiles;
+import io.hatflow.core.run.Manifest;
+import io.hatflow.core.search.HatJson;
+import io.hatflow.core.space.Complexity;
+import io.hatflow.core.space.Features;
+import io.hatflow.core.space.SearchSpace;
+import io.hatflow.core.spec.Spec;
+import io.hatflow.core.text.Vocabulary;
+import io.hatflow.model.decode.DecodeConfig;
+import io.hatflow.model.decode.Translator;
+import io.hatflow.model.eval.FitnessEvaluator;
+import io.hatflow.model.extract.SubTransformerModel;
+import io.hatflow.model.latency.LatencyProtocol;
+import io.hatflow.model.latency.ModelLatencySubject;
+import io.hatflow.model.predictor.LatencyPredictor;
+import io.hatflow.model.predictor.PredictorIO;
+import io.hatflow.model.train.Batch;
+import io.hatflow.model.train.Corpus;
+import io.hatflow.model.train.SuperTransformerCheckpoint;
+import io.hatflow.model.train.TrainConfig;
+import io.hatflow.model.train.Trainer;
+import io.hatflow.pipelines.finalize.Candidate;
+import io.hatflow.pipelines.finalize.FinalizeOutputs;
+import io.hatflow.pipelines.finalize.Ranking;
+import io.hatflow.pipelines.prepare.PreparePipeline;
+import io.hatflow.schemas.FinalResult;
+import io.hatflow.schemas.SentencePair;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.avro.file.DataFileReader;
+import org.apache.avro.specific.SpecificDatumReader;
+
+/**
+ * finalize: each search winner (and {@code finalize.random_subnets} random controls) trained further as one
+ * fixed SubTransformer, from its inherited weights ({@code mode: inherit}) or from scratch (HAT's way), then
+ * scored: test BLEU, params and FLOPs, predicted latency for every target, latency measured here by HAT's
+ * protocol for measured targets (winners only); Kendall's τ of inherited vs trained validation loss says whether the
+ * search's fitness ranks models right. Outputs: {@code models/<name>/} (SubTransformer directories),
+ * {@code results.{avro,json,csv}}, {@code ranking.json}; per-model training state under {@code work/}.
+ */
+public final class FinalizeStage implements Stage {
+  public static final String NAME = "finalize";
+  /** Over-budget tolerance: measured latency more than 10% above the budget is flagged. */
+  public static final double OVER_BUDGET_TOLERANCE = 0.10;
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public List<String> upstream() {
+    return List.of("search", TrainStage.NAME, PrepareStage.NAME);
+  }
+
+  @Override
+  public String specSection(StageContext ctx) {
+    Spec s = ctx.spec();
+    return s.finalizeSpec().toString() + s.targets() + s.search().validSubset() + s.seed();
+  }
+
+  /** Finalize training settings: the train section's optimiser with finalize's steps and checkpoints. */
+  static TrainConfig config(Spec spec, int threads) {
+    TrainConfig t = TrainStage.config(spec);
+    Spec.FinalizeSpec f = spec.finalizeSpec();
+    int steps = Math.max(1, f.steps());
+    // the train section's warm-up may exceed a short fine-tuning: cap it at a fifth of the steps
+    int warmup = Math.min(t.warmupSteps(), Math.max(1, steps / 5));
+    return new TrainConfig(steps, t.maxTokens(), t.lr(), warmup, t.schedule(), t.minLr(), t.beta1(), t.beta2(),
+        t.labelSmoothing(), t.clipNorm(), t.gradAccum(), t.dropouts(), t.seed(), f.checkpointEvery(), 0, threads,
+        Math.max(1, steps / 5));
+  }
+
+  /** One intra-op thread for the tiny space (OpenMP stalls on a shared small machine), else all cores. */
+  static int threads(Spec spec) {
+    if (spec.train().threads() > 0) {
+      return spec.train().threads();
+    }
+    return spec.model().space().name().equals("tiny") ? 1 : Math.max(1, Runtime.getRuntime().availableProcessors());
+  }
+
+  @Override
+  public void run(StageContext ctx) throws IOException {
+    Spec spec = ctx.spec();
+    Path runDir = ctx.runDir().dir();
+    Path prepared = ctx.stageDir(PrepareStage.NAME);
+    Path out = ctx.out(NAME);
+    Path winnersJson = ctx.stageDir("search").resolve("winners.json");
+    if (!Files.exists(winnersJson)) {
+      throw new IllegalArgumentException("finalize needs the search's winners: " + winnersJson + " does not exist");
+    }
+    if (!ctx.resume()) {
+      AtomicFiles.deleteTree(out);
+    }
+    Files.createDirectories(out);
+    SearchSpace space = spec.model().space();
+    Path checkpoint = TrainStage.checkpoint(runDir);
+    int threads = threads(spec);
+    Vocabulary vocab = Vocabulary.load(prepared.resolve(PreparePipeline.VOCAB_DIR));
+    List<Batch> valid = Corpus.batches(Corpus.subset(Corpus.read(prepared, "valid"), spec.search().validSubset()),
+        spec.train().maxTokens());
+    List<SentencePair> test = readSplit(prepared, "test");
+    List<String> testSrc = test.stream().map(SentencePair::getSrc).toList();
+    List<String> testRef = test.stream().map(SentencePair::getTgt).toList();
+    Map<String, LatencyPredictor> predictors = predictors(ctx);
+
+    List<Candidate> models = new ArrayList<>(Candidate.winners(winnersJson));
+    models.addAll(Candidate.randoms(space, spec.finalizeSpec().randomSubnets(), spec.seed(), models));
+    ctx.log().printf("[finalize] %d models (%s), %d steps each, mode %s, %d thread(s)%n", models.size(),
+        String.join(", ", models.stream().map(Candidate::name).toList()), spec.finalizeSpec().steps(),
+        spec.finalizeSpec().mode(), threads);
+
+    List<FinalResult> results = new ArrayList<>();
+    TrainConfig tc = config(spec, threads);
+    boolean inherit = spec.finalizeSpec().mode().equals("inherit");
+    int qkv = space.qkvDim();
+    int len = space.iwsltLike() ? 23 : 30;
+    try (SuperTransformerCheckpoint supernet = SuperTransformerCheckpoint.load(checkpoint)) {
+      FitnessEvaluator inheritedEval = new FitnessEvaluator(supernet.model(), threads, spec.train().labelSmoothing());
+      for (Candidate c : models) {
+        long t0 = System.nanoTime();
+        double inheritedLoss = inheritedEval.validLoss(c.config(), valid);
+        SearchSpace shape = Candidate.shapeSpace(c.config(), qkv);
+        Path work = out.resolve("work").resolve(c.name());
+        Trainer.Result r = Trainer.trainFixed(tc, shape, c.config(),
+            inherit ? m -> supernet.model().extract(m, shape.largest()) : null,
+            supernet.vocabSize(), prepared, work, ctx.resume(), p -> ctx.log().println("[finalize] " + c.name() + " " + p.line()));
+        Path modelDir = out.resolve("models").resolve(c.name());
+        double trainedLoss;
+        try (SuperTransformerCheckpoint trained = SuperTransformerCheckpoint.load(r.checkpoint())) {
+          trainedLoss = new FitnessEvaluator(trained.model(), threads, spec.train().labelSmoothing())
+              .validLoss(c.config(), valid);
+          SubTransformerModel.write(trained.model(), c.config(), trained.digest(), modelDir);
+        }
+        double bleu;
+        Spec.FinalizeSpec f = spec.finalizeSpec();
+        try (Translator tr = new Translator(modelDir, vocab, new DecodeConfig(f.beam(), f.lenpen(), 1.2, 10), threads)) {
+          bleu = Bleu.corpusBleu(tr.translate(testSrc), testRef, BleuOptions.defaults()).score();
+        }
+        Map<String, Double> predicted = new TreeMap<>();
+        predictors.forEach((t, p) -> predicted.put(t, p.predictMs(Features.of(c.config()))));
+        // random controls serve the ranking check only: not timed, to keep finalize short
+        Map<String, Double> measured = c.kind().equals(Candidate.WINNER) ? measure(spec, modelDir, c, space) : Map.of();
+        boolean over = c.kind().equals(Candidate.WINNER) && Ranking.overBudget(
+            measured.getOrDefault(c.target(), Double.NaN), c.budgetMs(), OVER_BUDGET_TOLERANCE);
+        results.add(FinalResult.newBuilder().setName(c.name()).setKind(c.kind()).setTarget(c.target())
+            .setBudgetMs(c.budgetMs()).setConfigKey(c.config().key()).setConfig(HatJson.write(c.config()))
+            .setParams(Complexity.params(c.config(), qkv)).setFlops(Complexity.flops(c.config(), qkv, len, len))
+            .setInheritedLoss(inheritedLoss).setTrainedLoss(trainedLoss).setBleu(bleu)
+            .setPredictedMs(new TreeMap<>(predicted)).setMeasuredMs(new TreeMap<>(measured)).setOverBudget(over)
+            .build());
+        ctx.log().printf("[finalize] %s: inherited loss %.4f -> %.4f, BLEU %.2f, measured %s, predicted %s%s (%.1fs)%n",
+            c.name(), inheritedLoss, trainedLoss, bleu, measured, predicted, over ? " OVER BUDGET" : "",
+            (System.nanoTime() - t0) / 1e9);
+      }
+    }
+    Ranking.Tau tau = FinalizeOutputs.write(out, results);
+    ctx.log().printf("[finalize] Kendall tau inherited vs trained loss %.3f, vs BLEU %.3f (%d models)%n",
+        tau.lossVsLoss(), tau.lossVsBleu(), tau.models());
+    var counts = ctx.record().putObject("counts");
+    counts.put("models", results.size()).put("winners", results.stream().filter(x -> x.getKind().equals(Candidate.WINNER)).count())
+        .put("over_budget", results.stream().filter(FinalResult::getOverBudget).count());
+    if (!Double.isNaN(tau.lossVsLoss())) {
+      counts.put("kendall_tau_loss", tau.lossVsLoss());
+    }
+    if (!Double.isNaN(tau.lossVsBleu())) {
+      counts.put("kendall_tau_bleu", tau.lossVsBleu());
+    }
+    for (String f : List.of(FinalizeOutputs.RESULTS_AVRO, FinalizeOutputs.RESULTS_JSON, FinalizeOutputs.RESULTS_CSV,
+        FinalizeOutputs.RANKING_JSON)) {
+      Manifest.addArtifact(ctx.record(), "outputs", f, out.resolve(f), runDir);
+    }
+    for (FinalResult x : results) {
+      Path d = out.resolve("models").resolve(x.getName());
+      Manifest.addArtifact(ctx.record(), "outputs", "model_" + x.getName(), d.resolve(SubTransformerModel.WEIGHTS), runDir);
+    }
+    Manifest.addArtifact(ctx.record(), "inputs", "winners", winnersJson, runDir);
+  }
+
+  /** Predictors of every target that has one under {@code predictor/<target>/}. */
+  private static Map<String, LatencyPredictor> predictors(StageContext ctx) {
+    Map<String, LatencyPredictor> out = new TreeMap<>();
+    for (Spec.TargetSpec t : ctx.spec().targets()) {
+      Path dir = ctx.stageDir("predictor").resolve(t.name());
+      if (Files.isDirectory(dir)) {
+        out.put(t.name(), PredictorIO.load(dir).predictor());
+      } else {
+        ctx.log().printf("[finalize] no predictor for target %s at %s: no predicted latency%n", t.name(), dir);
+      }
+    }
+    return out;
+  }
+
+  /** HAT's protocol on this machine for each target that says {@code latency.measure}, with its settings. */
+  private static Map<String, Double> measure(Spec spec, Path modelDir, Candidate c, SearchSpace space) {
+    Map<String, Double> out = new TreeMap<>();
+    for (Spec.TargetSpec t : spec.targets()) {
+      Spec.Measure m = t.latency().measure();
+      if (m == null) {
+        continue;
+      }
+      int tokens = m.srcTokens() > 0 ? m.srcTokens() : (space.iwsltLike() ? 23 : 30);
+      LatencyProtocol protocol = new LatencyProtocol(tokens, m.beam(), m.warmup(), m.runs(), 0.1);
+      try (NDManager nm = NDManager.newBaseManager();
+          SubTransformerModel.Loaded l = SubTransformerModel.load(modelDir, nm);
+          ModelLatencySubject s = new ModelLatencySubject(l.model(), l.config(), protocol, m.threads())) {
+        LatencyProtocol.Stats st = protocol.measure(s, System::nanoTime);
+        out.put(t.name(), st.meanEncoderMs() + st.meanDecoderMs());
+      }
+    }
+    return out;
+  }
+
+  static List<SentencePair> readSplit(Path dir, String split) {
+    List<SentencePair> out = new ArrayList<>();
+    List<Path> files = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, split + "-*.avro")) {
+      ds.forEach(files::add);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + dir, e);
+    }
+    if (files.isEmpty()) {
+      throw new IllegalArgumentException("no " + split + "-*.avro shards in " + dir);
+    }
+    files.sort(null);
+    for (Path f : files) {
+      try (DataFileReader<SentencePair> r = new DataFileReader<>(f.toFile(), new SpecificDatumReader<>(SentencePair.class))) {
+        r.forEach(out::add);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read " + f, e);
+      }
+    }
+    return out;
+  }
+}
