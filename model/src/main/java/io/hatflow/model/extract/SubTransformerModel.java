@@ -115,7 +115,9 @@ public final class SubTransformerModel {
       if (colon < 0) {
         throw new IllegalArgumentException(file + " line " + (i + 1) + ": expected 'key: value'");
       }
-      String key = l.substring(0, colon).strip().replace("-subtransformer", "").replace('-', '_');
+      // HAT writes list genes as "<gene>-all-subtransformer", scalars as "<gene>-subtransformer"
+      String key = l.substring(0, colon).strip().replace("-subtransformer", "").replaceFirst("-all$", "")
+          .replace('-', '_');
       String v = l.substring(colon + 1).strip();
       try {
         if (v.startsWith("[")) {
