@@ -118,6 +118,12 @@ public final class OverfitBench {
         Integer.parseInt(a[6]), TrainConfig.Schedule.INVERSE_SQRT, 1e-7, 0.9, 0.98, 0.1, Double.parseDouble(a[7]), 1,
         new Dropouts(d, d, d), 1, 100000, Integer.parseInt(a[9]), 1, 25);
     SearchSpace tiny = SearchSpace.preset("tiny");
+    if (Boolean.getBoolean("fixedLargest")) {
+      Map<String, List<Integer>> g = new java.util.LinkedHashMap<>();
+      tiny.genes().forEach((k, xs) -> g.put(k, List.of(k.equals(SearchSpace.DECODER_ARBITRARY_ENDE_ATTN)
+          ? xs.stream().max(Integer::compare).get() : xs.stream().max(Integer::compare).get())));
+      tiny = new SearchSpace("tiny", tiny.qkvDim(), g);
+    }
     Path run = out.resolve("run");
     Files.createDirectories(run);
     Files.deleteIfExists(run.resolve(SuperTransformerCheckpoint.FILE_NAME));
