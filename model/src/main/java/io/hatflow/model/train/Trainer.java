@@ -128,16 +128,27 @@ public final class Trainer {
             }
           }
           Threads.gradMode(false);
+          double sq = 0;
+          String firstBad = null;
+          for (var e : model.weights().all().entrySet()) {
+            double g = e.getValue().getGradient().square().sum().getFloat();
+            if (!Double.isFinite(g) && firstBad == null) {
+              firstBad = e.getKey();
+            }
+            sq += g;
+          }
+          double norm = Math.sqrt(sq);
+          if (!Double.isFinite(norm) || !Double.isFinite(lossSum)) {
+            // a NaN/inf gradient would poison weights and Adam moments before the loss check below could stop
+            // the run, and the next checkpoint would save them: stop with the last finite checkpoint instead
+            throw new IllegalStateException("training diverged: gradient norm " + norm + " (first non-finite: "
+                + firstBad + "), loss " + lossSum
+                + " at step " + (step + 1) + " (config " + c.key() + "); the checkpoint in " + outDir
+                + " is the last finite one; lower lr, raise warmupSteps or set clipNorm");
+          }
           float scale = 1f;
-          if (cfg.clipNorm() > 0) {
-            double sq = 0;
-            for (NDArray p : model.weights().all().values()) {
-              sq += p.getGradient().square().sum().getFloat();
-            }
-            double norm = Math.sqrt(sq);
-            if (norm > cfg.clipNorm()) {
-              scale = (float) (cfg.clipNorm() / (norm + 1e-6));
-            }
+          if (cfg.clipNorm() > 0 && norm > cfg.clipNorm()) {
+            scale = (float) (cfg.clipNorm() / (norm + 1e-6));
           }
           adam.update(step + 1, cfg.lrAt(step), scale);
           for (NDArray p : model.weights().all().values()) {
@@ -194,7 +205,7 @@ public final class Trainer {
     if (k > 1 && step % k == 1) {
       return space.smallest();
     }
-    return space.sample(new Random(cfg.seed() * 0x2545F4914F6CDD1DL + step));
+    return space.sample(Seeds.random(cfg.seed(), 0x2545F4914F6CDD1DL, step));
   }
 
   /** The micro-batch number {@code index} of the run: epoch = index / batches, order seeded per epoch. */

@@ -25,6 +25,10 @@ import java.util.Map;
 /** Overfit probe: a fixed SubConfig on N pairs of testdata/multi30k must reach near-zero training loss. */
 public final class OverfitBench {
   public static void main(String[] a) throws Exception {
+    if (a.length > 0 && a[0].equals("probe")) {
+      probe(Path.of(a[1]), Integer.parseInt(a[2]));
+      return;
+    }
     if (a.length > 0 && a[0].equals("train")) {
       train(a);
       return;
@@ -136,6 +140,46 @@ public final class OverfitBench {
       for (SubConfig c : List.of(tiny.largest(), tiny.smallest())) {
         var f = ev.evaluate(c, vb);
         System.out.printf(Locale.ROOT, "valid %s loss %.3f nll %.3f bits%n", c.key(), f.loss(), f.nll());
+      }
+    }
+  }
+
+  /** probe SHARDS STEPS: random SubTransformers on the shards; prints every gradient whose max |g| is absurd. */
+  static void probe(Path shards, int steps) throws Exception {
+    Threads.useIntraOp(1);
+    int v = TrainBench.vocabSize(shards);
+    List<Batch> batches = Corpus.batches(Corpus.read(shards, "train"), 2048);
+    SearchSpace tiny = SearchSpace.preset("tiny");
+    try (NDManager m = NDManager.newBaseManager();
+        SuperTransformer model = SuperTransformer.create(m, tiny.largest(), tiny.qkvDim(), v, Dropouts.DEFAULT, 1)) {
+      for (NDArray p : model.weights().all().values()) {
+        p.setRequiresGradient(true);
+      }
+      for (int step = Integer.getInteger("from", 0); step < steps; step++) {
+        SubConfig c = tiny.sample(new java.util.Random(step));
+        Batch b = batches.get(step % batches.size());
+        try (NDScope scope = new NDScope(); NDManager sm = m.newSubManager()) {
+          scope.suppressNotUsedWarning();
+          Engine.getInstance().setRandomSeed(step);
+          try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            NDArray logits = model.forward(c, b.srcArray(sm), b.prevArray(sm), true);
+            gc.backward(Loss.labelSmoothed(logits, b.targetArray(sm), 0.1)[0].div((float) b.targetTokens()));
+          }
+          Threads.gradMode(false);
+          double tot = 0;
+          for (var e : model.weights().all().entrySet()) {
+            float mx = e.getValue().getGradient().abs().max().getFloat();
+            tot += mx;
+            if (Boolean.getBoolean("each") && e.getKey().startsWith("dec.0.")) {
+              System.out.printf(Locale.ROOT, "  %s %g%n", e.getKey(), mx);
+            }
+            if (!(mx < 1e3f)) {
+              System.out.printf(Locale.ROOT, "step %d %s max|g| %g config %s%n", step, e.getKey(), mx, c.key());
+            }
+            JniUtils.zeroGrad((PtNDArray) e.getValue());
+          }
+          System.out.printf(Locale.ROOT, "step %d sum max|g| %g %s%n", step, tot, c.key());
+        }
       }
     }
   }
