@@ -151,7 +151,7 @@ public final class OverfitBench {
     List<Batch> batches = Corpus.batches(Corpus.read(shards, "train"), 2048);
     SearchSpace tiny = SearchSpace.preset("tiny");
     try (NDManager m = NDManager.newBaseManager();
-        SuperTransformer model = SuperTransformer.create(m, tiny.largest(), tiny.qkvDim(), v, Dropouts.DEFAULT, 1)) {
+        SuperTransformer model = SuperTransformer.create(m, tiny.largest(), tiny.qkvDim(), v, Boolean.getBoolean("nodrop") ? Dropouts.NONE : Dropouts.DEFAULT, 1)) {
       for (NDArray p : model.weights().all().values()) {
         p.setRequiresGradient(true);
       }
@@ -160,6 +160,9 @@ public final class OverfitBench {
         Batch b = batches.get(step % batches.size());
         try (NDScope scope = new NDScope(); NDManager sm = m.newSubManager()) {
           scope.suppressNotUsedWarning();
+          if (Boolean.getBoolean("gc")) {
+            System.gc();
+          }
           Engine.getInstance().setRandomSeed(step);
           try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
             NDArray logits = model.forward(c, b.srcArray(sm), b.prevArray(sm), true);
