@@ -48,6 +48,7 @@ public final class SubTransformerModel {
       Properties p = new Properties();
       p.setProperty("vocabSize", Integer.toString(sub.vocabSize()));
       p.setProperty("qkvDim", Integer.toString(sub.qkvDim()));
+      p.setProperty("positionDim", Integer.toString(sub.positionDim()));
       p.setProperty("dropout", Float.toString(sub.dropouts().dropout()));
       p.setProperty("attentionDropout", Float.toString(sub.dropouts().attention()));
       p.setProperty("reluDropout", Float.toString(sub.dropouts().relu()));
@@ -91,7 +92,8 @@ public final class SubTransformerModel {
       Dropouts d = new Dropouts(Float.parseFloat(p.getProperty("dropout")),
           Float.parseFloat(p.getProperty("attentionDropout")), Float.parseFloat(p.getProperty("reluDropout")));
       SuperTransformer m = SuperTransformer.uninitialised(parent, c, Integer.parseInt(p.getProperty("qkvDim")),
-          Integer.parseInt(p.getProperty("vocabSize")), d);
+          Integer.parseInt(p.getProperty("vocabSize")), d,
+          Integer.parseInt(p.getProperty("positionDim", "0")));
       try (InputStream in = Files.newInputStream(dir.resolve(WEIGHTS))) {
         m.weights().load(NDList.decode(m.manager(), in), dir.resolve(WEIGHTS).toString());
       }

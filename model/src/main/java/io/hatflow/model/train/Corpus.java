@@ -97,7 +97,7 @@ public final class Corpus {
     for (int i = 0; i < batches; i++) {
       order[i] = i;
     }
-    Random r = new Random(seed * 0x9E3779B97F4A7C15L + epoch);
+    Random r = Seeds.random(seed, 0x9E3779B97F4A7C15L, epoch);
     for (int i = batches - 1; i > 0; i--) {
       int j = r.nextInt(i + 1);
       int x = order[i];

@@ -34,6 +34,9 @@ import java.util.Random;
  * exactly (same thread count). Only one training may run per JVM at a time (DJL's gradient collector is global).
  */
 public final class Trainer {
+  /** A total gradient norm (per-token loss) above this is garbage, not a gradient: that update is skipped. */
+  static final double MAX_GRAD_NORM = 1e6;
+
   private Trainer() {}
 
   /** A progress report, every {@link TrainConfig#logEvery()} updates and at the end. */
@@ -129,6 +132,8 @@ public final class Trainer {
       long t0 = System.nanoTime();
       long tokens = 0;
       double lastLoss = Double.NaN;
+      int skipped = 0;
+      int skippedInARow = 0;
       for (long step = start; step < cfg.steps(); step++) {
         SubConfig c = fixed != null ? fixed : sampleConfig(cfg, space, step);
         List<Batch> micro = new ArrayList<>();
@@ -153,18 +158,41 @@ public final class Trainer {
             }
           }
           Threads.gradMode(false);
-          float scale = 1f;
-          if (cfg.clipNorm() > 0) {
-            double sq = 0;
-            for (NDArray p : model.weights().all().values()) {
-              sq += p.getGradient().square().sum().getFloat();
+          double sq = 0;
+          String firstBad = null;
+          for (var e : model.weights().all().entrySet()) {
+            double g = e.getValue().getGradient().square().sum().getFloat();
+            if (!Double.isFinite(g) && firstBad == null) {
+              firstBad = e.getKey();
             }
-            double norm = Math.sqrt(sq);
-            if (norm > cfg.clipNorm()) {
+            sq += g;
+          }
+          double norm = Math.sqrt(sq);
+          if (!Double.isFinite(lossSum)) {
+            throw new IllegalStateException("training diverged: loss " + lossSum + " at step " + (step + 1)
+                + " (config " + c.key() + "); the checkpoint in " + outDir + " is the last finite one;"
+                + " lower lr, raise warmupSteps or set clipNorm");
+          }
+          if (!(norm <= MAX_GRAD_NORM)) {
+            // Observed (OverfitBench probe): rarely, and not reproducibly for the same weights and batch, a
+            // backward pass yields NaN or 1e14..1e27 gradients. Applied, one such update poisons Adam's second
+            // moments (those weights then freeze for thousands of steps) or the weights (NaN). Skip it.
+            skipped++;
+            log.write("skipped update " + (step + 1) + ": gradient norm " + norm + " (first non-finite: "
+                + firstBad + ", config " + c.key() + ")\n");
+            if (++skippedInARow >= 10) {
+              throw new IllegalStateException("training diverged: gradient norm " + norm + " at 10 updates in a row"
+                  + " up to step " + (step + 1) + "; the checkpoint in " + outDir + " is the last finite one;"
+                  + " lower lr, raise warmupSteps or set clipNorm");
+            }
+          } else {
+            skippedInARow = 0;
+            float scale = 1f;
+            if (cfg.clipNorm() > 0 && norm > cfg.clipNorm()) {
               scale = (float) (cfg.clipNorm() / (norm + 1e-6));
             }
+            adam.update(step + 1, cfg.lrAt(step), scale);
           }
-          adam.update(step + 1, cfg.lrAt(step), scale);
           for (NDArray p : model.weights().all().values()) {
             JniUtils.zeroGrad((PtNDArray) p);
           }
@@ -203,7 +231,8 @@ public final class Trainer {
       try (SuperTransformerCheckpoint fin = SuperTransformerCheckpoint.load(ckFile)) {
         digest = fin.digest();
       }
-      log.write("done: " + ckFile + " sha256 " + digest + "\n");
+      log.write("done: " + ckFile + " sha256 " + digest + (skipped > 0 ? " (" + skipped + " updates skipped)" : "")
+          + "\n");
       return new Result(ckFile, digest, cfg.steps(), lastLoss);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write training log in " + outDir, e);
@@ -219,7 +248,7 @@ public final class Trainer {
     if (k > 1 && step % k == 1) {
       return space.smallest();
     }
-    return space.sample(new Random(cfg.seed() * 0x2545F4914F6CDD1DL + step));
+    return space.sample(Seeds.random(cfg.seed(), 0x2545F4914F6CDD1DL, step));
   }
 
   /** The micro-batch number {@code index} of the run: epoch = index / batches, order seeded per epoch. */

@@ -40,29 +40,45 @@ public final class SuperTransformer implements AutoCloseable {
   private final Dropouts dropouts;
   private final Weights weights;
   private final int embedDim;
+  /** Width of the sinusoidal position table that every active dim slices (the SuperTransformer's embed dim). */
+  private final int positionDim;
 
   /** New randomly initialised weights of {@code shape} (HAT/fairseq init), deterministic in {@code seed}. */
   public static SuperTransformer create(NDManager parent, SubConfig shape, int qkvDim, int vocabSize,
       Dropouts dropouts, long seed) {
-    SuperTransformer t = new SuperTransformer(parent, shape, qkvDim, vocabSize, dropouts);
+    SuperTransformer t = new SuperTransformer(parent, shape, qkvDim, vocabSize, dropouts, 0);
     t.init(new Random(seed));
     return t;
   }
 
   /** Zero weights of the right shapes, to be loaded ({@link Weights#load}). */
   public static SuperTransformer uninitialised(NDManager parent, SubConfig shape, int qkvDim, int vocabSize, Dropouts d) {
-    SuperTransformer t = new SuperTransformer(parent, shape, qkvDim, vocabSize, d);
+    return uninitialised(parent, shape, qkvDim, vocabSize, d, 0);
+  }
+
+  /**
+   * As {@link #uninitialised(NDManager, SubConfig, int, int, Dropouts)} for a SubTransformer extracted from a
+   * SuperTransformer whose position table was {@code positionDim} wide (0 = this shape's own embed dim).
+   */
+  public static SuperTransformer uninitialised(NDManager parent, SubConfig shape, int qkvDim, int vocabSize, Dropouts d,
+      int positionDim) {
+    SuperTransformer t = new SuperTransformer(parent, shape, qkvDim, vocabSize, d, positionDim);
     t.init(null);
     return t;
   }
 
-  private SuperTransformer(NDManager parent, SubConfig shape, int qkvDim, int vocabSize, Dropouts dropouts) {
+  private SuperTransformer(NDManager parent, SubConfig shape, int qkvDim, int vocabSize, Dropouts dropouts,
+      int positionDim) {
     this.shape = shape.active();
     this.qkvDim = qkvDim;
     this.vocabSize = vocabSize;
     this.dropouts = dropouts;
     this.weights = new Weights(parent.newSubManager());
     this.embedDim = Math.max(this.shape.encoderEmbedDim(), this.shape.decoderEmbedDim());
+    this.positionDim = positionDim == 0 ? embedDim : positionDim;
+    if (this.positionDim < embedDim || this.positionDim % 2 != 0) {
+      throw new IllegalArgumentException("position table width " + positionDim + " must be even and >= " + embedDim);
+    }
     if (vocabSize <= SpecialTokens.COUNT) {
       throw new IllegalArgumentException("vocabulary size must exceed " + SpecialTokens.COUNT + ", got " + vocabSize);
     }
@@ -126,6 +142,11 @@ public final class SuperTransformer implements AutoCloseable {
 
   public int vocabSize() {
     return vocabSize;
+  }
+
+  /** Width of the sinusoidal position table the active dims slice (HAT: the SuperTransformer's embed dim). */
+  public int positionDim() {
+    return positionDim;
   }
 
   public Dropouts dropouts() {
@@ -313,7 +334,10 @@ public final class SuperTransformer implements AutoCloseable {
     NDArray table = slice2(weights.get("embed"), vocabSize, dim);
     NDArray x = Embedding.embedding(tokens, table, ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow().mul((float) Math.sqrt(dim));
     long t = tokens.getShape().get(1);
-    return x.add(Sinusoids.table(tokens.getManager(), firstPosition, (int) t, dim));
+    // HAT slices the SuperTransformer's position table (positions[..., :sample_embed_dim]) rather than building
+    // one per sampled dim: every channel keeps one frequency and phase across SubTransformers.
+    NDArray pos = Sinusoids.table(tokens.getManager(), firstPosition, (int) t, positionDim);
+    return x.add(dim == positionDim ? pos : pos.get(new NDIndex(":, :" + dim)));
   }
 
   private NDArray lin(NDArray x, String w, int out, int in, String b, int bOut) {
@@ -447,7 +471,7 @@ public final class SuperTransformer implements AutoCloseable {
   public SuperTransformer extract(NDManager parent, SubConfig c) {
     check(c);
     SubConfig a = c.active();
-    SuperTransformer out = uninitialised(parent, a, qkvDim, vocabSize, dropouts);
+    SuperTransformer out = uninitialised(parent, a, qkvDim, vocabSize, dropouts, positionDim);
     for (var e : out.weights.all().entrySet()) {
       NDArray src = weights.get(e.getKey());
       Shape s = e.getValue().getShape();
