@@ -25,6 +25,15 @@ public final class Corpus {
   private Corpus() {}
 
   public static List<Pair> read(Path dir, String split) {
+    List<Pair> out = new ArrayList<>();
+    for (SentencePair p : records(dir, split)) {
+      out.add(new Pair(p.getId(), p.getBucket(), ints(p.getSrcIds()), ints(p.getTgtIds())));
+    }
+    return out;
+  }
+
+  /** Every {@code SentencePair} of a split, shard files in name order (prepare's {@code <split>-*.avro}). */
+  public static List<SentencePair> records(Path dir, String split) {
     List<Path> files = new ArrayList<>();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, split + "-*.avro")) {
       ds.forEach(files::add);
@@ -35,12 +44,10 @@ public final class Corpus {
       throw new IllegalArgumentException("no " + split + "-*.avro shards in " + dir);
     }
     files.sort(Comparator.comparing(p -> p.getFileName().toString()));
-    List<Pair> out = new ArrayList<>();
+    List<SentencePair> out = new ArrayList<>();
     for (Path f : files) {
       try (DataFileReader<SentencePair> r = new DataFileReader<>(f.toFile(), new SpecificDatumReader<>(SentencePair.class))) {
-        for (SentencePair p : r) {
-          out.add(new Pair(p.getId(), p.getBucket(), ints(p.getSrcIds()), ints(p.getTgtIds())));
-        }
+        r.forEach(out::add);
       } catch (IOException e) {
         throw new IllegalArgumentException("cannot read sentence pairs from " + f + ": " + e.getMessage(), e);
       }

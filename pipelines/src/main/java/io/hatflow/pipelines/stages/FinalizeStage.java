@@ -31,16 +31,12 @@ import io.hatflow.pipelines.prepare.PreparePipeline;
 import io.hatflow.schemas.FinalResult;
 import io.hatflow.schemas.SentencePair;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.avro.file.DataFileReader;
-import org.apache.avro.specific.SpecificDatumReader;
 
 /**
  * finalize: each search winner (and {@code finalize.random_subnets} random controls) trained further as one
@@ -224,24 +220,7 @@ public final class FinalizeStage implements Stage {
   }
 
   static List<SentencePair> readSplit(Path dir, String split) {
-    List<SentencePair> out = new ArrayList<>();
-    List<Path> files = new ArrayList<>();
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, split + "-*.avro")) {
-      ds.forEach(files::add);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot list " + dir, e);
-    }
-    if (files.isEmpty()) {
-      throw new IllegalArgumentException("no " + split + "-*.avro shards in " + dir);
-    }
-    files.sort(null);
-    for (Path f : files) {
-      try (DataFileReader<SentencePair> r = new DataFileReader<>(f.toFile(), new SpecificDatumReader<>(SentencePair.class))) {
-        r.forEach(out::add);
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read " + f, e);
-      }
-    }
-    return out;
+    return io.hatflow.model.train.Corpus.records(dir, split);
   }
+
 }
