@@ -1,0 +1,65 @@
+package io.hatflow.pipelines.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A reduced `hatflow demo`: the whole path on the bundled testdata, every stage for real, in one run. */
+class DemoEndToEndTest {
+  @TempDir
+  Path tmp;
+
+  @Test
+  void reducedDemoRunsEveryStageAndAuditsClean() throws Exception {
+    Path rd = tmp.resolve("demo");
+    HatflowCliTest.Out r = HatflowCliTest.run("demo", "--run-dir", rd.toString(),
+        "--set", "train.steps=20", "--set", "train.checkpoint_every=10",
+        "--set", "targets[0].latency.measure.samples=8", "--set", "targets[0].latency.measure.runs=2",
+        "--set", "search.population=8", "--set", "search.parents=3", "--set", "search.mutations=3",
+        "--set", "search.crossovers=2", "--set", "search.generations=2", "--set", "search.valid_subset=50",
+        "--set", "finalize.steps=4", "--set", "finalize.random_subnets=1");
+    assertEquals(0, r.code(), r.err() + r.out());
+
+    ObjectMapper json = new ObjectMapper();
+    JsonNode m = json.readTree(rd.resolve("manifest.json").toFile());
+    assertTrue(m.path("finished").asBoolean());
+    for (String stage : List.of("prepare", "train", "latency", "predictor", "search", "finalize", "report")) {
+      assertEquals("done", m.path("stages").path(stage).path("status").asText(), stage);
+    }
+
+    JsonNode winners = json.readTree(rd.resolve("search/winners.json").toFile()).path("winners");
+    assertEquals(4, winners.size(), "2 targets x 2 budgets");
+    for (JsonNode w : winners) {
+      double own = w.path("predicted_ms").path(w.path("target").asText()).asDouble();
+      assertTrue(own <= w.path("budget_ms").asDouble(), "winner within its budget: " + w);
+      assertTrue(w.path("params").asLong() > 0 && w.path("flops").asLong() > 0);
+      assertTrue(Files.exists(rd.resolve("search").resolve(w.path("yaml").asText())));
+    }
+    JsonNode results = json.readTree(rd.resolve("finalize/results.json").toFile());
+    assertTrue(results.toString().contains("bleu"), results.toString());
+    String html = Files.readString(rd.resolve("report/index.html"));
+    assertTrue(html.contains("this-cpu") && html.contains("epyc-bundled"));
+    assertTrue(!html.contains("http://") && !html.contains("https://"), "the report needs no network");
+
+    HatflowCliTest.Out audit = HatflowCliTest.run("audit", rd.toString());
+    assertEquals(0, audit.code(), audit.out());
+
+    HatflowCliTest.Out again = HatflowCliTest.run("demo", "--run-dir", rd.toString(),
+        "--set", "train.steps=20", "--set", "train.checkpoint_every=10",
+        "--set", "targets[0].latency.measure.samples=8", "--set", "targets[0].latency.measure.runs=2",
+        "--set", "search.population=8", "--set", "search.parents=3", "--set", "search.mutations=3",
+        "--set", "search.crossovers=2", "--set", "search.generations=2", "--set", "search.valid_subset=50",
+        "--set", "finalize.steps=4", "--set", "finalize.random_subnets=1");
+    assertEquals(0, again.code());
+    for (String stage : List.of("prepare", "train", "latency", "predictor", "search", "finalize", "report")) {
+      assertTrue(again.out().contains("[" + stage + "] cached"), stage + " cached on the re-run:\n" + again.out());
+    }
+  }
+}
