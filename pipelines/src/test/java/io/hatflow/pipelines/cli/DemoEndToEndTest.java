@@ -61,5 +61,17 @@ class DemoEndToEndTest {
     for (String stage : List.of("prepare", "train", "latency", "predictor", "search", "finalize", "report")) {
       assertTrue(again.out().contains("[" + stage + "] cached"), stage + " cached on the re-run:\n" + again.out());
     }
+
+    // A target without its predictor is refused before any search work starts.
+    io.hatflow.core.run.AtomicFiles.deleteTree(rd.resolve("predictor/this-cpu"));
+    HatflowCliTest.Out noPredictor = HatflowCliTest.run("search", "--spec", DemoCommand.demoSpec().toString(),
+        "--run-dir", rd.toString(), "--force",
+        "--set", "train.steps=20", "--set", "train.checkpoint_every=10",
+        "--set", "targets[0].latency.measure.samples=8", "--set", "targets[0].latency.measure.runs=2",
+        "--set", "search.population=8", "--set", "search.parents=3", "--set", "search.mutations=3",
+        "--set", "search.crossovers=2", "--set", "search.generations=2", "--set", "search.valid_subset=50",
+        "--set", "finalize.steps=4", "--set", "finalize.random_subnets=1");
+    assertEquals(2, noPredictor.code(), noPredictor.err());
+    assertTrue(noPredictor.err().contains("target this-cpu: no latency predictor"), noPredictor.err());
   }
 }
