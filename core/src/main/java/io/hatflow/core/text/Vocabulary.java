@@ -4,10 +4,8 @@ import java.io.IOException;
 import java.io.ObjectStreamException;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -244,8 +242,8 @@ public final class Vocabulary implements SubwordVocabulary, Serializable {
   /** Writes both files into {@code dir} (created if missing), each through a temp file and a rename. */
   public void save(Path dir) throws IOException {
     Files.createDirectories(dir);
-    writeAtomically(dir.resolve(VOCAB_FILE), vocabBytes());
-    writeAtomically(dir.resolve(MERGES_FILE), mergesBytes());
+    io.hatflow.core.run.AtomicFiles.write(dir.resolve(VOCAB_FILE), vocabBytes());
+    io.hatflow.core.run.AtomicFiles.write(dir.resolve(MERGES_FILE), mergesBytes());
   }
 
   public static Vocabulary load(Path dir) throws IOException {
@@ -259,19 +257,7 @@ public final class Vocabulary implements SubwordVocabulary, Serializable {
     return fromBytes(Files.readAllBytes(v), Files.readAllBytes(m), dir.toString());
   }
 
-  static void writeAtomically(Path target, byte[] bytes) throws IOException {
-    Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
-    try {
-      Files.write(tmp, bytes);
-      try {
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
-  }
+
 
   private static List<String> lines(byte[] bytes) {
     String s = new String(bytes, StandardCharsets.UTF_8);

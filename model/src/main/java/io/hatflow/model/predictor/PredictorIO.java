@@ -1,5 +1,7 @@
 package io.hatflow.model.predictor;
 
+import io.hatflow.core.run.AtomicFiles;
+import io.hatflow.core.run.Digests;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -8,14 +10,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hatflow.core.space.Features;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -71,8 +68,8 @@ public final class PredictorIO {
     doc.set("metrics", metrics == null ? JSON.createObjectNode() : metrics);
     try {
       Files.createDirectories(dir);
-      writeAtomically(dir.resolve(MODEL_FILE), bytes);
-      writeAtomically(dir.resolve(JSON_FILE), JSON.writeValueAsBytes(doc));
+      AtomicFiles.write(dir.resolve(MODEL_FILE), bytes);
+      AtomicFiles.write(dir.resolve(JSON_FILE), JSON.writeValueAsBytes(doc));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot save predictor to " + dir + ": " + e.getMessage(), e);
     }
@@ -138,24 +135,9 @@ public final class PredictorIO {
   }
 
   public static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return Digests.sha256(bytes);
   }
 
-  private static void writeAtomically(Path file, byte[] bytes) throws IOException {
-    Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".tmp");
-    try {
-      Files.write(tmp, bytes);
-      try {
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
-  }
+
+
 }

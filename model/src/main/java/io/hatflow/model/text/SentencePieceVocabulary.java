@@ -7,9 +7,6 @@ import io.hatflow.core.text.SubwordVocabulary;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 
 /**
  * A user's SentencePiece model (a {@code .model} file) as a {@link SubwordVocabulary}, through DJL's
@@ -143,10 +140,7 @@ public final class SentencePieceVocabulary implements SubwordVocabulary, AutoClo
   }
 
   private static String sha256(byte[] b) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return io.hatflow.core.run.Digests.sha256(b);
   }
+
 }
