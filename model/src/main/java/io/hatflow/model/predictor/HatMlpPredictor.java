@@ -117,7 +117,7 @@ public final class HatMlpPredictor implements FittedModel {
     int b = cfg.batchSize();
     try (Model model = Model.newInstance(NAME)) {
       model.setBlock(net);
-      DefaultTrainingConfig tc = new DefaultTrainingConfig(Loss.l2Loss("mse", 1f)) // weight 1: plain MSE
+      DefaultTrainingConfig tc = new DefaultTrainingConfig(new MeanSquaredError())
           .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed((float) cfg.lr())).build());
       try (Trainer trainer = model.newTrainer(tc)) {
         trainer.initialize(new Shape(b, f));
@@ -163,6 +163,22 @@ public final class HatMlpPredictor implements FittedModel {
         }
         return new HatMlpPredictor(cfg.featureNorm().clone(), latNorm, dims, w, bias);
       }
+    }
+  }
+
+  /**
+   * Plain MSE. DJL's L2Loss multiplies by its weight through {@code mul(Number)}, whose scalar is freed before the
+   * backward pass reads it (see {@link io.hatflow.model.transformer.Scalars}).
+   */
+  private static final class MeanSquaredError extends Loss {
+    MeanSquaredError() {
+      super("mse");
+    }
+
+    @Override
+    public NDArray evaluate(NDList label, NDList prediction) {
+      NDArray pred = prediction.singletonOrThrow();
+      return label.singletonOrThrow().reshape(pred.getShape()).sub(pred).square().mean();
     }
   }
 

@@ -3,6 +3,7 @@ package io.hatflow.model.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import io.hatflow.core.text.SpecialTokens;
+import io.hatflow.model.transformer.Scalars;
 
 /** fairseq's label-smoothed cross entropy, summed over non-padding target tokens (natural log). */
 public final class Loss {
@@ -18,7 +19,7 @@ public final class Loss {
     nll = nll.mul(keep).sum();
     smooth = smooth.mul(keep).sum();
     long v = logits.getShape().get(2);
-    NDArray loss = nll.mul((float) (1 - eps)).add(smooth.mul((float) (eps / v)));
+    NDArray loss = Scalars.times(nll, 1 - eps).add(Scalars.times(smooth, eps / v));
     return new NDArray[] {loss, nll};
   }
 }

@@ -9,6 +9,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import io.hatflow.core.space.SearchSpace;
 import io.hatflow.core.space.SubConfig;
+import io.hatflow.model.transformer.Scalars;
 import io.hatflow.model.transformer.SuperTransformer;
 import io.hatflow.model.transformer.Threads;
 import java.io.IOException;
@@ -153,7 +154,7 @@ public final class Trainer {
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
               NDArray logits = model.forward(c, b.srcArray(sm), b.prevArray(sm), true);
               NDArray[] loss = Loss.labelSmoothed(logits, b.targetArray(sm), cfg.labelSmoothing());
-              gc.backward(loss[0].div((float) stepTokens));
+              gc.backward(Scalars.over(loss[0], stepTokens));
               lossSum += loss[0].getFloat();
             }
           }

@@ -314,7 +314,7 @@ public final class SuperTransformer implements AutoCloseable {
     long t = q.getShape().get(1);
     long s = k.getShape().get(1);
     int hd = qkvDim / heads;
-    NDArray qh = q.mul((float) Math.pow(hd, -0.5)).reshape(b, t, heads, hd).transpose(0, 2, 1, 3);
+    NDArray qh = Scalars.times(q, Math.pow(hd, -0.5)).reshape(b, t, heads, hd).transpose(0, 2, 1, 3);
     NDArray kh = k.reshape(b, s, heads, hd).transpose(0, 2, 3, 1);
     NDArray vh = v.reshape(b, s, heads, hd).transpose(0, 2, 1, 3);
     return attend(qh, kh, vh, mask, train).transpose(0, 2, 1, 3).reshape(b, t, qkvDim);
@@ -332,7 +332,8 @@ public final class SuperTransformer implements AutoCloseable {
 
   private NDArray embed(NDArray tokens, int dim, int firstPosition) {
     NDArray table = slice2(weights.get("embed"), vocabSize, dim);
-    NDArray x = Embedding.embedding(tokens, table, ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow().mul((float) Math.sqrt(dim));
+    NDArray x = Scalars.times(Embedding.embedding(tokens, table, ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow(),
+        Math.sqrt(dim));
     long t = tokens.getShape().get(1);
     // HAT slices the SuperTransformer's position table (positions[..., :sample_embed_dim]) rather than building
     // one per sampled dim: every channel keeps one frequency and phase across SubTransformers.
@@ -442,7 +443,7 @@ public final class SuperTransformer implements AutoCloseable {
       int h = c.decoderSelfAttentionHeads().get(i);
       int hd = qkvDim / h;
       NDList parts = lin(y, p + "self.in_w", 3 * qkvDim, d, p + "self.in_b", 3 * qkvDim).split(3, 2);
-      NDArray qh = parts.get(0).mul((float) Math.pow(hd, -0.5)).reshape(b, 1, h, hd).transpose(0, 2, 1, 3);
+      NDArray qh = Scalars.times(parts.get(0), Math.pow(hd, -0.5)).reshape(b, 1, h, hd).transpose(0, 2, 1, 3);
       NDArray kNew = parts.get(1).reshape(b, 1, h, hd).transpose(0, 2, 1, 3);
       NDArray vNew = parts.get(2).reshape(b, 1, h, hd).transpose(0, 2, 1, 3);
       st.selfK[i] = st.selfK[i] == null ? kNew : st.selfK[i].concat(kNew, 2);
@@ -455,7 +456,7 @@ public final class SuperTransformer implements AutoCloseable {
       int hde = qkvDim / he;
       NDArray bias = weights.get(p + "ende.in_b");
       NDArray q = Linear.linear(y, slice2(weights.get(p + "ende.q_w"), qkvDim, d), bias.get("0:" + qkvDim)).head();
-      NDArray qe = q.mul((float) Math.pow(hde, -0.5)).reshape(b, 1, he, hde).transpose(0, 2, 1, 3);
+      NDArray qe = Scalars.times(q, Math.pow(hde, -0.5)).reshape(b, 1, he, hde).transpose(0, 2, 1, 3);
       a = attend(qe, st.endeKT[i], st.endeV[i], st.endeMask[i], false).transpose(0, 2, 1, 3).reshape(b, 1, qkvDim);
       a = lin(a, p + "ende.out_w", d, qkvDim, p + "ende.out_b", d);
       y = norm(y.add(a), p + "ln2", d);
