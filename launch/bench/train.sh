@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Training / evaluation benchmark of the SuperTransformer (model module).
 # usage: launch/bench/train.sh [speed|quality|all]   env: THREADS (2), STEPS (quality, 1200), NTEST (1000),
+#        launch/bench/train.sh score RUN_DIR   BLEU of the largest/smallest SubTransformer of a run's train stage
 #        DATA (/work/shared/data/multi30k, Multi30k task1 raw .gz), WORK (/tmp/hatflow-bench-train)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -12,6 +13,7 @@ mvn -B -q -o -pl model -am test-compile
 mvn -B -q -o -pl model -am dependency:build-classpath -Dmdep.outputFile="$WORK.cp" >/dev/null
 CP="model/target/classes:model/target/test-classes:core/target/classes:schemas/target/classes:$(cat "$WORK.cp")"
 JAVA="java -Xmx4g -Dai.djl.offline=true -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp $CP io.hatflow.model.train.TrainBench"
+if [ "$MODE" = score ]; then $JAVA score "$2/prepare" "$2/train" "$THREADS" "${NTEST:-1000}"; exit; fi
 if [ ! -f "$DATA/train.en.gz" ]; then echo "no Multi30k in $DATA: cannot run"; exit 2; fi
 [ -f "$WORK/shards/train-00000.avro" ] || $JAVA prepare "$DATA" "$WORK/shards" 8000
 case "$MODE" in

@@ -47,6 +47,7 @@ public final class TrainBench {
     switch (a[0]) {
       case "prepare" -> prepare(Path.of(a[1]), Path.of(a[2]), Integer.parseInt(a[3]));
       case "speed" -> speed(Path.of(a[1]), Integer.parseInt(a[2]));
+      case "score" -> score(Path.of(a[1]), Path.of(a[2]), Integer.parseInt(a[3]), Integer.parseInt(a[4]));
       case "quality" -> quality(Path.of(a[1]), Path.of(a[2]), Integer.parseInt(a[3]), Integer.parseInt(a[4]),
           Integer.parseInt(a[5]));
       default -> throw new IllegalArgumentException(a[0]);
@@ -214,16 +215,10 @@ public final class TrainBench {
     }
   }
 
-  static void quality(Path shards, Path out, int steps, int threads, int ntest) throws Exception {
-    int vocab = vocabSize(shards);
+  /** BLEU and validation loss of the largest and smallest SubTransformer of a trained SuperTransformer. */
+  static void score(Path shards, Path out, int threads, int ntest) throws Exception {
     Vocabulary v = Vocabulary.load(shards.resolve("vocab"));
     SearchSpace tiny = SearchSpace.preset("tiny");
-    TrainConfig cfg = new TrainConfig(steps, Integer.getInteger("maxTokens", 1024), 1.5e-3, Math.min(300, steps / 5), TrainConfig.Schedule.COSINE, 1e-5,
-        0.9, 0.98, 0.1, 1.0, 1, new Dropouts(0.1f, 0.1f, 0.1f), 1, 200, 3, threads, 50);
-    long t0 = System.nanoTime();
-    Trainer.Result res = Trainer.train(cfg, tiny, vocab, shards, out, Files.exists(out.resolve(SuperTransformerCheckpoint.FILE_NAME)),
-        p -> System.out.println(p.line()));
-    System.out.printf(Locale.ROOT, "trained %d steps in %.1f min, checkpoint %s%n", steps, (System.nanoTime() - t0) / 6e10, res.digest());
     List<Corpus.Pair> test = Corpus.read(shards, "test");
     List<Corpus.Pair> sub = test.subList(0, Math.min(ntest, test.size()));
     List<String> refs = new ArrayList<>();
@@ -247,5 +242,17 @@ public final class TrainBench {
         System.out.println("  e.g. " + hyps.get(0) + "  ||  ref: " + refs.get(0));
       }
     }
+  }
+
+  static void quality(Path shards, Path out, int steps, int threads, int ntest) throws Exception {
+    int vocab = vocabSize(shards);
+    SearchSpace tiny = SearchSpace.preset("tiny");
+    TrainConfig cfg = new TrainConfig(steps, Integer.getInteger("maxTokens", 1024), 1.5e-3, Math.min(300, steps / 5), TrainConfig.Schedule.COSINE, 1e-5,
+        0.9, 0.98, 0.1, 1.0, 1, new Dropouts(0.1f, 0.1f, 0.1f), 1, 200, 3, threads, 50);
+    long t0 = System.nanoTime();
+    Trainer.Result res = Trainer.train(cfg, tiny, vocab, shards, out, Files.exists(out.resolve(SuperTransformerCheckpoint.FILE_NAME)),
+        p -> System.out.println(p.line()));
+    System.out.printf(Locale.ROOT, "trained %d steps in %.1f min, checkpoint %s%n", steps, (System.nanoTime() - t0) / 6e10, res.digest());
+    score(shards, out, threads, ntest);
   }
 }
