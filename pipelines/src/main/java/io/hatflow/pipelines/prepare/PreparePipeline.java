@@ -246,7 +246,8 @@ public final class PreparePipeline {
     try {
       return VocabularyFiles.sentencePiece(model);
     } catch (IllegalArgumentException e) {
-      throw new BadCorpusException("data.vocab.from: " + d + " is not a SentencePiece model (" + e.getMessage()
+      String why = e.getMessage().replaceFirst("^not a SentencePiece model[: ]*", "").replaceFirst("^\\((.*)\\)$", "$1");
+      throw new BadCorpusException("data.vocab.from: " + d + " is not a SentencePiece model (" + why
           + ") nor a vocabulary directory");
     }
   }

@@ -127,9 +127,13 @@ class PrepareSentencePieceTest {
       PrepareConfig cfg = PrepareConfig.defaults(corpus, tmp.resolve("out").toString()).withVocabFrom(from.toString());
       BadCorpusException e = assertThrows(BadCorpusException.class,
           () -> PreparePipeline.run(cfg, PipelineOptionsFactory.create()));
-      String expected = "data.vocab.from: " + from + (from == text ? " is not a SentencePiece model ("
-          : " is neither a vocabulary directory (with vocab.txt and merges.txt) nor a readable SentencePiece model");
-      assertTrue(e.getMessage().startsWith(expected), e.getMessage());
+      if (from == text) {
+        assertEquals("data.vocab.from: " + from + " is not a SentencePiece model (protobuf wire type 4) nor a "
+            + "vocabulary directory", e.getMessage());
+      } else {
+        assertTrue(e.getMessage().startsWith("data.vocab.from: " + from + " is neither a vocabulary directory (with "
+            + "vocab.txt and merges.txt) nor a readable SentencePiece model file: "), e.getMessage());
+      }
       assertFalse(Files.exists(tmp.resolve("out")));
     }
   }
