@@ -95,9 +95,9 @@ public final class PrepareBench {
         }
         largest = c;
         double net = (s.get(c) - fixed) / (s.get(smallest) - fixed);
-        double data = (double) pairs.get(c) / pairs.get(smallest);
+        double more = (double) pairs.get(c) / pairs.get(smallest);
         System.out.printf("%s: %s/%s time ratio net of start-up %.1f for %.1fx the data: %s (limit %.1f)%n", runner,
-            c, smallest, net, data, net <= 1.1 * data ? "linear" : "NOT linear", 1.1 * data);
+            c, smallest, net, more, net <= 1.1 * more ? "linear" : "NOT linear", 1.1 * more);
       }
       double perPair = (s.get(largest) - fixed) / pairs.get(largest);
       System.out.printf("%s: fixed start-up %.1f s; extrapolated from %s to 4.5M pairs: %.0f s (%.1f min)%n", runner,
