@@ -223,14 +223,15 @@ public final class PreparePipeline {
   }
 
   /**
-   * Reads {@code data.vocab.from}: our vocabulary directory ({@value Vocabulary#VOCAB_FILE} and
-   * {@value Vocabulary#MERGES_FILE}) or a SentencePiece model file, local or on any Beam filesystem.
+   * Reads {@code data.vocab.from}: a vocabulary directory as prepare writes it ({@value Vocabulary#VOCAB_FILE} and
+   * {@value Vocabulary#MERGES_FILE}, or {@value VocabularyFiles#SENTENCEPIECE_FILE}) or a SentencePiece model
+   * file, local or on any Beam filesystem.
    */
   static VocabularyFiles readVocabulary(String from) {
     String d = stripSlash(from);
-    if (exists(d + "/" + Vocabulary.VOCAB_FILE)) {
+    if (exists(d + "/" + Vocabulary.VOCAB_FILE) || exists(d + "/" + VocabularyFiles.SENTENCEPIECE_FILE)) {
       try {
-        return VocabularyFiles.bpe(readAll(d + "/" + Vocabulary.VOCAB_FILE), readAll(d + "/" + Vocabulary.MERGES_FILE), d);
+        return readPreparedVocabulary(d);
       } catch (IOException | IllegalArgumentException e) {
         throw new BadCorpusException("data.vocab.from: cannot read the vocabulary in " + d + ": " + e.getMessage());
       }
