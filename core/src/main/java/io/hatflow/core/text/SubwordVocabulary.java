@@ -3,8 +3,9 @@ package io.hatflow.core.text;
 /**
  * A subword vocabulary as the rest of hatflow sees it: our own BPE ({@link Vocabulary}) or an adapter for a
  * vocabulary brought by the user (SentencePiece, in the model module). Ids 0..3 are {@link SpecialTokens}.
+ * Closeable because an adapter may hold a native handle; closing ours does nothing.
  */
-public interface SubwordVocabulary {
+public interface SubwordVocabulary extends AutoCloseable {
   /** Subword ids of already normalised text ({@link Normalizer#normalize}), without BOS/EOS. */
   int[] encode(String normalizedText);
 
@@ -19,4 +20,8 @@ public interface SubwordVocabulary {
 
   /** Hex SHA-256 identifying the vocabulary's content, for lineage. */
   String digest();
+
+  /** Releases native resources, if any; the vocabulary must not be used afterwards. */
+  @Override
+  default void close() {}
 }

@@ -26,7 +26,13 @@ public final class SentencePieceVocabulary implements SubwordVocabulary, AutoClo
     if (pieces == 0) {
       throw new IllegalArgumentException("not a SentencePiece model: no pieces");
     }
-    this.tokenizer = new SpTokenizer(model);
+    SpTokenizer t;
+    try {
+      t = new SpTokenizer(model);
+    } catch (RuntimeException e) { // the native loader's parse error
+      throw new IllegalArgumentException("not a SentencePiece model: " + e.getMessage(), e);
+    }
+    this.tokenizer = t;
     this.sp = tokenizer.getProcessor();
     this.spUnk = sp.getId("<unk>");
     this.digest = sha256(model);

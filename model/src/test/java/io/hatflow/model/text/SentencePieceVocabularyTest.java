@@ -4,52 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.hatflow.core.text.SpecialTokens;
-import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 class SentencePieceVocabularyTest {
-  /** A hand-built CHAR model: <unk>, <s>, </s>, then the word boundary and a few letters. */
   static byte[] charModel(String... chars) {
-    ByteArrayOutputStream m = new ByteArrayOutputStream();
-    piece(m, "<unk>", 0f, 2);
-    piece(m, "<s>", 0f, 3);
-    piece(m, "</s>", 0f, 3);
-    piece(m, "\u2581", -1f, 1);
-    for (int i = 0; i < chars.length; i++) {
-      piece(m, chars[i], -2f - i, 1);
-    }
-    ByteArrayOutputStream trainer = new ByteArrayOutputStream();
-    trainer.write(3 << 3); // model_type = CHAR (4)
-    trainer.write(4);
-    field(m, 2, trainer.toByteArray());
-    ByteArrayOutputStream norm = new ByteArrayOutputStream();
-    field(norm, 1, "identity".getBytes(StandardCharsets.UTF_8));
-    field(m, 3, norm.toByteArray());
-    return m.toByteArray();
-  }
-
-  static void piece(ByteArrayOutputStream m, String s, float score, int type) {
-    ByteArrayOutputStream p = new ByteArrayOutputStream();
-    field(p, 1, s.getBytes(StandardCharsets.UTF_8));
-    p.write((2 << 3) | 5);
-    p.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(score).array());
-    p.write(3 << 3);
-    p.write(type);
-    field(m, 1, p.toByteArray());
-  }
-
-  static void field(ByteArrayOutputStream out, int field, byte[] bytes) {
-    out.write((field << 3) | 2);
-    int n = bytes.length;
-    while (n >= 0x80) {
-      out.write((n & 0x7f) | 0x80);
-      n >>>= 7;
-    }
-    out.write(n);
-    out.writeBytes(bytes);
+    return SentencePieceModels.charModel(java.util.List.of(chars));
   }
 
   @Test

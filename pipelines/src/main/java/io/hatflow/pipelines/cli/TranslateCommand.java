@@ -1,9 +1,10 @@
 package io.hatflow.pipelines.cli;
 
 import io.hatflow.core.text.Normalizer;
-import io.hatflow.core.text.Vocabulary;
+import io.hatflow.core.text.SubwordVocabulary;
 import io.hatflow.model.decode.DecodeConfig;
 import io.hatflow.model.decode.Translator;
+import io.hatflow.model.text.VocabularyFiles;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +20,7 @@ public final class TranslateCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, paramLabel = "DIR", description = "A SubTransformer directory (finalize/<winner>/ or an extraction).")
   Path model;
 
-  @Option(names = "--vocab", paramLabel = "DIR", description = "Vocabulary directory (default: <model>/vocab, else the run's prepare/vocab).")
+  @Option(names = "--vocab", paramLabel = "DIR", description = "Vocabulary directory, BPE or SentencePiece (default: <model>/vocab, else the run's prepare/vocab).")
   Path vocab;
 
   @Option(names = "--input", required = true, paramLabel = "FILE")
@@ -39,13 +40,12 @@ public final class TranslateCommand implements Callable<Integer> {
     if (!Files.isDirectory(model)) {
       throw new IllegalArgumentException("--model " + model + ": not a directory");
     }
-    Vocabulary v = Vocabulary.load(vocabDir());
     List<String> src = new ArrayList<>();
     for (String line : Files.readAllLines(input, StandardCharsets.UTF_8)) {
       src.add(Normalizer.normalize(line));
     }
     DecodeConfig dc = new DecodeConfig(beam, lenpen, DecodeConfig.HAT_WMT.maxLenA(), DecodeConfig.HAT_WMT.maxLenB());
-    try (Translator t = new Translator(model, v, dc, threads)) {
+    try (SubwordVocabulary v = VocabularyFiles.load(vocabDir()); Translator t = new Translator(model, v, dc, threads)) {
       for (String out : t.translate(src)) {
         System.out.println(out);
       }
@@ -58,10 +58,10 @@ public final class TranslateCommand implements Callable<Integer> {
       return vocab;
     }
     for (Path p = model.toAbsolutePath(); p != null; p = p.getParent()) {
-      if (Files.exists(p.resolve("vocab").resolve(Vocabulary.VOCAB_FILE))) {
+      if (VocabularyFiles.isVocabularyDir(p.resolve("vocab"))) {
         return p.resolve("vocab");
       }
-      if (Files.exists(p.resolve("prepare/vocab").resolve(Vocabulary.VOCAB_FILE))) {
+      if (VocabularyFiles.isVocabularyDir(p.resolve("prepare/vocab"))) {
         return p.resolve("prepare/vocab");
       }
     }

@@ -12,8 +12,8 @@ import java.util.List;
  * @param valid validation text, or null to carve {@code validSize} pairs out of train
  * @param test test text, or null to carve {@code testSize} pairs out of train
  * @param vocabSize BPE vocabulary size including the 4 reserved ids (default 8000); ignored with {@code vocabFrom}
- * @param vocabFrom a directory holding our vocabulary ({@code vocab.txt}, {@code merges.txt}) to use instead of
- *     learning one, or null (default)
+ * @param vocabFrom a vocabulary to use instead of learning one, or null (default): a directory holding ours
+ *     ({@code vocab.txt}, {@code merges.txt}) or a SentencePiece model file ({@code *.model}); local or gs://
  * @param maxTokens train pairs with more subwords on a side are dropped (default 256)
  * @param maxRatio train pairs whose longer side is more than this times the shorter are dropped (default 1.5)
  * @param shards Avro files per split (default 4)
@@ -96,8 +96,9 @@ public record PrepareConfig(
         bucketBounds, outputDir);
   }
 
-  public PrepareConfig withVocabFrom(String dir) {
-    return new PrepareConfig(train, valid, test, vocabSize, dir, maxTokens, maxRatio, shards, validSize, testSize,
+  /** Our vocabulary directory or a SentencePiece model file. */
+  public PrepareConfig withVocabFrom(String dirOrModel) {
+    return new PrepareConfig(train, valid, test, vocabSize, dirOrModel, maxTokens, maxRatio, shards, validSize, testSize,
         bucketBounds, outputDir);
   }
 

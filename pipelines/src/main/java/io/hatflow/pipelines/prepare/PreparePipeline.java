@@ -1,6 +1,7 @@
 package io.hatflow.pipelines.prepare;
 
 import io.hatflow.core.text.Vocabulary;
+import io.hatflow.model.text.VocabularyFiles;
 import io.hatflow.schemas.SentencePair;
 import io.hatflow.transforms.prepare.AssignBuckets;
 import io.hatflow.transforms.prepare.BadCorpusException;
@@ -60,14 +61,16 @@ import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
- * The prepare stage: raw parallel text to normalised, BPE-encoded, deduplicated, filtered, length-bucketed Avro
- * shards, in one Beam pipeline. The vocabulary is learned inside it (distributed word count, then the learner on
- * the combined counts) and applied as a side input.
+ * The prepare stage: raw parallel text to normalised, subword-encoded, deduplicated, filtered, length-bucketed Avro
+ * shards, in one Beam pipeline. The BPE vocabulary is learned inside it (distributed word count, then the learner
+ * on the combined counts), or given ({@code data.vocab.from}: our vocabulary directory or a SentencePiece
+ * {@code .model} file), and applied as a side input.
  *
  * <p>Output directory:
  * <pre>
  *   train-00000-of-0000N.avro ...  valid-*.avro  test-*.avro   SentencePair records
- *   vocab/vocab.txt  vocab/merges.txt                           the vocabulary (learned or copied)
+ *   vocab/vocab.txt  vocab/merges.txt                           our BPE vocabulary (learned or copied), or
+ *   vocab/sentencepiece.model                                   the given SentencePiece model (copied)
  *   stats.tsv                                                   kept and dropped counts, record digest
  * </pre>
  * Everything is written under {@code <out>.tmp-<uuid>} and renamed to {@code <out>} only when the pipeline
@@ -89,7 +92,7 @@ public final class PreparePipeline {
   public static PrepareResult run(PrepareConfig cfg, PipelineOptions options) {
     FileSystems.setDefaultPipelineOptions(options);
     checkInputs(cfg);
-    Vocabulary given = cfg.vocabFrom() == null ? null : readVocabulary(cfg.vocabFrom());
+    VocabularyFiles given = cfg.vocabFrom() == null ? null : readVocabulary(cfg.vocabFrom());
     String out = stripSlash(cfg.outputDir());
     String tmp = out + ".tmp-" + UUID.randomUUID().toString().substring(0, 8);
     try {
@@ -108,7 +111,7 @@ public final class PreparePipeline {
   }
 
   /** Adds prepare's transforms to {@code p}, writing under {@code dir}. */
-  public static void build(Pipeline p, PrepareConfig cfg, Vocabulary given, String dir) {
+  public static void build(Pipeline p, PrepareConfig cfg, VocabularyFiles given, String dir) {
     List<PCollection<SentencePair>> reads = new ArrayList<>();
     reads.add(p.apply("ReadTrain", ReadParallelCorpus.of("train", cfg.train())));
     if (cfg.valid() != null) {
@@ -130,13 +133,13 @@ public final class PreparePipeline {
       pairs = PCollectionList.of(carved).and(given2).apply("WithCarved", Flatten.pCollections());
     }
 
-    PCollection<Vocabulary> vocab = given != null
-        ? p.apply("GivenVocabulary", Create.of(given).withCoder(SerializableCoder.of(Vocabulary.class)))
+    PCollection<VocabularyFiles> vocab = given != null
+        ? p.apply("GivenVocabulary", Create.of(given).withCoder(SerializableCoder.of(VocabularyFiles.class)))
         : pairs.apply("TrainForVocabulary", Filter.by(PreparePipeline::isTrain))
             .apply("CountWords", CountWords.create())
             .apply("LearnBpe", LearnBpe.of(cfg.vocabSize()));
     vocab.apply("WriteVocabulary", WriteVocabulary.to(dir + "/" + VOCAB_DIR));
-    PCollectionView<Vocabulary> vocabView = vocab.apply("VocabularyView", View.asSingleton());
+    PCollectionView<VocabularyFiles> vocabView = vocab.apply("VocabularyView", View.asSingleton());
 
     PCollectionTuple filtered = pairs.apply("EncodePairs", EncodePairs.with(vocabView))
         .apply("FilterPairs", FilterPairs.of(cfg.maxTokens(), cfg.maxRatio()));
@@ -219,12 +222,51 @@ public final class PreparePipeline {
     }
   }
 
-  static Vocabulary readVocabulary(String dir) {
-    String d = stripSlash(dir);
+  /**
+   * Reads {@code data.vocab.from}: a vocabulary directory as prepare writes it ({@value Vocabulary#VOCAB_FILE} and
+   * {@value Vocabulary#MERGES_FILE}, or {@value VocabularyFiles#SENTENCEPIECE_FILE}) or a SentencePiece model
+   * file, local or on any Beam filesystem.
+   */
+  static VocabularyFiles readVocabulary(String from) {
+    String d = stripSlash(from);
+    if (exists(d + "/" + Vocabulary.VOCAB_FILE) || exists(d + "/" + VocabularyFiles.SENTENCEPIECE_FILE)) {
+      try {
+        return readPreparedVocabulary(d);
+      } catch (IOException | IllegalArgumentException e) {
+        throw new BadCorpusException("data.vocab.from: cannot read the vocabulary in " + d + ": " + e.getMessage());
+      }
+    }
+    byte[] model;
     try {
-      return Vocabulary.fromBytes(readAll(d + "/" + Vocabulary.VOCAB_FILE), readAll(d + "/" + Vocabulary.MERGES_FILE), d);
-    } catch (IOException e) {
-      throw new BadCorpusException("data.vocab.from: cannot read the vocabulary in " + d + ": " + e.getMessage());
+      model = readAll(d);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new BadCorpusException("data.vocab.from: " + d + " is neither a vocabulary directory (with "
+          + Vocabulary.VOCAB_FILE + " and " + Vocabulary.MERGES_FILE + ") nor a readable SentencePiece model file: "
+          + e.getMessage());
+    }
+    try {
+      return VocabularyFiles.sentencePiece(model);
+    } catch (IllegalArgumentException e) {
+      String why = e.getMessage().replaceFirst("^not a SentencePiece model[: ]*", "").replaceFirst("^\\((.*)\\)$", "$1");
+      throw new BadCorpusException("data.vocab.from: " + d + " is not a SentencePiece model (" + why
+          + ") nor a vocabulary directory");
+    }
+  }
+
+  /** Reads a finished output's {@code vocab/} directory (either kind), local or on any Beam filesystem. */
+  static VocabularyFiles readPreparedVocabulary(String dir) throws IOException {
+    String sp = dir + "/" + VocabularyFiles.SENTENCEPIECE_FILE;
+    return exists(sp) ? VocabularyFiles.sentencePiece(readAll(sp))
+        : VocabularyFiles.bpe(readAll(dir + "/" + Vocabulary.VOCAB_FILE), readAll(dir + "/" + Vocabulary.MERGES_FILE), dir);
+  }
+
+  /** Whether {@code path} names one existing file. */
+  static boolean exists(String path) {
+    try {
+      MatchResult m = FileSystems.match(path);
+      return m.status() == MatchResult.Status.OK && m.metadata().size() == 1;
+    } catch (IOException | IllegalArgumentException e) {
+      return false;
     }
   }
 
@@ -265,7 +307,7 @@ public final class PreparePipeline {
       for (String s : SPLITS) {
         splits.add(new PrepareResult.SplitCounts(s, kept.getOrDefault(s, 0L), drops.getOrDefault(s, Map.of())));
       }
-      Vocabulary v = readVocabulary(dir + "/" + VOCAB_DIR);
+      VocabularyFiles v = readPreparedVocabulary(dir + "/" + VOCAB_DIR);
       List<String> files = new ArrayList<>();
       for (MatchResult.Metadata m : FileSystems.match(dir + "/**").metadata()) {
         files.add(m.resourceId().toString());

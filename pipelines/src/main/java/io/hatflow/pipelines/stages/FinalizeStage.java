@@ -10,7 +10,7 @@ import io.hatflow.core.space.Complexity;
 import io.hatflow.core.space.Features;
 import io.hatflow.core.space.SearchSpace;
 import io.hatflow.core.spec.Spec;
-import io.hatflow.core.text.Vocabulary;
+import io.hatflow.core.text.SubwordVocabulary;
 import io.hatflow.model.decode.DecodeConfig;
 import io.hatflow.model.decode.Translator;
 import io.hatflow.model.eval.FitnessEvaluator;
@@ -19,6 +19,7 @@ import io.hatflow.model.latency.LatencyProtocol;
 import io.hatflow.model.latency.ModelLatencySubject;
 import io.hatflow.model.predictor.LatencyPredictor;
 import io.hatflow.model.predictor.PredictorIO;
+import io.hatflow.model.text.VocabularyFiles;
 import io.hatflow.model.train.Batch;
 import io.hatflow.model.train.Corpus;
 import io.hatflow.model.train.SuperTransformerCheckpoint;
@@ -104,7 +105,6 @@ public final class FinalizeStage implements Stage {
     SearchSpace space = spec.model().space();
     Path checkpoint = TrainStage.checkpoint(runDir);
     int threads = threads(spec);
-    Vocabulary vocab = Vocabulary.load(prepared.resolve(PreparePipeline.VOCAB_DIR));
     List<Batch> valid = Corpus.batches(Corpus.subset(Corpus.read(prepared, "valid"), spec.search().validSubset()),
         spec.train().maxTokens());
     List<SentencePair> test = readSplit(prepared, "test");
@@ -123,7 +123,8 @@ public final class FinalizeStage implements Stage {
     boolean inherit = spec.finalizeSpec().mode().equals("inherit");
     int qkv = space.qkvDim();
     int len = space.iwsltLike() ? 23 : 30;
-    try (SuperTransformerCheckpoint supernet = SuperTransformerCheckpoint.load(checkpoint)) {
+    try (SuperTransformerCheckpoint supernet = SuperTransformerCheckpoint.load(checkpoint);
+        SubwordVocabulary vocab = VocabularyFiles.load(prepared.resolve(PreparePipeline.VOCAB_DIR))) {
       FitnessEvaluator inheritedEval = new FitnessEvaluator(supernet.model(), threads, spec.train().labelSmoothing());
       for (Candidate c : models) {
         long t0 = System.nanoTime();

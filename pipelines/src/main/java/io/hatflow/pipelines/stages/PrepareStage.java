@@ -1,8 +1,10 @@
 package io.hatflow.pipelines.stages;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hatflow.core.run.Digests;
 import io.hatflow.core.run.Manifest;
 import io.hatflow.core.spec.Spec;
+import io.hatflow.model.text.VocabularyFiles;
 import io.hatflow.pipelines.prepare.PrepareConfig;
 import io.hatflow.pipelines.prepare.PreparePipeline;
 import io.hatflow.pipelines.prepare.PrepareResult;
@@ -13,7 +15,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
-/** prepare: the spec's {@code data} section to Avro shards and a joint BPE vocabulary, in {@code prepare/}. */
+/**
+ * prepare: the spec's {@code data} section to Avro shards and a joint subword vocabulary (learned BPE, or the one
+ * {@code data.vocab.from} names: our vocabulary directory or a SentencePiece model), in {@code prepare/}.
+ */
 public final class PrepareStage implements Stage {
   public static final String NAME = "prepare";
 
@@ -38,7 +43,7 @@ public final class PrepareStage implements Stage {
     for (Map.Entry<String, String> e : inputs(d).entrySet()) {
       Path p = Path.of(e.getValue());
       b.append(';').append(e.getKey()).append('=')
-          .append(!e.getValue().contains("://") && Files.exists(p) ? io.hatflow.core.run.Digests.sha256Tree(p) : e.getValue());
+          .append(!e.getValue().contains("://") && Files.exists(p) ? Digests.sha256Tree(p) : e.getValue());
     }
     return b.toString();
   }
@@ -80,6 +85,12 @@ public final class PrepareStage implements Stage {
     return c;
   }
 
+  /** A remote SentencePiece model is digested through its copy in {@code vocab/}; other remote inputs are not. */
+  private static String remoteDigest(String input, Path out) {
+    Path copy = out.resolve(PreparePipeline.VOCAB_DIR).resolve(VocabularyFiles.SENTENCEPIECE_FILE);
+    return input.equals("vocab_from") && Files.isRegularFile(copy) ? Digests.sha256(copy) : null;
+  }
+
   private static CorpusFiles corpus(Spec.Corpus c) {
     return c.isTsv() ? CorpusFiles.tsv(c.tsv()) : CorpusFiles.of(c.src(), c.tgt());
   }
@@ -93,7 +104,7 @@ public final class PrepareStage implements Stage {
     Path runDir = ctx.runDir().dir();
     for (Map.Entry<String, String> e : inputs(d).entrySet()) {
       if (e.getValue().contains("://")) {
-        Manifest.addRemoteArtifact(rec, "inputs", e.getKey(), e.getValue(), null);
+        Manifest.addRemoteArtifact(rec, "inputs", e.getKey(), e.getValue(), remoteDigest(e.getKey(), out));
       } else {
         Manifest.addArtifact(rec, "inputs", e.getKey(), Path.of(e.getValue()), runDir);
       }

@@ -3,7 +3,7 @@ package io.hatflow.pipelines.stages;
 import io.hatflow.core.run.AtomicFiles;
 import io.hatflow.core.run.Manifest;
 import io.hatflow.core.spec.Spec;
-import io.hatflow.core.text.Vocabulary;
+import io.hatflow.model.text.VocabularyFiles;
 import io.hatflow.model.train.SuperTransformerCheckpoint;
 import io.hatflow.model.train.TrainConfig;
 import io.hatflow.model.train.Trainer;
@@ -56,7 +56,7 @@ public final class TrainStage implements Stage {
 
   static int vocabSize(Path prepareDir) {
     try {
-      return Vocabulary.load(prepareDir.resolve(PreparePipeline.VOCAB_DIR)).size();
+      return VocabularyFiles.read(prepareDir.resolve(PreparePipeline.VOCAB_DIR)).size();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the vocabulary of " + prepareDir, e);
     }

@@ -22,15 +22,23 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 
 /**
  * Throughput of prepare on Multi30k en-de train and k-times larger copies (copy i > 0 gets the token "c&lt;i&gt;"
- * appended on both sides so deduplication keeps it). Args: DATA_DIR WORK_DIR SIZES(e.g. 1,10) RUNNERS(e.g.
- * direct,flink1,flink2) REPS.
+ * appended on both sides so deduplication keeps it). Args: DATA_DIR WORK_DIR SIZES(e.g. 1,10,100) RUNNERS(e.g.
+ * direct,flink1,flink2; {@code runner:K} caps that runner at the K× corpus, e.g. flink1:10) REPS.
+ *
+ * <p>Linearity: with t(tiny) as the fixed start-up, the net time of the K× corpus over the net time of the
+ * smallest must stay within 1.1 × the ratio of their pair counts.
  */
 public final class PrepareBench {
   public static void main(String[] args) throws Exception {
     Path data = Path.of(args[0]);
     Path work = Path.of(args[1]);
     List<Integer> sizes = Arrays.stream(args[2].split(",")).map(Integer::parseInt).toList();
-    List<String> runners = List.of(args[3].split(","));
+    Map<String, Integer> caps = new LinkedHashMap<>();
+    for (String r : args[3].split(",")) {
+      String[] rc = r.split(":");
+      caps.put(rc[0], rc.length > 1 ? Integer.parseInt(rc[1]) : Integer.MAX_VALUE);
+    }
+    List<String> runners = List.copyOf(caps.keySet());
     int reps = Integer.parseInt(args[4]);
     Files.createDirectories(work);
     List<String> en = readGz(data.resolve("train.en.gz"));
@@ -54,6 +62,9 @@ public final class PrepareBench {
           work.resolve("tiny.de").toString()), work.resolve("warmup-" + runner).toString()).withCarveSizes(10, 10),
           options(runner));
       for (String corpus : corpora.keySet()) {
+        if (corpora.get(corpus) > caps.get(runner)) {
+          continue;
+        }
         int r = corpus.equals("tiny") || corpora.get(corpus) <= 1 ? reps : 1;
         double[] t = new double[r];
         for (int i = 0; i < r; i++) {
@@ -72,21 +83,32 @@ public final class PrepareBench {
             pairs.get(corpus) / med);
       }
     }
-    String largest = sizes.get(sizes.size() - 1) + "x";
     String smallest = sizes.get(0) + "x";
     for (String runner : runners) {
       Map<String, Double> s = secs.get(runner);
       double fixed = s.get("tiny");
+      String largest = smallest;
+      for (int k : sizes.subList(1, sizes.size())) {
+        String c = k + "x";
+        if (!s.containsKey(c)) {
+          continue;
+        }
+        largest = c;
+        double net = (s.get(c) - fixed) / (s.get(smallest) - fixed);
+        double more = (double) pairs.get(c) / pairs.get(smallest);
+        System.out.printf("%s: %s/%s time ratio net of start-up %.1f for %.1fx the data: %s (limit %.1f)%n", runner,
+            c, smallest, net, more, net <= 1.1 * more ? "linear" : "NOT linear", 1.1 * more);
+      }
       double perPair = (s.get(largest) - fixed) / pairs.get(largest);
-      System.out.printf("%s: fixed start-up %.1f s; %s/%s time ratio net of start-up %.1f for %.0fx the data; "
-              + "extrapolated 4.5M pairs: %.0f s (%.1f min)%n", runner, fixed, largest, smallest,
-          (s.get(largest) - fixed) / (s.get(smallest) - fixed), (double) pairs.get(largest) / pairs.get(smallest),
-          fixed + perPair * 4_500_000, (fixed + perPair * 4_500_000) / 60);
+      System.out.printf("%s: fixed start-up %.1f s; extrapolated from %s to 4.5M pairs: %.0f s (%.1f min)%n", runner,
+          fixed, largest, fixed + perPair * 4_500_000, (fixed + perPair * 4_500_000) / 60);
     }
     if (secs.containsKey("flink1") && secs.containsKey("flink2")) {
       for (String corpus : corpora.keySet()) {
-        System.out.printf("flink p2/p1 speed-up on %s: %.2fx%n", corpus,
-            secs.get("flink1").get(corpus) / secs.get("flink2").get(corpus));
+        if (secs.get("flink1").containsKey(corpus) && secs.get("flink2").containsKey(corpus)) {
+          System.out.printf("flink p2/p1 speed-up on %s: %.2fx%n", corpus,
+              secs.get("flink1").get(corpus) / secs.get("flink2").get(corpus));
+        }
       }
     }
   }

@@ -1,6 +1,7 @@
 package io.hatflow.transforms.prepare;
 
-import io.hatflow.core.text.Vocabulary;
+import io.hatflow.core.text.SubwordVocabulary;
+import io.hatflow.model.text.VocabularyFiles;
 import io.hatflow.schemas.SentencePair;
 import java.util.AbstractList;
 import java.util.List;
@@ -12,21 +13,22 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionView;
 
 /**
- * Encodes both sides with the vocabulary (a singleton side input). The vocabulary caches word → ids, so repeated
- * words cost a hash lookup.
+ * Encodes both sides with the vocabulary (a singleton side input of its files: our BPE or a SentencePiece model).
+ * Each DoFn instance opens the vocabulary once and keeps it (a SentencePiece model is a native handle, not
+ * serialisable; our BPE caches word → ids, so repeated words cost a hash lookup).
  */
 public final class EncodePairs extends PTransform<PCollection<SentencePair>, PCollection<SentencePair>> {
-  private final PCollectionView<Vocabulary> vocab;
+  private final PCollectionView<VocabularyFiles> vocab;
 
-  private EncodePairs(PCollectionView<Vocabulary> vocab) {
+  private EncodePairs(PCollectionView<VocabularyFiles> vocab) {
     this.vocab = vocab;
   }
 
-  public static EncodePairs with(PCollectionView<Vocabulary> vocab) {
+  public static EncodePairs with(PCollectionView<VocabularyFiles> vocab) {
     return new EncodePairs(vocab);
   }
 
-  public static SentencePair encode(SentencePair p, Vocabulary v) {
+  public static SentencePair encode(SentencePair p, SubwordVocabulary v) {
     int[] s = v.encode(p.getSrc());
     int[] t = v.encode(p.getTgt());
     return SentencePair.newBuilder(p).setSrcIds(asList(s)).setTgtIds(asList(t)).setSrcLen(s.length)
@@ -49,12 +51,37 @@ public final class EncodePairs extends PTransform<PCollection<SentencePair>, PCo
 
   @Override
   public PCollection<SentencePair> expand(PCollection<SentencePair> input) {
-    PCollectionView<Vocabulary> view = vocab;
-    return input.apply("Encode", ParDo.of(new DoFn<SentencePair, SentencePair>() {
-      @ProcessElement
-      public void process(ProcessContext c) {
-        c.output(encode(c.element(), c.sideInput(view)));
+    return input.apply("Encode", ParDo.of(new EncodeFn(vocab)).withSideInputs(vocab))
+        .setCoder(AvroCoder.specific(SentencePair.class));
+  }
+
+  private static final class EncodeFn extends DoFn<SentencePair, SentencePair> {
+    private final PCollectionView<VocabularyFiles> view;
+    private transient VocabularyFiles files;
+    private transient SubwordVocabulary open;
+
+    EncodeFn(PCollectionView<VocabularyFiles> view) {
+      this.view = view;
+    }
+
+    @ProcessElement
+    public void process(ProcessContext c) {
+      VocabularyFiles f = c.sideInput(view);
+      if (f != files && !f.equals(files)) {
+        teardown();
+        open = f.open();
+        files = f;
       }
-    }).withSideInputs(view)).setCoder(AvroCoder.specific(SentencePair.class));
+      c.output(encode(c.element(), open));
+    }
+
+    @Teardown
+    public void teardown() {
+      if (open != null) {
+        open.close();
+        open = null;
+        files = null;
+      }
+    }
   }
 }

@@ -1,9 +1,10 @@
 package io.hatflow.transforms.prepare;
 
-import io.hatflow.core.text.Vocabulary;
+import io.hatflow.model.text.VocabularyFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
+import java.util.Map;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -11,8 +12,11 @@ import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.util.MimeTypes;
 import org.apache.beam.sdk.values.PCollection;
 
-/** Writes the vocabulary's files into a directory through Beam FileSystems (local or gs://); emits its digest. */
-public final class WriteVocabulary extends PTransform<PCollection<Vocabulary>, PCollection<String>> {
+/**
+ * Writes the vocabulary's files (our BPE's two, or the SentencePiece model) into a directory through Beam
+ * FileSystems (local or gs://); emits its digest.
+ */
+public final class WriteVocabulary extends PTransform<PCollection<VocabularyFiles>, PCollection<String>> {
   private final String dir;
 
   private WriteVocabulary(String dir) {
@@ -23,25 +27,26 @@ public final class WriteVocabulary extends PTransform<PCollection<Vocabulary>, P
     return new WriteVocabulary(dir);
   }
 
-  public static void write(Vocabulary v, String dir) throws IOException {
-    write(dir, Vocabulary.VOCAB_FILE, v.vocabBytes());
-    write(dir, Vocabulary.MERGES_FILE, v.mergesBytes());
+  public static void write(VocabularyFiles v, String dir) throws IOException {
+    for (Map.Entry<String, byte[]> f : v.files().entrySet()) {
+      write(dir, f.getKey(), f.getValue());
+    }
   }
 
   private static void write(String dir, String name, byte[] bytes) throws IOException {
     String path = dir.endsWith("/") ? dir + name : dir + "/" + name;
     try (OutputStream out = Channels.newOutputStream(
-        FileSystems.create(FileSystems.matchNewResource(path, false), MimeTypes.TEXT))) {
+        FileSystems.create(FileSystems.matchNewResource(path, false), MimeTypes.BINARY))) {
       out.write(bytes);
     }
   }
 
   @Override
-  public PCollection<String> expand(PCollection<Vocabulary> vocab) {
+  public PCollection<String> expand(PCollection<VocabularyFiles> vocab) {
     String d = dir;
-    return vocab.apply("Write", ParDo.of(new DoFn<Vocabulary, String>() {
+    return vocab.apply("Write", ParDo.of(new DoFn<VocabularyFiles, String>() {
       @ProcessElement
-      public void process(@Element Vocabulary v, OutputReceiver<String> out) throws IOException {
+      public void process(@Element VocabularyFiles v, OutputReceiver<String> out) throws IOException {
         write(v, d);
         out.output(v.digest());
       }

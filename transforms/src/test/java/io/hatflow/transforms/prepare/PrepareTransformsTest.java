@@ -3,7 +3,7 @@ package io.hatflow.transforms.prepare;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import io.hatflow.core.text.Vocabulary;
+import io.hatflow.model.text.VocabularyFiles;
 import io.hatflow.schemas.SentencePair;
 import io.hatflow.transforms.prepare.PairRules.DropReason;
 import java.util.ArrayList;
@@ -79,13 +79,13 @@ class PrepareTransformsTest {
     pairs.add(NormalizePairs.normalize(raw("test", "cat", "die Katze sass auf der Matte")));
     TestPipeline p = pipeline();
     PCollection<SentencePair> in = of(p, pairs);
-    PCollection<Vocabulary> vocab = in.apply(CountWords.create()).apply(LearnBpe.of(60));
+    PCollection<VocabularyFiles> vocab = in.apply(CountWords.create()).apply(LearnBpe.of(60));
     PCollectionTuple filtered = in.apply(EncodePairs.with(vocab.apply(View.asSingleton())))
         .apply(FilterPairs.of(40, 1.5));
     PCollection<SentencePair> kept = filtered.get(PrepareTags.KEPT).apply(AssignBuckets.of(List.of(4, 8)));
     PAssert.that(filtered.get(PrepareTags.DROPPED)).containsInAnyOrder("train/ratio", "train/empty");
     PAssert.that(kept.apply(Count.globally())).containsInAnyOrder(51L);
-    PAssert.that(vocab.apply(MapElements.into(TypeDescriptors.integers()).via(Vocabulary::size)))
+    PAssert.that(vocab.apply(MapElements.into(TypeDescriptors.integers()).via(VocabularyFiles::size)))
         .containsInAnyOrder(60);
     PAssert.that(kept).satisfies(records -> {
       for (SentencePair r : records) {
