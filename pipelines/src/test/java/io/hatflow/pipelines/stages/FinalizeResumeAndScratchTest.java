@@ -172,8 +172,21 @@ class FinalizeResumeAndScratchTest {
     }
     assertEquals(Files.readString(ref.resolve("finalize/results.csv")), Files.readString(run.resolve("finalize/results.csv")));
     try (Stream<Path> left = Files.list(run.resolve("finalize/models"))) {
-      assertEquals(List.of(W1, W2), left.map(p -> p.getFileName().toString()).sorted().toList(),
+      assertEquals(List.of(W1, W2).stream().sorted().toList(), left.map(p -> p.getFileName().toString()).sorted().toList(),
           "no half-written model directories left");
+    }
+  }
+
+  @Test
+  void inheritStartsFromTheInheritedWeightsAlsoForNarrowerWinners() throws Exception {
+    // at a learning rate of 1e-9 training leaves the weights where they started: the trained model must score
+    // what the SuperTransformer's slice scored (the smallest winner is narrower than the SuperTransformer)
+    Path run = copy(base, tmp.resolve("still"));
+    assertEquals(0, Hatflow.execute("finalize", "--spec", spec.toString(), "--run-dir", run.toString(),
+        "--set", "finalize.lr=1e-9", "--set", "finalize.steps=4", "--force"));
+    for (FinalResult r : FinalizeOutputs.read(run.resolve("finalize"))) {
+      assertEquals("inherit", r.getMode());
+      assertEquals(r.getInheritedLoss(), r.getTrainedLoss(), 1e-3, r.getName() + " " + r.getConfigKey());
     }
   }
 
@@ -182,7 +195,7 @@ class FinalizeResumeAndScratchTest {
     // at a learning rate of 1e-9 training leaves the weights where they started: random ones for scratch
     Path run = copy(base, tmp.resolve("scratch"));
     assertEquals(0, Hatflow.execute("finalize", "--spec", spec.toString(), "--run-dir", run.toString(),
-        "--set", "finalize.mode=scratch", "--set", "finalize.lr=1e-9", "--set", "finalize.steps=4"));
+        "--set", "finalize.mode=scratch", "--set", "finalize.lr=1e-9", "--set", "finalize.steps=4", "--force"));
     List<FinalResult> rs = FinalizeOutputs.read(run.resolve("finalize"));
     List<FinalResult> inherit = FinalizeOutputs.read(ref.resolve("finalize"));
     assertEquals(2, rs.size());
