@@ -91,10 +91,6 @@ public final class FinalizeStage implements Stage {
     int warmup = f.warmupSteps() != null ? f.warmupSteps()
         : inherit ? Math.max(1, steps / 10) : Math.min(t.warmupSteps(), Math.max(1, steps / 5));
     TrainConfig.Schedule schedule = inherit ? TrainConfig.Schedule.CONSTANT : t.schedule();
-    String exp = System.getProperty("hatflow.finalize.schedule");
-    if (exp != null) {
-      schedule = TrainConfig.Schedule.valueOf(exp);
-    }
     return new TrainConfig(steps, t.maxTokens(), lr, warmup, schedule, t.minLr(), t.beta1(), t.beta2(),
         t.labelSmoothing(), t.clipNorm(), t.gradAccum(), t.dropouts(), t.seed(), f.checkpointEvery(), 0, threads,
         Math.max(1, steps / 5));
