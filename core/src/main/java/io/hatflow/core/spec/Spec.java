@@ -235,13 +235,26 @@ public record Spec(
     }
   }
 
-  public record FinalizeSpec(String mode, int steps, int randomSubnets, int beam, double lenpen, int checkpointEvery) {
+  /**
+   * finalize: train each winner as one fixed SubTransformer. {@code lr} and {@code warmupSteps} are null when the
+   * spec leaves them to their mode's default (see {@code FinalizeStage.config}): {@code inherit} fine-tunes the
+   * inherited weights at a fraction of {@code train.lr}; {@code scratch} (HAT's final training) keeps train's schedule.
+   */
+  public record FinalizeSpec(String mode, int steps, int randomSubnets, int beam, double lenpen, int checkpointEvery,
+      Double lr, Integer warmupSteps) {
     static FinalizeSpec from(SpecNode n) {
-      n.only("mode", "steps", "random_subnets", "beam", "lenpen", "checkpoint_every");
-      return new FinalizeSpec(n.choice("mode", List.of("inherit", "scratch"), "inherit"),
+      n.only("mode", "steps", "random_subnets", "beam", "lenpen", "checkpoint_every", "lr", "warmup_steps");
+      FinalizeSpec f = new FinalizeSpec(n.choice("mode", List.of("inherit", "scratch"), "inherit"),
           n.integer("steps", 0, 100_000_000, 200), n.integer("random_subnets", 0, 10_000, 4),
           n.integer("beam", 1, 64, 4), n.number("lenpen", 0.0, 10.0, 0.6),
-          n.integer("checkpoint_every", 1, 100_000_000, 100));
+          n.integer("checkpoint_every", 1, 100_000_000, 100),
+          n.has("lr") ? n.at("lr").asNumber(1e-9, 10.0) : null,
+          n.has("warmup_steps") ? n.at("warmup_steps").asInt(0, 100_000_000) : null);
+      if (f.warmupSteps != null && f.warmupSteps > Math.max(1, f.steps)) {
+        throw n.at("warmup_steps").error("expected at most finalize.steps (" + f.steps + ") warm-up steps, got "
+            + f.warmupSteps);
+      }
+      return f;
     }
   }
 

@@ -166,6 +166,30 @@ class SpecLoaderTest {
   }
 
   @Test
+  void finalizeLearningRateAndWarmUpAreOptionalAndRangeChecked() {
+    Spec.FinalizeSpec d = parse(BASE).spec().finalizeSpec();
+    assertEquals("inherit", d.mode());
+    assertNull(d.lr(), "absent: the mode's default");
+    assertNull(d.warmupSteps(), "absent: the mode's default");
+    String fin = BASE + "finalize:\n  steps: 40\n  lr: 0.0005\n  warmup_steps: 4\n";   // lines 17-20
+    Spec.FinalizeSpec f = parse(fin).spec().finalizeSpec();
+    assertEquals(5e-4, f.lr());
+    assertEquals(4, f.warmupSteps());
+    assertEquals(0, parse(fin.replace("warmup_steps: 4", "warmup_steps: 0")).spec().finalizeSpec().warmupSteps());
+    assertEquals(3e-4, parse(fin, "finalize.lr=3e-4").spec().finalizeSpec().lr());
+
+    assertTrue(error(fin.replace("lr: 0.0005", "lr: 0")).startsWith("spec.yaml:19: finalize.lr: expected a number in ["),
+        error(fin.replace("lr: 0.0005", "lr: 0")));
+    assertTrue(error(fin.replace("lr: 0.0005", "lr: 20")).startsWith("spec.yaml:19: finalize.lr: expected a number"));
+    assertTrue(error(fin.replace("lr: 0.0005", "lr: fast")).startsWith("spec.yaml:19: finalize.lr: expected a number"));
+    assertTrue(error(fin.replace("warmup_steps: 4", "warmup_steps: -1"))
+        .startsWith("spec.yaml:20: finalize.warmup_steps: expected an integer >= 0, got -1"));
+    String m = error(fin.replace("warmup_steps: 4", "warmup_steps: 41"));
+    assertTrue(m.startsWith("spec.yaml:20: finalize.warmup_steps: expected at most finalize.steps (40) warm-up steps, got 41"), m);
+    assertTrue(error(fin, "finalize.warmup_steps=100").contains("finalize.warmup_steps: expected at most finalize.steps (40)"));
+  }
+
+  @Test
   void shippedExampleSpecsAreValid(@TempDir Path tmp) throws Exception {
     Path specs = findUp("launch/specs");
     org.junit.jupiter.api.Assumptions.assumeTrue(specs != null);

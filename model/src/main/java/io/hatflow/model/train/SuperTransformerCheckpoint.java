@@ -28,7 +28,7 @@ import java.util.Properties;
 
 /**
  * A SuperTransformer checkpoint: one file {@code checkpoint.hfc} = magic, a properties header (space, qkv dim,
- * vocabulary size, step, seed, dropout), the weights, optionally Adam's two moment lists (DJL's NDList
+ * vocabulary size, step, seed, dropout, position-table width when not the model's own), the weights, optionally Adam's two moment lists (DJL's NDList
  * encoding), and a SHA-256 trailer over everything before it. The {@link #digest()} is that SHA-256: the
  * identity of the weights for fitness caching and the run manifest.
  *
@@ -138,7 +138,8 @@ public final class SuperTransformerCheckpoint implements AutoCloseable {
       int vocab = Integer.parseInt(p.getProperty("vocabSize"));
       Dropouts d = new Dropouts(Float.parseFloat(p.getProperty("dropout")), Float.parseFloat(p.getProperty("attentionDropout")),
           Float.parseFloat(p.getProperty("reluDropout")));
-      SuperTransformer model = SuperTransformer.uninitialised(parent, space.largest(), space.qkvDim(), vocab, d);
+      SuperTransformer model = SuperTransformer.uninitialised(parent, space.largest(), space.qkvDim(), vocab, d,
+          Integer.parseInt(p.getProperty("positionDim", "0")));
       model.weights().load(NDList.decode(model.manager(), in), file + " weights");
       NDList m = null;
       NDList v = null;
@@ -184,6 +185,11 @@ public final class SuperTransformerCheckpoint implements AutoCloseable {
     p.setProperty("attentionDropout", Float.toString(model.dropouts().attention()));
     p.setProperty("reluDropout", Float.toString(model.dropouts().relu()));
     p.setProperty("hasOptimizer", Boolean.toString(adam != null));
+    // a model extracted from a wider SuperTransformer slices that one's position table (HAT): keep its width,
+    // or the loaded model adds other position encodings than it was trained with. Absent = its own embed dim.
+    if (model.positionDim() != ownEmbedDim(model)) {
+      p.setProperty("positionDim", Integer.toString(model.positionDim()));
+    }
     try {
       ByteArrayOutputStream bytes = new ByteArrayOutputStream();
       bytes.write(MAGIC);
@@ -211,6 +217,10 @@ public final class SuperTransformerCheckpoint implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write checkpoint " + file, e);
     }
+  }
+
+  private static int ownEmbedDim(SuperTransformer m) {
+    return Math.max(m.shape().encoderEmbedDim(), m.shape().decoderEmbedDim());
   }
 
   /** Stable digest of a space's definition (name excluded: equal genes are the same space). */

@@ -10,8 +10,8 @@ import io.hatflow.model.transformer.Dropouts;
  * @param maxTokens padded tokens per batch (HAT: 4096 x 8 GPUs)
  * @param lr peak learning rate (HAT: 1e-3)
  * @param warmupSteps linear warm-up from 1e-7 (HAT: 10k)
- * @param schedule {@code INVERSE_SQRT} (fairseq) or {@code COSINE} (HAT's configs: cosine to {@code minLr} over
- *     the steps after warm-up)
+ * @param schedule {@code INVERSE_SQRT} (fairseq), {@code COSINE} (HAT's configs: cosine to {@code minLr} over
+ *     the steps after warm-up) or {@code CONSTANT} ({@code lr} after warm-up; fine-tuning)
  * @param minLr floor of the cosine schedule (HAT: 1e-7)
  * @param beta1 Adam beta1 (0.9)
  * @param beta2 Adam beta2 (0.98)
@@ -31,7 +31,7 @@ public record TrainConfig(
     double beta1, double beta2, double labelSmoothing, double clipNorm, int gradAccum, Dropouts dropouts,
     long seed, int checkpointEvery, int sandwichEvery, int threads, int logEvery) {
 
-  public enum Schedule { INVERSE_SQRT, COSINE }
+  public enum Schedule { INVERSE_SQRT, COSINE, CONSTANT }
 
   public TrainConfig {
     if (steps < 1 || maxTokens < 1 || gradAccum < 1 || checkpointEvery < 1 || threads < 1 || logEvery < 1) {
@@ -65,6 +65,7 @@ public record TrainConfig(
     }
     return switch (schedule) {
       case INVERSE_SQRT -> lr * Math.sqrt(Math.max(1, warmupSteps)) / Math.sqrt(n);
+      case CONSTANT -> lr;
       case COSINE -> {
         double p = (double) (n - warmupSteps) / Math.max(1, steps - warmupSteps);
         yield minLr + 0.5 * (lr - minLr) * (1 + Math.cos(Math.PI * Math.min(1, p)));

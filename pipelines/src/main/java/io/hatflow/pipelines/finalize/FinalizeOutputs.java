@@ -32,7 +32,7 @@ public final class FinalizeOutputs {
 
   /** Writes all four files and returns the ranking's τ values. */
   public static Ranking.Tau write(Path dir, List<FinalResult> results) {
-    writeAvro(dir.resolve(RESULTS_AVRO), results);
+    writeResults(dir.resolve(RESULTS_AVRO), results);
     ArrayNode arr = JSON.createArrayNode();
     for (FinalResult r : results) {
       arr.add(json(r));
@@ -62,9 +62,14 @@ public final class FinalizeOutputs {
     return tau;
   }
 
+  /** The results of a finalize output directory ({@code results.avro}). */
   public static List<FinalResult> read(Path dir) {
+    return readResults(dir.resolve(RESULTS_AVRO));
+  }
+
+  /** Results from one Avro file of {@link FinalResult} records. */
+  public static List<FinalResult> readResults(Path f) {
     List<FinalResult> out = new ArrayList<>();
-    Path f = dir.resolve(RESULTS_AVRO);
     try (DataFileReader<FinalResult> r = new DataFileReader<>(f.toFile(), new SpecificDatumReader<>(FinalResult.class))) {
       r.forEach(out::add);
     } catch (IOException e) {
@@ -77,6 +82,7 @@ public final class FinalizeOutputs {
     ObjectNode o = JSON.createObjectNode();
     o.put("name", r.getName());
     o.put("kind", r.getKind());
+    o.put("mode", r.getMode());
     o.put("target", r.getTarget());
     if (r.getBudgetMs() == null) {
       o.putNull("budget_ms");
@@ -112,13 +118,14 @@ public final class FinalizeOutputs {
       targets.addAll(r.getPredictedMs().keySet());
       targets.addAll(r.getMeasuredMs().keySet());
     });
-    StringBuilder b = new StringBuilder("name,kind,target,budget_ms,config_key,params,flops,inherited_loss,trained_loss,bleu");
+    StringBuilder b = new StringBuilder("name,kind,mode,target,budget_ms,config_key,params,flops,inherited_loss,trained_loss,bleu");
     for (String t : targets) {
       b.append(",predicted_ms_").append(t).append(",measured_ms_").append(t).append(",error_pct_").append(t);
     }
     b.append(",over_budget\n");
     for (FinalResult r : results) {
-      b.append(r.getName()).append(',').append(r.getKind()).append(',').append(r.getTarget() == null ? "" : r.getTarget())
+      b.append(r.getName()).append(',').append(r.getKind()).append(',').append(r.getMode()).append(',')
+          .append(r.getTarget() == null ? "" : r.getTarget())
           .append(',').append(r.getBudgetMs() == null ? "" : num(r.getBudgetMs())).append(",\"")
           .append(r.getConfigKey().replace("\"", "\"\"")).append("\",").append(r.getParams()).append(',')
           .append(r.getFlops()).append(',').append(num(r.getInheritedLoss())).append(',')
@@ -154,7 +161,8 @@ public final class FinalizeOutputs {
     }
   }
 
-  private static void writeAvro(Path file, List<FinalResult> results) {
+  /** Writes results as one Avro file, atomically. */
+  public static void writeResults(Path file, List<FinalResult> results) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (DataFileWriter<FinalResult> w = new DataFileWriter<>(new SpecificDatumWriter<>(FinalResult.class))) {
       w.create(FinalResult.getClassSchema(), bytes);

@@ -204,7 +204,9 @@ public final class ReportWriter {
 
   private String winnersTable(List<FinalResult> results, JsonNode winners) {
     if (!results.isEmpty()) {
-      StringBuilder b = new StringBuilder("<p>After finalize: each winner (and random controls) trained further, "
+      String mode = results.get(0).getMode().equals("scratch") ? "trained from random weights (mode scratch)"
+          : "fine-tuned from their inherited weights (mode inherit)";
+      StringBuilder b = new StringBuilder("<p>After finalize: each winner (and random controls) " + mode + ", "
           + "BLEU on the test split, latency predicted for its target and measured here by HAT's protocol.</p>"
           + "<table><tr><th>model</th><th>target</th><th>budget ms</th><th>genes</th><th>params</th><th>FLOPs</th>"
           + "<th>inherited loss</th><th>trained loss</th><th>BLEU</th><th>predicted ms</th><th>measured ms</th>"

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import io.hatflow.core.bleu.Bleu;
 import io.hatflow.core.bleu.BleuOptions;
 import io.hatflow.core.run.AtomicFiles;
+import io.hatflow.core.run.Digests;
 import io.hatflow.core.run.Manifest;
 import io.hatflow.core.search.HatJson;
 import io.hatflow.core.space.Complexity;
@@ -68,14 +69,30 @@ public final class FinalizeStage implements Stage {
     return s.finalizeSpec().toString() + s.targets() + s.search().validSubset() + s.seed();
   }
 
-  /** Finalize training settings: the train section's optimiser with finalize's steps and checkpoints. */
+  /**
+   * Default {@code finalize.lr} of {@code mode: inherit}, as a fraction of {@code train.lr}. Fine-tuning inherited
+   * weights at train's full peak rate (and with fresh Adam moments) first undoes part of what the
+   * SuperTransformer learned: in the demo it raised the winners' validation loss. Chosen on validation loss only
+   * (see README, "finalize").
+   */
+  public static final double INHERIT_LR_FRACTION = 0.25;
+
+  /**
+   * Finalize training settings: the train section's optimiser with finalize's steps, checkpoints and learning
+   * rate. {@code scratch} (HAT's final training) keeps train's schedule and peak rate, warm-up capped at a fifth
+   * of the steps; {@code inherit} fine-tunes: warm-up over a tenth of the steps to {@link #INHERIT_LR_FRACTION}
+   * of {@code train.lr}, then constant. {@code finalize.lr} and {@code finalize.warmup_steps} override either.
+   */
   static TrainConfig config(Spec spec, int threads) {
     TrainConfig t = TrainStage.config(spec);
     Spec.FinalizeSpec f = spec.finalizeSpec();
     int steps = Math.max(1, f.steps());
-    // the train section's warm-up may exceed a short fine-tuning: cap it at a fifth of the steps
-    int warmup = Math.min(t.warmupSteps(), Math.max(1, steps / 5));
-    return new TrainConfig(steps, t.maxTokens(), t.lr(), warmup, t.schedule(), t.minLr(), t.beta1(), t.beta2(),
+    boolean inherit = f.mode().equals("inherit");
+    double lr = f.lr() != null ? f.lr() : inherit ? t.lr() * INHERIT_LR_FRACTION : t.lr();
+    int warmup = f.warmupSteps() != null ? f.warmupSteps()
+        : inherit ? Math.max(1, steps / 10) : Math.min(t.warmupSteps(), Math.max(1, steps / 5));
+    TrainConfig.Schedule schedule = inherit ? TrainConfig.Schedule.CONSTANT : t.schedule();
+    return new TrainConfig(steps, t.maxTokens(), lr, warmup, schedule, t.minLr(), t.beta1(), t.beta2(),
         t.labelSmoothing(), t.clipNorm(), t.gradAccum(), t.dropouts(), t.seed(), f.checkpointEvery(), 0, threads,
         Math.max(1, steps / 5));
   }
@@ -119,8 +136,14 @@ public final class FinalizeStage implements Stage {
         spec.finalizeSpec().mode(), threads);
 
     List<FinalResult> results = new ArrayList<>();
+    Spec.FinalizeSpec f = spec.finalizeSpec();
     TrainConfig tc = config(spec, threads);
-    boolean inherit = spec.finalizeSpec().mode().equals("inherit");
+    boolean inherit = f.mode().equals("inherit");
+    ctx.log().printf("[finalize] training: lr %.3g, %s schedule, %d warm-up steps%n", tc.lr(),
+        tc.schedule().name().toLowerCase(java.util.Locale.ROOT), tc.warmupSteps());
+    ctx.record().putObject("training").put("mode", f.mode()).put("steps", tc.steps()).put("lr", tc.lr())
+        .put("warmup_steps", tc.warmupSteps()).put("schedule", tc.schedule().name().toLowerCase(java.util.Locale.ROOT));
+    removeUnfinishedModelDirs(out.resolve("models"));
     int qkv = space.qkvDim();
     int len = space.iwsltLike() ? 23 : 30;
     try (SuperTransformerCheckpoint supernet = SuperTransformerCheckpoint.load(checkpoint);
@@ -128,13 +151,23 @@ public final class FinalizeStage implements Stage {
       FitnessEvaluator inheritedEval = new FitnessEvaluator(supernet.model(), threads, spec.train().labelSmoothing());
       for (Candidate c : models) {
         long t0 = System.nanoTime();
+        Path work = out.resolve("work").resolve(c.name());
+        Path modelDir = out.resolve("models").resolve(c.name());
+        // a model finished before an interruption is kept: same settings, same supernet, same config
+        Path done = work.resolve("result-" + Digests.sha256(specSection(ctx) + tc + supernet.digest() + c.name()
+            + c.config().key()).substring(0, 16) + ".avro");
+        if (ctx.resume() && Files.exists(done) && Files.exists(modelDir.resolve(SubTransformerModel.WEIGHTS))) {
+          FinalResult kept = FinalizeOutputs.readResults(done).get(0);
+          results.add(kept);
+          ctx.log().printf("[finalize] %s: finished before, kept (inherited loss %.4f -> %.4f, BLEU %.2f)%n",
+              c.name(), kept.getInheritedLoss(), kept.getTrainedLoss(), kept.getBleu());
+          continue;
+        }
         double inheritedLoss = inheritedEval.validLoss(c.config(), valid);
         SearchSpace shape = Candidate.shapeSpace(c.config(), qkv);
-        Path work = out.resolve("work").resolve(c.name());
         Trainer.Result r = Trainer.trainFixed(tc, shape, c.config(),
             inherit ? m -> supernet.model().extract(m, shape.largest()) : null,
             supernet.vocabSize(), prepared, work, ctx.resume(), p -> ctx.log().println("[finalize] " + c.name() + " " + p.line()));
-        Path modelDir = out.resolve("models").resolve(c.name());
         double trainedLoss;
         try (SuperTransformerCheckpoint trained = SuperTransformerCheckpoint.load(r.checkpoint())) {
           trainedLoss = new FitnessEvaluator(trained.model(), threads, spec.train().labelSmoothing())
@@ -142,7 +175,6 @@ public final class FinalizeStage implements Stage {
           SubTransformerModel.write(trained.model(), c.config(), trained.digest(), modelDir);
         }
         double bleu;
-        Spec.FinalizeSpec f = spec.finalizeSpec();
         try (Translator tr = new Translator(modelDir, vocab, new DecodeConfig(f.beam(), f.lenpen(), 1.2, 10), threads)) {
           bleu = Bleu.corpusBleu(tr.translate(testSrc), testRef, BleuOptions.defaults()).score();
         }
@@ -152,12 +184,15 @@ public final class FinalizeStage implements Stage {
         Map<String, Double> measured = c.kind().equals(Candidate.WINNER) ? measure(spec, modelDir, c, space) : Map.of();
         boolean over = c.kind().equals(Candidate.WINNER) && Ranking.overBudget(
             measured.getOrDefault(c.target(), Double.NaN), c.budgetMs(), OVER_BUDGET_TOLERANCE);
-        results.add(FinalResult.newBuilder().setName(c.name()).setKind(c.kind()).setTarget(c.target())
-            .setBudgetMs(c.budgetMs()).setConfigKey(c.config().key()).setConfig(HatJson.write(c.config()))
+        FinalResult result = FinalResult.newBuilder().setName(c.name()).setKind(c.kind()).setMode(f.mode())
+            .setTarget(c.target()).setBudgetMs(c.budgetMs()).setConfigKey(c.config().key())
+            .setConfig(HatJson.write(c.config()))
             .setParams(Complexity.params(c.config(), qkv)).setFlops(Complexity.flops(c.config(), qkv, len, len))
             .setInheritedLoss(inheritedLoss).setTrainedLoss(trainedLoss).setBleu(bleu)
             .setPredictedMs(new TreeMap<>(predicted)).setMeasuredMs(new TreeMap<>(measured)).setOverBudget(over)
-            .build());
+            .build();
+        FinalizeOutputs.writeResults(done, List.of(result));
+        results.add(result);
         ctx.log().printf("[finalize] %s: inherited loss %.4f -> %.4f, BLEU %.2f, measured %s, predicted %s%s (%.1fs)%n",
             c.name(), inheritedLoss, trainedLoss, bleu, measured, predicted, over ? " OVER BUDGET" : "",
             (System.nanoTime() - t0) / 1e9);
@@ -175,9 +210,9 @@ public final class FinalizeStage implements Stage {
     if (!Double.isNaN(tau.lossVsBleu())) {
       counts.put("kendall_tau_bleu", tau.lossVsBleu());
     }
-    for (String f : List.of(FinalizeOutputs.RESULTS_AVRO, FinalizeOutputs.RESULTS_JSON, FinalizeOutputs.RESULTS_CSV,
+    for (String file : List.of(FinalizeOutputs.RESULTS_AVRO, FinalizeOutputs.RESULTS_JSON, FinalizeOutputs.RESULTS_CSV,
         FinalizeOutputs.RANKING_JSON)) {
-      Manifest.addArtifact(ctx.record(), "outputs", f, out.resolve(f), runDir);
+      Manifest.addArtifact(ctx.record(), "outputs", file, out.resolve(file), runDir);
     }
     for (FinalResult x : results) {
       Path d = out.resolve("models").resolve(x.getName());
@@ -218,6 +253,18 @@ public final class FinalizeStage implements Stage {
       }
     }
     return out;
+  }
+
+  /** Temporary directories of model writes that an interruption left behind. */
+  private static void removeUnfinishedModelDirs(Path models) throws IOException {
+    if (!Files.isDirectory(models)) {
+      return;
+    }
+    try (var ds = Files.newDirectoryStream(models, ".*")) {
+      for (Path p : ds) {
+        AtomicFiles.deleteTree(p);
+      }
+    }
   }
 
   static List<SentencePair> readSplit(Path dir, String split) {

@@ -74,14 +74,15 @@ class RankingTest {
 
   @Test
   void csvHasOneColumnTripletPerTarget() {
-    FinalResult r = FinalResult.newBuilder().setName("t-10ms").setKind("winner").setTarget("t").setBudgetMs(10.0)
+    FinalResult r = FinalResult.newBuilder().setName("t-10ms").setKind("winner").setMode("scratch").setTarget("t").setBudgetMs(10.0)
         .setConfigKey("E1|D2").setConfig("{}").setParams(10).setFlops(20).setInheritedLoss(5).setTrainedLoss(4)
         .setBleu(12.5).setPredictedMs(Map.of("t", 11.0, "u", 3.0)).setMeasuredMs(Map.of("t", 10.0))
         .setOverBudget(false).build();
     String[] lines = FinalizeOutputs.csv(List.of(r)).split("\n");
     assertTrue(lines[0].endsWith("predicted_ms_t,measured_ms_t,error_pct_t,predicted_ms_u,measured_ms_u,error_pct_u,over_budget"),
         lines[0]);
-    assertEquals("t-10ms,winner,t,10.0000,\"E1|D2\",10,20,5.00000,4.00000,12.5000,11.0000,10.0000,10.0000,3.00000,,,false",
+    assertTrue(lines[0].startsWith("name,kind,mode,target,"), lines[0]);
+    assertEquals("t-10ms,winner,scratch,t,10.0000,\"E1|D2\",10,20,5.00000,4.00000,12.5000,11.0000,10.0000,10.0000,3.00000,,,false",
         lines[1]);
   }
 }

@@ -54,7 +54,7 @@ class ResumeAfterKillTest {
   }
 
   /** Starts the CLI in a child JVM and kills it with SIGKILL once {@code ready} holds. */
-  private static void runAndKill(List<String> args, Predicate<String> ready, Path log) throws Exception {
+  static void runAndKill(List<String> args, Predicate<String> ready, Path log) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Dai.djl.offline=true", "-Xmx2g", "-cp", System.getProperty("java.class.path"), Hatflow.class.getName()));
     cmd.addAll(args);

@@ -1,0 +1,229 @@
+package io.hatflow.pipelines.stages;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hatflow.core.run.Digests;
+import io.hatflow.core.search.SearchId;
+import io.hatflow.core.space.SearchSpace;
+import io.hatflow.core.space.SubConfig;
+import io.hatflow.core.spec.FrozenSpec;
+import io.hatflow.core.spec.SpecLoader;
+import io.hatflow.model.eval.FitnessEvaluator;
+import io.hatflow.model.train.Batch;
+import io.hatflow.model.train.Corpus;
+import io.hatflow.model.transformer.Dropouts;
+import io.hatflow.model.transformer.SuperTransformer;
+import io.hatflow.pipelines.cli.Hatflow;
+import io.hatflow.pipelines.finalize.Candidate;
+import io.hatflow.pipelines.finalize.FinalizeOutputs;
+import io.hatflow.schemas.FinalResult;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * finalize on a tiny real run (prepare + 20 training steps, two winners written as the search would):
+ * a finalize killed with {@code kill -9} in the middle of its second winner continues (the first is not trained
+ * again, the second resumes from its checkpoint) and ends with the uninterrupted models bit for bit; and
+ * {@code mode: scratch} trains from random weights.
+ */
+class FinalizeResumeAndScratchTest {
+  static final String W1 = new SearchId("cpu", 5.0).name();
+  static final String W2 = new SearchId("cpu", 50.0).name();
+  static final int STEPS = 40;
+
+  @TempDir
+  static Path tmp;
+  static Path spec;
+  static Path base;
+  static Path ref;
+
+  @BeforeAll
+  static void trainedRunAndUninterruptedFinalize() throws Exception {
+    Path t = null;
+    for (Path d = Path.of("").toAbsolutePath(); d != null && t == null; d = d.getParent()) {
+      if (Files.isDirectory(d.resolve("testdata/multi30k"))) {
+        t = d.resolve("testdata");
+      }
+    }
+    spec = tmp.resolve("fin.yaml");
+    Files.writeString(spec, String.join("\n",
+        "version: 1",
+        "name: fin",
+        "seed: 5",
+        "data:",
+        "  train: {src: " + t.resolve("multi30k/valid.en") + ", tgt: " + t.resolve("multi30k/valid.de") + "}",
+        "  valid_size: 20",
+        "  test_size: 8",
+        "  vocab: {size: 300}",
+        "  max_ratio: 3",
+        "  shards: 1",
+        "model: {space: tiny}",
+        "train: {steps: 20, max_tokens: 600, warmup_steps: 5, checkpoint_every: 10, threads: 1}",
+        "targets:",
+        "  - name: cpu",
+        "    latency: {dataset: " + t.resolve("latency/tiny-epyc-1t.csv") + "}",   // not timed: finalize stays short
+        "    budgets_ms: [5, 50]",
+        "search: {valid_subset: 20}",
+        "finalize: {steps: " + STEPS + ", random_subnets: 0, beam: 1, checkpoint_every: 4}",
+        ""));
+    base = tmp.resolve("base");
+    assertEquals(0, Hatflow.execute("run", "--spec", spec.toString(), "--run-dir", base.toString(), "--only", "prepare"));
+    assertEquals(0, Hatflow.execute("run", "--spec", spec.toString(), "--run-dir", base.toString(), "--only", "train"));
+    SearchSpace space = SearchSpace.preset("tiny");
+    writeWinners(base.resolve("search"), List.of(space.smallest(), space.sample(new java.util.Random(2)).active()));
+    ref = copy(base, tmp.resolve("ref"));
+    assertEquals(0, Hatflow.execute("finalize", "--spec", spec.toString(), "--run-dir", ref.toString()));
+  }
+
+  static void writeWinners(Path dir, List<SubConfig> cs) throws Exception {
+    List<Map<String, Object>> ws = new ArrayList<>();
+    double[] budgets = {5, 50};
+    for (int i = 0; i < cs.size(); i++) {
+      Map<String, Object> w = new LinkedHashMap<>();
+      w.put("search", new SearchId("cpu", budgets[i]).name());
+      w.put("target", "cpu");
+      w.put("budget_ms", budgets[i]);
+      w.put("config_key", cs.get(i).key());
+      w.put("config", cs.get(i).toHatMap());
+      ws.add(w);
+    }
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("winners.json"), new ObjectMapper().writeValueAsString(Map.of("winners", ws)));
+  }
+
+  static Path copy(Path from, Path to) throws Exception {
+    try (Stream<Path> files = Files.walk(from)) {
+      for (Path p : files.toList()) {
+        Path q = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(q);
+        } else {
+          Files.copy(p, q);
+        }
+      }
+    }
+    return to;
+  }
+
+  static String weights(Path run, String model) {
+    return Digests.sha256(run.resolve("finalize/models").resolve(model).resolve("weights.ndlist"));
+  }
+
+  static String captured(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    PrintStream old = System.out;
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      assertEquals(0, Hatflow.execute(args));
+    } finally {
+      System.setOut(old);
+    }
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void killedFinalizeKeepsFinishedWinnersResumesTheCurrentOneAndEndsAsUninterrupted() throws Exception {
+    Path run = copy(base, tmp.resolve("killed"));
+    Path log = tmp.resolve("killed.log");
+    // killed while the second winner trains, after at least one of its checkpoints
+    ResumeAfterKillTest.runAndKill(List.of("finalize", "--spec", spec.toString(), "--run-dir", run.toString()),
+        out -> out.matches("(?s).*\\[finalize\\] " + Pattern.quote(W2) + " step (8|16)/" + STEPS + " .*"), log);
+    Path w1Log = run.resolve("finalize/work").resolve(W1).resolve("train.log");
+    String w1Before = Files.readString(w1Log);
+    assertTrue(w1Before.contains("done:"), "the first winner had finished before the kill");
+    assertFalse(Files.readString(log).contains(W2 + ": inherited loss"), "the second winner had not finished");
+
+    String resumed = captured("finalize", "--spec", spec.toString(), "--run-dir", run.toString());
+    assertTrue(resumed.contains("[finalize] " + W1 + ": finished before, kept"), resumed);
+    assertEquals(w1Before, Files.readString(w1Log), "the first winner was not trained again");
+    Matcher m = Pattern.compile("resumed from step (\\d+) ").matcher(
+        Files.readString(run.resolve("finalize/work").resolve(W2).resolve("train.log")));
+    assertTrue(m.find() && Integer.parseInt(m.group(1)) > 0 && Integer.parseInt(m.group(1)) < STEPS,
+        "the second winner continued from a mid-way checkpoint");
+    assertFalse(resumed.contains(W2 + " step 8/"), "the second winner did not start again from step 0:\n" + resumed);
+
+    List<FinalResult> a = FinalizeOutputs.read(ref.resolve("finalize"));
+    List<FinalResult> b = FinalizeOutputs.read(run.resolve("finalize"));
+    assertEquals(List.of(W1, W2), b.stream().map(FinalResult::getName).toList());
+    for (int i = 0; i < a.size(); i++) {
+      String name = a.get(i).getName();
+      assertEquals(weights(ref, name), weights(run, name), name + ": same model bytes as the uninterrupted finalize");
+      assertEquals(a.get(i).getTrainedLoss(), b.get(i).getTrainedLoss(), name);
+      assertEquals(a.get(i).getBleu(), b.get(i).getBleu(), name);
+      assertEquals(a.get(i).getInheritedLoss(), b.get(i).getInheritedLoss(), name);
+    }
+    assertEquals(Files.readString(ref.resolve("finalize/results.csv")), Files.readString(run.resolve("finalize/results.csv")));
+    try (Stream<Path> left = Files.list(run.resolve("finalize/models"))) {
+      assertEquals(List.of(W1, W2).stream().sorted().toList(), left.map(p -> p.getFileName().toString()).sorted().toList(),
+          "no half-written model directories left");
+    }
+  }
+
+  @Test
+  void inheritStartsFromTheInheritedWeightsAlsoForNarrowerWinners() throws Exception {
+    // at a learning rate of 1e-9 training leaves the weights where they started: the trained model must score
+    // what the SuperTransformer's slice scored (the smallest winner is narrower than the SuperTransformer)
+    Path run = copy(base, tmp.resolve("still"));
+    assertEquals(0, Hatflow.execute("finalize", "--spec", spec.toString(), "--run-dir", run.toString(),
+        "--set", "finalize.lr=1e-9", "--set", "finalize.steps=4", "--force"));
+    for (FinalResult r : FinalizeOutputs.read(run.resolve("finalize"))) {
+      assertEquals("inherit", r.getMode());
+      assertEquals(r.getInheritedLoss(), r.getTrainedLoss(), 1e-3, r.getName() + " " + r.getConfigKey());
+    }
+  }
+
+  @Test
+  void scratchTrainsFromRandomWeightsAndGivesATranslatableModel() throws Exception {
+    // at a learning rate of 1e-9 training leaves the weights where they started: random ones for scratch
+    Path run = copy(base, tmp.resolve("scratch"));
+    assertEquals(0, Hatflow.execute("finalize", "--spec", spec.toString(), "--run-dir", run.toString(),
+        "--set", "finalize.mode=scratch", "--set", "finalize.lr=1e-9", "--set", "finalize.steps=4", "--force"));
+    List<FinalResult> rs = FinalizeOutputs.read(run.resolve("finalize"));
+    List<FinalResult> inherit = FinalizeOutputs.read(ref.resolve("finalize"));
+    assertEquals(2, rs.size());
+    FrozenSpec fs = SpecLoader.load(spec, List.of());
+    int qkv = SearchSpace.preset("tiny").qkvDim();
+    List<Batch> valid = Corpus.batches(Corpus.subset(Corpus.read(run.resolve("prepare"), "valid"), 20), 600);
+    for (int i = 0; i < rs.size(); i++) {
+      FinalResult r = rs.get(i);
+      assertEquals("scratch", r.getMode());
+      assertEquals("inherit", inherit.get(i).getMode());
+      SubConfig c = io.hatflow.core.search.HatJson.read(r.getConfig());
+      double untrained;
+      try (NDManager nm = NDManager.newBaseManager();
+          SuperTransformer fresh = SuperTransformer.create(nm, Candidate.shapeSpace(c, qkv).largest(), qkv,
+              TrainStage.vocabSize(run.resolve("prepare")), new Dropouts(0.1f, 0.1f, 0.1f), fs.spec().seed())) {
+        untrained = new FitnessEvaluator(fresh, 1, fs.spec().train().labelSmoothing()).validLoss(c, valid);
+      }
+      assertEquals(untrained, r.getTrainedLoss(), 1e-3, r.getName() + ": starts from an untrained model's loss");
+      assertTrue(untrained - r.getInheritedLoss() > 0.2, r.getName() + ": an untrained model (" + untrained
+          + ") is worse than the inherited weights (" + r.getInheritedLoss() + ")");
+      assertNotEquals(weights(ref, r.getName()), weights(run, r.getName()), "scratch and inherit differ");
+    }
+    assertTrue(Files.readString(run.resolve("finalize/results.csv")).contains(",winner,scratch,cpu,"));
+    assertTrue(Files.readString(run.resolve("finalize/results.json")).contains("\"mode\" : \"scratch\""));
+    Path in = tmp.resolve("in.txt");
+    Files.writeString(in, "a man is walking .\n");
+    String out = captured("translate", "--model", run.resolve("finalize/models").resolve(W2).toString(),
+        "--input", in.toString());
+    assertEquals(1, out.lines().count(), "translate loads the scratch model and writes one line:\n" + out);
+  }
+}
