@@ -35,7 +35,7 @@ import picocli.CommandLine.Unmatched;
         + "note). --rerun search re-runs the search from the recorded inputs in a scratch directory and "
         + "compares the winners byte for byte.")
 public final class AuditCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "RUN_DIR")
+  @Parameters(index = "0", paramLabel = "RUN_DIR", converter = LocalPath.ExistingRunDir.class)
   Path runDir;
 
   @Option(names = "--rerun", paramLabel = "STAGE", description = "Re-run this stage from the recorded inputs (supported: search).")

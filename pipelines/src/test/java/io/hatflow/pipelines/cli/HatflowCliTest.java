@@ -148,6 +148,60 @@ class HatflowCliTest {
   }
 
   @Test
+  void aGsRunDirOrSpecIsRefusedAtOnceNamingTheOptionAndPublish() throws Exception {
+    Path s = spec("gs", "");
+    java.nio.file.Path cwd = Path.of("").toAbsolutePath();
+    Out r = run("run", "--spec", s.toString(), "--run-dir", "gs://bucket/runs/x");
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("--run-dir") && r.err().contains("gs://bucket/runs/x: a run directory must be local")
+        && r.err().contains("hatflow publish RUN_DIR gs://BUCKET/PREFIX"), r.err());
+    assertFalse(Files.exists(cwd.resolve("gs:")), "no local folder named gs: is made");
+    for (String cmd : List.of("prepare", "search")) {
+      assertEquals(2, run(cmd, "--spec", s.toString(), "--run-dir", "gs://bucket/runs/x").code(), cmd);
+    }
+    assertEquals(2, run("demo", "--run-dir", "gs://bucket/runs/x").code());
+    Out audit = run("audit", "gs://bucket/runs/x");
+    assertEquals(2, audit.code());
+    assertTrue(audit.err().contains("RUN_DIR") && audit.err().contains("copy a published run down first"), audit.err());
+    Out spec = run("run", "--spec", "gs://bucket/spec.yaml");
+    assertEquals(2, spec.code());
+    assertTrue(spec.err().contains("--spec") && spec.err().contains("the spec must be a local file"), spec.err());
+  }
+
+  @Test
+  void trainFromRunCopiesTheOtherRunsCheckpointThroughFileSystemsAndRecordsIt() throws Exception {
+    Path s = spec("reuse", "train: {steps: 2, max_tokens: 300, warmup_steps: 1, checkpoint_every: 2, threads: 1}");
+    Path a = tmp.resolve("a");
+    for (String stage : List.of("prepare", "train")) {
+      Out r = run("run", "--spec", s.toString(), "--run-dir", a.toString(), "--only", stage);
+      assertEquals(0, r.code(), r.err() + r.out());
+    }
+    Path theirs = a.resolve("train/checkpoint.hfc");
+    Path b = tmp.resolve("b");
+    String from = "train.from_run=" + a;
+    for (String stage : List.of("prepare", "train")) {
+      Out r = run("run", "--spec", s.toString(), "--run-dir", b.toString(), "--only", stage, "--set", from);
+      assertEquals(0, r.code(), r.err() + r.out());
+      if (stage.equals("train")) {
+        assertTrue(r.out().contains("[train] reusing the SuperTransformer of " + a), r.out());
+      }
+    }
+    assertArrayEquals(Files.readAllBytes(theirs), Files.readAllBytes(b.resolve("train/checkpoint.hfc")));
+    JsonNode in = new ObjectMapper().readTree(b.resolve("manifest.json").toFile())
+        .path("stages").path("train").path("inputs").path("from_run_checkpoint");
+    assertEquals(theirs.toString(), in.path("path").asText());
+    assertEquals(io.hatflow.core.run.Digests.sha256(theirs), in.path("sha256").asText());
+    Out again = run("run", "--spec", s.toString(), "--run-dir", b.toString(), "--only", "train", "--set", from);
+    assertTrue(again.out().contains("[train] cached"), again.out());
+
+    Out missing = run("run", "--spec", s.toString(), "--run-dir", tmp.resolve("c").toString(), "--only", "train",
+        "--set", "train.from_run=" + tmp.resolve("nowhere"));
+    assertEquals(2, missing.code(), missing.err());
+    assertTrue(missing.err().contains("train.from_run: " + tmp.resolve("nowhere/train/checkpoint.hfc")
+        + " does not exist"), missing.err());
+  }
+
+  @Test
   void helpListsEveryCommand() {
     Out r = run("--help");
     assertEquals(0, r.code());
