@@ -131,8 +131,32 @@ class HatflowCliTest {
     assertEquals(0, again.code());
     assertTrue(again.out().contains("[prepare] cached"), again.out());
 
+    // Another git describe (a docs-only commit, a dirty tree) with the same classes: still cached.
+    String oldVersion = System.getProperty("hatflow.codeVersion");
+    System.setProperty("hatflow.codeVersion", "v9.9-docs-only-dirty");
+    try {
+      Out docsOnly = run("prepare", "--spec", s.toString(), "--run-dir", rd.toString(), "--set", "data.shards=2");
+      assertTrue(docsOnly.out().contains("[prepare] cached"), docsOnly.out());
+    } finally {
+      if (oldVersion == null) {
+        System.clearProperty("hatflow.codeVersion");
+      } else {
+        System.setProperty("hatflow.codeVersion", oldVersion);
+      }
+    }
+    JsonNode m2 = new ObjectMapper().readTree(rd.resolve("manifest.json").toFile());
+    assertEquals("v9.9-docs-only-dirty", m2.path("code_version").asText(), "git describe recorded for people");
+    assertEquals(io.hatflow.core.run.CodeDigest.current(), m2.path("code_digest").asText());
+    assertEquals(io.hatflow.core.run.CodeDigest.current(), m2.path("stages").path("prepare").path("code_digest").asText());
+
     Out audit = run("audit", rd.toString(), "--json");
     assertEquals(0, audit.code(), audit.out());
+    assertTrue(audit.out().contains("ok        code: digest " + io.hatflow.core.run.CodeDigest.current().substring(0, 12)
+        + " matches (git describe recorded v9.9-docs-only-dirty"), audit.out());
+    String[] lines = audit.out().trim().split("\n");
+    JsonNode aj = new ObjectMapper().readTree(lines[lines.length - 1]);
+    assertTrue(aj.path("code_matches").asBoolean(), aj.toString());
+    assertEquals(64, aj.path("code_digest_recorded").asText().length());
     Path shard;
     try (Stream<Path> st = Files.list(rd.resolve("prepare"))) {
       shard = st.filter(p -> p.getFileName().toString().startsWith("valid-")).findFirst().orElseThrow();
