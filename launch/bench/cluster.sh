@@ -17,6 +17,7 @@
 # Times are client wall clock (JVM start and, on the cluster, jar staging included); for the demo search the
 # search stage's own time (from its log) is printed beside it.
 # Environment: BENCH_REPEATS (default 1; runs alternate, medians printed), BENCH_PARALLELISM (2), BENCH_BASE,
+# BENCH_SET (search overrides for a shorter job, e.g. "search.generations=2 search.population=16"),
 # FLINK_REST_PORT (8081), HATFLOW_FLINK_DIR. A cluster that was already running is used and left running;
 # one started here is stopped on exit (also on failure or Ctrl-C).
 set -euo pipefail
@@ -79,7 +80,9 @@ run_search() {
   shift 2
   fresh_copy "$dir"
   t0=$(date +%s.%N)
-  if ! "$HATFLOW" run --spec "$SPEC" --run-dir "$dir" --only search --force search "$@" >"$log" 2>&1; then
+  local sets=() kv
+  for kv in ${BENCH_SET:-}; do sets+=(--set "$kv"); done
+  if ! "$HATFLOW" search --spec "$SPEC" --run-dir "$dir" --force ${sets[@]+"${sets[@]}"} "$@" >"$log" 2>&1; then
     echo "bench: the search failed with $* (log: $log):" >&2
     grep -v '^\s*at ' "$log" | tail -15 >&2
     exit 1
@@ -138,7 +141,7 @@ run_job() {
 
 if [ "$MODE" = demo ]; then
   W="$HATFLOW_HOME/runs/bench-cluster"
-  echo "bench: job: the demo search (launch/specs/demo.yaml: $(grep -A6 '^search:' "$SPEC" | grep -o 'generations: [0-9]*'), 2 targets x 2 budgets) from $BASE"
+  echo "bench: job: the demo search (launch/specs/demo.yaml: $(grep -A6 '^search:' "$SPEC" | grep -o 'generations: [0-9]*')${BENCH_SET:+, overrides: $BENCH_SET}, 2 targets x 2 budgets) from $BASE"
   echo "bench: host $(hostname), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) (shared machine: figures are noisy)"
   declare -a tc tl td sc sl sd
   for i in $(seq "$REPEATS"); do
