@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A real standalone Flink 1.19.0 session cluster on 127.0.0.1 (one JobManager, one TaskManager with 2 slots),
 # run from Maven jars: flink-dist is not in the registry and no tarball can be downloaded (see
-# shared/notes/stack.md). Submit hatflow jobs to it with
+# shared/notes/stack.md). DJL (libtorch) and xgboost are on its class path and loaded parent-first, since their
+# native libraries can be loaded once per JVM and every job (each search generation) gets a new class loader. Submit hatflow jobs to it with
 #   --runner=FlinkRunner --flinkMaster=127.0.0.1:8081 --parallelism=2
 #
 #   launch/flink-cluster.sh start     start (no-op if already running); waits until 2 slots are registered
@@ -12,7 +13,8 @@
 #   HATFLOW_FLINK_DIR   state dir: classpath, conf/, logs, pid files   (default: runs/.flink-cluster)
 #   FLINK_REST_PORT     REST port (default 8081); FLINK_RPC_PORT JobManager RPC port (default 6123)
 #   FLINK_SLOTS         task slots (default 2); FLINK_START_TIMEOUT seconds to wait at start (default 90)
-#   FLINK_TM_MEMORY / FLINK_JM_MEMORY  process sizes (default 1536m / 1024m)
+#   FLINK_TM_MEMORY / FLINK_JM_MEMORY  process sizes (default 3584m / 1024m)
+#   FLINK_TM_OFFHEAP    TaskManager task off-heap (direct) memory for user code, e.g. DJL tensors (default 1024m)
 set -euo pipefail
 HATFLOW_HOME="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="${HATFLOW_FLINK_DIR:-$HATFLOW_HOME/runs/.flink-cluster}"
@@ -81,7 +83,13 @@ taskmanager:
   numberOfTaskSlots: ${FLINK_SLOTS:-2}
   memory:
     process:
-      size: ${FLINK_TM_MEMORY:-1536m}
+      size: ${FLINK_TM_MEMORY:-3584m}
+    managed:
+      fraction: 0.25
+    task:
+      # libtorch tensors made from Java buffers live in direct memory; Flink budgets none for user code by default
+      off-heap:
+        size: ${FLINK_TM_OFFHEAP:-1024m}
 rest:
   address: 127.0.0.1
   bind-address: 127.0.0.1
@@ -91,6 +99,13 @@ io:
     dirs: $STATE/tmp
 parallelism:
   default: ${FLINK_SLOTS:-2}
+# libtorch and xgboost load native libraries, which a JVM lets one class loader hold: load them from the
+# cluster's class path for every job (a session cluster gives each job a new class loader).
+classloader:
+  parent-first-patterns:
+    additional:
+      - ai.djl.
+      - ml.dmlc.xgboost4j.
 EOF
 }
 
@@ -148,6 +163,7 @@ start() {
     -Dorg.slf4j.simpleLogger.defaultLogLevel=info -cp "$cp" "$JM_CLASS" --configDir "$CONF" ${jm[1]}
   # shellcheck disable=SC2086
   launch "$TM_PID" "$LOGS/taskmanager.out" java ${tm[0]} -Dlog.file="$LOGS/taskmanager.log" \
+    -Dai.djl.offline=true -Djava.awt.headless=true \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=info -cp "$cp" "$TM_CLASS" --configDir "$CONF" ${tm[1]}
 
   local want="${FLINK_SLOTS:-2}" timeout="${FLINK_START_TIMEOUT:-90}" t0=$SECONDS slots

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs as data engineers schedule them: a fully cached re-run of the demo vs its first run, and resume after
-# `kill -9` in the middle of the search vs a fresh search (same winners required).
-#   launch/bench/run.sh            (uses runs/bench-run; takes a few minutes)
+# Runs as data engineers schedule them: a fully cached re-run of the demo vs its first run, resume after
+# `kill -9` in the middle of the search vs a fresh search (same winners required), and the cluster job time vs
+# [local]: the demo search on the standalone Flink cluster, on [local] and on DirectRunner (launch/bench/cluster.sh,
+# from this run's stages; winners must be byte-identical). BENCH_CLUSTER=0 skips that last part.
+#   launch/bench/run.sh            (uses runs/bench-run; takes a few minutes, about twice that with the cluster)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 H=launch/hatflow
@@ -43,3 +45,10 @@ cmp -s "$D/search/winners.json" /tmp/bench-run-winners.json && same2=yes || same
 echo "fresh search:            ${fresh} s (winners equal the demo's: ${same1})"
 echo "killed after gen 2:      ${killed} s; resumed run: ${resumed} s (winners equal: ${same2})"
 echo "resume saved:            $(secs "$resumed" "$fresh") s vs a fresh search ($(grep -c '(resumed)' /tmp/bench-run-resumed.log) generations replayed from state)"
+
+if [ "${BENCH_CLUSTER:-1}" != 0 ]; then
+  # The demo's search again, on the cluster, [local] and Direct, each from a fresh copy of this run's stages.
+  if BENCH_BASE="$PWD/$D" launch/bench/cluster.sh > /tmp/bench-run-cluster.log 2>&1; then status=0; else status=$?; fi
+  grep -E '^(run [0-9]+:|median of|OK:|MISMATCH|  differs)' /tmp/bench-run-cluster.log | sed 's/^/cluster job time vs [local]: /'
+  [ "$status" = 0 ] || { echo "cluster bench failed (log: /tmp/bench-run-cluster.log)"; exit 1; }
+fi

@@ -41,14 +41,31 @@ public final class LatencyCsv {
       .get();
 
   public static LatencyTable read(Path file) {
-    try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8);
-         CSVParser parser = CSVParser.parse(r, FORMAT)) {
-      return parse(file.toString(), parser);
+    try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      return read(file.toString(), r);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read latency dataset " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Reads a HAT CSV already in memory (e.g. fetched through Beam FileSystems from {@code gs://});
+   * {@code name} is what errors call the file.
+   */
+  public static LatencyTable read(String name, byte[] bytes) {
+    try (Reader r = new java.io.InputStreamReader(new java.io.ByteArrayInputStream(bytes), StandardCharsets.UTF_8)) {
+      return read(name, r);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read latency dataset " + name + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static LatencyTable read(String name, Reader r) throws IOException {
+    try (CSVParser parser = CSVParser.parse(r, FORMAT)) {
+      return parse(name, parser);
     } catch (IllegalStateException | UncheckedIOException e) {
       // commons-csv reports malformed quoting as unchecked exceptions
-      throw new LatencyCsvException(file + ": malformed CSV: " + e.getMessage(), e);
+      throw new LatencyCsvException(name + ": malformed CSV: " + e.getMessage(), e);
     }
   }
 

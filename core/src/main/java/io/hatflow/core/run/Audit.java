@@ -10,7 +10,13 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
-/** Checks a run directory against its manifest: the spec, every stage's inputs and outputs, the code version. */
+/**
+ * Checks a run directory against its manifest: the spec, every stage's inputs and outputs, and the code. The
+ * code comparison is by {@link CodeDigest} (what stage fingerprints use), so a run audited with a build that
+ * differs only in docs or in {@code git describe} matches; manifests written before the digest existed are
+ * compared by {@code code_version}. A code difference is a note, not a failure: the artifacts are still what
+ * the manifest says, and {@code --rerun search} shows whether this code finds the same winners.
+ */
 public final class Audit {
   private Audit() {}
 
@@ -29,7 +35,45 @@ public final class Audit {
     }
   }
 
-  public record Result(List<Finding> findings, String recordedCode, String currentCode) {
+  /**
+   * @param recordedCode {@code git describe} recorded by the last command that wrote the run
+   * @param currentCode the running {@code git describe}
+   * @param recordedDigest the recorded code digest, or null in a manifest older than the digest
+   * @param currentDigest the running code's digest
+   * @param stagesOtherCode stages whose recorded code digest differs from the running one
+   */
+  public record Result(List<Finding> findings, String recordedCode, String currentCode, String recordedDigest,
+      String currentDigest, List<String> stagesOtherCode) {
+
+    /** Same code: equal digests (or, for an old manifest without one, equal {@code git describe}). */
+    public boolean codeMatches() {
+      if (recordedDigest != null) {
+        return recordedDigest.equals(currentDigest);
+      }
+      return recordedCode != null && recordedCode.equals(currentCode);
+    }
+
+    /** The human-readable line about the code. */
+    public String codeLine() {
+      String versions = "git describe recorded " + recordedCode
+          + (java.util.Objects.equals(recordedCode, currentCode) ? "" : ", running " + currentCode);
+      if (recordedDigest == null) {
+        return (codeMatches() ? "ok        " : "note      ") + "code: no code digest recorded (older manifest); "
+            + versions;
+      }
+      if (codeMatches()) {
+        return "ok        code: digest " + abbrev(currentDigest) + " matches (" + versions + ")"
+            + (stagesOtherCode.isEmpty() ? "" : "; stages cached from other code: " + String.join(", ", stagesOtherCode));
+      }
+      return "note      code: digest differs, recorded " + abbrev(recordedDigest) + ", running " + abbrev(currentDigest)
+          + " (" + versions + "): a run with this code would run "
+          + (stagesOtherCode.isEmpty() ? "its stages" : String.join(", ", stagesOtherCode)) + " again";
+    }
+
+    private static String abbrev(String s) {
+      return s == null ? "none" : s.substring(0, Math.min(12, s.length()));
+    }
+
     public boolean ok() {
       return findings.stream().allMatch(Finding::ok);
     }
@@ -46,6 +90,11 @@ public final class Audit {
       o.put("code_version_recorded", recordedCode);
       o.put("code_version_current", currentCode);
       o.put("code_version_matches", recordedCode != null && recordedCode.equals(currentCode));
+      o.put("code_digest_recorded", recordedDigest);
+      o.put("code_digest_current", currentDigest);
+      o.put("code_matches", codeMatches());
+      ArrayNode other = o.putArray("stages_other_code");
+      stagesOtherCode.forEach(other::add);
       ArrayNode a = o.putArray("findings");
       for (Finding f : findings) {
         a.addObject().put("stage", f.stage()).put("kind", f.kind()).put("name", f.name()).put("path", f.path())
@@ -78,7 +127,17 @@ public final class Audit {
         }
       }
     }
-    return new Result(out, m.root().path("code_version").asText(null), CodeVersion.get());
+    String current = CodeDigest.current();
+    List<String> otherCode = new ArrayList<>();
+    for (Iterator<Map.Entry<String, JsonNode>> st = m.stages().fields(); st.hasNext(); ) {
+      Map.Entry<String, JsonNode> stage = st.next();
+      String d = stage.getValue().path("code_digest").asText(null);
+      if (d != null && !d.equals(current)) {
+        otherCode.add(stage.getKey());
+      }
+    }
+    return new Result(out, m.root().path("code_version").asText(null), CodeVersion.get(),
+        m.root().path("code_digest").asText(null), current, otherCode);
   }
 
   private static Finding check(String stage, String kind, String name, Path file, String shown, String expected) {

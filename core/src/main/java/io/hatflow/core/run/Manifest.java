@@ -15,7 +15,8 @@ import java.time.Instant;
 import java.util.Map;
 
 /**
- * The run's lineage, {@code manifest.json}: the spec's digests and overrides, code version, runner and
+ * The run's lineage, {@code manifest.json}: the spec's digests and overrides, code version ({@code git describe})
+ * and code digest ({@link CodeDigest}), runner and
  * options, seed, and per stage its fingerprint, inputs and outputs with SHA-256, counts and timings.
  * Every save replaces the file atomically.
  */
@@ -76,6 +77,8 @@ public final class Manifest {
     root.put("name", spec.spec().name());
     root.put("seed", spec.spec().seed());
     root.put("code_version", codeVersion);
+    // What stage fingerprints use: the digest of the compiled hatflow code (git describe is for people).
+    root.put("code_digest", CodeDigest.current());
     root.put("runner", runner);
     ObjectNode opts = root.putObject("options");
     options.forEach(opts::put);

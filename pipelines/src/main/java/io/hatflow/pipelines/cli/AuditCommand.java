@@ -29,11 +29,13 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Unmatched;
 
 @Command(name = "audit", mixinStandardHelpOptions = true,
-    description = "Check every digest a run recorded (spec, inputs, outputs) and its code version; "
-        + "exit 1 naming each artifact that does not match. --rerun search re-runs the search from the "
-        + "recorded inputs in a scratch directory and compares the winners byte for byte.")
+    description = "Check every digest a run recorded (spec, inputs, outputs) and compare its code digest "
+        + "(SHA-256 of the compiled hatflow classes, what stage caching uses; git describe is shown beside it) "
+        + "with the running code's; exit 1 naming each artifact that does not match (a code difference is a "
+        + "note). --rerun search re-runs the search from the recorded inputs in a scratch directory and "
+        + "compares the winners byte for byte.")
 public final class AuditCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "RUN_DIR")
+  @Parameters(index = "0", paramLabel = "RUN_DIR", converter = LocalPath.ExistingRunDir.class)
   Path runDir;
 
   @Option(names = "--rerun", paramLabel = "STAGE", description = "Re-run this stage from the recorded inputs (supported: search).")
@@ -54,9 +56,7 @@ public final class AuditCommand implements Callable<Integer> {
     for (Audit.Finding f : r.findings()) {
       System.out.println(f.line());
     }
-    boolean sameCode = r.recordedCode() != null && r.recordedCode().equals(r.currentCode());
-    System.out.println((sameCode ? "ok        " : "note      ") + "code version: recorded " + r.recordedCode()
-        + (sameCode ? "" : ", running " + r.currentCode()));
+    System.out.println(r.codeLine());
     boolean ok = r.ok();
     Boolean rerunSame = null;
     if (rerun != null) {

@@ -69,7 +69,8 @@ public final class Hatflow {
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      return new String[] {"hatflow " + io.hatflow.core.run.CodeVersion.get()};
+      return new String[] {"hatflow " + io.hatflow.core.run.CodeVersion.get()
+          + " (code digest " + io.hatflow.core.run.CodeDigest.current().substring(0, 12) + ")"};
     }
   }
 }

@@ -11,6 +11,7 @@ import io.hatflow.core.spec.SpecLoader;
 import io.hatflow.model.predictor.Metrics;
 import io.hatflow.model.predictor.PredictorEval;
 import io.hatflow.model.predictor.PredictorIO;
+import io.hatflow.pipelines.io.InputFiles;
 import io.hatflow.pipelines.latency.LatencyPipeline;
 import io.hatflow.pipelines.stages.LatencyStage;
 import io.hatflow.schemas.LatencyRecord;
@@ -77,28 +78,25 @@ public final class LatencyCommand implements Callable<Integer> {
   @Command(name = "import", mixinStandardHelpOptions = true,
       description = "Validate a HAT latency CSV; with --run-dir, copy it to <run-dir>/latency/<target>.csv.")
   static final class Import implements Callable<Integer> {
-    @Option(names = "--csv", required = true, paramLabel = "FILE")
-    Path csv;
+    @Option(names = "--csv", required = true, paramLabel = "FILE", description = "A local path or gs:// URI.")
+    String csv;
 
     @Option(names = "--target", required = true, paramLabel = "NAME")
     String target;
 
-    @Option(names = "--run-dir", paramLabel = "DIR")
+    @Option(names = "--run-dir", paramLabel = "DIR", converter = LocalPath.RunDir.class)
     Path runDir;
 
     @Override
     public Integer call() {
       checkName(target);
       if (runDir == null) {
-        if (!Files.isRegularFile(csv)) {
-          throw new IllegalArgumentException(csv + ": no such latency dataset");
-        }
-        LatencyTable t = LatencyCsv.read(csv);
+        LatencyTable t = LatencyCsv.read(csv, InputFiles.readAll("--csv", csv, null));
         System.out.println(csv + ": valid HAT latency dataset, " + t.size() + " rows");
         return 0;
       }
       Path dst = LatencyPipeline.csvPath(runDir.resolve(LatencyStage.NAME), target);
-      LatencyTable t = LatencyStage.importCsv(csv, dst);
+      LatencyTable t = LatencyStage.importCsv("--csv", csv, dst, null).table();
       System.out.println(dst + ": " + t.size() + " rows imported from " + csv);
       return 0;
     }

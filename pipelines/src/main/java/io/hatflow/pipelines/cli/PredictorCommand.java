@@ -10,6 +10,7 @@ import io.hatflow.model.predictor.PredictorEval;
 import io.hatflow.model.predictor.PredictorFit;
 import io.hatflow.model.predictor.PredictorIO;
 import io.hatflow.model.predictor.PredictorMeta;
+import io.hatflow.pipelines.io.InputFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -40,17 +41,18 @@ public final class PredictorCommand implements Callable<Integer> {
     return Split.read(file, table.size());
   }
 
-  static LatencyTable read(Path csv) {
-    if (!Files.isRegularFile(csv)) {
-      throw new IllegalArgumentException(csv + ": no such latency dataset");
-    }
-    return LatencyCsv.read(csv);
+  /** A latency CSV, local or gs:// (Beam FileSystems), and the SHA-256 of its bytes. */
+  record Dataset(LatencyTable table, String sha256) {}
+
+  static Dataset read(String csv) {
+    byte[] bytes = InputFiles.readAll("--latency", csv, null);
+    return new Dataset(LatencyCsv.read(csv, bytes), Digests.sha256(bytes));
   }
 
   @Command(name = "fit", mixinStandardHelpOptions = true, description = "Fit a predictor and save it to --out.")
   static final class Fit implements Callable<Integer> {
-    @Option(names = "--latency", required = true, paramLabel = "CSV")
-    Path csv;
+    @Option(names = "--latency", required = true, paramLabel = "CSV", description = "A local path or gs:// URI.")
+    String csv;
 
     @Option(names = "--out", required = true, paramLabel = "DIR")
     Path out;
@@ -81,10 +83,11 @@ public final class PredictorCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--model: unknown predictor \"" + model + "\" (known: "
             + String.join(", ", PredictorFit.MODELS) + ")");
       }
-      LatencyTable table = read(csv);
+      Dataset data = read(csv);
+      LatencyTable table = data.table();
       Split split = split(splitFile, table, seed);
       FitResult r = PredictorFit.fit(table, split, model, seed);
-      PredictorIO.save(out, r, new PredictorMeta(space, target, csv.toString(), Digests.sha256(csv)));
+      PredictorIO.save(out, r, new PredictorMeta(space, target, csv, data.sha256()));
       System.out.printf(java.util.Locale.ROOT, "%s: %s fitted on %d rows in %.2f s; test %s%n", out, model,
           split.train().length, r.fitSeconds(), r.test().toJson());
       if (json) {
@@ -100,8 +103,8 @@ public final class PredictorCommand implements Callable<Integer> {
     @Option(names = "--predictor", required = true, paramLabel = "DIR")
     Path predictor;
 
-    @Option(names = "--latency", required = true, paramLabel = "CSV")
-    Path csv;
+    @Option(names = "--latency", required = true, paramLabel = "CSV", description = "A local path or gs:// URI.")
+    String csv;
 
     @Option(names = "--split", paramLabel = "SPLIT.json", description = "Row indices (default: seeded 80/10/10 shuffle).")
     Path splitFile;
@@ -115,7 +118,7 @@ public final class PredictorCommand implements Callable<Integer> {
     @Override
     public Integer call() {
       PredictorIO.Loaded p = PredictorIO.load(predictor);
-      LatencyTable table = read(csv);
+      LatencyTable table = read(csv).table();
       Split split = split(splitFile, table, seed);
       Metrics m = PredictorEval.eval(p.predictor(), table.select(split.test()));
       if (!json) {

@@ -32,7 +32,8 @@ public final class PublishCommand implements Callable<Integer> {
     this.storage = storage;
   }
 
-  @Parameters(index = "0", paramLabel = "RUN_DIR", description = "A finished run directory.")
+  @Parameters(index = "0", paramLabel = "RUN_DIR", converter = LocalPath.ExistingRunDir.class,
+      description = "A finished local run directory.")
   Path runDir;
 
   @Parameters(index = "1", paramLabel = "gs://BUCKET/PREFIX", description = "Where the run's files go.")

@@ -14,7 +14,7 @@ import picocli.CommandLine.Parameters;
     description = "Render RUN_DIR/report/index.html (self-contained, charts as PNG and SVG beside it) from what the "
         + "run's stages wrote; missing outputs are listed, not fatal.")
 public final class ReportCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "RUN_DIR")
+  @Parameters(index = "0", paramLabel = "RUN_DIR", converter = LocalPath.ExistingRunDir.class)
   Path runDir;
 
   @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default: RUN_DIR/report).")

@@ -7,10 +7,12 @@ import picocli.CommandLine.Option;
 
 /** What every pipeline command takes: the spec, the run directory, overrides, and Beam's own options. */
 public class RunArgs {
-  @Option(names = "--spec", required = true, paramLabel = "FILE", description = "Versioned run spec (YAML, version: 1).")
+  @Option(names = "--spec", required = true, paramLabel = "FILE", converter = LocalPath.Spec.class,
+      description = "Versioned run spec (YAML, version: 1), a local file.")
   Path spec;
 
-  @Option(names = "--run-dir", paramLabel = "DIR", description = "Run directory (default: runs/<spec name>).")
+  @Option(names = "--run-dir", paramLabel = "DIR", converter = LocalPath.RunDir.class,
+      description = "Run directory, local (default: runs/<spec name>).")
   Path runDir;
 
   @Option(names = "--set", paramLabel = "KEY=VALUE",

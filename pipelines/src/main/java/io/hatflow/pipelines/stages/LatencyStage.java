@@ -7,6 +7,7 @@ import io.hatflow.core.run.AtomicFiles;
 import io.hatflow.core.run.Digests;
 import io.hatflow.core.run.Manifest;
 import io.hatflow.core.spec.Spec;
+import io.hatflow.pipelines.io.InputFiles;
 import io.hatflow.pipelines.latency.LatencyPipeline;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -18,8 +19,8 @@ import org.apache.beam.sdk.options.PipelineOptions;
 
 /**
  * latency: for every spec target, HAT's latency dataset in {@code latency/<target>.csv}: measured here by HAT's
- * protocol (plus {@code <target>.avro} with host and versions; resumable) or imported from a HAT CSV (validated,
- * then copied). Needs no data, so it has no upstream.
+ * protocol (plus {@code <target>.avro} with host and versions; resumable) or imported from a HAT CSV, local or
+ * {@code gs://} (validated, then copied). Needs no data, so it has no upstream.
  */
 public final class LatencyStage implements Stage {
   public static final String NAME = "latency";
@@ -42,7 +43,9 @@ public final class LatencyStage implements Stage {
     for (Spec.TargetSpec t : s.targets()) {
       b.append(";target=").append(t.name()).append(':').append(t.latency());
       String d = t.latency().dataset();
-      if (d != null && !d.contains("://") && Files.exists(Path.of(d))) {
+      // A local dataset's content is part of the fingerprint; a gs:// one is identified by its path (reading
+      // it here would need the network just to find a stage cached): give a changed object a new name.
+      if (d != null && !InputFiles.isRemote(d) && Files.exists(Path.of(d))) {
         b.append(":sha256=").append(Digests.sha256(Path.of(d)));
       }
     }
@@ -66,13 +69,17 @@ public final class LatencyStage implements Stage {
         Manifest.addArtifact(rec, "outputs", t.name() + ".csv", r.csv(), runDir);
         Manifest.addArtifact(rec, "outputs", t.name() + ".avro", r.avro(), runDir);
       } else {
-        Path src = Path.of(t.latency().dataset());
+        String src = t.latency().dataset();
         Path dst = LatencyPipeline.csvPath(out, t.name());
-        LatencyTable table = importCsv(src, dst);
-        c.put("rows", table.size());
-        Manifest.addArtifact(rec, "inputs", t.name(), src, runDir);
+        Imported imp = importCsv("targets." + t.name() + ".latency.dataset", src, dst, ctx.options());
+        c.put("rows", imp.table().size());
+        if (InputFiles.isRemote(src)) {
+          Manifest.addRemoteArtifact(rec, "inputs", t.name(), src, imp.sha256());
+        } else {
+          Manifest.addArtifact(rec, "inputs", t.name(), Path.of(src), runDir);
+        }
         Manifest.addArtifact(rec, "outputs", t.name() + ".csv", dst, runDir);
-        ctx.log().printf("[latency] %s: imported %d rows from %s%n", t.name(), table.size(), src);
+        ctx.log().printf("[latency] %s: imported %d rows from %s%n", t.name(), imp.table().size(), src);
       }
     }
   }
@@ -83,19 +90,26 @@ public final class LatencyStage implements Stage {
     return LatencyPipeline.run(LatencyPipeline.job(spec, t), out, options, log);
   }
 
-  /** Validates a HAT CSV ({@link LatencyCsv#read}: file:line and column on bad input), then copies it atomically. */
-  public static LatencyTable importCsv(Path src, Path dst) {
-    if (!Files.isRegularFile(src)) {
-      throw new IllegalArgumentException(src + ": no such latency dataset");
-    }
-    LatencyTable table = LatencyCsv.read(src);
+  /** An imported latency dataset and the SHA-256 of the bytes read. */
+  public record Imported(LatencyTable table, String sha256) {}
+
+  /**
+   * Reads a HAT CSV from a local path or {@code gs://} (Beam FileSystems), validates it ({@link LatencyCsv}:
+   * file:line and column on bad input), then writes it to the local {@code dst} atomically.
+   *
+   * @param what the spec key or option that named it, for the error message
+   * @param options Beam options that configure the file systems (null: Beam's defaults)
+   */
+  public static Imported importCsv(String what, String src, Path dst, PipelineOptions options) {
+    byte[] bytes = InputFiles.readAll(what, src, options);
+    LatencyTable table = LatencyCsv.read(src, bytes);
     try {
       Files.createDirectories(dst.toAbsolutePath().getParent());
-      AtomicFiles.write(dst, Files.readAllBytes(src));
+      AtomicFiles.write(dst, bytes);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot copy " + src + " to " + dst + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot write " + dst + ": " + e.getMessage(), e);
     }
-    return table;
+    return new Imported(table, Digests.sha256(bytes));
   }
 
   /** The target of that name in the spec, or a clear error listing the known ones. */

@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * One step of a HAT run, in TFX's split: what it consumes (a spec section and upstream stages' outputs) is
- * declared here, separately from how it runs. Its fingerprint is the digest of both plus the code version;
+ * declared here, separately from how it runs. Its fingerprint is the digest of both plus the code digest;
  * a finished stage with the same fingerprint is not run again.
  */
 public interface Stage {

@@ -2,7 +2,7 @@ package io.hatflow.pipelines.stages;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.hatflow.core.run.CodeVersion;
+import io.hatflow.core.run.CodeDigest;
 import io.hatflow.core.run.Digests;
 import io.hatflow.core.run.Manifest;
 import io.hatflow.core.run.RunDir;
@@ -15,8 +15,9 @@ import org.apache.beam.sdk.options.PipelineOptions;
 
 /**
  * Runs stages into one run directory with lineage and caching: a stage is skipped ("cached") when its
- * fingerprint (spec section + upstream output digests + code version) matches a finished entry whose outputs
- * still have their recorded digests.
+ * fingerprint (spec section + upstream output digests + {@link CodeDigest}, the digest of the compiled hatflow
+ * classes, not {@code git describe}: a commit that changes no code keeps every stage cached) matches a finished
+ * entry whose outputs still have their recorded digests.
  */
 public final class StageRunner {
   private final FrozenSpec spec;
@@ -34,7 +35,7 @@ public final class StageRunner {
   public String fingerprint(Stage stage) {
     StringBuilder b = new StringBuilder();
     b.append("stage=").append(stage.name()).append('\n');
-    b.append("code=").append(CodeVersion.get()).append('\n');
+    b.append("code=").append(CodeDigest.current()).append('\n');
     b.append("seed=").append(spec.spec().seed()).append('\n');
     b.append("spec=").append(stage.specSection(context(stage, null, false))).append('\n');
     for (String up : stage.upstream()) {
@@ -86,6 +87,7 @@ public final class StageRunner {
     boolean wasRunning = "running".equals(m.stages().path(stage.name()).path("status").asText())
         && fp.equals(m.stages().path(stage.name()).path("fingerprint").asText());
     m.stageStarted(stage.name(), fp);
+    m.stage(stage.name()).put("code_digest", CodeDigest.current());
     long t0 = System.currentTimeMillis();
     log.printf("[%s] running%s%n", stage.name(), wasRunning || resume ? " (resuming where it stopped)" : "");
     try {

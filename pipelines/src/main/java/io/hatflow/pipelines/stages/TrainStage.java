@@ -1,6 +1,7 @@
 package io.hatflow.pipelines.stages;
 
 import io.hatflow.core.run.AtomicFiles;
+import io.hatflow.core.run.Digests;
 import io.hatflow.core.run.Manifest;
 import io.hatflow.core.spec.Spec;
 import io.hatflow.model.text.VocabularyFiles;
@@ -8,18 +9,18 @@ import io.hatflow.model.train.SuperTransformerCheckpoint;
 import io.hatflow.model.train.TrainConfig;
 import io.hatflow.model.train.Trainer;
 import io.hatflow.model.transformer.Dropouts;
+import io.hatflow.pipelines.io.InputFiles;
 import io.hatflow.pipelines.prepare.PreparePipeline;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /**
  * train: the weight-sharing SuperTransformer on prepare's shards, one sampled SubTransformer per step, into
- * {@code train/checkpoint.hfc}. With {@code train.from_run} the checkpoint of another run is reused (checked
- * against this spec's space and vocabulary) and recorded as an input.
+ * {@code train/checkpoint.hfc}. With {@code train.from_run} the checkpoint of another run, local or {@code gs://}
+ * (a published run), is copied in, checked against this spec's space and vocabulary, and recorded as an input.
  */
 public final class TrainStage implements Stage {
   public static final String NAME = "train";
@@ -36,7 +37,13 @@ public final class TrainStage implements Stage {
 
   @Override
   public String specSection(StageContext ctx) {
-    return ctx.spec().model().toString() + ctx.spec().train();
+    String s = ctx.spec().model().toString() + ctx.spec().train();
+    String from = ctx.spec().train().fromRun();
+    if (from != null && !InputFiles.isRemote(from) && Files.exists(checkpoint(Path.of(from)))) {
+      // The reused checkpoint's content, so a retrained source run is copied again.
+      s += ";from_run_sha256=" + Digests.sha256(checkpoint(Path.of(from)));
+    }
+    return s;
   }
 
   public static Path checkpoint(Path runDir) {
@@ -68,22 +75,35 @@ public final class TrainStage implements Stage {
     Path runDir = ctx.runDir().dir();
     Path prepared = ctx.stageDir(PrepareStage.NAME);
     Path out = ctx.out(NAME);
-    int vocab = vocabSize(prepared);
     if (spec.train().fromRun() != null) {
-      Path theirs = checkpoint(Path.of(spec.train().fromRun()));
-      if (!Files.exists(theirs)) {
+      // Through Beam FileSystems: the other run may be local or published to gs:// (hatflow publish).
+      String theirs = InputFiles.child(spec.train().fromRun(), NAME, SuperTransformerCheckpoint.FILE_NAME);
+      if (!InputFiles.exists(theirs, ctx.options())) {
         throw new IllegalArgumentException("train.from_run: " + theirs + " does not exist (no finished train stage there)");
       }
-      try (SuperTransformerCheckpoint ck = SuperTransformerCheckpoint.load(theirs)) {
-        ck.requireCompatible(spec.model().space(), vocab);
-      }
+      int vocab = vocabSize(prepared);
       Path tmp = AtomicFiles.tempDirFor(out);
-      Files.copy(theirs, tmp.resolve(SuperTransformerCheckpoint.FILE_NAME), StandardCopyOption.COPY_ATTRIBUTES);
+      Path copy = tmp.resolve(SuperTransformerCheckpoint.FILE_NAME);
+      try {
+        InputFiles.copyToLocal("train.from_run", theirs, copy, ctx.options());
+        try (SuperTransformerCheckpoint ck = SuperTransformerCheckpoint.load(copy)) {
+          ck.requireCompatible(spec.model().space(), vocab);
+        }
+      } catch (RuntimeException e) {
+        AtomicFiles.deleteTree(tmp);
+        throw e;
+      }
       AtomicFiles.commitDir(tmp, out);
-      Manifest.addArtifact(ctx.record(), "inputs", "from_run_checkpoint", theirs, runDir);
+      if (InputFiles.isRemote(theirs)) {
+        Manifest.addRemoteArtifact(ctx.record(), "inputs", "from_run_checkpoint", theirs,
+            Digests.sha256(checkpoint(runDir)));
+      } else {
+        Manifest.addArtifact(ctx.record(), "inputs", "from_run_checkpoint", Path.of(theirs), runDir);
+      }
       ctx.record().put("from_run", spec.train().fromRun());
       ctx.log().printf("[train] reusing the SuperTransformer of %s%n", spec.train().fromRun());
     } else {
+      int vocab = vocabSize(prepared);
       boolean resume = ctx.resume() && Files.exists(out.resolve(SuperTransformerCheckpoint.FILE_NAME));
       if (!resume) {
         AtomicFiles.deleteTree(out);

@@ -131,8 +131,32 @@ class HatflowCliTest {
     assertEquals(0, again.code());
     assertTrue(again.out().contains("[prepare] cached"), again.out());
 
+    // Another git describe (a docs-only commit, a dirty tree) with the same classes: still cached.
+    String oldVersion = System.getProperty("hatflow.codeVersion");
+    System.setProperty("hatflow.codeVersion", "v9.9-docs-only-dirty");
+    try {
+      Out docsOnly = run("prepare", "--spec", s.toString(), "--run-dir", rd.toString(), "--set", "data.shards=2");
+      assertTrue(docsOnly.out().contains("[prepare] cached"), docsOnly.out());
+    } finally {
+      if (oldVersion == null) {
+        System.clearProperty("hatflow.codeVersion");
+      } else {
+        System.setProperty("hatflow.codeVersion", oldVersion);
+      }
+    }
+    JsonNode m2 = new ObjectMapper().readTree(rd.resolve("manifest.json").toFile());
+    assertEquals("v9.9-docs-only-dirty", m2.path("code_version").asText(), "git describe recorded for people");
+    assertEquals(io.hatflow.core.run.CodeDigest.current(), m2.path("code_digest").asText());
+    assertEquals(io.hatflow.core.run.CodeDigest.current(), m2.path("stages").path("prepare").path("code_digest").asText());
+
     Out audit = run("audit", rd.toString(), "--json");
     assertEquals(0, audit.code(), audit.out());
+    assertTrue(audit.out().contains("ok        code: digest " + io.hatflow.core.run.CodeDigest.current().substring(0, 12)
+        + " matches (git describe recorded v9.9-docs-only-dirty"), audit.out());
+    String[] lines = audit.out().trim().split("\n");
+    JsonNode aj = new ObjectMapper().readTree(lines[lines.length - 1]);
+    assertTrue(aj.path("code_matches").asBoolean(), aj.toString());
+    assertEquals(64, aj.path("code_digest_recorded").asText().length());
     Path shard;
     try (Stream<Path> st = Files.list(rd.resolve("prepare"))) {
       shard = st.filter(p -> p.getFileName().toString().startsWith("valid-")).findFirst().orElseThrow();
@@ -145,6 +169,60 @@ class HatflowCliTest {
     Out other = run("prepare", "--spec", s.toString(), "--run-dir", rd.toString());
     assertEquals(2, other.code(), "a different effective spec is refused");
     assertTrue(other.err().contains("run of a different spec"), other.err());
+  }
+
+  @Test
+  void aGsRunDirOrSpecIsRefusedAtOnceNamingTheOptionAndPublish() throws Exception {
+    Path s = spec("gs", "");
+    java.nio.file.Path cwd = Path.of("").toAbsolutePath();
+    Out r = run("run", "--spec", s.toString(), "--run-dir", "gs://bucket/runs/x");
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("--run-dir") && r.err().contains("gs://bucket/runs/x: a run directory must be local")
+        && r.err().contains("hatflow publish RUN_DIR gs://BUCKET/PREFIX"), r.err());
+    assertFalse(Files.exists(cwd.resolve("gs:")), "no local folder named gs: is made");
+    for (String cmd : List.of("prepare", "search")) {
+      assertEquals(2, run(cmd, "--spec", s.toString(), "--run-dir", "gs://bucket/runs/x").code(), cmd);
+    }
+    assertEquals(2, run("demo", "--run-dir", "gs://bucket/runs/x").code());
+    Out audit = run("audit", "gs://bucket/runs/x");
+    assertEquals(2, audit.code());
+    assertTrue(audit.err().contains("RUN_DIR") && audit.err().contains("copy a published run down first"), audit.err());
+    Out spec = run("run", "--spec", "gs://bucket/spec.yaml");
+    assertEquals(2, spec.code());
+    assertTrue(spec.err().contains("--spec") && spec.err().contains("the spec must be a local file"), spec.err());
+  }
+
+  @Test
+  void trainFromRunCopiesTheOtherRunsCheckpointThroughFileSystemsAndRecordsIt() throws Exception {
+    Path s = spec("reuse", "train: {steps: 2, max_tokens: 300, warmup_steps: 1, checkpoint_every: 2, threads: 1}");
+    Path a = tmp.resolve("a");
+    for (String stage : List.of("prepare", "train")) {
+      Out r = run("run", "--spec", s.toString(), "--run-dir", a.toString(), "--only", stage);
+      assertEquals(0, r.code(), r.err() + r.out());
+    }
+    Path theirs = a.resolve("train/checkpoint.hfc");
+    Path b = tmp.resolve("b");
+    String from = "train.from_run=" + a;
+    for (String stage : List.of("prepare", "train")) {
+      Out r = run("run", "--spec", s.toString(), "--run-dir", b.toString(), "--only", stage, "--set", from);
+      assertEquals(0, r.code(), r.err() + r.out());
+      if (stage.equals("train")) {
+        assertTrue(r.out().contains("[train] reusing the SuperTransformer of " + a), r.out());
+      }
+    }
+    assertArrayEquals(Files.readAllBytes(theirs), Files.readAllBytes(b.resolve("train/checkpoint.hfc")));
+    JsonNode in = new ObjectMapper().readTree(b.resolve("manifest.json").toFile())
+        .path("stages").path("train").path("inputs").path("from_run_checkpoint");
+    assertEquals(theirs.toString(), in.path("path").asText());
+    assertEquals(io.hatflow.core.run.Digests.sha256(theirs), in.path("sha256").asText());
+    Out again = run("run", "--spec", s.toString(), "--run-dir", b.toString(), "--only", "train", "--set", from);
+    assertTrue(again.out().contains("[train] cached"), again.out());
+
+    Out missing = run("run", "--spec", s.toString(), "--run-dir", tmp.resolve("c").toString(), "--only", "train",
+        "--set", "train.from_run=" + tmp.resolve("nowhere"));
+    assertEquals(2, missing.code(), missing.err());
+    assertTrue(missing.err().contains("train.from_run: " + tmp.resolve("nowhere/train/checkpoint.hfc")
+        + " does not exist"), missing.err());
   }
 
   @Test

@@ -7,6 +7,8 @@ import io.hatflow.model.train.Batch;
 import io.hatflow.model.train.Corpus;
 import io.hatflow.model.train.SuperTransformerCheckpoint;
 import java.nio.file.Path;
+import io.hatflow.core.space.SubConfig;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -17,23 +19,73 @@ import java.util.concurrent.ConcurrentHashMap;
  * intra-op thread count, so the value does not depend on the runner, the slot or the element order.
  *
  * <p>The checkpoint and the batches are loaded once per worker JVM and shared by its DoFn instances (forward
- * passes only read the weights); each {@link #open()} gets its own evaluator.
+ * passes only read the weights); each {@link #open()} gets its own evaluator, and the checkpoint is closed when
+ * the last one is ({@link Fitness#close()}, a DoFn's {@code @Teardown}).
  */
 public record InheritedFitness(String checkpoint, String shardsDir, int subset, int maxTokens, int threads)
     implements FitnessFactory {
 
-  private static final Map<String, SuperTransformerCheckpoint> MODELS = new ConcurrentHashMap<>();
+  /** Checkpoints loaded in this JVM (this class loader), with the number of open evaluators using each. */
+  private static final Map<String, Shared> MODELS = new HashMap<>();
   private static final Map<String, List<Batch>> BATCHES = new ConcurrentHashMap<>();
+
+  private static final class Shared {
+    final SuperTransformerCheckpoint checkpoint;
+    int users;
+
+    Shared(SuperTransformerCheckpoint checkpoint) {
+      this.checkpoint = checkpoint;
+    }
+  }
 
   @Override
   public Fitness open() {
-    SuperTransformerCheckpoint ck = MODELS.computeIfAbsent(checkpoint, p -> SuperTransformerCheckpoint.load(Path.of(p)));
     List<Batch> batches = BATCHES.computeIfAbsent(shardsDir + "|" + subset + "|" + maxTokens,
         k -> Corpus.batches(Corpus.subset(Corpus.read(Path.of(shardsDir), "valid"), subset), maxTokens));
     if (batches.isEmpty()) {
       throw new IllegalArgumentException(shardsDir + ": no validation pairs for the search's fitness");
     }
+    SuperTransformerCheckpoint ck = acquire(checkpoint);
     FitnessEvaluator ev = new FitnessEvaluator(ck.model(), threads, 0.1);
-    return config -> ev.validLoss(config, batches);
+    return new Fitness() {
+      private boolean closed;
+
+      @Override
+      public double validLoss(SubConfig config) {
+        return ev.validLoss(config, batches);
+      }
+
+      @Override
+      public void close() {
+        if (!closed) {
+          closed = true;
+          ev.close();
+          release(checkpoint);
+        }
+      }
+    };
+  }
+
+  private static SuperTransformerCheckpoint acquire(String path) {
+    synchronized (MODELS) {
+      Shared s = MODELS.computeIfAbsent(path, p -> new Shared(SuperTransformerCheckpoint.load(Path.of(p))));
+      s.users++;
+      return s.checkpoint;
+    }
+  }
+
+  /**
+   * The last evaluator to close frees the checkpoint's native memory. This matters on a Flink session cluster:
+   * every job (every search generation) gets a new class loader, hence a new copy of this class, and a model
+   * kept in the old copy's static map would never be freed while the TaskManager lives.
+   */
+  private static void release(String path) {
+    synchronized (MODELS) {
+      Shared s = MODELS.get(path);
+      if (s != null && --s.users == 0) {
+        MODELS.remove(path);
+        s.checkpoint.close();
+      }
+    }
   }
 }
