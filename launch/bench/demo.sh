@@ -1,24 +1,28 @@
 #!/usr/bin/env bash
 # The whole HAT path end to end, with its figures: per-stage time (manifest.json), the winners' BLEU, measured
 # vs predicted latency, over-budget flags and Kendall's tau of inherited vs trained fitness (finalize/).
-# usage: launch/bench/demo.sh [--multi30k]
+# usage: launch/bench/demo.sh [--multi30k | --print RUN_DIR]
 #   default     launch/hatflow demo into a fresh run directory (tiny space, testdata/; a few minutes on 2 cores)
-#   --multi30k  launch/hatflow run --spec launch/specs/multi30k-en-de.yaml (hours on a CPU; needs the data)
+#   --multi30k  launch/hatflow run --spec launch/specs/multi30k-en-de.yaml (about an hour on 2 cores; needs the data)
+#   --print D   only the figures of an existing run directory D
 # env: RUN_DIR (default /tmp/hatflow-demo-<time>), extra arguments go to the hatflow command.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MODE=demo
 if [ "${1:-}" = "--multi30k" ]; then MODE=multi30k; shift; fi
+if [ "${1:-}" = "--print" ]; then MODE=print; RUN_DIR="$2"; shift 2; fi
 RUN_DIR=${RUN_DIR:-/tmp/hatflow-$MODE-$(date -u +%Y%m%dT%H%M%S)}
-rm -rf "$RUN_DIR"
 echo "# machine: $(nproc) cores, $(hostname); shared and noisy: timings are indicative"
-t0=$(date +%s)
-if [ "$MODE" = demo ]; then
-  launch/hatflow demo --run-dir "$RUN_DIR" "$@"
-else
-  launch/hatflow run --spec launch/specs/multi30k-en-de.yaml --run-dir "$RUN_DIR" "$@"
+if [ "$MODE" != print ]; then
+  rm -rf "$RUN_DIR"
+  t0=$(date +%s)
+  if [ "$MODE" = demo ]; then
+    launch/hatflow demo --run-dir "$RUN_DIR" "$@"
+  else
+    launch/hatflow run --spec launch/specs/multi30k-en-de.yaml --run-dir "$RUN_DIR" "$@"
+  fi
+  echo "# wall time: $(( $(date +%s) - t0 )) s, run directory $RUN_DIR"
 fi
-echo "# wall time: $(( $(date +%s) - t0 )) s, run directory $RUN_DIR"
 [ -f "$RUN_DIR/report/index.html" ] || launch/hatflow report "$RUN_DIR" >/dev/null || true
 
 python3 - "$RUN_DIR" <<'PY'
