@@ -70,25 +70,19 @@ public final class FinalizeStage implements Stage {
   }
 
   /**
-   * Default {@code finalize.lr} of {@code mode: inherit}, as a fraction of {@code train.lr}. Fine-tuning inherited
-   * weights at train's full peak rate (and with fresh Adam moments) first undoes part of what the
-   * SuperTransformer learned: in the demo it raised the winners' validation loss. Chosen on validation loss only
-   * (see README, "finalize").
-   */
-  public static final double INHERIT_LR_FRACTION = 0.25;
-
-  /**
    * Finalize training settings: the train section's optimiser with finalize's steps, checkpoints and learning
-   * rate. {@code scratch} (HAT's final training) keeps train's schedule and peak rate, warm-up capped at a fifth
-   * of the steps; {@code inherit} fine-tunes: warm-up over a tenth of the steps to {@link #INHERIT_LR_FRACTION}
-   * of {@code train.lr}, then constant. {@code finalize.lr} and {@code finalize.warmup_steps} override either.
+   * rate ({@code finalize.lr}, default {@code train.lr}). {@code scratch} (HAT's final training) keeps train's
+   * schedule, its warm-up capped at a fifth of the steps. {@code inherit} fine-tunes: a linear warm-up over a
+   * tenth of the steps (fresh Adam moments), then constant. {@code finalize.warmup_steps} overrides either
+   * warm-up. Chosen on the demo's validation loss (README, "Finalize"): constant at train.lr beat train's
+   * decaying schedule and constant rates of 1/4 and 1/2 of train.lr for every winner.
    */
   static TrainConfig config(Spec spec, int threads) {
     TrainConfig t = TrainStage.config(spec);
     Spec.FinalizeSpec f = spec.finalizeSpec();
     int steps = Math.max(1, f.steps());
     boolean inherit = f.mode().equals("inherit");
-    double lr = f.lr() != null ? f.lr() : inherit ? t.lr() * INHERIT_LR_FRACTION : t.lr();
+    double lr = f.lr() != null ? f.lr() : t.lr();
     int warmup = f.warmupSteps() != null ? f.warmupSteps()
         : inherit ? Math.max(1, steps / 10) : Math.min(t.warmupSteps(), Math.max(1, steps / 5));
     TrainConfig.Schedule schedule = inherit ? TrainConfig.Schedule.CONSTANT : t.schedule();
