@@ -30,7 +30,7 @@ public final class CodeDigest {
   static final String PREFIX = "io/hatflow/";
 
   /** One class of each hatflow module; those not on the class path (core alone in its tests) are skipped. */
-  private static final List<String> ANCHORS = List.of(
+  static final List<String> ANCHORS = List.of(
       "io.hatflow.core.run.CodeDigest",
       "io.hatflow.schemas.SentencePair",
       "io.hatflow.model.train.Trainer",

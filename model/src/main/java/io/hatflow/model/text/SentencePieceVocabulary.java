@@ -35,7 +35,7 @@ public final class SentencePieceVocabulary implements SubwordVocabulary, AutoClo
     this.tokenizer = t;
     this.sp = tokenizer.getProcessor();
     this.spUnk = sp.getId("<unk>");
-    this.digest = sha256(model);
+    this.digest = io.hatflow.core.run.Digests.sha256(model);
   }
 
   public static SentencePieceVocabulary load(Path modelFile) throws IOException {
@@ -145,8 +145,5 @@ public final class SentencePieceVocabulary implements SubwordVocabulary, AutoClo
     }
   }
 
-  private static String sha256(byte[] b) {
-    return io.hatflow.core.run.Digests.sha256(b);
-  }
 
 }

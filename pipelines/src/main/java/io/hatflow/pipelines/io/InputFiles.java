@@ -80,12 +80,18 @@ public final class InputFiles {
     return found.get(0).resourceId();
   }
 
-  /** Whether {@code path} names one existing file (no error for a missing one). */
+  /**
+   * Whether {@code path} names one existing file (no error for a missing one). A file system that cannot be
+   * asked (permissions, credentials, network) is an error, not "missing".
+   */
   public static boolean exists(String path, PipelineOptions options) {
     try {
       resolve("", path, options);
       return true;
     } catch (MissingInputException e) {
+      if (e.getCause() != null) {
+        throw e;
+      }
       return false;
     }
   }

@@ -66,7 +66,9 @@ public final class FinalizeStage implements Stage {
   @Override
   public String specSection(StageContext ctx) {
     Spec s = ctx.spec();
-    return s.finalizeSpec().toString() + s.targets() + s.search().validSubset() + s.seed();
+    // config(): the train section's optimiser settings shape finalize training too (a reused train.from_run
+    // checkpoint keeps its digest when they change)
+    return s.finalizeSpec().toString() + s.targets() + s.search().validSubset() + s.seed() + config(s, 1);
   }
 
   /**
@@ -145,12 +147,14 @@ public final class FinalizeStage implements Stage {
       FitnessEvaluator inheritedEval = new FitnessEvaluator(supernet.model(), threads, spec.train().labelSmoothing());
       for (Candidate c : models) {
         long t0 = System.nanoTime();
-        Path work = out.resolve("work").resolve(c.name());
+        // Work (checkpoint, finished result) is keyed by the stage fingerprint (settings, upstream digests, code)
+        // and the model: an interrupted finalize resumes it, a finalize with anything changed starts afresh.
+        String key = Digests.sha256(ctx.record().path("fingerprint").asText() + c.name() + c.config().key())
+            .substring(0, 16);
+        Path work = out.resolve("work").resolve(c.name() + "-" + key);
         Path modelDir = out.resolve("models").resolve(c.name());
-        // a model finished before an interruption is kept: same settings, same supernet, same config
-        Path done = work.resolve("result-" + Digests.sha256(specSection(ctx) + tc + supernet.digest() + c.name()
-            + c.config().key()).substring(0, 16) + ".avro");
-        if (ctx.resume() && Files.exists(done) && Files.exists(modelDir.resolve(SubTransformerModel.WEIGHTS))) {
+        Path done = work.resolve("result.avro");
+        if (ctx.resume() && Files.exists(done) && modelCameFrom(modelDir, work)) {
           FinalResult kept = FinalizeOutputs.readResults(done).get(0);
           results.add(kept);
           ctx.log().printf("[finalize] %s: finished before, kept (inherited loss %.4f -> %.4f, BLEU %.2f)%n",
@@ -250,6 +254,22 @@ public final class FinalizeStage implements Stage {
   }
 
   /** Temporary directories of model writes that an interruption left behind. */
+  /** Whether {@code modelDir} holds the weights trained in {@code work} (not those of another finalize). */
+  private static boolean modelCameFrom(Path modelDir, Path work) throws IOException {
+    Path props = modelDir.resolve(SubTransformerModel.PROPS);
+    Path ck = work.resolve(SuperTransformerCheckpoint.FILE_NAME);
+    if (!Files.exists(props) || !Files.exists(modelDir.resolve(SubTransformerModel.WEIGHTS)) || !Files.exists(ck)) {
+      return false;
+    }
+    java.util.Properties p = new java.util.Properties();
+    try (var in = Files.newInputStream(props)) {
+      p.load(in);
+    }
+    try (SuperTransformerCheckpoint trained = SuperTransformerCheckpoint.load(ck)) {
+      return trained.digest().equals(p.getProperty("sourceCheckpoint"));
+    }
+  }
+
   private static void removeUnfinishedModelDirs(Path models) throws IOException {
     if (!Files.isDirectory(models)) {
       return;

@@ -5,6 +5,7 @@ import io.hatflow.core.run.Digests;
 import io.hatflow.core.run.Manifest;
 import io.hatflow.core.spec.Spec;
 import io.hatflow.model.text.VocabularyFiles;
+import io.hatflow.pipelines.io.InputFiles;
 import io.hatflow.pipelines.prepare.PrepareConfig;
 import io.hatflow.pipelines.prepare.PreparePipeline;
 import io.hatflow.pipelines.prepare.PrepareResult;
@@ -43,7 +44,7 @@ public final class PrepareStage implements Stage {
     for (Map.Entry<String, String> e : inputs(d).entrySet()) {
       Path p = Path.of(e.getValue());
       b.append(';').append(e.getKey()).append('=')
-          .append(!e.getValue().contains("://") && Files.exists(p) ? Digests.sha256Tree(p) : e.getValue());
+          .append(!InputFiles.isRemote(e.getValue()) && Files.exists(p) ? Digests.sha256Tree(p) : e.getValue());
     }
     return b.toString();
   }
@@ -103,7 +104,7 @@ public final class PrepareStage implements Stage {
     ObjectNode rec = ctx.record();
     Path runDir = ctx.runDir().dir();
     for (Map.Entry<String, String> e : inputs(d).entrySet()) {
-      if (e.getValue().contains("://")) {
+      if (InputFiles.isRemote(e.getValue())) {
         Manifest.addRemoteArtifact(rec, "inputs", e.getKey(), e.getValue(), remoteDigest(e.getKey(), out));
       } else {
         Manifest.addArtifact(rec, "inputs", e.getKey(), Path.of(e.getValue()), runDir);

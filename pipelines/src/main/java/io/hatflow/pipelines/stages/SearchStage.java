@@ -37,7 +37,8 @@ public final class SearchStage implements Stage {
   @Override
   public String specSection(StageContext ctx) {
     Spec s = ctx.spec();
-    StringBuilder b = new StringBuilder(s.search().toString()).append(s.model().space());
+    // train.max_tokens sizes the fitness batches
+    StringBuilder b = new StringBuilder(s.search().toString()).append(s.model().space()).append(s.train().maxTokens());
     for (Spec.TargetSpec t : s.targets()) {
       b.append(t.name()).append(t.budgetsMs()).append(t.budgetsPct());
     }

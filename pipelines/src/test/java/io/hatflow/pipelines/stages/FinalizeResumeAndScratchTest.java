@@ -139,6 +139,15 @@ class FinalizeResumeAndScratchTest {
     return out.toString(StandardCharsets.UTF_8);
   }
 
+  /** finalize/work/NAME-KEY: the one work directory of a model (keyed by the stage fingerprint). */
+  static Path workDir(Path run, String name) throws java.io.IOException {
+    try (var dirs = Files.list(run.resolve("finalize/work"))) {
+      List<Path> found = dirs.filter(d -> d.getFileName().toString().startsWith(name + "-")).toList();
+      assertEquals(1, found.size(), "work directories of " + name + ": " + found);
+      return found.get(0);
+    }
+  }
+
   @Test
   void killedFinalizeKeepsFinishedWinnersResumesTheCurrentOneAndEndsAsUninterrupted() throws Exception {
     Path run = copy(base, tmp.resolve("killed"));
@@ -146,7 +155,7 @@ class FinalizeResumeAndScratchTest {
     // killed while the second winner trains, after at least one of its checkpoints
     ResumeAfterKillTest.runAndKill(List.of("finalize", "--spec", spec.toString(), "--run-dir", run.toString()),
         out -> out.matches("(?s).*\\[finalize\\] " + Pattern.quote(W2) + " step (8|16)/" + STEPS + " .*"), log);
-    Path w1Log = run.resolve("finalize/work").resolve(W1).resolve("train.log");
+    Path w1Log = workDir(run, W1).resolve("train.log");
     String w1Before = Files.readString(w1Log);
     assertTrue(w1Before.contains("done:"), "the first winner had finished before the kill");
     assertFalse(Files.readString(log).contains(W2 + ": inherited loss"), "the second winner had not finished");
@@ -155,7 +164,7 @@ class FinalizeResumeAndScratchTest {
     assertTrue(resumed.contains("[finalize] " + W1 + ": finished before, kept"), resumed);
     assertEquals(w1Before, Files.readString(w1Log), "the first winner was not trained again");
     Matcher m = Pattern.compile("resumed from step (\\d+) ").matcher(
-        Files.readString(run.resolve("finalize/work").resolve(W2).resolve("train.log")));
+        Files.readString(workDir(run, W2).resolve("train.log")));
     assertTrue(m.find() && Integer.parseInt(m.group(1)) > 0 && Integer.parseInt(m.group(1)) < STEPS,
         "the second winner continued from a mid-way checkpoint");
     assertFalse(resumed.contains(W2 + " step 8/"), "the second winner did not start again from step 0:\n" + resumed);
