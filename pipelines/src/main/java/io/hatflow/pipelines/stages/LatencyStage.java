@@ -53,8 +53,9 @@ public final class LatencyStage implements Stage {
   }
 
   @Override
-  public void run(StageContext ctx) {
+  public void run(StageContext ctx) throws IOException {
     Path out = ctx.out(NAME);
+    ctx.pruneOtherTargets(out);
     ObjectNode rec = ctx.record();
     ObjectNode counts = rec.putObject("counts");
     Path runDir = ctx.runDir().dir();

@@ -13,6 +13,7 @@ import io.hatflow.model.predictor.PredictorFit;
 import io.hatflow.model.predictor.PredictorIO;
 import io.hatflow.model.predictor.PredictorMeta;
 import io.hatflow.pipelines.latency.LatencyPipeline;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -54,7 +55,8 @@ public final class PredictorStage implements Stage {
   }
 
   @Override
-  public void run(StageContext ctx) {
+  public void run(StageContext ctx) throws IOException {
+    ctx.pruneOtherTargets(ctx.out(NAME));
     ObjectNode rec = ctx.record();
     ObjectNode counts = rec.putObject("counts");
     Path runDir = ctx.runDir().dir();

@@ -1,11 +1,17 @@
 package io.hatflow.pipelines.stages;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hatflow.core.run.AtomicFiles;
 import io.hatflow.core.run.RunDir;
 import io.hatflow.core.spec.FrozenSpec;
 import io.hatflow.core.spec.Spec;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.apache.beam.sdk.options.PipelineOptions;
 
 /** What a running stage sees: the frozen spec, its run directory, Beam's options and its manifest entry. */
@@ -19,6 +25,27 @@ public record StageContext(
   /** This stage's output folder. */
   public Path out(String stage) {
     return runDir.stageDir(stage);
+  }
+
+  /**
+   * Removes what {@code dir} holds for targets the spec no longer names ({@code NAME}, {@code NAME.csv},
+   * {@code NAME.avro}; hidden work files are left alone), so a re-run of a per-target stage never shows a
+   * dropped target to the report or the next stage.
+   */
+  public void pruneOtherTargets(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    Set<String> names = spec().targets().stream().map(Spec.TargetSpec::name).collect(Collectors.toSet());
+    try (Stream<Path> entries = Files.list(dir)) {
+      for (Path e : entries.toList()) {
+        String f = e.getFileName().toString();
+        String target = f.replaceFirst("\\.(csv|avro)$", "");
+        if (!f.startsWith(".") && !names.contains(target)) {
+          AtomicFiles.deleteTree(e);
+        }
+      }
+    }
   }
 
   /** Another stage's output folder (an upstream's, possibly redirected to another run). */

@@ -19,12 +19,7 @@ class DemoEndToEndTest {
   @Test
   void reducedDemoRunsEveryStageAndAuditsClean() throws Exception {
     Path rd = tmp.resolve("demo");
-    HatflowCliTest.Out r = HatflowCliTest.run("demo", "--run-dir", rd.toString(),
-        "--set", "train.steps=20", "--set", "train.checkpoint_every=10",
-        "--set", "targets[0].latency.measure.samples=8", "--set", "targets[0].latency.measure.runs=2",
-        "--set", "search.population=8", "--set", "search.parents=3", "--set", "search.mutations=3",
-        "--set", "search.crossovers=2", "--set", "search.generations=2", "--set", "search.valid_subset=50",
-        "--set", "finalize.steps=4", "--set", "finalize.random_subnets=1");
+    HatflowCliTest.Out r = demo(rd);
     assertEquals(0, r.code(), r.err() + r.out());
 
     ObjectMapper json = new ObjectMapper();
@@ -51,12 +46,7 @@ class DemoEndToEndTest {
     HatflowCliTest.Out audit = HatflowCliTest.run("audit", rd.toString());
     assertEquals(0, audit.code(), audit.out());
 
-    HatflowCliTest.Out again = HatflowCliTest.run("demo", "--run-dir", rd.toString(),
-        "--set", "train.steps=20", "--set", "train.checkpoint_every=10",
-        "--set", "targets[0].latency.measure.samples=8", "--set", "targets[0].latency.measure.runs=2",
-        "--set", "search.population=8", "--set", "search.parents=3", "--set", "search.mutations=3",
-        "--set", "search.crossovers=2", "--set", "search.generations=2", "--set", "search.valid_subset=50",
-        "--set", "finalize.steps=4", "--set", "finalize.random_subnets=1");
+    HatflowCliTest.Out again = demo(rd);
     assertEquals(0, again.code());
     for (String stage : List.of("prepare", "train", "latency", "predictor", "search", "finalize", "report")) {
       assertTrue(again.out().contains("[" + stage + "] cached"), stage + " cached on the re-run:\n" + again.out());
@@ -64,14 +54,37 @@ class DemoEndToEndTest {
 
     // A target without its predictor is refused before any search work starts.
     io.hatflow.core.run.AtomicFiles.deleteTree(rd.resolve("predictor/this-cpu"));
-    HatflowCliTest.Out noPredictor = HatflowCliTest.run("search", "--spec", DemoCommand.demoSpec().toString(),
-        "--run-dir", rd.toString(), "--force",
-        "--set", "train.steps=20", "--set", "train.checkpoint_every=10",
-        "--set", "targets[0].latency.measure.samples=8", "--set", "targets[0].latency.measure.runs=2",
-        "--set", "search.population=8", "--set", "search.parents=3", "--set", "search.mutations=3",
-        "--set", "search.crossovers=2", "--set", "search.generations=2", "--set", "search.valid_subset=50",
-        "--set", "finalize.steps=4", "--set", "finalize.random_subnets=1");
+    HatflowCliTest.Out noPredictor = reduced("search", "--spec", DemoCommand.demoSpec().toString(),
+        "--run-dir", rd.toString(), "--force");
     assertEquals(2, noPredictor.code(), noPredictor.err());
     assertTrue(noPredictor.err().contains("target this-cpu: no latency predictor"), noPredictor.err());
+
+    // Re-running the per-target stages drops what a target the spec no longer names had left there.
+    Files.writeString(rd.resolve("latency/dropped-target.csv"), "stale");
+    Files.createDirectories(rd.resolve("predictor/dropped-target"));
+    for (String stage : List.of("latency", "predictor")) {
+      HatflowCliTest.Out rerun = reduced("run", "--spec", DemoCommand.demoSpec().toString(),
+          "--run-dir", rd.toString(), "--only", stage, "--force", stage);
+      assertEquals(0, rerun.code(), rerun.err() + rerun.out());
+    }
+    assertTrue(!Files.exists(rd.resolve("latency/dropped-target.csv")) && !Files.exists(rd.resolve("predictor/dropped-target")));
+    assertTrue(Files.exists(rd.resolve("latency/this-cpu.csv")) && Files.exists(rd.resolve("predictor/this-cpu")));
   }
+
+  /** The demo scaled down to seconds. */
+  static HatflowCliTest.Out demo(Path rd) {
+    return reduced("demo", "--run-dir", rd.toString());
+  }
+
+  static HatflowCliTest.Out reduced(String... command) {
+    List<String> args = new java.util.ArrayList<>(List.of(command));
+    args.addAll(List.of(REDUCED));
+    return HatflowCliTest.run(args.toArray(String[]::new));
+  }
+
+  static final String[] REDUCED = {"--set", "train.steps=20", "--set", "train.checkpoint_every=10",
+      "--set", "targets[0].latency.measure.samples=8", "--set", "targets[0].latency.measure.runs=2",
+      "--set", "search.population=8", "--set", "search.parents=3", "--set", "search.mutations=3",
+      "--set", "search.crossovers=2", "--set", "search.generations=2", "--set", "search.valid_subset=50",
+      "--set", "finalize.steps=4", "--set", "finalize.random_subnets=1"};
 }
