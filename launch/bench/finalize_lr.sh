@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # finalize.lr candidates for mode inherit, scored on VALIDATION loss only (inherited -> fine-tuned, bits).
 # Each candidate fine-tunes the winners of a finished demo run (launch/hatflow demo) in a copy of it; the
-# default (train.lr, constant after a short warm-up) was chosen this way (README, "Finalize").
+# default (train.lr / 4, constant after a short warm-up) was chosen this way (README, "Finalize").
 #   launch/bench/finalize_lr.sh [RUN_DIR=runs/demo] [LR ...]        default LRs: 0.0005 0.001 0.002 0.004
 set -euo pipefail
 cd "$(dirname "$0")/../.."

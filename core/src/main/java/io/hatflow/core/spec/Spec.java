@@ -237,8 +237,9 @@ public record Spec(
 
   /**
    * finalize: train each winner as one fixed SubTransformer. {@code lr} and {@code warmupSteps} are null when the
-   * spec leaves them to their mode's default (see {@code FinalizeStage.config}): {@code train.lr}, constant after
-   * a short warm-up for {@code inherit} (fine-tuning), train's schedule for {@code scratch} (HAT's final training).
+   * spec leaves them to their mode's default (see {@code FinalizeStage.config}): a quarter of {@code train.lr},
+   * constant after a short warm-up, for {@code inherit} (fine-tuning); train.lr and train's schedule for
+   * {@code scratch} (HAT's final training).
    */
   public record FinalizeSpec(String mode, int steps, int randomSubnets, int beam, double lenpen, int checkpointEvery,
       Double lr, Integer warmupSteps) {

@@ -73,18 +73,19 @@ public final class FinalizeStage implements Stage {
 
   /**
    * Finalize training settings: the train section's optimiser with finalize's steps, checkpoints and learning
-   * rate ({@code finalize.lr}, default {@code train.lr}). {@code scratch} (HAT's final training) keeps train's
-   * schedule, its warm-up capped at a fifth of the steps. {@code inherit} fine-tunes: a linear warm-up over a
-   * tenth of the steps (fresh Adam moments), then constant. {@code finalize.warmup_steps} overrides either
-   * warm-up. Chosen on the demo's validation loss (README, "Finalize"): constant at train.lr beat train's
-   * decaying schedule and constant rates of 1/4 and 1/2 of train.lr for every winner.
+   * rate ({@code finalize.lr}). {@code scratch} (HAT's final training) keeps train's peak rate and
+   * schedule, its warm-up capped at a fifth of the steps. {@code inherit} fine-tunes at a quarter of train.lr:
+   * a linear warm-up over a tenth of the steps (fresh Adam moments), then constant. {@code finalize.warmup_steps}
+   * overrides either warm-up. Chosen on validation loss (README, "Finalize"): on the well-trained Multi30k
+   * SuperTransformer train.lr made the fine-tuned winners worse than inherited and a quarter improved all 8
+   * models; on the under-trained demo SuperTransformer every rate improved them, higher ones more.
    */
   static TrainConfig config(Spec spec, int threads) {
     TrainConfig t = TrainStage.config(spec);
     Spec.FinalizeSpec f = spec.finalizeSpec();
     int steps = Math.max(1, f.steps());
     boolean inherit = f.mode().equals("inherit");
-    double lr = f.lr() != null ? f.lr() : t.lr();
+    double lr = f.lr() != null ? f.lr() : inherit ? t.lr() / 4 : t.lr();
     int warmup = f.warmupSteps() != null ? f.warmupSteps()
         : inherit ? Math.max(1, steps / 10) : Math.min(t.warmupSteps(), Math.max(1, steps / 5));
     TrainConfig.Schedule schedule = inherit ? TrainConfig.Schedule.CONSTANT : t.schedule();

@@ -28,10 +28,10 @@ class FinalizeConfigTest {
   }
 
   @Test
-  void inheritFineTunesAtTrainLrConstantAfterAShortWarmUp() {
+  void inheritFineTunesAtAQuarterOfTrainLrConstantAfterAShortWarmUp() {
     TrainConfig c = config();
     assertEquals(50, c.steps());
-    assertEquals(0.002, c.lr(), 1e-15);
+    assertEquals(0.002 / 4, c.lr(), 1e-15);
     assertEquals(TrainConfig.Schedule.CONSTANT, c.schedule());
     assertEquals(5, c.warmupSteps(), "a tenth of the steps");
     assertEquals(c.lr(), c.lrAt(4), 1e-15, "warm-up ends at the peak");
