@@ -23,12 +23,7 @@ class HatflowCliTest {
   Path tmp;
 
   static Path testdata() {
-    for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-      if (Files.isDirectory(d.resolve("testdata/multi30k"))) {
-        return d.resolve("testdata");
-      }
-    }
-    throw new IllegalStateException("testdata/ not found");
+    return io.hatflow.pipelines.prepare.TestData.dir();
   }
 
   record Out(int code, String out, String err) {}

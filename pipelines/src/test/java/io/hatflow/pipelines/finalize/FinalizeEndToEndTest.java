@@ -13,7 +13,6 @@ import io.hatflow.pipelines.cli.Hatflow;
 import io.hatflow.schemas.FinalResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,12 +49,7 @@ class FinalizeEndToEndTest {
   static final ObjectMapper JSON = new ObjectMapper();
 
   static Path testdata() {
-    for (Path p = Paths.get("").toAbsolutePath(); p != null; p = p.getParent()) {
-      if (Files.isDirectory(p.resolve("testdata"))) {
-        return p.resolve("testdata");
-      }
-    }
-    throw new IllegalStateException("no testdata/");
+    return io.hatflow.pipelines.prepare.TestData.dir();
   }
 
   @BeforeAll

@@ -5,10 +5,10 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 
 /** Finds the repository's testdata/ by walking up from the working directory. */
-final class TestData {
+public final class TestData {
   private TestData() {}
 
-  static Path dir() {
+  public static Path dir() {
     for (Path p = Paths.get("").toAbsolutePath(); p != null; p = p.getParent()) {
       if (Files.isDirectory(p.resolve("testdata"))) {
         return p.resolve("testdata");
@@ -17,7 +17,7 @@ final class TestData {
     throw new IllegalStateException("no testdata/ above " + Paths.get("").toAbsolutePath());
   }
 
-  static String multi30k(String name) {
+  public static String multi30k(String name) {
     return dir().resolve("multi30k").resolve(name).toString();
   }
 }

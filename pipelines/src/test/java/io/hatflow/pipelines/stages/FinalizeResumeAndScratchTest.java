@@ -57,12 +57,7 @@ class FinalizeResumeAndScratchTest {
 
   @BeforeAll
   static void trainedRunAndUninterruptedFinalize() throws Exception {
-    Path t = null;
-    for (Path d = Path.of("").toAbsolutePath(); d != null && t == null; d = d.getParent()) {
-      if (Files.isDirectory(d.resolve("testdata/multi30k"))) {
-        t = d.resolve("testdata");
-      }
-    }
+    Path t = io.hatflow.pipelines.prepare.TestData.dir();
     spec = tmp.resolve("fin.yaml");
     Files.writeString(spec, String.join("\n",
         "version: 1",
