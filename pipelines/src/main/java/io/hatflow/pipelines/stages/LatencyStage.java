@@ -14,7 +14,6 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import org.apache.beam.sdk.options.PipelineOptions;
 
 /**
@@ -28,11 +27,6 @@ public final class LatencyStage implements Stage {
   @Override
   public String name() {
     return NAME;
-  }
-
-  @Override
-  public List<String> upstream() {
-    return List.of();
   }
 
   @Override

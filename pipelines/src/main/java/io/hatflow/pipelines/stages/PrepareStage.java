@@ -13,7 +13,6 @@ import io.hatflow.transforms.prepare.CorpusFiles;
 import io.hatflow.transforms.prepare.PairRules.DropReason;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -26,11 +25,6 @@ public final class PrepareStage implements Stage {
   @Override
   public String name() {
     return NAME;
-  }
-
-  @Override
-  public List<String> upstream() {
-    return List.of();
   }
 
   @Override

@@ -11,8 +11,10 @@ public interface Stage {
   /** The stage's name: also its folder in the run directory and its key in the manifest. */
   String name();
 
-  /** Stages whose outputs this one reads. */
-  List<String> upstream();
+  /** The stages whose outputs this one reads (none: it starts from the spec's inputs). */
+  default List<String> upstream() {
+    return List.of();
+  }
 
   /** The spec settings this stage depends on, as a stable string (part of the fingerprint). */
   String specSection(StageContext ctx);
