@@ -95,18 +95,46 @@ public final class PreparePipeline {
     VocabularyFiles given = cfg.vocabFrom() == null ? null : readVocabulary(cfg.vocabFrom());
     String out = stripSlash(cfg.outputDir());
     String tmp = out + ".tmp-" + UUID.randomUUID().toString().substring(0, 8);
+    PipelineResult job = null;
     try {
       Pipeline p = Pipeline.create(options);
       build(p, cfg, given, tmp);
-      PipelineResult.State state = p.run().waitUntilFinish();
+      job = p.run();
+      PipelineResult.State state = job.waitUntilFinish();
       if (state != PipelineResult.State.DONE) {
         throw new IllegalStateException("prepare pipeline ended in state " + state);
       }
       commit(tmp, out);
       return readResult(out);
     } catch (RuntimeException e) {
-      deleteQuietly(tmp);
+      removeAfterFailure(job, tmp);
       throw unwrap(e);
+    }
+  }
+
+  /**
+   * DirectRunner reports a job's first failure while its other workers may still be writing: cancel the job,
+   * then delete {@code tmp} until it stays gone, so nothing half-written appears after the error is thrown.
+   */
+  static void removeAfterFailure(PipelineResult job, String tmp) {
+    if (job != null) {
+      try {
+        job.cancel();
+        job.waitUntilFinish(org.joda.time.Duration.standardSeconds(10));
+      } catch (IOException | RuntimeException ignored) {
+        // already failed or finished: nothing left to stop
+      }
+    }
+    for (int quiet = 0, round = 0; quiet < 3 && round < 50; round++) {
+      boolean existed = isLocal(tmp) && Files.exists(Paths.get(tmp.replaceFirst("^file://", "")));
+      deleteQuietly(tmp);
+      quiet = existed ? 0 : quiet + 1;
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 

@@ -140,7 +140,16 @@ public final class FinalizeStage implements Stage {
         tc.schedule().name().toLowerCase(java.util.Locale.ROOT), tc.warmupSteps());
     ctx.record().putObject("training").put("mode", f.mode()).put("steps", tc.steps()).put("lr", tc.lr())
         .put("warmup_steps", tc.warmupSteps()).put("schedule", tc.schedule().name().toLowerCase(java.util.Locale.ROOT));
-    removeUnfinishedModelDirs(out.resolve("models"));
+    // Work (checkpoint, finished result) is keyed by the stage fingerprint (settings, upstream digests, code)
+    // and the model: an interrupted finalize resumes it, one with anything changed starts afresh, and the work
+    // and models of other settings or of models no longer chosen are dropped.
+    Map<String, String> workNames = new java.util.LinkedHashMap<>();
+    for (Candidate c : models) {
+      workNames.put(c.name(), c.name() + "-" + Digests.sha256(ctx.record().path("fingerprint").asText() + c.name()
+          + c.config().key()).substring(0, 16));
+    }
+    StageContext.keepOnly(out.resolve("work"), workNames::containsValue);
+    StageContext.keepOnly(out.resolve("models"), workNames::containsKey);
     int qkv = space.qkvDim();
     int len = space.iwsltLike() ? 23 : 30;
     try (SuperTransformerCheckpoint supernet = SuperTransformerCheckpoint.load(checkpoint);
@@ -148,11 +157,7 @@ public final class FinalizeStage implements Stage {
       FitnessEvaluator inheritedEval = new FitnessEvaluator(supernet.model(), threads, spec.train().labelSmoothing());
       for (Candidate c : models) {
         long t0 = System.nanoTime();
-        // Work (checkpoint, finished result) is keyed by the stage fingerprint (settings, upstream digests, code)
-        // and the model: an interrupted finalize resumes it, a finalize with anything changed starts afresh.
-        String key = Digests.sha256(ctx.record().path("fingerprint").asText() + c.name() + c.config().key())
-            .substring(0, 16);
-        Path work = out.resolve("work").resolve(c.name() + "-" + key);
+        Path work = out.resolve("work").resolve(workNames.get(c.name()));
         Path modelDir = out.resolve("models").resolve(c.name());
         Path done = work.resolve("result.avro");
         if (ctx.resume() && Files.exists(done) && modelCameFrom(modelDir, work)) {
@@ -254,7 +259,6 @@ public final class FinalizeStage implements Stage {
     return out;
   }
 
-  /** Temporary directories of model writes that an interruption left behind. */
   /** Whether {@code modelDir} holds the weights trained in {@code work} (not those of another finalize). */
   private static boolean modelCameFrom(Path modelDir, Path work) throws IOException {
     Path props = modelDir.resolve(SubTransformerModel.PROPS);
@@ -271,16 +275,6 @@ public final class FinalizeStage implements Stage {
     }
   }
 
-  private static void removeUnfinishedModelDirs(Path models) throws IOException {
-    if (!Files.isDirectory(models)) {
-      return;
-    }
-    try (var ds = Files.newDirectoryStream(models, ".*")) {
-      for (Path p : ds) {
-        AtomicFiles.deleteTree(p);
-      }
-    }
-  }
 
   static List<SentencePair> readSplit(Path dir, String split) {
     return io.hatflow.model.train.Corpus.records(dir, split);

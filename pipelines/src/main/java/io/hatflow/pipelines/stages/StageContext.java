@@ -10,6 +10,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -33,15 +34,18 @@ public record StageContext(
    * dropped target to the report or the next stage.
    */
   public void pruneOtherTargets(Path dir) throws IOException {
+    Set<String> names = spec().targets().stream().map(Spec.TargetSpec::name).collect(Collectors.toSet());
+    keepOnly(dir, f -> f.startsWith(".") || names.contains(f.replaceFirst("\\.(csv|avro)$", "")));
+  }
+
+  /** Deletes every entry of {@code dir} whose file name {@code keep} rejects (nothing when there is no dir). */
+  static void keepOnly(Path dir, Predicate<String> keep) throws IOException {
     if (!Files.isDirectory(dir)) {
       return;
     }
-    Set<String> names = spec().targets().stream().map(Spec.TargetSpec::name).collect(Collectors.toSet());
     try (Stream<Path> entries = Files.list(dir)) {
       for (Path e : entries.toList()) {
-        String f = e.getFileName().toString();
-        String target = f.replaceFirst("\\.(csv|avro)$", "");
-        if (!f.startsWith(".") && !names.contains(target)) {
+        if (!keep.test(e.getFileName().toString())) {
           AtomicFiles.deleteTree(e);
         }
       }

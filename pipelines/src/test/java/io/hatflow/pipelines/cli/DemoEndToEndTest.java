@@ -83,7 +83,7 @@ class DemoEndToEndTest {
   }
 
   static final String[] REDUCED = {"--set", "train.steps=20", "--set", "train.checkpoint_every=10",
-      "--set", "targets[0].latency.measure.samples=8", "--set", "targets[0].latency.measure.runs=2",
+      "--set", "targets[0].latency.measure.samples=24", "--set", "targets[0].latency.measure.runs=2",
       "--set", "search.population=8", "--set", "search.parents=3", "--set", "search.mutations=3",
       "--set", "search.crossovers=2", "--set", "search.generations=2", "--set", "search.valid_subset=50",
       "--set", "finalize.steps=4", "--set", "finalize.random_subnets=1"};

@@ -185,12 +185,15 @@ class FinalizeResumeAndScratchTest {
   void inheritStartsFromTheInheritedWeightsAlsoForNarrowerWinners() throws Exception {
     // at a learning rate of 1e-9 training leaves the weights where they started: the trained model must score
     // what the SuperTransformer's slice scored (the smallest winner is narrower than the SuperTransformer)
-    Path run = copy(base, tmp.resolve("still"));
+    // (over a finished finalize with other settings, whose work must not linger beside the new)
+    Path run = copy(ref, tmp.resolve("still"));
     assertEquals(0, Hatflow.execute("finalize", "--spec", spec.toString(), "--run-dir", run.toString(),
         "--set", "finalize.lr=1e-9", "--set", "finalize.steps=4", "--force"));
     for (FinalResult r : FinalizeOutputs.read(run.resolve("finalize"))) {
       assertEquals("inherit", r.getMode());
       assertEquals(r.getInheritedLoss(), r.getTrainedLoss(), 1e-3, r.getName() + " " + r.getConfigKey());
+      assertFalse(workDir(ref, r.getName()).getFileName().equals(workDir(run, r.getName()).getFileName()),
+          "the earlier settings' work directory was dropped, one for the new settings made");
     }
   }
 
