@@ -26,6 +26,7 @@ public final class Manifest {
 
   private final Path file;
   private final ObjectNode root;
+  private Runnable afterSave = () -> {};
 
   private Manifest(Path file, ObjectNode root) {
     this.file = file;
@@ -165,6 +166,12 @@ public final class Manifest {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
     }
+    afterSave.run();
+  }
+
+  /** Runs after every save: a run directory with a remote home commits the manifest there. */
+  void afterSave(Runnable r) {
+    afterSave = r;
   }
 
   public static ObjectMapper json() {

@@ -25,15 +25,24 @@ public final class Corpus {
   private Corpus() {}
 
   public static List<Pair> read(Path dir, String split) {
+    return pairs(records(dir, split));
+  }
+
+  /** The pairs of these shard files, in the order given. */
+  public static List<Pair> read(List<Path> shards) {
+    return pairs(records(shards));
+  }
+
+  private static List<Pair> pairs(List<SentencePair> records) {
     List<Pair> out = new ArrayList<>();
-    for (SentencePair p : records(dir, split)) {
+    for (SentencePair p : records) {
       out.add(new Pair(p.getId(), p.getBucket(), ints(p.getSrcIds()), ints(p.getTgtIds())));
     }
     return out;
   }
 
-  /** Every {@code SentencePair} of a split, shard files in name order (prepare's {@code <split>-*.avro}). */
-  public static List<SentencePair> records(Path dir, String split) {
+  /** A split's shard files in name order (prepare's {@code <split>-*.avro}). */
+  public static List<Path> shards(Path dir, String split) {
     List<Path> files = new ArrayList<>();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, split + "-*.avro")) {
       ds.forEach(files::add);
@@ -44,6 +53,15 @@ public final class Corpus {
       throw new IllegalArgumentException("no " + split + "-*.avro shards in " + dir);
     }
     files.sort(Comparator.comparing(p -> p.getFileName().toString()));
+    return files;
+  }
+
+  /** Every {@code SentencePair} of a split, shard files in name order (prepare's {@code <split>-*.avro}). */
+  public static List<SentencePair> records(Path dir, String split) {
+    return records(shards(dir, split));
+  }
+
+  static List<SentencePair> records(List<Path> files) {
     List<SentencePair> out = new ArrayList<>();
     for (Path f : files) {
       try (DataFileReader<SentencePair> r = new DataFileReader<>(f.toFile(), new SpecificDatumReader<>(SentencePair.class))) {

@@ -35,8 +35,10 @@ import picocli.CommandLine.Unmatched;
         + "note). --rerun search re-runs the search from the recorded inputs in a scratch directory and "
         + "compares the winners byte for byte.")
 public final class AuditCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "RUN_DIR", converter = LocalPath.ExistingRunDir.class)
-  Path runDir;
+  @Parameters(index = "0", paramLabel = "RUN_DIR", description = "A local path or hdfs://..., gs://... URI.")
+  String runDirArg;
+
+  private Path runDir;
 
   @Option(names = "--rerun", paramLabel = "STAGE", description = "Re-run this stage from the recorded inputs (supported: search).")
   String rerun;
@@ -52,6 +54,13 @@ public final class AuditCommand implements Callable<Integer> {
     if (rerun != null && !rerun.equals(SearchStage.NAME)) {
       throw new IllegalArgumentException("--rerun " + rerun + ": only 'search' can be re-run by audit");
     }
+    return RunDirs.existing(runDirArg, BeamArgs.parse(beamArgs), null, (dir, uri) -> {
+      runDir = dir;
+      return audit();
+    });
+  }
+
+  private int audit() throws Exception {
     Audit.Result r = Audit.check(runDir);
     for (Audit.Finding f : r.findings()) {
       System.out.println(f.line());

@@ -15,8 +15,9 @@ import picocli.CommandLine.Unmatched;
 @Command(name = "demo", mixinStandardHelpOptions = true,
     description = "The whole HAT path on the bundled testdata/ with the tiny space (launch/specs/demo.yaml).")
 public final class DemoCommand implements Callable<Integer> {
-  @Option(names = "--run-dir", paramLabel = "DIR", defaultValue = "runs/demo", converter = LocalPath.RunDir.class, description = "Default: ${DEFAULT-VALUE}.")
-  Path runDir;
+  @Option(names = "--run-dir", paramLabel = "DIR|URI", defaultValue = "runs/demo",
+      description = "A local path or hdfs://HOST:PORT/path, gs://BUCKET/path. Default: ${DEFAULT-VALUE}.")
+  String runDir;
 
   @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a value of the demo spec.")
   List<String> sets = new ArrayList<>();

@@ -63,15 +63,17 @@ public final class LatencyCommand implements Callable<Integer> {
     String target;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
       FrozenSpec fs = SpecLoader.load(args.spec, args.sets);
       Spec.TargetSpec t = LatencyStage.target(fs.spec(), target);
       PipelineOptions options = BeamArgs.parse(beamArgs);
-      Path out = args.runDirOr(fs.spec().name()).resolve(LatencyStage.NAME);
-      LatencyPipeline.Result r = LatencyStage.measure(fs.spec(), t, out, options, System.out);
-      System.out.printf(Locale.ROOT, "%s: %d rows (%d measured now, %d kept), %.3f s per measured config%n",
-          r.csv(), r.rows(), r.measured(), r.reused(), r.secondsPerConfig());
-      return 0;
+      return RunDirs.any(args.runDirOr(fs.spec().name()), options, LatencyStage.NAME, (dir, uri) -> {
+        LatencyPipeline.Result r = LatencyPipeline.run(LatencyPipeline.job(fs.spec(), t),
+            dir.resolve(LatencyStage.NAME), uri + "/" + LatencyStage.NAME, options, System.out);
+        System.out.printf(Locale.ROOT, "%s: %d rows (%d measured now, %d kept), %.3f s per measured config%n",
+            r.csv(), r.rows(), r.measured(), r.reused(), r.secondsPerConfig());
+        return 0;
+      });
     }
   }
 
@@ -84,21 +86,23 @@ public final class LatencyCommand implements Callable<Integer> {
     @Option(names = "--target", required = true, paramLabel = "NAME")
     String target;
 
-    @Option(names = "--run-dir", paramLabel = "DIR", converter = LocalPath.RunDir.class)
-    Path runDir;
+    @Option(names = "--run-dir", paramLabel = "DIR|URI", description = "A local path or hdfs://..., gs://... URI.")
+    String runDir;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
       checkName(target);
       if (runDir == null) {
         LatencyTable t = LatencyCsv.read(csv, InputFiles.readAll("--csv", csv, null));
         System.out.println(csv + ": valid HAT latency dataset, " + t.size() + " rows");
         return 0;
       }
-      Path dst = LatencyPipeline.csvPath(runDir.resolve(LatencyStage.NAME), target);
-      LatencyTable t = LatencyStage.importCsv("--csv", csv, dst, null).table();
-      System.out.println(dst + ": " + t.size() + " rows imported from " + csv);
-      return 0;
+      return RunDirs.any(runDir, null, LatencyStage.NAME, (dir, uri) -> {
+        Path dst = LatencyPipeline.csvPath(dir.resolve(LatencyStage.NAME), target);
+        LatencyTable t = LatencyStage.importCsv("--csv", csv, dst, null).table();
+        System.out.println(dst + ": " + t.size() + " rows imported from " + csv);
+        return 0;
+      });
     }
   }
 

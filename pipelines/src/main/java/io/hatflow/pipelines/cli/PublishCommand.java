@@ -32,9 +32,9 @@ public final class PublishCommand implements Callable<Integer> {
     this.storage = storage;
   }
 
-  @Parameters(index = "0", paramLabel = "RUN_DIR", converter = LocalPath.ExistingRunDir.class,
-      description = "A finished local run directory.")
-  Path runDir;
+  @Parameters(index = "0", paramLabel = "RUN_DIR",
+      description = "A finished run directory: a local path or hdfs://..., gs://... URI.")
+  String runDirArg;
 
   @Parameters(index = "1", paramLabel = "gs://BUCKET/PREFIX", description = "Where the run's files go.")
   String destination;
@@ -48,9 +48,13 @@ public final class PublishCommand implements Callable<Integer> {
   boolean json;
 
   @Override
-  public Integer call() {
+  public Integer call() throws Exception {
     // Bad input first, before touching credentials or the network.
     GcsUri.parse(destination);
+    return RunDirs.existing(runDirArg, null, null, (dir, uri) -> publish(dir));
+  }
+
+  private int publish(Path runDir) {
     Publisher.requireFinished(runDir);
     PublishReport r = new Publisher(storage.get(), verify)
         .publish(runDir, destination);

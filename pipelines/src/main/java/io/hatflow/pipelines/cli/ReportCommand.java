@@ -14,17 +14,18 @@ import picocli.CommandLine.Parameters;
     description = "Render RUN_DIR/report/index.html (self-contained, charts as PNG and SVG beside it) from what the "
         + "run's stages wrote; missing outputs are listed, not fatal.")
 public final class ReportCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "RUN_DIR", converter = LocalPath.ExistingRunDir.class)
-  Path runDir;
+  @Parameters(index = "0", paramLabel = "RUN_DIR", description = "A local path or hdfs://..., gs://... URI.")
+  String runDirArg;
 
   @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default: RUN_DIR/report).")
   Path out;
 
   @Override
-  public Integer call() {
-    if (!Files.isDirectory(runDir)) {
-      throw new IllegalArgumentException("run directory " + runDir + " does not exist");
-    }
+  public Integer call() throws Exception {
+    return RunDirs.existing(runDirArg, null, out == null ? "report" : null, (dir, uri) -> write(dir));
+  }
+
+  private int write(Path runDir) {
     String title = null;
     Path spec = runDir.resolve("spec.yaml");
     if (Files.exists(spec)) {

@@ -11,15 +11,15 @@ public class RunArgs {
       description = "Versioned run spec (YAML, version: 1), a local file.")
   Path spec;
 
-  @Option(names = "--run-dir", paramLabel = "DIR", converter = LocalPath.RunDir.class,
-      description = "Run directory, local (default: runs/<spec name>).")
-  Path runDir;
+  @Option(names = "--run-dir", paramLabel = "DIR|URI",
+      description = "Run directory: a local path (default: runs/<spec name>) or hdfs://HOST:PORT/path, gs://BUCKET/path.")
+  String runDir;
 
   @Option(names = "--set", paramLabel = "KEY=VALUE",
       description = "Override one spec value, e.g. --set data.vocab.size=4000 (repeatable; validated and recorded).")
   List<String> sets = new ArrayList<>();
 
-  Path runDirOr(String specName) {
-    return runDir != null ? runDir : Path.of("runs", specName);
+  String runDirOr(String specName) {
+    return runDir != null ? runDir : Path.of("runs", specName).toString();
   }
 }

@@ -1,5 +1,7 @@
 package io.hatflow.pipelines.cli;
 
+import io.hatflow.pipelines.rundir.RunLocation;
+
 import io.hatflow.core.run.CodeVersion;
 import io.hatflow.core.run.RunDir;
 import io.hatflow.core.spec.FrozenSpec;
@@ -50,9 +52,10 @@ public final class RunCommand implements Callable<Integer> {
         force.contains("all"));
   }
 
-  static int runStages(FrozenSpec spec, java.nio.file.Path dir, PipelineOptions options, List<String> beamArgs,
+  static int runStages(FrozenSpec spec, String dir, PipelineOptions options, List<String> beamArgs,
       List<Stage> stages, List<String> force, boolean replaceOtherSpec) throws Exception {
-    try (RunDir rd = RunDir.open(dir, spec, replaceOtherSpec)) {
+    RunLocation loc = RunLocation.of(dir, options);
+    try (RunDir rd = RunDir.open(loc.work(), loc.home(), spec, replaceOtherSpec)) {
       rd.manifest().recordSpec(spec, CodeVersion.get(), options.getRunner().getSimpleName(),
           BeamArgs.recorded(beamArgs, options));
       rd.manifest().root().put("finished", false);
@@ -61,7 +64,7 @@ public final class RunCommand implements Callable<Integer> {
       new StageRunner(spec, rd, options, System.out).runAll(stages, force, false);
       rd.manifest().root().put("finished", true);
       rd.manifest().save();
-      System.out.printf("run finished in %.1f s: %s%n", (System.currentTimeMillis() - t0) / 1000.0, rd.dir());
+      System.out.printf("run finished in %.1f s: %s%n", (System.currentTimeMillis() - t0) / 1000.0, rd.location());
     }
     return 0;
   }

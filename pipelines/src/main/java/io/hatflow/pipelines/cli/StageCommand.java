@@ -4,6 +4,7 @@ import io.hatflow.core.run.CodeVersion;
 import io.hatflow.core.run.RunDir;
 import io.hatflow.core.spec.FrozenSpec;
 import io.hatflow.core.spec.SpecLoader;
+import io.hatflow.pipelines.rundir.RunLocation;
 import io.hatflow.pipelines.stages.Stage;
 import io.hatflow.pipelines.stages.StageRunner;
 import java.util.List;
@@ -34,12 +35,13 @@ abstract class StageCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     FrozenSpec spec = SpecLoader.load(args.spec, args.sets);
     PipelineOptions options = BeamArgs.parse(beamArgs);
-    try (RunDir rd = RunDir.open(args.runDirOr(spec.spec().name()), spec, force)) {
+    RunLocation loc = RunLocation.of(args.runDirOr(spec.spec().name()), options);
+    try (RunDir rd = RunDir.open(loc.work(), loc.home(), spec, force)) {
       rd.manifest().recordSpec(spec, CodeVersion.get(), options.getRunner().getSimpleName(),
           BeamArgs.recorded(beamArgs, options));
       rd.manifest().save();
       new StageRunner(spec, rd, options, System.out).runAll(List.of(stage()), force ? List.of("all") : List.of(), resume);
-      System.out.println("run directory: " + rd.dir());
+      System.out.println("run directory: " + rd.location());
     }
     return 0;
   }

@@ -1,5 +1,7 @@
 package io.hatflow.pipelines.latency;
 
+import io.hatflow.pipelines.io.AvroFiles;
+
 import io.hatflow.core.latency.LatencyCsv;
 import io.hatflow.core.run.AtomicFiles;
 import io.hatflow.core.space.SearchSpace;
@@ -79,6 +81,14 @@ public final class LatencyPipeline {
   }
 
   public static Result run(Job job, Path outDir, PipelineOptions options, PrintStream log) {
+    return run(job, outDir, outDir.toString(), options, log);
+  }
+
+  /**
+   * As above, with the workers' records written under {@code outUri} (the same folder as workers see it: the run
+   * directory's URI on a distributed filesystem) and the results in the local {@code outDir}.
+   */
+  public static Result run(Job job, Path outDir, String outUri, PipelineOptions options, PrintStream log) {
     Path avro = avroPath(outDir, job.target());
     Path csv = csvPath(outDir, job.target());
     LatencyRecords.Environment env = LatencyRecords.Environment.current(job.settings());
@@ -107,7 +117,7 @@ public final class LatencyPipeline {
         dropped > 0 ? " (" + dropped + " rows of another environment dropped)" : "", missing.size(),
         job.settings().threads(), job.settings().runs());
     long t0 = System.nanoTime();
-    List<LatencyRecord> fresh = measure(missing, job.settings(), outDir, options);
+    List<LatencyRecord> fresh = measure(missing, job.settings(), outUri, options);
     double perConfig = missing.isEmpty() ? Double.NaN : (System.nanoTime() - t0) / 1e9 / missing.size();
     List<LatencyRecord> all = new ArrayList<>(kept.values());
     all.addAll(fresh);
@@ -119,33 +129,35 @@ public final class LatencyPipeline {
     return new Result(csv, avro, all.size(), fresh.size(), all.size() - fresh.size(), st, perConfig);
   }
 
-  /** Times {@code configs} in one Beam job; the records come back through a temporary Avro file under {@code workDir}. */
+  /**
+   * Times {@code configs} in one Beam job; the workers write the records to a temporary Avro file under
+   * {@code workUri} (a local path or a URI the workers can reach), read back here and deleted.
+   */
   public static List<LatencyRecord> measure(List<SubConfig> configs, MeasureSettings settings, Path workDir,
+      PipelineOptions options) {
+    return measure(configs, settings, workDir.toString(), options);
+  }
+
+  public static List<LatencyRecord> measure(List<SubConfig> configs, MeasureSettings settings, String workUri,
       PipelineOptions options) {
     if (configs.isEmpty()) {
       return List.of();
     }
+    String tmp = workUri + "/.measure-" + java.util.UUID.randomUUID().toString().substring(0, 8);
     try {
-      Files.createDirectories(workDir);
-      Path tmp = Files.createTempDirectory(workDir, ".measure-");
-      try {
-        List<String> genes = configs.stream().map(LatencyRecords::genesJson).toList();
-        Pipeline p = Pipeline.create(options);
-        p.apply("Configs", Create.of(genes).withCoder(StringUtf8Coder.of()))
-            .apply("MeasureLatency", MeasureLatency.with(settings))
-            .apply("WriteRecords", AvroIO.write(LatencyRecord.class)
-                .to(tmp.resolve("records").toString()).withSuffix(".avro").withoutSharding());
-        PipelineResult.State state = p.run().waitUntilFinish();
-        if (state != PipelineResult.State.DONE) {
-          throw new IllegalStateException("latency measurement ended in state " + state);
-        }
-        Path file = tmp.resolve("records.avro");
-        return Files.exists(file) ? readAvro(file) : List.of();
-      } finally {
-        AtomicFiles.deleteTree(tmp);
+      List<String> genes = configs.stream().map(LatencyRecords::genesJson).toList();
+      Pipeline p = Pipeline.create(options);
+      p.apply("Configs", Create.of(genes).withCoder(StringUtf8Coder.of()))
+          .apply("MeasureLatency", MeasureLatency.with(settings))
+          .apply("WriteRecords", AvroIO.write(LatencyRecord.class)
+              .to(tmp + "/records").withSuffix(".avro").withoutSharding());
+      PipelineResult.State state = p.run().waitUntilFinish();
+      if (state != PipelineResult.State.DONE) {
+        throw new IllegalStateException("latency measurement ended in state " + state);
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      return AvroFiles.read(tmp + "/records.avro", LatencyRecord.class);
+    } finally {
+      AvroFiles.deleteTree(tmp);
     }
   }
 

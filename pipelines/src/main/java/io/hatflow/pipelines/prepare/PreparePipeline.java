@@ -337,13 +337,13 @@ public final class PreparePipeline {
       }
       VocabularyFiles v = readPreparedVocabulary(dir + "/" + VOCAB_DIR);
       List<String> files = new ArrayList<>();
-      for (MatchResult.Metadata m : FileSystems.match(dir + "/**").metadata()) {
-        files.add(m.resourceId().toString());
+      for (String rel : io.hatflow.transforms.io.Artifacts.listFiles(dir)) {
+        files.add(dir + "/" + rel);
       }
       files.sort(Comparator.naturalOrder());
       return new PrepareResult(dir, splits, v.size(), v.digest(), digest, files);
     } catch (IOException e) {
-      throw new UncheckedIOException("reading prepare's results in " + dir, e);
+      throw new UncheckedIOException("reading prepare's results in " + dir + ": " + e, e);
     }
   }
 
@@ -359,6 +359,15 @@ public final class PreparePipeline {
         }
         Files.move(t, o, StandardCopyOption.ATOMIC_MOVE);
         deleteQuietly(old.toString());
+      } else if (out.startsWith("hdfs://") || out.startsWith("webhdfs://")) {
+        // HDFS renames a directory atomically (one NameNode operation): readers see the old or the new whole.
+        org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.get(java.net.URI.create(out),
+            new org.apache.hadoop.conf.Configuration());
+        org.apache.hadoop.fs.Path o = new org.apache.hadoop.fs.Path(out);
+        fs.delete(o, true);
+        if (!fs.rename(new org.apache.hadoop.fs.Path(tmp), o)) {
+          throw new IOException("HDFS refused to rename " + tmp + " to " + out);
+        }
       } else {
         // Object stores have no directories: remove the old files, then rename ours; stats.tsv last, so a reader
         // that checks for it never sees a partial set.
@@ -399,11 +408,7 @@ public final class PreparePipeline {
           }
         }
       } else {
-        List<ResourceId> ids = new ArrayList<>();
-        for (MatchResult.Metadata m : FileSystems.match(dir + "/**").metadata()) {
-          ids.add(m.resourceId());
-        }
-        FileSystems.delete(ids);
+        io.hatflow.pipelines.io.AvroFiles.deleteTree(dir);
       }
     } catch (IOException | RuntimeException ignored) {
       // best effort: the failure being reported matters more

@@ -1,5 +1,7 @@
 package io.hatflow.pipelines.search;
 
+import io.hatflow.pipelines.io.AvroFiles;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -37,11 +39,11 @@ final class SearchOutputs {
 
   private SearchOutputs() {}
 
-  static SearchResult write(Path state, Path outDir, SearchConfig cfg, SearchSpace space, List<TargetBudgets> targets,
+  static SearchResult write(String state, Path outDir, SearchConfig cfg, SearchSpace space, List<TargetBudgets> targets,
       List<SearchId> searches, List<GenerationReport> reports, List<String> initialWarnings) {
     int last = cfg.generations() - 1;
     List<Winner> winners = new ArrayList<>(
-        AvroFiles.read(SearchPipeline.genDir(state, last).resolve("winners.avro"), Winner.class));
+        AvroFiles.read(SearchPipeline.genDir(state, last) + "/winners.avro", Winner.class));
     winners.sort(Comparator.comparing(Winner::getTarget).thenComparingDouble(Winner::getBudgetMs));
 
     List<GenerationStats> history = new ArrayList<>();
@@ -49,9 +51,9 @@ final class SearchOutputs {
     long perSearchDistinct = 0;
     Map<String, Set<String>> keysPerSearch = new TreeMap<>();
     for (int g = 0; g <= last; g++) {
-      Path dir = SearchPipeline.genDir(state, g);
-      history.addAll(AvroFiles.read(dir.resolve("stats.avro"), GenerationStats.class));
-      for (Evaluation e : AvroFiles.read(dir.resolve("evaluations.avro"), Evaluation.class)) {
+      String dir = SearchPipeline.genDir(state, g);
+      history.addAll(AvroFiles.read(dir + "/stats.avro", GenerationStats.class));
+      for (Evaluation e : AvroFiles.read(dir + "/evaluations.avro", Evaluation.class)) {
         firstSeen.putIfAbsent(e.getConfigKey(), e);
       }
       for (SearchCandidate c : AvroFiles.read(SearchPipeline.populationFile(state, g), SearchCandidate.class)) {

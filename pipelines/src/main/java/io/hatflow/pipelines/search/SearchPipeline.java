@@ -1,5 +1,7 @@
 package io.hatflow.pipelines.search;
 
+import io.hatflow.pipelines.io.AvroFiles;
+
 import io.hatflow.core.search.Evolution;
 import io.hatflow.core.search.FitnessFactory;
 import io.hatflow.core.search.Genome;
@@ -82,44 +84,49 @@ public final class SearchPipeline {
 
   private SearchPipeline() {}
 
-  /** As {@link #run(SearchConfig, SearchSpace, List, FitnessFactory, String, Path, Path, PipelineOptions, SearchProgress)} with the store in {@code outDir/eval-store}. */
+  /** As {@link #run(SearchConfig, SearchSpace, List, FitnessFactory, String, Path, String, String, int, PipelineOptions, SearchProgress)} with state and store under {@code outDir}. */
   public static SearchResult run(SearchConfig cfg, SearchSpace space, List<TargetBudgets> targets, FitnessFactory fitness,
       String checkpointDigest, Path outDir, PipelineOptions options, SearchProgress progress) {
     return run(cfg, space, targets, fitness, checkpointDigest, outDir, outDir.resolve("eval-store"), options, progress);
   }
 
-  /**
-   * Runs (or resumes) the search and writes its outputs under {@code outDir}.
-   *
-   * @param checkpointDigest digest of the SuperTransformer checkpoint: fitness values in {@code evalStore} under
-   *                         this digest are reused, never recomputed
-   * @param evalStore        directory of the evaluation store (shared by runs on the same checkpoint)
-   * @throws IllegalArgumentException on bad settings, before any work: population < parents, a probability
-   *                                  outside [0, 1], no targets, an empty budget list, a budget below the
-   *                                  target's minimum predicted latency
-   */
   public static SearchResult run(SearchConfig cfg, SearchSpace space, List<TargetBudgets> targets, FitnessFactory fitness,
       String checkpointDigest, Path outDir, Path evalStore, PipelineOptions options, SearchProgress progress) {
     return run(cfg, space, targets, fitness, checkpointDigest, outDir, evalStore, GENERATIONS_PER_JOB, options,
         progress);
   }
 
-  /**
-   * As above, with {@code generationsPerJob} generations unrolled into each Beam job: 1 makes every
-   * generation a resume point; more saves a job start per generation but resumes only at job boundaries
-   * (and reports progress once per job).
-   */
   public static SearchResult run(SearchConfig cfg, SearchSpace space, List<TargetBudgets> targets, FitnessFactory fitness,
       String checkpointDigest, Path outDir, Path evalStore, int generationsPerJob, PipelineOptions options,
       SearchProgress progress) {
+    return run(cfg, space, targets, fitness, checkpointDigest, outDir, outDir.resolve("state").toString(),
+        evalStore.toString(), generationsPerJob, options, progress);
+  }
+
+  /**
+   * Runs (or resumes) the search: generations' state under {@code stateRoot} and new fitness values in
+   * {@code evalStore} (URIs the workers write, e.g. {@code hdfs://}), the outputs under the local {@code outDir}.
+   *
+   * @param checkpointDigest digest of the SuperTransformer checkpoint: fitness values in {@code evalStore} under
+   *                         this digest are reused, never recomputed
+   * @param evalStore        folder of the evaluation store (shared by runs on the same checkpoint)
+   * @param generationsPerJob generations unrolled into each Beam job: 1 makes every generation a resume point;
+   *                         more saves a job start per generation but resumes only at job boundaries
+   * @throws IllegalArgumentException on bad settings, before any work: population < parents, a probability
+   *                                  outside [0, 1], no targets, an empty budget list, a budget below the
+   *                                  target's minimum predicted latency
+   */
+  public static SearchResult run(SearchConfig cfg, SearchSpace space, List<TargetBudgets> targets, FitnessFactory fitness,
+      String checkpointDigest, Path outDir, String stateRoot, String evalStore, int generationsPerJob,
+      PipelineOptions options, SearchProgress progress) {
     if (generationsPerJob < 1) {
       throw new IllegalArgumentException("generationsPerJob: expected >= 1, got " + generationsPerJob);
     }
     List<SearchId> searches = validate(cfg, space, targets, checkpointDigest);
-    Path state = outDir.resolve("state").resolve(digest(cfg, space, targets, checkpointDigest));
+    String state = stateRoot + "/" + digest(cfg, space, targets, checkpointDigest);
     List<String> warnings = new ArrayList<>();
     int start = firstUnfinished(state, cfg.generations());
-    if (start == 0 && !Files.exists(populationFile(state, 0))) {
+    if (start == 0 && !AvroFiles.exists(populationFile(state, 0))) {
       List<SearchCandidate> pop = new ArrayList<>();
       for (TargetBudgets t : targets) {
         LatencyModel model = t.latency().open();
@@ -151,7 +158,7 @@ public final class SearchPipeline {
       long t0 = System.nanoTime();
       runGenerations(g, to, cfg, space, targets, fitness, checkpointDigest, state, evalStore, runTag, options);
       for (int done = g; done < to; done++) {
-        AvroFiles.writeText(genDir(state, done).resolve("DONE"), "generation " + done + " finished\n");
+        AvroFiles.writeText(genDir(state, done) + "/DONE", "generation " + done + " finished\n");
       }
       ran += to - g;
       long wall = (System.nanoTime() - t0) / 1_000_000 / (to - g);
@@ -192,27 +199,19 @@ public final class SearchPipeline {
 
   /** One Beam job for generations {@code from} (inclusive) to {@code to} (exclusive). */
   static void runGenerations(int from, int to, SearchConfig cfg, SearchSpace space, List<TargetBudgets> targets,
-      FitnessFactory fitness, String checkpointDigest, Path state, Path evalStore, String runTag,
+      FitnessFactory fitness, String checkpointDigest, String state, String evalStore, String runTag,
       PipelineOptions options) {
-    try {
-      Files.createDirectories(evalStore);
-      for (int g = from; g <= Math.min(to, cfg.generations() - 1); g++) {
-        Files.createDirectories(genDir(state, g));
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
     Pipeline p = Pipeline.create(options);
     PCollection<SearchCandidate> population = p.apply("ReadPopulation",
-        AvroIO.read(SearchCandidate.class).from(populationFile(state, from).toString())
+        AvroIO.read(SearchCandidate.class).from(populationFile(state, from))
             .withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW));
     // What is known before each generation: the store, plus what earlier generations of this job evaluated.
     List<PCollection<StoredFitness>> known = new ArrayList<>();
-    known.add(EvaluateCandidates.readStore(p, evalStore.resolve("fitness-*.avro").toString(), checkpointDigest));
+    known.add(EvaluateCandidates.readStore(p, evalStore + "/fitness-*.avro", checkpointDigest));
     SmallAvroFiles.Builder out = SmallAvroFiles.builder();
     for (int g = from; g < to; g++) {
       boolean last = g == cfg.generations() - 1;
-      Path dir = genDir(state, g);
+      String dir = genDir(state, g);
       String n = "-g" + g;
       PCollectionView<Iterable<StoredFitness>> store = PCollectionList.of(known)
           .apply("KnownFitness" + n, Flatten.pCollections())
@@ -225,17 +224,17 @@ public final class SearchPipeline {
       PCollection<StoredFitness> fresh = evaluated.get(EvaluateCandidates.NEW_FITNESS);
       known.add(fresh);
       out.add("StoreEntries" + n, fresh,
-              evalStore.resolve(String.format("fitness-g%04d-%s.avro", g, runTag)).toString(), StoredFitness.class)
-          .add("Evaluations" + n, evaluated.get(EvaluateCandidates.EVALUATIONS), dir.resolve("evaluations.avro").toString(),
+              evalStore + String.format("/fitness-g%04d-%s.avro", g, runTag), StoredFitness.class)
+          .add("Evaluations" + n, evaluated.get(EvaluateCandidates.EVALUATIONS), dir + "/evaluations.avro",
               Evaluation.class)
-          .add("Stats" + n, bred.get(BreedNextGeneration.STATS), dir.resolve("stats.avro").toString(),
+          .add("Stats" + n, bred.get(BreedNextGeneration.STATS), dir + "/stats.avro",
               GenerationStats.class);
       if (last) {
-        out.add("Winners" + n, bred.get(BreedNextGeneration.WINNERS), dir.resolve("winners.avro").toString(),
+        out.add("Winners" + n, bred.get(BreedNextGeneration.WINNERS), dir + "/winners.avro",
             Winner.class);
       } else {
         population = bred.get(BreedNextGeneration.NEXT);
-        out.add("NextPopulation" + n, population, populationFile(state, g + 1).toString(), SearchCandidate.class);
+        out.add("NextPopulation" + n, population, populationFile(state, g + 1), SearchCandidate.class);
       }
     }
     out.write();
@@ -245,32 +244,37 @@ public final class SearchPipeline {
     }
   }
 
+  /** Removes a search's generations (a fresh search breeds again from generation 0). */
+  public static void deleteState(String stateRoot) {
+    AvroFiles.deleteTree(stateRoot);
+  }
+
   /** Shards for the fan-out: 8 per slot balances uneven shards; at least 32. */
   static int shards(PipelineOptions options) {
     int p = options.as(org.apache.beam.runners.flink.FlinkPipelineOptions.class).getParallelism();
     return Math.max(32, 8 * Math.max(1, p));
   }
 
-  static Path genDir(Path state, int g) {
-    return state.resolve(String.format("gen-%04d", g));
+  static String genDir(String state, int g) {
+    return state + String.format("/gen-%04d", g);
   }
 
-  static Path populationFile(Path state, int g) {
-    return genDir(state, g).resolve("population.avro");
+  static String populationFile(String state, int g) {
+    return genDir(state, g) + "/population.avro";
   }
 
   /** The first generation without a DONE marker (a generation is done only when all its files are). */
-  static int firstUnfinished(Path state, int generations) {
+  static int firstUnfinished(String state, int generations) {
     int g = 0;
-    while (g < generations && Files.exists(genDir(state, g).resolve("DONE"))) {
+    while (g < generations && AvroFiles.exists(genDir(state, g) + "/DONE")) {
       g++;
     }
     return g;
   }
 
-  private static GenerationReport report(Path state, int g, int generations, long wallMs, long etaMs, boolean resumed) {
-    List<Evaluation> evals = AvroFiles.read(genDir(state, g).resolve("evaluations.avro"), Evaluation.class);
-    List<GenerationStats> stats = AvroFiles.read(genDir(state, g).resolve("stats.avro"), GenerationStats.class);
+  private static GenerationReport report(String state, int g, int generations, long wallMs, long etaMs, boolean resumed) {
+    List<Evaluation> evals = AvroFiles.read(genDir(state, g) + "/evaluations.avro", Evaluation.class);
+    List<GenerationStats> stats = AvroFiles.read(genDir(state, g) + "/stats.avro", GenerationStats.class);
     int hits = (int) evals.stream().filter(Evaluation::getCached).count();
     Map<String, Double> best = new TreeMap<>();
     int candidates = 0;

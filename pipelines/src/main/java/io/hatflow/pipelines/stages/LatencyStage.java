@@ -56,7 +56,8 @@ public final class LatencyStage implements Stage {
     for (Spec.TargetSpec t : ctx.spec().targets()) {
       ObjectNode c = counts.putObject(t.name());
       if (t.latency().measured()) {
-        LatencyPipeline.Result r = measure(ctx.spec(), t, out, ctx.options(), ctx.log());
+        LatencyPipeline.Result r = LatencyPipeline.run(LatencyPipeline.job(ctx.spec(), t), out,
+            ctx.runDir().uri(NAME), ctx.options(), ctx.log());
         c.put("rows", r.rows());
         c.put("measured", r.measured());
         c.put("reused", r.reused());

@@ -67,7 +67,11 @@ public final class PrepareStage implements Stage {
   }
 
   public static PrepareConfig config(Spec.DataSpec d, Path out) {
-    PrepareConfig c = PrepareConfig.defaults(corpus(d.train()), out.toString())
+    return config(d, out.toString());
+  }
+
+  public static PrepareConfig config(Spec.DataSpec d, String out) {
+    PrepareConfig c = PrepareConfig.defaults(corpus(d.train()), out)
         .withMaxTokens(d.maxTokens()).withMaxRatio(d.maxRatio()).withShards(d.shards())
         .withCarveSizes(d.validSize(), d.testSize());
     c = d.vocabFrom() != null ? c.withVocabFrom(d.vocabFrom()) : c.withVocabSize(d.vocabSize());
@@ -94,7 +98,9 @@ public final class PrepareStage implements Stage {
   public void run(StageContext ctx) {
     Spec.DataSpec d = ctx.spec().data();
     Path out = ctx.out(NAME);
-    PrepareResult r = PreparePipeline.run(config(d, out), ctx.options());
+    // Workers write the shards straight into the run directory (its URI when it is on HDFS or GCS).
+    PrepareResult r = PreparePipeline.run(config(d, ctx.runDir().uri(NAME)), ctx.options());
+    ctx.runDir().refresh(NAME);
     ObjectNode rec = ctx.record();
     Path runDir = ctx.runDir().dir();
     for (Map.Entry<String, String> e : inputs(d).entrySet()) {

@@ -10,6 +10,10 @@ import io.hatflow.pipelines.search.SearchPipeline;
 import io.hatflow.pipelines.search.SearchResult;
 import io.hatflow.transforms.search.InheritedFitness;
 import io.hatflow.transforms.search.PredictedLatency;
+import io.hatflow.core.run.Digests;
+import io.hatflow.core.run.RunDir;
+import io.hatflow.model.train.Corpus;
+import io.hatflow.transforms.io.Artifacts;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,8 +41,9 @@ public final class SearchStage implements Stage {
   @Override
   public String specSection(StageContext ctx) {
     Spec s = ctx.spec();
-    // train.max_tokens sizes the fitness batches
-    StringBuilder b = new StringBuilder(s.search().toString()).append(s.model().space()).append(s.train().maxTokens());
+    // train.max_tokens sizes the fitness batches; train.label_smoothing is part of the fitness
+    StringBuilder b = new StringBuilder(s.search().toString()).append(s.model().space()).append(s.train().maxTokens())
+        .append(";label_smoothing=").append(s.train().labelSmoothing());
     for (Spec.TargetSpec t : s.targets()) {
       b.append(t.name()).append(t.budgetsMs()).append(t.budgetsPct());
     }
@@ -67,7 +72,8 @@ public final class SearchStage implements Stage {
   @Override
   public void run(StageContext ctx) {
     Spec spec = ctx.spec();
-    Path runDir = ctx.runDir().dir();
+    RunDir rd = ctx.runDir();
+    Path runDir = rd.dir();
     if (spec.targets().isEmpty()) {
       throw new IllegalArgumentException("targets: the search needs at least one hardware target with budgets_ms");
     }
@@ -78,6 +84,12 @@ public final class SearchStage implements Stage {
       ck.requireCompatible(spec.model().space(), TrainStage.vocabSize(prepared));
       digest = ck.digest();
     }
+    // Workers open every artifact by its URI in the run directory and check it against these digests.
+    Artifacts.Ref checkpointRef = ref(ctx, "inputs", "checkpoint", checkpoint, false);
+    List<Artifacts.Ref> valid = new ArrayList<>();
+    for (Path shard : Corpus.shards(prepared, "valid")) {
+      valid.add(ref(ctx, "inputs", "valid/" + shard.getFileName(), shard, false));
+    }
     List<TargetBudgets> targets = new ArrayList<>();
     for (Spec.TargetSpec t : spec.targets()) {
       Path pred = PredictorStage.dir(runDir, t.name());
@@ -85,7 +97,8 @@ public final class SearchStage implements Stage {
         throw new IllegalArgumentException("target " + t.name() + ": no latency predictor at " + pred
             + " (run the predictor stage first)");
       }
-      PredictedLatency latency = new PredictedLatency(pred.toString(), spec.model().space().name());
+      PredictedLatency latency = new PredictedLatency(ref(ctx, "inputs", "predictor/" + t.name(), pred, true),
+          spec.model().space().name());
       List<Double> budgets = t.relativeBudgets() ? resolve(spec, t, latency) : t.budgetsMs();
       if (t.relativeBudgets()) {
         ctx.log().printf("[search] %s: budgets %s%% of the predicted range -> %s ms%n", t.name(), t.budgetsPct(),
@@ -94,15 +107,19 @@ public final class SearchStage implements Stage {
       ctx.record().with("budgets_ms").putPOJO(t.name(), budgets);
       targets.add(new TargetBudgets(t.name(), latency, budgets));
     }
-    InheritedFitness fitness = new InheritedFitness(checkpoint.toString(), prepared.toString(),
-        spec.search().validSubset(), spec.train().maxTokens(), spec.search().threads());
+    InheritedFitness fitness = new InheritedFitness(checkpointRef, valid, spec.search().validSubset(),
+        spec.train().maxTokens(), spec.search().threads(), spec.train().labelSmoothing());
     Path out = ctx.out(NAME);
+    String state = rd.uri(NAME + "/state");
     if (!ctx.resume()) {
       // A fresh (not resumed) search breeds again from generation 0; evaluated fitness stays in the store.
+      SearchPipeline.deleteState(state);
       io.hatflow.core.run.AtomicFiles.deleteTree(out.resolve("state"));
     }
-    SearchResult r = SearchPipeline.run(config(spec), spec.model().space(), targets, fitness, digest, out,
-        out.resolve("eval-store"), ctx.options(), g -> ctx.log().println("[search] " + g.line()));
+    SearchResult r = SearchPipeline.run(config(spec), spec.model().space(), targets, fitness, digest, out, state,
+        rd.uri(NAME + "/eval-store"), SearchPipeline.GENERATIONS_PER_JOB, ctx.options(),
+        g -> ctx.log().println("[search] " + g.line()));
+    rd.refresh(NAME); // the state and store the workers wrote at home, for audit and the report
     for (String w : r.warnings()) {
       ctx.log().println("[search] warning: " + w);
     }
@@ -113,6 +130,39 @@ public final class SearchStage implements Stage {
         "history.json", "history.avro")) {
       if (Files.exists(out.resolve(f))) {
         Manifest.addArtifact(ctx.record(), "outputs", f, out.resolve(f), runDir);
+      }
+    }
+  }
+
+  /** An artifact of this run as workers must open it (its run-directory URI), recorded with its digest. */
+  private static Artifacts.Ref ref(StageContext ctx, String kind, String name, Path local, boolean folder) {
+    String rel = ctx.runDir().dir().toAbsolutePath().relativize(local.toAbsolutePath()).toString().replace('\\', '/');
+    String sha = folder ? Digests.sha256Tree(local) : Digests.sha256(local);
+    checkRecorded(ctx, rel);
+    ctx.record().with(kind).putObject(name).put("path", rel).put("sha256", sha);
+    return new Artifacts.Ref(ctx.runDir().uri(rel), sha, folder);
+  }
+
+  /**
+   * Refuses an artifact that no longer matches what its stage recorded (changed on the distributed filesystem
+   * after the stage finished): the recorded output that holds {@code rel} is digested again and compared.
+   */
+  private static void checkRecorded(StageContext ctx, String rel) {
+    for (String up : List.of(PrepareStage.NAME, TrainStage.NAME, PredictorStage.NAME)) {
+      var outs = ctx.runDir().manifest().stages().path(up).path("outputs");
+      for (var it = outs.fields(); it.hasNext(); ) {
+        var o = it.next().getValue();
+        String p = o.path("path").asText();
+        if (rel.equals(p) || rel.startsWith(p + "/")) {
+          String now = Digests.sha256Tree(ctx.runDir().dir().resolve(p));
+          if (!now.equals(o.path("sha256").asText())) {
+            throw new Artifacts.DigestMismatchException(ctx.runDir().uri(p) + ": does not match the digest the " + up
+                + " stage recorded (recorded " + o.path("sha256").asText().substring(0, 12) + ", found "
+                + now.substring(0, 12) + "): it changed after " + up + " finished; not used. Re-run "
+                + up + " (hatflow run --from " + up + " --force " + up + ")");
+          }
+          return;
+        }
       }
     }
   }

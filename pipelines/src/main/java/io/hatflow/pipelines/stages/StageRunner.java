@@ -92,7 +92,13 @@ public final class StageRunner {
     log.printf("[%s] running%s%n", stage.name(), wasRunning || resume ? " (resuming where it stopped)" : "");
     try {
       stage.run(context(stage, m.stage(stage.name()), wasRunning || resume));
+      runDir.commit(stage.name());
     } catch (Exception | Error e) {
+      try {
+        runDir.commit(stage.name()); // what it finished (checkpoints) lets another machine resume
+      } catch (RuntimeException ignored) {
+        e.addSuppressed(ignored);
+      }
       m.stageFailed(stage.name(), String.valueOf(e.getMessage()));
       throw e;
     }

@@ -141,7 +141,7 @@ class SearchPipelineTest {
     SearchResult resumed = search(tmp.resolve("out"), tmp.resolve("store"), direct(), new ArrayList<>());
     assertTrue(resumed.generations().stream().allMatch(GenerationReport::resumed));
     Path state = Files.list(tmp.resolve("out/state")).findFirst().orElseThrow();
-    Files.delete(SearchPipeline.genDir(state, 2).resolve("DONE"));
+    Files.delete(Path.of(SearchPipeline.genDir(state.toString(), 2), "DONE"));
     Files.delete(tmp.resolve("out/winners.json"));
     SearchResult redo = search(tmp.resolve("out"), tmp.resolve("store"), direct(), new ArrayList<>());
     assertEquals(List.of(true, true, false), redo.generations().stream().map(GenerationReport::resumed).toList());

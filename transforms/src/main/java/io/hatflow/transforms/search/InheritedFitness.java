@@ -6,8 +6,9 @@ import io.hatflow.model.eval.FitnessEvaluator;
 import io.hatflow.model.train.Batch;
 import io.hatflow.model.train.Corpus;
 import io.hatflow.model.train.SuperTransformerCheckpoint;
-import java.nio.file.Path;
 import io.hatflow.core.space.SubConfig;
+import io.hatflow.transforms.io.Artifacts;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,12 +19,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * on a fixed validation subset (the first {@code subset} pairs by id) in a fixed batch order, with a fixed
  * intra-op thread count, so the value does not depend on the runner, the slot or the element order.
  *
- * <p>The checkpoint and the batches are loaded once per worker JVM and shared by its DoFn instances (forward
+ * <p>Workers open the checkpoint and the validation shards by URI ({@link Artifacts}: digest-checked, copied once
+ * per worker JVM). The checkpoint and the batches are loaded once per worker JVM and shared by its DoFn instances (forward
  * passes only read the weights); each {@link #open()} gets its own evaluator, and the checkpoint is closed when
  * the last one is ({@link Fitness#close()}, a DoFn's {@code @Teardown}).
  */
-public record InheritedFitness(String checkpoint, String shardsDir, int subset, int maxTokens, int threads)
-    implements FitnessFactory {
+public record InheritedFitness(Artifacts.Ref checkpoint, List<Artifacts.Ref> validShards, int subset, int maxTokens,
+    int threads, double labelSmoothing) implements FitnessFactory {
 
   /** Checkpoints loaded in this JVM (this class loader), with the number of open evaluators using each. */
   private static final Map<String, Shared> MODELS = new HashMap<>();
@@ -40,13 +42,15 @@ public record InheritedFitness(String checkpoint, String shardsDir, int subset, 
 
   @Override
   public Fitness open() {
-    List<Batch> batches = BATCHES.computeIfAbsent(shardsDir + "|" + subset + "|" + maxTokens,
-        k -> Corpus.batches(Corpus.subset(Corpus.read(Path.of(shardsDir), "valid"), subset), maxTokens));
+    String key = validShards.stream().map(Artifacts.Ref::sha256).toList() + "|" + subset + "|" + maxTokens;
+    List<Batch> batches = BATCHES.computeIfAbsent(key, k -> Corpus.batches(Corpus.subset(
+        Corpus.read(validShards.stream().map(Artifacts::local).toList()), subset), maxTokens));
     if (batches.isEmpty()) {
-      throw new IllegalArgumentException(shardsDir + ": no validation pairs for the search's fitness");
+      throw new IllegalArgumentException(validShards + ": no validation pairs for the search's fitness");
     }
-    SuperTransformerCheckpoint ck = acquire(checkpoint);
-    FitnessEvaluator ev = new FitnessEvaluator(ck.model(), threads, 0.1);
+    String path = Artifacts.local(checkpoint).toString();
+    SuperTransformerCheckpoint ck = acquire(path);
+    FitnessEvaluator ev = new FitnessEvaluator(ck.model(), threads, labelSmoothing);
     return new Fitness() {
       private boolean closed;
 
@@ -60,7 +64,7 @@ public record InheritedFitness(String checkpoint, String shardsDir, int subset, 
         if (!closed) {
           closed = true;
           ev.close();
-          release(checkpoint);
+          release(path);
         }
       }
     };
