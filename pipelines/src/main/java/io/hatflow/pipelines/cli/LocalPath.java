@@ -19,26 +19,6 @@ final class LocalPath {
     return Path.of(value.startsWith("file://") ? value.substring("file://".length()) : value);
   }
 
-  /** A run directory to write: stages rename temporary outputs into place and lock the directory. */
-  static final class RunDir implements ITypeConverter<Path> {
-    @Override
-    public Path convert(String value) {
-      return refuseRemote(value, "a run directory must be local (stages write through atomic renames and hold a "
-          + "lock file, which gs:// does not offer); run into a local directory, then upload it with "
-          + "`hatflow publish RUN_DIR gs://BUCKET/PREFIX`");
-    }
-  }
-
-  /** A run directory to read (audit, report, publish): copy a published run down first. */
-  static final class ExistingRunDir implements ITypeConverter<Path> {
-    @Override
-    public Path convert(String value) {
-      return refuseRemote(value, "a run directory must be local; copy a published run down first "
-          + "(e.g. gcloud storage cp -r " + value + " runs/), or reuse its SuperTransformer from gs:// with "
-          + "--set train.from_run=" + value);
-    }
-  }
-
   /** The spec file: relative paths in it resolve against its local directory. */
   static final class Spec implements ITypeConverter<Path> {
     @Override
