@@ -147,6 +147,16 @@ resource_params() {
   echo "$out" | grep '^BASH_JAVA_UTILS_EXEC_RESULT:' | sed 's/^BASH_JAVA_UTILS_EXEC_RESULT://'
 }
 
+# Sets the caller's arrays jm and tm (declared local there) to the JobManager's and TaskManager's two lines.
+memory_params() {
+  local out
+  out="$(resource_params GET_JM_RESOURCE_PARAMS "$1")" || exit 1
+  mapfile -t jm <<< "$out"
+  out="$(resource_params GET_TM_RESOURCE_PARAMS "$1")" || exit 1
+  mapfile -t tm <<< "$out"
+  [ "${#jm[@]}" -ge 2 ] && [ "${#tm[@]}" -ge 2 ] || die "unexpected BashJavaUtils output: ${jm[*]} / ${tm[*]}"
+}
+
 # Starts a JVM detached from this shell (own session, survives the caller) and records its PID.
 launch() {
   local pidfile="$1" log="$2"; shift 2
@@ -180,12 +190,8 @@ start() {
   echo "$port" > "$STATE/rest.port"
   rm -f "$JM_PID" "$TM_PID"
 
-  local jm tm out
-  out="$(resource_params GET_JM_RESOURCE_PARAMS "$cp")" || exit 1
-  mapfile -t jm <<< "$out"
-  out="$(resource_params GET_TM_RESOURCE_PARAMS "$cp")" || exit 1
-  mapfile -t tm <<< "$out"
-  [ "${#jm[@]}" -ge 2 ] && [ "${#tm[@]}" -ge 2 ] || die "unexpected BashJavaUtils output: ${jm[*]} / ${tm[*]}"
+  local jm tm
+  memory_params "$cp"
 
   # shellcheck disable=SC2086  # the flag lines are meant to split into words
   launch "$JM_PID" "$LOGS/jobmanager.out" java ${jm[0]} -Dlog.file="$LOGS/jobmanager.log" \
@@ -427,12 +433,8 @@ start_share_nothing() {
   write_config "$port" 1
   echo "$port" > "$STATE/rest.port"
   echo "$n" > "$STATE/taskmanagers"
-  local jm tm out i
-  out="$(resource_params GET_JM_RESOURCE_PARAMS "$cp")" || exit 1
-  mapfile -t jm <<< "$out"
-  out="$(resource_params GET_TM_RESOURCE_PARAMS "$cp")" || exit 1
-  mapfile -t tm <<< "$out"
-  [ "${#jm[@]}" -ge 2 ] && [ "${#tm[@]}" -ge 2 ] || die "unexpected BashJavaUtils output: ${jm[*]} / ${tm[*]}"
+  local jm tm i
+  memory_params "$cp"
   # shellcheck disable=SC2086  # the flag lines are meant to split into words
   launch_hidden "$JM_PID" "$LOGS/jobmanager.out" java ${jm[0]} -Dlog.file="$LOGS/jobmanager.log" \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=info -cp "$cp" "$JM_CLASS" --configDir "$CONF" ${jm[1]}

@@ -375,13 +375,13 @@ public final class PreparePipeline {
         List<ResourceId> src = new ArrayList<>();
         List<ResourceId> dst = new ArrayList<>();
         ResourceId stats = null;
-        for (MatchResult.Metadata m : FileSystems.match(tmp + "/**").metadata()) {
-          String rel = m.resourceId().toString().substring(tmp.length() + 1);
+        for (String rel : io.hatflow.transforms.io.Artifacts.listFiles(tmp)) {
+          ResourceId id = FileSystems.matchNewResource(tmp + "/" + rel, false);
           if (rel.equals(STATS_FILE)) {
-            stats = m.resourceId();
+            stats = id;
             continue;
           }
-          src.add(m.resourceId());
+          src.add(id);
           dst.add(FileSystems.matchNewResource(out + "/" + rel, false));
         }
         FileSystems.rename(src, dst);

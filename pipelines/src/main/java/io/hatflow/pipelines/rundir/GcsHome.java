@@ -28,7 +28,6 @@ import java.util.TreeMap;
 final class GcsHome extends SyncedHome {
   private final Storage storage;
   private final GcsUri root;
-  private final Map<String, Long> generations = new TreeMap<>();
 
   GcsHome(String uri, Storage storage) {
     super(uri);
@@ -50,7 +49,6 @@ final class GcsHome extends SyncedHome {
       if (!r.equals(rel) && !r.startsWith(rel.isEmpty() ? "" : rel + "/")) {
         continue; // "train" must not match "train2/..."
       }
-      generations.put(r, b.getGeneration());
       out.put(r, new Remote(b.getSize(), String.valueOf(b.getGeneration())));
     }
     return out;
@@ -75,7 +73,6 @@ final class GcsHome extends SyncedHome {
       throw new IOException(root.uri(root.objectName(rel)) + ": " + e.getMessage(), e);
     }
     Blob done = storage.get(blob(rel));
-    generations.put(rel, done.getGeneration());
     return new Remote(done.getSize(), String.valueOf(done.getGeneration()));
   }
 

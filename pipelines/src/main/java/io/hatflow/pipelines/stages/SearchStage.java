@@ -85,10 +85,11 @@ public final class SearchStage implements Stage {
       digest = ck.digest();
     }
     // Workers open every artifact by its URI in the run directory and check it against these digests.
-    Artifacts.Ref checkpointRef = ref(ctx, "inputs", "checkpoint", checkpoint, false);
+    java.util.Set<String> verified = new java.util.HashSet<>();
+    Artifacts.Ref checkpointRef = ref(ctx, verified, "checkpoint", checkpoint, false);
     List<Artifacts.Ref> valid = new ArrayList<>();
     for (Path shard : Corpus.shards(prepared, "valid")) {
-      valid.add(ref(ctx, "inputs", "valid/" + shard.getFileName(), shard, false));
+      valid.add(ref(ctx, verified, "valid/" + shard.getFileName(), shard, false));
     }
     List<TargetBudgets> targets = new ArrayList<>();
     for (Spec.TargetSpec t : spec.targets()) {
@@ -97,7 +98,7 @@ public final class SearchStage implements Stage {
         throw new IllegalArgumentException("target " + t.name() + ": no latency predictor at " + pred
             + " (run the predictor stage first)");
       }
-      PredictedLatency latency = new PredictedLatency(ref(ctx, "inputs", "predictor/" + t.name(), pred, true),
+      PredictedLatency latency = new PredictedLatency(ref(ctx, verified, "predictor/" + t.name(), pred, true),
           spec.model().space().name());
       List<Double> budgets = t.relativeBudgets() ? resolve(spec, t, latency) : t.budgetsMs();
       if (t.relativeBudgets()) {
@@ -134,12 +135,16 @@ public final class SearchStage implements Stage {
     }
   }
 
-  /** An artifact of this run as workers must open it (its run-directory URI), recorded with its digest. */
-  private static Artifacts.Ref ref(StageContext ctx, String kind, String name, Path local, boolean folder) {
+  /**
+   * An artifact of this run as workers must open it (its run-directory URI), recorded as a search input with its
+   * digest; {@code verified} holds the upstream outputs already checked against their records.
+   */
+  private static Artifacts.Ref ref(StageContext ctx, java.util.Set<String> verified, String name, Path local,
+      boolean folder) {
     String rel = ctx.runDir().dir().toAbsolutePath().relativize(local.toAbsolutePath()).toString().replace('\\', '/');
     String sha = folder ? Digests.sha256Tree(local) : Digests.sha256(local);
-    checkRecorded(ctx, rel);
-    ctx.record().with(kind).putObject(name).put("path", rel).put("sha256", sha);
+    checkRecorded(ctx, rel, verified);
+    ctx.record().with("inputs").putObject(name).put("path", rel).put("sha256", sha);
     return new Artifacts.Ref(ctx.runDir().uri(rel), sha, folder);
   }
 
@@ -147,13 +152,16 @@ public final class SearchStage implements Stage {
    * Refuses an artifact that no longer matches what its stage recorded (changed on the distributed filesystem
    * after the stage finished): the recorded output that holds {@code rel} is digested again and compared.
    */
-  private static void checkRecorded(StageContext ctx, String rel) {
+  private static void checkRecorded(StageContext ctx, String rel, java.util.Set<String> verified) {
     for (String up : List.of(PrepareStage.NAME, TrainStage.NAME, PredictorStage.NAME)) {
       var outs = ctx.runDir().manifest().stages().path(up).path("outputs");
       for (var it = outs.fields(); it.hasNext(); ) {
         var o = it.next().getValue();
         String p = o.path("path").asText();
         if (rel.equals(p) || rel.startsWith(p + "/")) {
+          if (!verified.add(p)) {
+            return;
+          }
           String now = Digests.sha256Tree(ctx.runDir().dir().resolve(p));
           if (!now.equals(o.path("sha256").asText())) {
             throw new Artifacts.DigestMismatchException(ctx.runDir().uri(p) + ": does not match the digest the " + up
