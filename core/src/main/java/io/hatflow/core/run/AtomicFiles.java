@@ -85,4 +85,23 @@ public final class AtomicFiles {
       throw new UncheckedIOException("cannot delete " + root, e);
     }
   }
+
+  /** Copies a folder tree (nothing when {@code from} is missing); not atomic: copy into a scratch place. */
+  public static void copyTree(Path from, Path to) {
+    if (!Files.exists(from)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(from)) {
+      for (Path p : s.toList()) {
+        Path t = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(t);
+        } else {
+          Files.copy(p, t, StandardCopyOption.COPY_ATTRIBUTES);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot copy " + from + " to " + to, e);
+    }
+  }
 }

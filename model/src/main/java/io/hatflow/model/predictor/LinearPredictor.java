@@ -21,9 +21,10 @@ public final class LinearPredictor implements FittedModel {
   private final double[] scale;
   private final double[] coef;
   private final double intercept;
+  private final double floorMs;
 
   LinearPredictor(String name, FeatureSet featureSet, boolean relative, double[] mean, double[] scale,
-                  double[] coef, double intercept) {
+                  double[] coef, double intercept, double floorMs) {
     this.name = name;
     this.featureSet = featureSet;
     this.relative = relative;
@@ -31,6 +32,20 @@ public final class LinearPredictor implements FittedModel {
     this.scale = scale;
     this.coef = coef;
     this.intercept = intercept;
+    this.floorMs = floorMs;
+  }
+
+  /**
+   * This fit, never predicting faster than the fastest row it was fitted on. With a few dozen noisy rows a
+   * least-squares fit can extrapolate towards the space's smallest configs down to negative latencies (seen on
+   * a slow EPYC: -50 ms), which would make every budget meaningless; a measured floor keeps them physical.
+   */
+  public LinearPredictor flooredAtFastest(double[] y) {
+    double min = Double.POSITIVE_INFINITY;
+    for (double v : y) {
+      min = Math.min(min, v);
+    }
+    return new LinearPredictor(name, featureSet, relative, mean, scale, coef, intercept, min);
   }
 
   /**
@@ -76,7 +91,7 @@ public final class LinearPredictor implements FittedModel {
     double[] beta = ols.estimateRegressionParameters();
     double[] coef = new double[d];
     System.arraycopy(beta, 1, coef, 0, d);
-    return new LinearPredictor(name, fs, relative, mean, scale, coef, beta[0]);
+    return new LinearPredictor(name, fs, relative, mean, scale, coef, beta[0], Double.NEGATIVE_INFINITY);
   }
 
   private static double mean(double[] y) {
@@ -94,7 +109,7 @@ public final class LinearPredictor implements FittedModel {
     for (int j = 0; j < z.length; j++) {
       p += coef[j] * (z[j] - mean[j]) / scale[j];
     }
-    return p;
+    return Math.max(floorMs, p);
   }
 
   @Override
@@ -107,7 +122,7 @@ public final class LinearPredictor implements FittedModel {
       for (int j = 0; j < z.length; j++) {
         p += coef[j] * (z[j] - mean[j]) / scale[j];
       }
-      out[i] = p;
+      out[i] = Math.max(floorMs, p);
     }
     return out;
   }
@@ -123,6 +138,9 @@ public final class LinearPredictor implements FittedModel {
     Json.putArray(o, "feature_mean", mean);
     Json.putArray(o, "feature_scale", scale);
     Json.putArray(o, "coef_standardised", coef);
+    if (floorMs > Double.NEGATIVE_INFINITY) {
+      o.put("floor_ms", floorMs);
+    }
     return o;
   }
 
@@ -133,6 +151,7 @@ public final class LinearPredictor implements FittedModel {
 
   static LinearPredictor restore(String name, FeatureSet fs, JsonNode p) {
     return new LinearPredictor(name, fs, p.path("relative_weights").asBoolean(), Json.doubles(p, "feature_mean"),
-        Json.doubles(p, "feature_scale"), Json.doubles(p, "coef_standardised"), p.path("intercept").asDouble());
+        Json.doubles(p, "feature_scale"), Json.doubles(p, "coef_standardised"), p.path("intercept").asDouble(),
+        p.has("floor_ms") ? p.path("floor_ms").asDouble() : Double.NEGATIVE_INFINITY);
   }
 }

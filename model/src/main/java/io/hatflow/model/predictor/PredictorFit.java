@@ -78,9 +78,9 @@ public final class PredictorFit {
         if (x.length < SMALL_DATA_ROWS) {
           // Too few rows for 25 interaction coefficients plus trees: the relative-error linear model on HAT's
           // 10 features is what such a data set can support (a few dozen measured configs, e.g. the demo's).
-          p = LinearPredictor.fit("linear", FeatureSet.HAT10, x, y, true);
+          p = LinearPredictor.fit("linear", FeatureSet.HAT10, x, y, true).flooredAtFastest(y);
           selection = "only " + x.length + " training rows (< " + SMALL_DATA_ROWS + "): least squares of relative"
-              + " error on HAT's 10 features";
+              + " error on HAT's 10 features, never below the fastest training row";
           break;
         }
         GbdtPredictor best = null;

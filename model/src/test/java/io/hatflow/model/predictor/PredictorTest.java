@@ -117,6 +117,27 @@ class PredictorTest {
   }
 
   @Test
+  void aSmallDataFitNeverPredictsFasterThanItsFastestRowAndKeepsThatFloorWhenSaved() {
+    // A few dozen rows, as a quick measurement on this machine gives: the linear fallback.
+    int[] tr = java.util.stream.IntStream.range(0, 20).map(i -> i * 37).toArray();
+    int[] va = java.util.stream.IntStream.range(0, 5).map(i -> i * 37 + 1).toArray();
+    int[] te = java.util.stream.IntStream.range(0, 5).map(i -> i * 37 + 2).toArray();
+    FitResult r = PredictorFit.fit(table, new Split("small", tr, va, te), PredictorFit.DEFAULT_MODEL, 0);
+    double fastest = java.util.Arrays.stream(LatencyTable.targetsMs(table.select(tr))).min().orElseThrow();
+    double[][] x = LatencyTable.features(table.rows());
+    double[] shrunk = x[0].clone();
+    java.util.Arrays.fill(shrunk, 0.0); // far below any config: an unfloored fit extrapolates to any value here
+    for (double p : r.predictor().predictBatch(x)) {
+      assertTrue(p >= fastest, p + " < " + fastest);
+    }
+    assertTrue(r.predictor().predictMs(shrunk) >= fastest);
+    Path dir = tmp.resolve("small");
+    PredictorIO.save(dir, r, new PredictorMeta("hat-wmt-space0", "cpu_xeon", "xeon.csv", ""));
+    assertArrayEquals(r.predictor().predictBatch(x), PredictorIO.load(dir, "hat-wmt-space0").predictor().predictBatch(x));
+    assertEquals(r.predictor().predictMs(shrunk), PredictorIO.load(dir, "hat-wmt-space0").predictor().predictMs(shrunk));
+  }
+
+  @Test
   void loadRefusesAnotherFeatureSetOrSpace() throws IOException {
     Path dir = tmp.resolve("p");
     PredictorIO.save(dir, fit("linear"), new PredictorMeta("hat-wmt-space0", "cpu_xeon", "", ""));

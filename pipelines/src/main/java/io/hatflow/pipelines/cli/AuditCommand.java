@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import org.apache.beam.sdk.options.PipelineOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -100,7 +99,7 @@ public final class AuditCommand implements Callable<Integer> {
     try {
       Files.copy(runDir.resolve(RunDir.SPEC_FILE), scratch.resolve(RunDir.SPEC_FILE));
       for (String stage : List.of(PrepareStage.NAME, TrainStage.NAME, LatencyStage.NAME, PredictorStage.NAME)) {
-        copyTree(runDir.resolve(stage), scratch.resolve(stage));
+        AtomicFiles.copyTree(runDir.resolve(stage), scratch.resolve(stage));
       }
       Files.copy(runDir.resolve(Manifest.FILE), scratch.resolve(Manifest.FILE));
       FrozenSpec spec = SpecLoader.parse(RunDir.SPEC_FILE, Files.readAllBytes(scratch.resolve(RunDir.SPEC_FILE)),
@@ -116,22 +115,6 @@ public final class AuditCommand implements Callable<Integer> {
       return same;
     } finally {
       AtomicFiles.deleteTree(scratch);
-    }
-  }
-
-  private static void copyTree(Path from, Path to) throws IOException {
-    if (!Files.exists(from)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(from)) {
-      for (Path p : s.toList()) {
-        Path t = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(t);
-        } else {
-          Files.copy(p, t);
-        }
-      }
     }
   }
 }

@@ -68,7 +68,7 @@ public final class FinalizeStage implements Stage {
     Spec s = ctx.spec();
     // config(): the train section's optimiser settings shape finalize training too (a reused train.from_run
     // checkpoint keeps its digest when they change)
-    return s.finalizeSpec().toString() + s.targets() + s.search().validSubset() + s.seed() + config(s, 1);
+    return s.finalizeSpec().toString() + Contents.of(s.targets()) + s.search().validSubset() + s.seed() + config(s, 1);
   }
 
   /**

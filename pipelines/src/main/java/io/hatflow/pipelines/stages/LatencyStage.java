@@ -34,14 +34,8 @@ public final class LatencyStage implements Stage {
     Spec s = ctx.spec();
     StringBuilder b = new StringBuilder();
     b.append("space=").append(s.model().space()).append(";vocab=").append(s.data().vocabSize());
-    for (Spec.TargetSpec t : s.targets()) {
+    for (Spec.TargetSpec t : Contents.of(s.targets())) {
       b.append(";target=").append(t.name()).append(':').append(t.latency());
-      String d = t.latency().dataset();
-      // A local dataset's content is part of the fingerprint; a gs:// one is identified by its path (reading
-      // it here would need the network just to find a stage cached): give a changed object a new name.
-      if (d != null && !InputFiles.isRemote(d) && Files.exists(Path.of(d))) {
-        b.append(":sha256=").append(Digests.sha256(Path.of(d)));
-      }
     }
     return b.toString();
   }

@@ -29,18 +29,8 @@ public final class PrepareStage implements Stage {
 
   @Override
   public String specSection(StageContext ctx) {
-    return ctx.spec().data().toString() + inputDigests(ctx.spec().data());
-  }
-
-  /** Input files take part in the fingerprint, so a changed corpus is prepared again. */
-  private static String inputDigests(Spec.DataSpec d) {
-    StringBuilder b = new StringBuilder();
-    for (Map.Entry<String, String> e : inputs(d).entrySet()) {
-      Path p = Path.of(e.getValue());
-      b.append(';').append(e.getKey()).append('=')
-          .append(!InputFiles.isRemote(e.getValue()) && Files.exists(p) ? Digests.sha256Tree(p) : e.getValue());
-    }
-    return b.toString();
+    // Input files by content, so a changed corpus is prepared again and a moved one is not.
+    return Contents.of(ctx.spec().data()).toString();
   }
 
   static Map<String, String> inputs(Spec.DataSpec d) {

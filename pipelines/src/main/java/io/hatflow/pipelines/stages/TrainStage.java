@@ -37,13 +37,13 @@ public final class TrainStage implements Stage {
 
   @Override
   public String specSection(StageContext ctx) {
-    String s = ctx.spec().model().toString() + ctx.spec().train();
-    String from = ctx.spec().train().fromRun();
-    if (from != null && !InputFiles.isRemote(from) && Files.exists(checkpoint(Path.of(from)))) {
-      // The reused checkpoint's content, so a retrained source run is copied again.
-      s += ";from_run_sha256=" + Digests.sha256(checkpoint(Path.of(from)));
-    }
-    return s;
+    Spec.TrainSpec t = ctx.spec().train();
+    String from = t.fromRun();
+    // The reused checkpoint by content (a retrained source run is copied again), not by where it lies.
+    String fromContent = from == null || InputFiles.isRemote(from) ? from : Contents.of(checkpoint(Path.of(from)).toString());
+    return ctx.spec().model().toString() + new Spec.TrainSpec(t.steps(), t.maxTokens(), t.lr(), t.warmupSteps(),
+        t.schedule(), t.clipNorm(), t.gradAccum(), t.labelSmoothing(), t.checkpointEvery(), t.extremesEvery(),
+        t.threads(), fromContent);
   }
 
   public static Path checkpoint(Path runDir) {

@@ -52,6 +52,25 @@ class DemoEndToEndTest {
       assertTrue(again.out().contains("[" + stage + "] cached"), stage + " cached on the re-run:\n" + again.out());
     }
 
+    // The run directory moved elsewhere and the same spec run from another clone: fingerprints hold contents,
+    // not absolute paths, so every stage stays cached.
+    Path clone = tmp.resolve("other-clone");
+    Path repo = DemoCommand.demoSpec().getParent().getParent().getParent();
+    for (String f : List.of("launch/specs/demo.yaml", "testdata/latency/tiny-epyc-1t.csv",
+        "testdata/multi30k/train.en", "testdata/multi30k/train.de", "testdata/multi30k/valid.en",
+        "testdata/multi30k/valid.de", "testdata/multi30k/test.en", "testdata/multi30k/test.de")) {
+      Files.createDirectories(clone.resolve(f).getParent());
+      Files.copy(repo.resolve(f), clone.resolve(f));
+    }
+    Path moved = tmp.resolve("moved/demo");
+    io.hatflow.core.run.AtomicFiles.copyTree(rd, moved);
+    HatflowCliTest.Out elsewhere = reduced("run", "--spec", clone.resolve("launch/specs/demo.yaml").toString(),
+        "--run-dir", moved.toString());
+    assertEquals(0, elsewhere.code(), elsewhere.err() + elsewhere.out());
+    for (String stage : List.of("prepare", "train", "latency", "predictor", "search", "finalize", "report")) {
+      assertTrue(elsewhere.out().contains("[" + stage + "] cached"), stage + " cached after the move:\n" + elsewhere.out());
+    }
+
     // A target without its predictor is refused before any search work starts.
     io.hatflow.core.run.AtomicFiles.deleteTree(rd.resolve("predictor/this-cpu"));
     HatflowCliTest.Out noPredictor = reduced("search", "--spec", DemoCommand.demoSpec().toString(),
