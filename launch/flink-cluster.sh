@@ -22,6 +22,8 @@
 #     Submit with --runner=FlinkRunner --flinkMaster=... --parallelism=N
 #     --hdfsConfiguration='[{"fs.defaultFS":"hdfs://127.0.0.1:PORT"}]' and give the job hdfs:// paths.
 #     The file system is formatted afresh at every start. Test: launch/tests/share_nothing_smoke.sh
+#     On a running cluster, start again replaces TaskManagers that are gone (killed, crashed), as a cluster's
+#     resource manager would; HDFS and its files stay.
 #   launch/flink-cluster.sh status --share-nothing   that cluster only (exit 3 if not running, 1 if a process is
 #                                     gone or does not answer); plain `status` reports this cluster as before (and
 #                                     with its exit status) and appends the share-nothing one if that is up
@@ -129,12 +131,14 @@ io:
 parallelism:
   default: $slots
 # libtorch and xgboost load native libraries, which a JVM lets one class loader hold: load them from the
-# cluster's class path for every job (a session cluster gives each job a new class loader).
+# cluster's class path for every job (a session cluster gives each job a new class loader). Hadoop's client
+# too: its threads and caches would hold a finished job's class loader (see launch/flink-cluster/pom.xml).
 classloader:
   parent-first-patterns:
     additional:
       - ai.djl.
       - ml.dmlc.xgboost4j.
+      - org.apache.hadoop.
 EOF
 }
 
@@ -146,6 +150,18 @@ resource_params() {
     || { echo "$out" | tail -20 >&2; die "BashJavaUtils $what failed"; }
   echo "$out" | grep '^BASH_JAVA_UTILS_EXEC_RESULT:' | sed 's/^BASH_JAVA_UTILS_EXEC_RESULT://'
 }
+
+# What Flink's own start scripts pass on Java 17 (its default env.java.opts.all): without them Flink cannot
+# serialize a task's failure cause (Throwable fields), and the job fails with InaccessibleObjectException
+# instead of the real error.
+JAVA17_OPENS="--add-exports=java.base/sun.net.util=ALL-UNNAMED --add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED
+  --add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED --add-opens=java.base/java.lang=ALL-UNNAMED
+  --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED
+  --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
+  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.text=ALL-UNNAMED
+  --add-opens=java.base/java.time=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED"
 
 # Sets the caller's arrays jm and tm (declared local there) to the JobManager's and TaskManager's two lines.
 memory_params() {
@@ -194,10 +210,10 @@ start() {
   memory_params "$cp"
 
   # shellcheck disable=SC2086  # the flag lines are meant to split into words
-  launch "$JM_PID" "$LOGS/jobmanager.out" java ${jm[0]} -Dlog.file="$LOGS/jobmanager.log" \
+  launch "$JM_PID" "$LOGS/jobmanager.out" java $JAVA17_OPENS ${jm[0]} -Dlog.file="$LOGS/jobmanager.log" \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=info -cp "$cp" "$JM_CLASS" --configDir "$CONF" ${jm[1]}
   # shellcheck disable=SC2086
-  launch "$TM_PID" "$LOGS/taskmanager.out" java ${tm[0]} -Dlog.file="$LOGS/taskmanager.log" \
+  launch "$TM_PID" "$LOGS/taskmanager.out" java $JAVA17_OPENS ${tm[0]} -Dlog.file="$LOGS/taskmanager.log" \
     -Dai.djl.offline=true -Djava.awt.headless=true \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=info -cp "$cp" "$TM_CLASS" --configDir "$CONF" ${tm[1]}
 
@@ -386,13 +402,49 @@ sn_log_tail() {
   done >&2
 }
 
+# TaskManager $1 of the share-nothing cluster, class path $2 (memory_params must have run).
+sn_launch_taskmanager() {
+  local i="$1" cp="$2"
+  mkdir -p "$STATE/tm-$i/tmp"
+  # shellcheck disable=SC2086  # the flag lines are meant to split into words
+  launch_hidden "$STATE/taskmanager-$i.pid" "$LOGS/taskmanager-$i.out" java $JAVA17_OPENS ${tm[0]} \
+    -Dlog.file="$LOGS/taskmanager-$i.log" -Dai.djl.offline=true -Djava.awt.headless=true \
+    -Dorg.slf4j.simpleLogger.defaultLogLevel=info -cp "$cp" "$TM_CLASS" --configDir "$CONF" ${tm[1]} \
+    -D "taskmanager.resource-id=tm-$i" -D "io.tmp.dirs=$STATE/tm-$i/tmp"
+}
+
+# What a cluster's resource manager does for a lost worker: start again every recorded TaskManager that is gone
+# (killed or crashed), with its old id and dirs, and wait for its slot. HDFS and the run directories stay.
+sn_replace_lost_taskmanagers() {
+  local f i cp lost=() jm tm
+  while read -r f; do
+    [ -n "$f" ] && ! live_pid "$f" "$SN_TM_MATCH" >/dev/null && lost+=("$(basename "$f" .pid | sed 's/^taskmanager-//')")
+  done <<< "$(sn_tm_pidfiles)"
+  [ "${#lost[@]}" -gt 0 ] || return 0
+  cp="$(classpath)"
+  memory_params "$cp"
+  for i in "${lost[@]}"; do
+    echo "flink-cluster: TaskManager $i is gone; starting it again" >&2
+    sn_launch_taskmanager "$i" "$cp"
+  done
+  local want t0=$SECONDS slots
+  want="$(cat "$STATE/taskmanagers")"
+  while :; do
+    slots="$(overview | field slots-total || true)"
+    [ "${slots:-0}" -ge "$want" ] && break
+    [ $((SECONDS - t0)) -ge "${FLINK_START_TIMEOUT:-120}" ] && { sn_log_tail; die "the restarted TaskManagers did not register within ${FLINK_START_TIMEOUT:-120}s (logs: $LOGS)"; }
+    sleep 0.5
+  done
+}
+
 start_share_nothing() {
   local n="$1"
   use_share_nothing
   if live_pid "$JM_PID" "$SN_JM_MATCH" >/dev/null; then
     echo "flink-cluster: the share-nothing cluster is already running (stop it to change its size)" >&2
-    status_share_nothing >&2 || true
     sn_hdfs_ready || die "but its HDFS does not answer; stop it and start again"
+    sn_replace_lost_taskmanagers
+    status_share_nothing >&2 || true
     sn_print_endpoints
     return 0
   fi
@@ -436,15 +488,10 @@ start_share_nothing() {
   local jm tm i
   memory_params "$cp"
   # shellcheck disable=SC2086  # the flag lines are meant to split into words
-  launch_hidden "$JM_PID" "$LOGS/jobmanager.out" java ${jm[0]} -Dlog.file="$LOGS/jobmanager.log" \
+  launch_hidden "$JM_PID" "$LOGS/jobmanager.out" java $JAVA17_OPENS ${jm[0]} -Dlog.file="$LOGS/jobmanager.log" \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=info -cp "$cp" "$JM_CLASS" --configDir "$CONF" ${jm[1]}
   for i in $(seq "$n"); do
-    mkdir -p "$STATE/tm-$i/tmp"
-    # shellcheck disable=SC2086
-    launch_hidden "$STATE/taskmanager-$i.pid" "$LOGS/taskmanager-$i.out" java ${tm[0]} \
-      -Dlog.file="$LOGS/taskmanager-$i.log" -Dai.djl.offline=true -Djava.awt.headless=true \
-      -Dorg.slf4j.simpleLogger.defaultLogLevel=info -cp "$cp" "$TM_CLASS" --configDir "$CONF" ${tm[1]} \
-      -D "taskmanager.resource-id=tm-$i" -D "io.tmp.dirs=$STATE/tm-$i/tmp"
+    sn_launch_taskmanager "$i" "$cp"
   done
 
   local timeout="${FLINK_START_TIMEOUT:-120}" slots hdfs_ok=0 dead

@@ -19,8 +19,11 @@
 #    appends it (and any "SKIPPED" line) to runs/<spec-name>/nightly-history.txt.
 # Exit: 0 OK; 1 the run failed (2 if hatflow said bad input/usage); 2 bad usage or spec here; 3 skipped.
 # Environment: HATFLOW_CMD (default launch/hatflow; may hold words, e.g. "java -jar hatflow.jar"),
-# HATFLOW_RUNS (runs root, default runs/ in the checkout), NIGHTLY_DATE (yyyy-mm-dd, default today: catch up
-# or redo a given night).
+# HATFLOW_RUNS (runs root, default runs/ in the checkout; or a distributed filesystem, e.g.
+# hdfs://NAMENODE:PORT/hatflow/runs or gs://BUCKET/runs: each night's run directory lives there, while the lock,
+# logs and status files stay on this machine under NIGHTLY_STATE, default runs/ in the checkout; such a night
+# starts empty, as there is nothing to hard-link: its stages run again), NIGHTLY_DATE (yyyy-mm-dd, default
+# today: catch up or redo a given night).
 set -uo pipefail
 HATFLOW_HOME="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUNS="${HATFLOW_RUNS:-$HATFLOW_HOME/runs}"
@@ -39,6 +42,11 @@ DATE="${NIGHTLY_DATE:-$(date +%F)}"
 
 BASE="$RUNS/$NAME"
 DIR="$BASE/$DATE"
+REMOTE=0
+if [[ "$RUNS" =~ ^[a-zA-Z][a-zA-Z0-9+.-]*:// ]]; then
+  REMOTE=1
+  BASE="${NIGHTLY_STATE:-$HATFLOW_HOME/runs}/$NAME" # lock, logs, status: on the machine that schedules
+fi
 LOCK="$BASE/.nightly.lock"
 mkdir -p "$BASE/logs"
 
@@ -60,7 +68,7 @@ fi
 echo "$$" > "$LOCK"   # the lock is on the inode; rewriting the content keeps it
 
 t0=$SECONDS
-if [ ! -e "$DIR" ]; then
+if [ "$REMOTE" = 0 ] && [ ! -e "$DIR" ]; then
   prev="$(find "$BASE" -mindepth 1 -maxdepth 1 -type d -regextype posix-extended \
             -regex '.*/[0-9]{4}-[0-9]{2}-[0-9]{2}' -printf '%f\n' | sort | awk -v d="$DATE" '$0 < d' | tail -1)"
   if [ -n "$prev" ]; then

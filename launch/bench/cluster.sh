@@ -5,6 +5,14 @@
 #                                                    [local] and on DirectRunner: job times, and the search
 #                                                    outputs (winners, Pareto, history) compared byte for byte;
 #                                                    prints OK or MISMATCH and exits 1 on a mismatch
+#   launch/bench/cluster.sh share-nothing            the demo SEARCH on the share-nothing cluster (launch/flink-cluster.sh
+#                                                    start --share-nothing: 2 TaskManagers, one slot each, HDFS) with
+#                                                    the run directory on its HDFS: 1 TaskManager (p=1) vs 2 (p=2),
+#                                                    winners compared byte for byte with DirectRunner on a local run
+#                                                    dir; the per-generation fixed cost (the same search again, every
+#                                                    fitness a store hit); the TaskManagers' RSS over a long search
+#                                                    (BENCH_RSS_GENERATIONS, default 30; 0 skips it). Ends with the
+#                                                    line "speed-up 2v1: X.XX"
 #   launch/bench/cluster.sh smoke                    the ClusterSmoke word count, cluster vs [local]
 #   launch/bench/cluster.sh CLASS [ARGS...]          a main class in pipelines/target/hatflow.jar, cluster vs [local]
 #   launch/bench/cluster.sh CMD [ARGS...]            any command (e.g. launch/hatflow search --spec S --run-dir D)
@@ -38,6 +46,9 @@ fi
 MODE=custom
 if [ $# -eq 0 ]; then
   MODE=demo
+elif [ "$1" = share-nothing ]; then
+  MODE=share-nothing
+  shift
 elif [ "$1" = smoke ]; then
   set -- io.hatflow.pipelines.cluster.ClusterSmoke
 fi
@@ -108,9 +119,15 @@ compare_outputs() {
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
-if [ "$MODE" = demo ]; then
+if [ "$MODE" = demo ] || [ "$MODE" = share-nothing ]; then
   "$HATFLOW" --version >/dev/null # builds the jar first if sources changed (not timed)
   prepare_base
+fi
+
+if [ "$MODE" = share-nothing ]; then
+  # shellcheck source=launch/bench/share-nothing.sh
+  source "$HATFLOW_HOME/launch/bench/share-nothing.sh"
+  exit 0
 fi
 
 started_here=0

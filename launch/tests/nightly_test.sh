@@ -14,6 +14,7 @@ cat > "$T/hatflow-stub" <<'STUB'
 #!/usr/bin/env bash
 echo "$*" >> "$STUB_CALLS"
 dir="${@: -1}"
+case "$dir" in *://*) exit "${STUB_RC:-0}" ;; esac # a remote run directory: hatflow's business
 mkdir -p "$dir/prepare"
 if [ ! -f "$dir/prepare/shard.avro" ]; then echo "data $RANDOM" > "$dir/prepare/.s.tmp" && mv "$dir/prepare/.s.tmp" "$dir/prepare/shard.avro"; fi
 echo '{"finished": true}' > "$dir/.m.tmp" && mv "$dir/.m.tmp" "$dir/manifest.json"
@@ -56,6 +57,16 @@ check "overlap message names the holder" '[ "$out" = "skipped: previous nightly 
 check "status file untouched by the skip" '[[ "$(cat "$B/nightly-status.txt")" =~ 2026-11-27\ FAILED ]]'
 wait "$holder_pid"; hrc=$?
 check "the holder finishes OK" '[ $hrc -eq 0 ] && [[ "$(cat "$B/nightly-status.txt")" =~ ^2026-11-28\ OK ]]'
+
+# A runs root on a distributed filesystem: the run directory there, lock, logs and status on this machine.
+out="$(HATFLOW_RUNS=hdfs://namenode:8020/hatflow/runs NIGHTLY_STATE="$T/state" NIGHTLY_DATE=2026-11-29 \
+  "$NIGHTLY" "$T/spec.yaml" 2>/dev/null)"; rc=$?
+check "remote runs root: exits 0" '[ $rc -eq 0 ]'
+check "remote runs root: hatflow gets the URI as --run-dir" \
+  '[ "$(tail -1 "$T/calls")" = "run --spec $T/spec.yaml --run-dir hdfs://namenode:8020/hatflow/runs/nightly-test/2026-11-29" ]'
+check "remote runs root: status and log on this machine" \
+  '[[ "$(cat "$T/state/nightly-test/nightly-status.txt")" =~ ^2026-11-29\ OK\ [0-9]+s\ hdfs://namenode:8020/hatflow/runs/nightly-test/2026-11-29$ ]] && [ -f "$T/state/nightly-test/logs/2026-11-29.log" ]'
+check "remote runs root: nothing local named after the URI" '[ -z "$(find "$T" -name "hdfs:*")" ]'
 
 printf 'version: 1\nseed: 1\n' > "$T/noname.yaml"
 "$NIGHTLY" "$T/noname.yaml" > /dev/null 2>&1; rc=$?

@@ -3,10 +3,14 @@ package io.hatflow.pipelines.cli;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
@@ -35,9 +39,31 @@ final class BeamArgs {
       }
     }
     if (o.getRunner().getSimpleName().equals("FlinkRunner")) {
-      checkFlinkMaster(o.as(FlinkPipelineOptions.class).getFlinkMaster());
+      FlinkPipelineOptions f = o.as(FlinkPipelineOptions.class);
+      checkFlinkMaster(f.getFlinkMaster());
+      if (f.getFlinkMaster() != null && !f.getFlinkMaster().startsWith("[") && f.getFilesToStage() == null) {
+        clusterJar().ifPresent(j -> f.setFilesToStage(List.of(j.toString())));
+      }
     }
     return o;
+  }
+
+  /**
+   * The jar to stage to a Flink cluster: {@code hatflow-cluster.jar} beside the running {@code hatflow.jar},
+   * without Flink, DJL and xgboost, which the cluster holds on its class path (see the README). Every job
+   * (each search generation) ships its jar to every TaskManager, so two thirds less is time saved per
+   * generation. {@code --filesToStage} given by the user wins; none is found when running from classes.
+   */
+  static Optional<Path> clusterJar() {
+    try {
+      Path self = Path.of(
+          BeamArgs.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      Path jar = self.resolveSibling("hatflow-cluster.jar");
+      return self.getFileName().toString().endsWith(".jar") && Files.isRegularFile(jar)
+          ? Optional.of(jar) : Optional.empty();
+    } catch (URISyntaxException | RuntimeException e) {
+      return Optional.empty();
+    }
   }
 
   /** A wrong port makes Flink's client retry for a minute; a quick connect fails fast with a clear message. */

@@ -172,6 +172,14 @@ public final class SearchPipeline {
     return SearchOutputs.write(state, outDir, cfg, space, targets, searches, reports, warnings);
   }
 
+  static String rootCause(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+  }
+
   private static List<SearchId> validate(SearchConfig cfg, SearchSpace space, List<TargetBudgets> targets,
       String checkpointDigest) {
     cfg.validate();
@@ -238,9 +246,18 @@ public final class SearchPipeline {
       }
     }
     out.write();
-    PipelineResult.State s = p.run().waitUntilFinish();
+    String which = to - from == 1 ? "generation " + from : "generations " + from + ".." + (to - 1);
+    PipelineResult.State s;
+    try {
+      s = p.run().waitUntilFinish();
+    } catch (RuntimeException e) {
+      // A lost worker, a killed job: the finished generations stay; say so in one line, with the root cause.
+      throw new IllegalStateException("search " + which + " failed on the runner (" + rootCause(e)
+          + "); the generations before it are kept: run the same command again to resume there", e);
+    }
     if (s != PipelineResult.State.DONE) {
-      throw new IllegalStateException("search generations " + from + ".." + (to - 1) + " ended in state " + s);
+      throw new IllegalStateException("search " + which + " ended in state " + s
+          + "; the generations before it are kept: run the same command again to resume there");
     }
   }
 

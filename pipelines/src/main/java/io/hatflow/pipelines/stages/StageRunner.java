@@ -84,7 +84,10 @@ public final class StageRunner {
       return false;
     }
     Manifest m = runDir.manifest();
-    boolean wasRunning = "running".equals(m.stages().path(stage.name()).path("status").asText())
+    // Killed (still "running") or failed (e.g. a TaskManager lost mid-search) with the same fingerprint: go on
+    // from what it finished (train's checkpoint, the search's finished generations); --force starts afresh.
+    String was = m.stages().path(stage.name()).path("status").asText();
+    boolean wasRunning = !force && (was.equals("running") || was.equals("failed"))
         && fp.equals(m.stages().path(stage.name()).path("fingerprint").asText());
     m.stageStarted(stage.name(), fp);
     m.stage(stage.name()).put("code_digest", CodeDigest.current());
