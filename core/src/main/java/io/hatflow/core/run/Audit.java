@@ -23,6 +23,9 @@ public final class Audit {
   /** One checked artifact: {@code ok}, or what differs. */
   public record Finding(String stage, String kind, String name, String path, String expected, String actual, boolean ok) {
     public String line() {
+      if (kind.equals(STATUS)) {
+        return (actual.equals("stale") ? "STALE     " : "UNFINISHED ") + stage + ": " + name;
+      }
       String where = stage.isEmpty() ? name : stage + " " + kind + " " + name;
       if (ok) {
         return "ok        " + where + " (" + path + ")";
@@ -43,7 +46,7 @@ public final class Audit {
    * @param stagesOtherCode stages whose recorded code digest differs from the running one
    */
   public record Result(List<Finding> findings, String recordedCode, String currentCode, String recordedDigest,
-      String currentDigest, List<String> stagesOtherCode) {
+      String currentDigest, List<String> stagesOtherCode, List<String> notes) {
 
     /** Same code: equal digests (or, for an old manifest without one, equal {@code git describe}). */
     public boolean codeMatches() {
@@ -93,6 +96,8 @@ public final class Audit {
       o.put("code_digest_recorded", recordedDigest);
       o.put("code_digest_current", currentDigest);
       o.put("code_matches", codeMatches());
+      ArrayNode n = o.putArray("notes");
+      notes.forEach(n::add);
       ArrayNode other = o.putArray("stages_other_code");
       stagesOtherCode.forEach(other::add);
       ArrayNode a = o.putArray("findings");
@@ -127,6 +132,19 @@ public final class Audit {
         }
       }
     }
+    for (Iterator<Map.Entry<String, JsonNode>> st = m.stages().fields(); st.hasNext(); ) {
+      Map.Entry<String, JsonNode> stage = st.next();
+      String status = stage.getValue().path("status").asText("");
+      if (!status.equals("done") && !status.equals("cached")) {
+        String why = status.equals("stale") ? stage.getValue().path("stale_because").asText("an input changed")
+            + "; its outputs were made from the old one (hatflow run makes it again)"
+            : "status " + (status.isEmpty() ? "none" : status) + " (hatflow run finishes it)";
+        out.add(new Finding(stage.getKey(), STATUS, why, "", "done", status, false));
+      }
+    }
+    List<String> notes = new ArrayList<>();
+    out.addAll(cacheEntries(runDir, notes));
+    notes.addAll(unknownFiles(runDir, m));
     String current = CodeDigest.current();
     List<String> otherCode = new ArrayList<>();
     for (Iterator<Map.Entry<String, JsonNode>> st = m.stages().fields(); st.hasNext(); ) {
@@ -137,7 +155,64 @@ public final class Audit {
       }
     }
     return new Result(out, m.root().path("code_version").asText(null), CodeVersion.get(),
-        m.root().path("code_digest").asText(null), current, otherCode);
+        m.root().path("code_digest").asText(null), current, otherCode, notes);
+  }
+
+  static final String STATUS = "status";
+  /** The search's evaluation store: cache entries, each sealed by a {@code .sha256} file beside it. */
+  static final String EVAL_STORE = "search/eval-store";
+  /** Files a run keeps besides its recorded artifacts: bookkeeping, and the search's resume points. */
+  static final List<String> KNOWN = List.of(Manifest.FILE, RunDir.SPEC_FILE, ".lock", ".sync", "search/state/");
+
+  /** Evaluation-store entries against their seals; an unsealed entry is a note (the search does not reuse it). */
+  private static List<Finding> cacheEntries(Path runDir, List<String> notes) {
+    List<Finding> out = new ArrayList<>();
+    Path store = runDir.resolve(EVAL_STORE);
+    if (!Files.isDirectory(store)) {
+      return out;
+    }
+    for (Path f : Digests.files(store)) {
+      String name = f.getFileName().toString();
+      if (!name.endsWith(".avro")) {
+        continue;
+      }
+      String rel = runDir.relativize(f).toString();
+      Path seal = f.resolveSibling(name + ".sha256");
+      if (!Files.exists(seal)) {
+        notes.add("unsealed evaluation-store entry " + rel + " (its job did not finish; the search does not reuse it)");
+        continue;
+      }
+      try {
+        out.add(check("search", "cache", name, f, rel, Files.readString(seal).trim()));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("cannot read " + seal, e);
+      }
+    }
+    return out;
+  }
+
+  /** Files that are no recorded artifact, cache entry or bookkeeping: named, so nothing lies there unseen. */
+  private static List<String> unknownFiles(Path runDir, Manifest m) {
+    List<String> covered = new ArrayList<>(KNOWN);
+    covered.add(EVAL_STORE + "/");
+    for (Iterator<Map.Entry<String, JsonNode>> st = m.stages().fields(); st.hasNext(); ) {
+      JsonNode stage = st.next().getValue();
+      for (String kind : List.of("inputs", "outputs")) {
+        stage.path(kind).forEach(a -> {
+          String p = a.path("path").asText();
+          covered.add(p);
+          covered.add(p + "/");
+        });
+      }
+    }
+    List<String> out = new ArrayList<>();
+    for (Path f : Digests.files(runDir)) {
+      String rel = runDir.relativize(f).toString().replace('\\', '/');
+      if (covered.stream().noneMatch(c -> c.endsWith("/") ? rel.startsWith(c) : rel.equals(c))) {
+        out.add("unknown file " + rel + " (no stage recorded it)");
+      }
+    }
+    return out;
   }
 
   private static Finding check(String stage, String kind, String name, Path file, String shown, String expected) {

@@ -137,6 +137,43 @@ public final class Manifest {
     a.put("path", shown.toString());
     a.put("sha256", Digests.sha256Tree(path));
     a.put("bytes", size(path));
+    if (Files.isDirectory(path)) {
+      // per file too, so a consumer that finds the folder changed can name the file (a truncated shard)
+      ObjectNode files = a.putObject("files");
+      for (Path f : Digests.files(path)) {
+        files.put(path.relativize(f).toString().replace('\\', '/'), Digests.sha256(f));
+      }
+    }
+  }
+
+  /**
+   * What differs between a recorded folder artifact and the folder {@code dir} now: the first changed, missing
+   * or added file relative to the run directory, or null when its per-file digests were not recorded.
+   */
+  public static String firstDifference(JsonNode artifact, Path dir) {
+    JsonNode files = artifact.path("files");
+    if (!files.isObject() || !Files.isDirectory(dir)) {
+      return null;
+    }
+    String base = artifact.path("path").asText();
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (Path f : Digests.files(dir)) {
+      String rel = dir.relativize(f).toString().replace('\\', '/');
+      seen.add(rel);
+      if (!files.has(rel)) {
+        return base + "/" + rel + " (not recorded: added afterwards)";
+      }
+      if (!files.path(rel).asText().equals(Digests.sha256(f))) {
+        return base + "/" + rel;
+      }
+    }
+    for (java.util.Iterator<String> it = files.fieldNames(); it.hasNext(); ) {
+      String rel = it.next();
+      if (!seen.contains(rel)) {
+        return base + "/" + rel + " (missing)";
+      }
+    }
+    return null;
   }
 
   /** Records a non-local input (e.g. {@code gs://}) by name only, when it cannot be digested here. */

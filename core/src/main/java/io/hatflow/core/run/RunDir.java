@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * A run directory ({@code runs/<run-id>/}): the spec as run, the manifest and one folder per stage. Opening
@@ -63,6 +64,14 @@ public final class RunDir implements AutoCloseable {
   public static RunDir open(Path dir, RunHome home, FrozenSpec spec, boolean force) {
     RunDir rd = lock(dir, home);
     try {
+      List<String> orphans = withoutManifest(dir);
+      if (!orphans.isEmpty() && !force) {
+        // A lost manifest must not make a run start over and delete finished work (a trained checkpoint).
+        throw new IllegalArgumentException((home != null ? home.uri() : dir.toString()) + ": holds "
+            + String.join(", ", orphans) + " but no " + Manifest.FILE + " (lost, or not a hatflow run directory);"
+            + " nothing was changed. Use another --run-dir, or --force (hatflow run: --force all) to start a new"
+            + " run there, replacing what it holds");
+      }
       String prev = rd.manifest.effectiveSpecDigest();
       if (prev != null && !prev.equals(spec.effectiveSha256()) && !force) {
         boolean finished = rd.manifest.root().path("finished").asBoolean(false);
@@ -87,6 +96,17 @@ public final class RunDir implements AutoCloseable {
     } catch (RuntimeException e) {
       rd.close();
       throw e;
+    }
+  }
+
+  /** What {@code dir} holds besides bookkeeping when it has no manifest; empty when it has one. */
+  private static List<String> withoutManifest(Path dir) throws IOException {
+    if (Files.exists(dir.resolve(Manifest.FILE))) {
+      return List.of();
+    }
+    try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString() + (Files.isDirectory(p) ? "/" : ""))
+          .filter(n -> !n.startsWith(".") && !n.equals(SPEC_FILE)).sorted().toList(); // .lock, .sync, temp files
     }
   }
 

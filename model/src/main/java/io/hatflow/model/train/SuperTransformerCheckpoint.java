@@ -16,7 +16,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -210,10 +209,8 @@ public final class SuperTransformerCheckpoint implements AutoCloseable {
       out.flush();
       byte[] body = bytes.toByteArray();
       bytes.write(sha256(body, body.length));
-      Files.createDirectories(file.toAbsolutePath().getParent());
-      Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-      Files.write(tmp, bytes.toByteArray());
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      // temporary name, then rename; the temporary file is removed on failure (a full disk stays usable)
+      io.hatflow.core.run.AtomicFiles.write(file, bytes.toByteArray());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write checkpoint " + file, e);
     }

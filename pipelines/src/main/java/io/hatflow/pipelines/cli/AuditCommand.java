@@ -64,6 +64,9 @@ public final class AuditCommand implements Callable<Integer> {
     for (Audit.Finding f : r.findings()) {
       System.out.println(f.line());
     }
+    for (String n : r.notes()) {
+      System.out.println("note      " + n);
+    }
     System.out.println(r.codeLine());
     boolean ok = r.ok();
     Boolean rerunSame = null;
@@ -72,7 +75,7 @@ public final class AuditCommand implements Callable<Integer> {
       ok &= rerunSame;
     }
     System.out.println(r.ok() ? "audit passed: " + r.findings().size() + " artifacts match"
-        : "audit FAILED: " + r.mismatches() + " of " + r.findings().size() + " artifacts do not match");
+        : "audit FAILED: " + r.mismatches() + " of " + r.findings().size() + " checks do not hold");
     if (json) {
       var o = r.toJson();
       o.put("ok", ok);

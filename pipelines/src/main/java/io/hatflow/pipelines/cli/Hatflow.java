@@ -47,22 +47,11 @@ public final class Hatflow {
       }
       // The trace for whoever debugs it, then one line a scheduler's log shows last: what failed and why.
       ex.printStackTrace(err);
-      err.println("hatflow: failed: " + oneLine(ex));
+      err.println("hatflow: failed: " + io.hatflow.core.run.Failures.oneLine(ex));
       err.flush();
       return 1;
     });
     return cl.execute(argv);
-  }
-
-  /** The failure's message, and its root cause when that says something else (e.g. "No space left on device"). */
-  static String oneLine(Throwable ex) {
-    Throwable root = ex;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
-    String msg = ex.getMessage() != null ? ex.getMessage() : ex.getClass().getSimpleName();
-    String cause = root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
-    return root == ex || msg.contains(cause) ? msg : msg + " (cause: " + root.getClass().getSimpleName() + ": " + cause + ")";
   }
 
   /** Our bad-input errors may arrive wrapped by Beam's runners; find them in the cause chain. */

@@ -172,11 +172,12 @@ public final class SearchPipeline {
     return SearchOutputs.write(state, outDir, cfg, space, targets, searches, reports, warnings);
   }
 
-  static String rootCause(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t) {
-      t = t.getCause();
-    }
+  private static String storeEntry(String evalStore, int generation, String runTag) {
+    return evalStore + String.format("/fitness-g%04d-%s.avro", generation, runTag);
+  }
+
+  private static String rootCauseLine(Throwable e) {
+    Throwable t = io.hatflow.core.run.Failures.root(e);
     return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
   }
 
@@ -215,7 +216,9 @@ public final class SearchPipeline {
             .withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW));
     // What is known before each generation: the store, plus what earlier generations of this job evaluated.
     List<PCollection<StoredFitness>> known = new ArrayList<>();
-    known.add(EvaluateCandidates.readStore(p, evalStore + "/fitness-*.avro", checkpointDigest));
+    List<String> storeWarnings = new ArrayList<>();
+    known.add(EvaluateCandidates.readStore(p, StoreSeals.verified(evalStore, storeWarnings), checkpointDigest));
+    storeWarnings.forEach(w -> System.err.println("[search] warning: " + w)); // not in the outputs: runner-specific
     SmallAvroFiles.Builder out = SmallAvroFiles.builder();
     for (int g = from; g < to; g++) {
       boolean last = g == cfg.generations() - 1;
@@ -231,8 +234,7 @@ public final class SearchPipeline {
           new BreedNextGeneration(new BreedNextGeneration.Settings(g, last, cfg, SpaceSpec.of(space), targets)));
       PCollection<StoredFitness> fresh = evaluated.get(EvaluateCandidates.NEW_FITNESS);
       known.add(fresh);
-      out.add("StoreEntries" + n, fresh,
-              evalStore + String.format("/fitness-g%04d-%s.avro", g, runTag), StoredFitness.class)
+      out.add("StoreEntries" + n, fresh, storeEntry(evalStore, g, runTag), StoredFitness.class)
           .add("Evaluations" + n, evaluated.get(EvaluateCandidates.EVALUATIONS), dir + "/evaluations.avro",
               Evaluation.class)
           .add("Stats" + n, bred.get(BreedNextGeneration.STATS), dir + "/stats.avro",
@@ -252,12 +254,15 @@ public final class SearchPipeline {
       s = p.run().waitUntilFinish();
     } catch (RuntimeException e) {
       // A lost worker, a killed job: the finished generations stay; say so in one line, with the root cause.
-      throw new IllegalStateException("search " + which + " failed on the runner (" + rootCause(e)
+      throw new IllegalStateException("search " + which + " failed on the runner (" + rootCauseLine(e)
           + "); the generations before it are kept: run the same command again to resume there", e);
     }
     if (s != PipelineResult.State.DONE) {
       throw new IllegalStateException("search " + which + " ended in state " + s
           + "; the generations before it are kept: run the same command again to resume there");
+    }
+    for (int g = from; g < to; g++) {
+      StoreSeals.seal(storeEntry(evalStore, g, runTag));
     }
   }
 

@@ -112,6 +112,8 @@ public final class SearchStage implements Stage {
         spec.train().maxTokens(), spec.search().threads(), spec.train().labelSmoothing());
     Path out = ctx.out(NAME);
     String state = rd.uri(NAME + "/state");
+    // A damaged cache entry stops the search before anything of the last one is deleted.
+    io.hatflow.pipelines.search.StoreSeals.verified(rd.uri(NAME + "/eval-store"), new ArrayList<>());
     if (!ctx.resume()) {
       // A fresh (not resumed) search breeds again from generation 0; evaluated fitness stays in the store.
       SearchPipeline.deleteState(state);

@@ -84,6 +84,8 @@ public final class StageRunner {
       return false;
     }
     Manifest m = runDir.manifest();
+    verifyUpstream(stage);
+    String before = outputsDigest(m.stages().path(stage.name()).path("outputs"));
     // Killed (still "running") or failed (e.g. a TaskManager lost mid-search) with the same fingerprint: go on
     // from what it finished (train's checkpoint, the search's finished generations); --force starts afresh.
     String was = m.stages().path(stage.name()).path("status").asText();
@@ -102,12 +104,77 @@ public final class StageRunner {
       } catch (RuntimeException ignored) {
         e.addSuppressed(ignored);
       }
-      m.stageFailed(stage.name(), String.valueOf(e.getMessage()));
+      try {
+        m.stageFailed(stage.name(), io.hatflow.core.run.Failures.oneLine(e));
+      } catch (RuntimeException alsoFailed) {
+        e.addSuppressed(alsoFailed); // e.g. the disk is full: the stage's own error is the one to report
+      }
       throw e;
     }
     m.stageFinished(stage.name(), System.currentTimeMillis() - t0);
+    if (!before.equals(outputsDigest(m.stage(stage.name()).path("outputs")))) {
+      markDownstreamStale(stage.name());
+    }
     log.printf("[%s] done in %.1f s%n", stage.name(), (System.currentTimeMillis() - t0) / 1000.0);
     return true;
+  }
+
+  /**
+   * A stage consumes only finished upstream outputs whose bytes are still those recorded: a half-trained
+   * checkpoint (train still "running"), a truncated shard or a changed predictor is refused by name, before use.
+   */
+  void verifyUpstream(Stage stage) {
+    Manifest m = runDir.manifest();
+    for (String up : stage.upstream()) {
+      if (!m.stageDone(up)) {
+        String st = m.stages().path(up).path("status").asText("");
+        throw new UpstreamException("[" + stage.name() + "] needs the " + up + " stage finished, but it "
+            + (st.isEmpty() ? "has not run" : "is " + st + (st.equals("running") ? " (interrupted?)" : ""))
+            + " in " + runDir.location() + ": run `hatflow run` (it runs or resumes " + up + " first) or `hatflow "
+            + up + "`");
+      }
+      for (Iterator<Map.Entry<String, JsonNode>> it = m.stages().path(up).path("outputs").fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        String rel = e.getValue().path("path").asText();
+        String want = e.getValue().path("sha256").asText();
+        java.nio.file.Path p = runDir.dir().resolve(rel);
+        String got = java.nio.file.Files.exists(p) ? Digests.sha256Tree(p) : null;
+        if (!want.equals(got)) {
+          String file = Manifest.firstDifference(e.getValue(), p);
+          if (file != null) {
+            rel = file;
+          }
+          throw new UpstreamException("[" + stage.name() + "] " + up + " output " + rel + (got == null ? " is missing"
+              : " does not match the digest " + up + " recorded (recorded " + want.substring(0, 12) + ", found "
+              + got.substring(0, 12) + ")") + ": it changed after " + up + " finished; nothing was used. Re-run it:"
+              + " hatflow run --force " + up);
+        }
+      }
+    }
+  }
+
+  /** After a stage's outputs changed, every finished stage built on them says so until it runs again. */
+  private void markDownstreamStale(String changed) {
+    Manifest m = runDir.manifest();
+    boolean any = false;
+    for (String down : Stages.downstream(changed)) {
+      if (m.stageDone(down)) {
+        m.stage(down).put("status", "stale").put("stale_because", changed + " changed since it ran");
+        log.printf("[%s] %s is now stale (its input from %s changed)%n", changed, down, changed);
+        any = true;
+      }
+    }
+    if (any) {
+      m.root().put("finished", false);
+      m.save();
+    }
+  }
+
+  /** An upstream stage unfinished, or its output changed since it was recorded: exit 1, nothing used. */
+  public static final class UpstreamException extends IllegalStateException {
+    public UpstreamException(String msg) {
+      super(msg);
+    }
   }
 
   private StageContext context(Stage stage, ObjectNode record, boolean resume) {

@@ -29,6 +29,19 @@ public final class Stages {
     throw new IllegalArgumentException("unknown stage \"" + name + "\" (stages: " + String.join(", ", names()) + ")");
   }
 
+  /** The stages that depend on {@code name}, directly or through others, in run order. */
+  public static List<String> downstream(String name) {
+    java.util.Set<String> hit = new java.util.HashSet<>(List.of(name));
+    List<String> out = new ArrayList<>();
+    for (Stage s : all()) { // run order: a stage's upstream comes before it
+      if (s.upstream().stream().anyMatch(hit::contains)) {
+        hit.add(s.name());
+        out.add(s.name());
+      }
+    }
+    return out;
+  }
+
   /** The stages selected by {@code --from} / {@code --only} (at most one of them). */
   public static List<Stage> select(String from, String only) {
     if (from != null && only != null) {

@@ -19,9 +19,10 @@ import org.apache.beam.sdk.io.fs.ResourceId;
 
 /**
  * How code inside a Beam job opens a run's artifacts (checkpoint, validation shards, predictors): by URI through
- * Beam's FileSystems, checked against the digest the client recorded, and copied once per worker JVM to a local
- * temporary folder keyed by that digest (removed when the JVM exits). No worker relies on the client's disk: a
- * local path is only used in place when this JVM can see it, and is digest-checked all the same.
+ * Beam's FileSystems, checked against the digest the client recorded, and copied once per worker JVM (shared by
+ * the jobs it runs) to a local temporary folder keyed by that digest, removed when the JVM exits. No worker
+ * relies on the client's disk: a local path is only used in place when this JVM can see it, and is
+ * digest-checked all the same.
  */
 public final class Artifacts {
   private Artifacts() {}
@@ -60,6 +61,7 @@ public final class Artifacts {
     }
     try {
       Path dir = Files.createDirectories(root().resolve(ref.sha256()));
+      dir.toFile().deleteOnExit();
       String name = ref.uri().replaceAll("/+$", "");
       name = name.substring(name.lastIndexOf('/') + 1);
       Path dst = dir.resolve(name);
@@ -77,6 +79,7 @@ public final class Artifacts {
         } catch (IOException raced) {
           io.hatflow.core.run.AtomicFiles.deleteTree(tmp); // another thread of this JVM won
         }
+        deleteOnExit(dst);
       }
       return dst;
     } catch (IOException e) {
@@ -161,12 +164,25 @@ public final class Artifacts {
     return uri.contains("://") ? null : Path.of(uri);
   }
 
+  /**
+   * One folder per JVM, not per class loader: a Flink session cluster gives every job (every search generation)
+   * a new class loader, and the copies made for the last job serve the next. Removal at exit goes through the
+   * JDK's delete-on-exit list (paths only): a shutdown hook of ours would hold this class loader, and with it
+   * every class of a finished job, until the TaskManager's metaspace runs out (seen after ten generations).
+   */
   private static synchronized Path root() throws IOException {
     if (root == null) {
-      root = Files.createTempDirectory("hatflow-artifacts-");
-      Path r = root;
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> io.hatflow.core.run.AtomicFiles.deleteTree(r)));
+      root = Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir"),
+          "hatflow-artifacts-" + ProcessHandle.current().pid()));
+      root.toFile().deleteOnExit();
     }
     return root;
+  }
+
+  /** Deleted at JVM exit, contents before their folder (the JDK deletes in reverse order of registration). */
+  private static void deleteOnExit(Path p) throws IOException {
+    try (java.util.stream.Stream<Path> s = Files.walk(p)) {
+      s.forEach(x -> x.toFile().deleteOnExit());
+    }
   }
 }

@@ -20,12 +20,14 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.extensions.avro.io.AvroIO;
-import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
+import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Filter;
 import org.apache.beam.sdk.transforms.GroupByKey;
@@ -87,9 +89,12 @@ public class EvaluateCandidates extends PTransform<PCollection<SearchCandidate>,
   }
 
   /** The evaluation store's entries for one checkpoint; no files yet is an empty store. */
-  public static PCollection<StoredFitness> readStore(Pipeline p, String glob, String checkpointDigest) {
-    return p.apply("ReadEvaluationStore", AvroIO.read(StoredFitness.class).from(glob)
-            .withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW))
+  /** The entries of the given store files (the client verified them) made on this checkpoint. */
+  public static PCollection<StoredFitness> readStore(Pipeline p, List<String> files, String checkpointDigest) {
+    return p.apply("StoreFiles", Create.of(files).withCoder(StringUtf8Coder.of()))
+        .apply("MatchStoreFiles", FileIO.matchAll())
+        .apply("OpenStoreFiles", FileIO.readMatches())
+        .apply("ReadEvaluationStore", AvroIO.readFiles(StoredFitness.class))
         .apply("SameCheckpoint", Filter.by((StoredFitness f) -> f.getCheckpointDigest().equals(checkpointDigest)))
         // The same coder as the fitness this job computes: Flink flattens only equal coders.
         .setCoder(AvroCoder.specific(StoredFitness.class));
