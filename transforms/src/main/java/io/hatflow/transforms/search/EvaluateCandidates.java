@@ -184,6 +184,9 @@ public class EvaluateCandidates extends PTransform<PCollection<SearchCandidate>,
     private transient Fitness fitness;
     private transient Map<String, LatencyModel> models;
 
+    private transient Iterable<StoredFitness> storeSeen;
+    private transient Map<String, Double> store;
+
     EvaluateShardFn(Settings s, PCollectionView<Iterable<StoredFitness>> storeView) {
       this.s = s;
       this.storeView = storeView;
@@ -200,10 +203,14 @@ public class EvaluateCandidates extends PTransform<PCollection<SearchCandidate>,
 
     @ProcessElement
     public void process(ProcessContext c) {
-      // A key stored twice (a generation redone after a crash) keeps its smallest value: any fixed rule works.
-      Map<String, Double> store = new HashMap<>();
-      for (StoredFitness f : c.sideInput(storeView)) {
-        store.merge(f.getConfigKey(), f.getFitness(), Math::min);
+      Iterable<StoredFitness> known = c.sideInput(storeView);
+      if (known != storeSeen) { // the same side input for every shard of a generation: build its map once
+        storeSeen = known;
+        store = new HashMap<>();
+        // A key stored twice (a generation redone after a crash) keeps its smallest value: any fixed rule works.
+        for (StoredFitness f : known) {
+          store.merge(f.getConfigKey(), f.getFitness(), Math::min);
+        }
       }
       ShardResult r = evaluateShard(c.element().getValue(), s.encoderLayers(), s.decoderLayers(), s.generation(),
           store, fitness, models, s.checkpointDigest());
