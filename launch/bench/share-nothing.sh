@@ -89,6 +89,15 @@ read -r w s <<< "$out"
 hits=$(grep -o '[0-9]* evaluated' "$LOGS/sn-again.log" | awk '{s+=$1} END {print s+0}')
 printf 'fixed cost per generation (p=2, the same search again: %d fitness evaluations, all store hits): median %.2f s; search %.2f s\n' \
   "$hits" "$(gen_median "$LOGS/sn-again.log")" "$s"
+# The same with the full jar staged, as before hatflow-cluster.jar existed.
+if [ -z "${BENCH_FILES_TO_STAGE:-}" ]; then
+  out=$(BENCH_FILES_TO_STAGE="$HATFLOW_HOME/pipelines/target/hatflow.jar" sn_search "$LOGS/sn-again-full.log" "/bench/sn-p2-1" 2 --force)
+  read -r w s <<< "$out"
+  printf 'fixed cost per generation with the full hatflow.jar (%d MB) staged instead of hatflow-cluster.jar (%d MB): median %.2f s; search %.2f s\n' \
+    "$(( $(stat -c %s "$HATFLOW_HOME/pipelines/target/hatflow.jar") / 1000000 ))" \
+    "$(( $(stat -c %s "$HATFLOW_HOME/pipelines/target/hatflow-cluster.jar") / 1000000 ))" \
+    "$(gen_median "$LOGS/sn-again-full.log")" "$s"
+fi
 
 if [ "$SN_GENS" -gt 0 ]; then
   # TaskManager RSS over a long search (small population: the fixed cost per generation dominates).

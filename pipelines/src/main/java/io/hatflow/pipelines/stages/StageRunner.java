@@ -144,9 +144,11 @@ public final class StageRunner {
           if (file != null) {
             rel = file;
           }
-          throw new UpstreamException("[" + stage.name() + "] " + up + " output " + rel + (got == null ? " is missing"
+          throw new UpstreamException("[" + stage.name() + "] " + up + " output " + runDir.location() + "/" + rel
+              + (got == null ? " is missing"
               : " does not match the digest " + up + " recorded (recorded " + want.substring(0, 12) + ", found "
-              + got.substring(0, 12) + ")") + ": it changed after " + up + " finished; nothing was used. Re-run it:"
+              + got.substring(0, 12) + ")") + ": it " + (got == null ? "was removed" : "changed") + " after " + up
+              + " finished; nothing was used. Re-run it:"
               + " hatflow run --force " + up);
         }
       }

@@ -71,12 +71,13 @@ class DemoEndToEndTest {
       assertTrue(elsewhere.out().contains("[" + stage + "] cached"), stage + " cached after the move:\n" + elsewhere.out());
     }
 
-    // A target without its predictor is refused before any search work starts.
+    // A target whose predictor was removed is refused before any search work starts.
     io.hatflow.core.run.AtomicFiles.deleteTree(rd.resolve("predictor/this-cpu"));
     HatflowCliTest.Out noPredictor = reduced("search", "--spec", DemoCommand.demoSpec().toString(),
         "--run-dir", rd.toString(), "--force");
-    assertEquals(2, noPredictor.code(), noPredictor.err());
-    assertTrue(noPredictor.err().contains("target this-cpu: no latency predictor"), noPredictor.err());
+    assertEquals(1, noPredictor.code(), noPredictor.err());
+    assertTrue(noPredictor.err().contains("predictor output " + rd + "/predictor/this-cpu is missing: it was"
+        + " removed after predictor finished"), noPredictor.err());
 
     // Re-running the per-target stages drops what a target the spec no longer names had left there.
     Files.writeString(rd.resolve("latency/dropped-target.csv"), "stale");

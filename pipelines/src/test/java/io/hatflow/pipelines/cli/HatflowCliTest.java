@@ -222,8 +222,11 @@ class HatflowCliTest {
     Out again = run("run", "--spec", s.toString(), "--run-dir", b.toString(), "--only", "train", "--set", from);
     assertTrue(again.out().contains("[train] cached"), again.out());
 
+    String nowhere = "train.from_run=" + tmp.resolve("nowhere");
+    assertEquals(0, run("run", "--spec", s.toString(), "--run-dir", tmp.resolve("c").toString(), "--only", "prepare",
+        "--set", nowhere).code());
     Out missing = run("run", "--spec", s.toString(), "--run-dir", tmp.resolve("c").toString(), "--only", "train",
-        "--set", "train.from_run=" + tmp.resolve("nowhere"));
+        "--set", nowhere);
     assertEquals(2, missing.code(), missing.err());
     assertTrue(missing.err().contains("train.from_run: " + tmp.resolve("nowhere/train/checkpoint.hfc")
         + " does not exist"), missing.err());

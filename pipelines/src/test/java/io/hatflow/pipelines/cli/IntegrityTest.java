@@ -120,7 +120,7 @@ class IntegrityTest {
 
     HatflowCliTest.Out train = cmd("train", rd, "--force");
     assertEquals(1, train.code(), train.err());
-    assertTrue(lastLine(train.err()).contains("prepare/train-00000-of-00002.avro does not match"), train.err());
+    assertTrue(lastLine(train.err()).contains(rd + "/prepare/train-00000-of-00002.avro does not match"), train.err());
     assertArrayEquals(checkpoint, Files.readAllBytes(rd.resolve("train/checkpoint.hfc")), "nothing trained");
   }
 

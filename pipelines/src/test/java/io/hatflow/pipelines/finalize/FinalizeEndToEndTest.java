@@ -148,6 +148,12 @@ class FinalizeEndToEndTest {
     }
     Files.createDirectories(dir);
     Files.writeString(dir.resolve("winners.json"), JSON.writeValueAsString(Map.of("winners", ws)));
+    // recorded as a finished search's output: finalize consumes only finished, recorded upstream outputs
+    io.hatflow.core.run.Manifest m = io.hatflow.core.run.Manifest.load(dir.getParent());
+    m.stageStarted("search", null);
+    io.hatflow.core.run.Manifest.addArtifact(m.stage("search"), "outputs", "winners.json", dir.resolve("winners.json"),
+        dir.getParent());
+    m.stageFinished("search", 0);
   }
 
   @Test
