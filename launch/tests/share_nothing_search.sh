@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The demo path on the share-nothing cluster, end to end, with a TaskManager killed mid-search:
 #   - a reduced `hatflow demo` on DirectRunner with a local run directory: the reference;
-#   - the same spec with the run directory on the share-nothing HDFS, prepare and search on its Flink cluster
-#     (2 TaskManagers that cannot see the client's disk): prepare's shards digest the same as the reference's;
+#   - the same spec with its corpus and run directory on the share-nothing HDFS, prepare and search on its Flink
+#     cluster (2 TaskManagers that cannot see the client's disk): prepare's shards digest the same as the
+#     reference's;
 #   - the search: one TaskManager is killed (kill -9) while generation 2 of 3 runs; the command fails cleanly
 #     (exit 1, the stage recorded failed, no Java stack trace as the last word), the lost TaskManager is replaced
 #     (`launch/flink-cluster.sh start --share-nothing`, as a resource manager would), and the same command
@@ -66,6 +67,16 @@ MASTER="$(sed -n 's/^flinkMaster=//p' "$T/start.log")"
 HDFS="$(sed -n 's/^hdfs=//p' "$T/start.log")"
 WEBHDFS="$(sed -n 's/^webhdfs=//p' "$T/start.log")"
 RD="$HDFS/e2e/demo"
+# The corpus on HDFS too (the workers cannot see the checkout): the demo spec with its data paths there.
+for f in "$HATFLOW_HOME"/testdata/multi30k/{train,valid,test}.{en,de}; do
+  curl -sS -f -L -X PUT -T "$f" -H 'Content-Type: application/octet-stream' \
+    "$WEBHDFS/webhdfs/v1/e2e/data/$(basename "$f")?op=CREATE&overwrite=true&user.name=$(id -un)" >/dev/null \
+    || die "cannot upload $f"
+done
+sed -e "s|\.\./\.\./testdata/multi30k/|$HDFS/e2e/data/|g" -e "s|\.\./\.\./testdata/|$HATFLOW_HOME/testdata/|g" \
+  "$SPEC" > "$T/demo-hdfs.yaml"
+grep -q "$HDFS/e2e/data/train.en" "$T/demo-hdfs.yaml" || die "could not point the spec at HDFS"
+SPEC="$T/demo-hdfs.yaml"
 FLINK=(--runner=FlinkRunner --flinkMaster="$MASTER" --parallelism=2)
 hdfs_get() { curl -sS -f -L "$WEBHDFS/webhdfs/v1/e2e/demo/$1?op=OPEN&user.name=$(id -un)"; }
 hdfs_put() { curl -sS -f -L -X PUT -T "$1" -H 'Content-Type: application/octet-stream' \

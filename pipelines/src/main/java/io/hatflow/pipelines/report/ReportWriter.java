@@ -92,7 +92,7 @@ public final class ReportWriter {
     String ranking = ranking();
     String pareto = pareto(winners);
     String convergence = convergence();
-    String predictor = predictorAccuracy(results);
+    String predictor = predictorAccuracy(results, manifest);
     searchWarnings();
 
     body.append(section("Winners", winnersTable));
@@ -160,8 +160,11 @@ public final class ReportWriter {
       Map.Entry<String, JsonNode> e = it.next();
       JsonNode s = e.getValue();
       String status = s.path("status").asText();
+      if (e.getKey().equals("report") && status.equals("running")) {
+        status = "done (this report)"; // written by the report stage itself, which finishes with it
+      }
       b.append("<tr><td>").append(esc(e.getKey())).append("</td><td class=")
-          .append(status.equals("failed") ? "bad" : "ok").append('>').append(esc(status)).append("</td><td class=n>")
+          .append(status.equals("failed") || status.equals("stale") ? "bad" : "ok").append('>').append(esc(status)).append("</td><td class=n>")
           .append(s.has("seconds") ? fmt(s.path("seconds").asDouble(), 1) : "").append("</td><td>")
           .append(esc(s.path("finished").asText(""))).append("</td><td><code>")
           .append(esc(s.has("counts") ? s.get("counts").toString() : "")).append("</code>")
@@ -223,11 +226,15 @@ public final class ReportWriter {
             .append("</td><td class=n>").append(String.format(Locale.ROOT, "%,d", r.getFlops())).append("</td><td class=n>")
             .append(fmt(r.getInheritedLoss(), 3)).append("</td><td class=n>").append(fmt(r.getTrainedLoss(), 3))
             .append("</td><td class=n>").append(fmt(r.getBleu(), 2)).append("</td><td class=n>")
-            .append(perTarget(pred, t)).append("</td><td class=n>").append(perTarget(meas, t)).append("</td><td class=n>");
+            .append(perTarget(pred, t)).append("</td><td class=n>")
+            .append(t == null || meas.containsKey(t) ? perTarget(meas, t) : "not measured here")
+            .append("</td><td class=n>");
+        // A winner's error is its own target's prediction against its own target's measurement, never another's
+        // (an imported target's winner measured on this machine says nothing about that target's predictor).
         List<String> errs = new ArrayList<>();
         meas.forEach((k, v) -> {
-          if (pred.containsKey(k) && (t == null || t.equals(k) || !meas.containsKey(t))) {
-            errs.add((t == null || meas.size() > 1 && !k.equals(t) ? k + ": " : "") + fmt(Ranking.errorPct(pred.get(k), v), 1));
+          if (pred.containsKey(k) && (t == null || t.equals(k))) {
+            errs.add((t == null && meas.size() > 1 ? k + ": " : "") + fmt(Ranking.errorPct(pred.get(k), v), 1));
           }
         });
         b.append(esc(String.join(", ", errs))).append("</td><td>")
@@ -400,7 +407,7 @@ public final class ReportWriter {
 
   // ------------------------------------------------------------------ predictor
 
-  private String predictorAccuracy(List<FinalResult> results) {
+  private String predictorAccuracy(List<FinalResult> results, JsonNode manifest) {
     Path pdir = run.resolve("predictor");
     TreeSet<String> targets = new TreeSet<>();
     if (Files.isDirectory(pdir)) {
@@ -468,12 +475,14 @@ public final class ReportWriter {
       }
       List<Double> fx = new ArrayList<>();
       List<Double> fy = new ArrayList<>();
+      List<String> fnames = new ArrayList<>();
       for (FinalResult r : results) {
         Double m = r.getMeasuredMs().get(t);
         Double p = r.getPredictedMs().get(t);
         if (m != null && p != null) {
           fx.add(m);
           fy.add(p);
+          fnames.add(r.getName());
         }
       }
       if (mx.isEmpty() && fx.isEmpty()) {
@@ -489,15 +498,20 @@ public final class ReportWriter {
       Charts.add(c, new Charts.Series("finalized models (" + fx.size() + ")", fx, fy, false, RED, true));
       figs.append(figure(c, "predictor-" + safe(t), "predicted vs measured, target " + t));
       JsonNode test = metrics == null ? null : metrics.path("test");
-      table.append("<tr><td>").append(esc(t)).append("</td><td>").append(esc(model)).append("</td><td class=n>")
-          .append(mx.size() + fx.size()).append("</td><td class=n>").append(test == null ? "" : fmtNode(test.path("rmse_ms")))
+      String asked = manifest == null ? model : manifest.path("stages").path("predictor").path("counts").path(t).path("model").asText(model);
+      String shown = asked.equals(model) || model.isEmpty() ? asked : asked + " (fitted: " + model + ", too few rows)";
+      String points = metrics == null ? String.valueOf(mx.size())
+          : metrics.path("train").path("n").asInt() + " train / " + metrics.path("valid").path("n").asInt()
+              + " valid / " + metrics.path("test").path("n").asInt() + " test";
+      table.append("<tr><td>").append(esc(t)).append("</td><td>").append(esc(shown)).append("</td><td class=n>")
+          .append(points).append(fx.isEmpty() ? "" : "; " + fx.size() + " finalized").append("</td><td class=n>").append(test == null ? "" : fmtNode(test.path("rmse_ms")))
           .append("</td><td class=n>").append(test == null ? "" : fmtNode(test.path("mapd_pct")))
           .append("</td><td class=n>").append(test == null ? "" : fmtNode(test.path("within_10_pct")))
           .append("</td><td class=n>").append(test == null ? "" : fmtNode(test.path("r2"))).append("</td></tr>");
       for (int i = 0; i < fx.size(); i++) {
         double err = Ranking.errorPct(fy.get(i), fx.get(i));
         if (Math.abs(err) > 10) {
-          warnings.add("target " + t + ": a finalized model's predicted latency is off by " + fmt(err, 1) + "% ("
+          warnings.add("target " + t + ": " + fnames.get(i) + "'s predicted latency is off by " + fmt(err, 1) + "% ("
               + fmt(fy.get(i), 2) + " ms predicted, " + fmt(fx.get(i), 2) + " ms measured)");
         }
       }

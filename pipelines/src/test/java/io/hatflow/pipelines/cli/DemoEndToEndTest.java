@@ -42,6 +42,11 @@ class DemoEndToEndTest {
     String html = Files.readString(rd.resolve("report/index.html"));
     assertTrue(html.contains("this-cpu") && html.contains("epyc-bundled"));
     assertTrue(!html.contains("http://") && !html.contains("https://"), "the report needs no network");
+    // Per target: an imported target's winners are not measured on this machine, so no this-cpu figure or
+    // error stands beside their predictions; the predictor's model as asked and as fitted; the report itself done.
+    assertTrue(html.contains("<td>epyc-bundled</td>") && html.contains("not measured here"), html);
+    assertTrue(html.contains("phys-gbdt (fitted: linear, too few rows)") && html.contains(" train / "), html);
+    assertTrue(html.contains("done (this report)") && !html.contains(">running<"), html);
 
     HatflowCliTest.Out audit = HatflowCliTest.run("audit", rd.toString());
     assertEquals(0, audit.code(), audit.out());
