@@ -82,8 +82,11 @@ hdfs_get() { curl -sS -f -L "$WEBHDFS/webhdfs/v1/e2e/demo/$1?op=OPEN&user.name=$
 hdfs_put() { curl -sS -f -L -X PUT -T "$1" -H 'Content-Type: application/octet-stream' \
   "$WEBHDFS/webhdfs/v1/e2e/demo/$2?op=CREATE&overwrite=true&user.name=$(id -un)" >/dev/null; }
 stage() { "$HATFLOW" run --spec "$SPEC" --run-dir "$RD" "${REDUCED[@]}" "${FLINK[@]}" --only "$@"; }
-# The sha256 of each recorded output of stage $2 in manifest file $1, sorted "name sha" lines.
-outputs() { python3 -c 'import json,sys; o=json.load(open(sys.argv[1]))["stages"][sys.argv[2]]["outputs"]; [print(k, v["sha256"]) for k, v in sorted(o.items())]' "$1" "$2"; }
+# The sha256 of each recorded output of stage $2 in manifest file $1 (and of each file of a folder output).
+outputs() { python3 -c 'import json,sys
+o=json.load(open(sys.argv[1]))["stages"][sys.argv[2]]["outputs"]
+for k, v in sorted(o.items()):
+  print(k, v["sha256"], " ".join(f + "=" + d[:12] for f, d in sorted(v.get("files", {}).items())))' "$1" "$2"; }
 
 echo "---- prepare on the cluster, train on the client, latency (this machine's reference rows), predictor"
 stage prepare > "$T/prepare.log" 2>&1
@@ -91,6 +94,8 @@ check "prepare on the cluster writes to HDFS (exit 0)" '[ $? = 0 ]'
 hdfs_get manifest.json > "$T/manifest.json"
 check "prepare's outputs digest the same as on DirectRunner" \
   '[ "$(outputs "$T/manifest.json" prepare)" = "$(outputs "$T/local/manifest.json" prepare)" ] && [ -n "$(outputs "$T/local/manifest.json" prepare)" ]'
+[ "$(outputs "$T/manifest.json" prepare)" = "$(outputs "$T/local/manifest.json" prepare)" ] \
+  || diff <(outputs "$T/local/manifest.json" prepare | tr ' ' '\n') <(outputs "$T/manifest.json" prepare | tr ' ' '\n')
 stage train > "$T/train.log" 2>&1
 check "train (exit 0)" '[ $? = 0 ]'
 for f in "$T"/local/latency/this-cpu*.avro; do hdfs_put "$f" "latency/$(basename "$f")"; done

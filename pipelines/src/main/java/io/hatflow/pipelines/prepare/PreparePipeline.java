@@ -45,6 +45,7 @@ import org.apache.beam.sdk.io.TextIO;
 import org.apache.beam.sdk.io.fs.MatchResult;
 import org.apache.beam.sdk.io.fs.ResourceId;
 import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -83,6 +84,18 @@ public final class PreparePipeline {
   public static final String VOCAB_DIR = "vocab";
   public static final String STATS_FILE = "stats.tsv";
   static final String DIGEST_KEY = "digest";
+
+  /** The lines of all {@code parts} (each one or more lines), sorted: associative and commutative, so a combiner. */
+  static String sortedLines(Iterable<String> parts) {
+    List<String> lines = new ArrayList<>();
+    for (String p : parts) {
+      if (!p.isEmpty()) {
+        lines.addAll(List.of(p.split("\n")));
+      }
+    }
+    java.util.Collections.sort(lines);
+    return String.join("\n", lines);
+  }
 
   /**
    * Runs prepare to completion on the runner in {@code options}.
@@ -197,6 +210,8 @@ public final class PreparePipeline {
     PCollection<String> digest = records.apply("RecordDigest", RecordDigest.create())
         .apply("DigestLine", MapElements.into(TypeDescriptors.strings()).via(d -> DIGEST_KEY + "\t" + d));
     PCollectionList.of(kept).and(dropped).and(digest).apply("AllStats", Flatten.pCollections())
+        // one sorted text: a flattened collection has no order, and the file's bytes must not depend on the runner
+        .apply("SortStats", Combine.globally(PreparePipeline::sortedLines))
         .apply("WriteStats", TextIO.write().to(dir + "/" + STATS_FILE).withoutSharding());
   }
 
