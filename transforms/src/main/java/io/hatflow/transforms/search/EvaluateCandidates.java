@@ -18,13 +18,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.avro.file.DataFileStream;
+import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
-import org.apache.beam.sdk.extensions.avro.io.AvroIO;
-import org.apache.beam.sdk.io.FileIO;
+import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.Create;
@@ -91,10 +92,11 @@ public class EvaluateCandidates extends PTransform<PCollection<SearchCandidate>,
   /** The evaluation store's entries for one checkpoint; no files yet is an empty store. */
   /** The entries of the given store files (the client verified them) made on this checkpoint. */
   public static PCollection<StoredFitness> readStore(Pipeline p, List<String> files, String checkpointDigest) {
+    // File names, not FileIO's matches, cross the runner: a match holds a ResourceId, which Flink decodes in its
+    // sort threads before any DoFn has registered hdfs:// with Beam ("No filesystem found for scheme hdfs").
     return p.apply("StoreFiles", Create.of(files).withCoder(StringUtf8Coder.of()))
-        .apply("MatchStoreFiles", FileIO.matchAll())
-        .apply("OpenStoreFiles", FileIO.readMatches())
-        .apply("ReadEvaluationStore", AvroIO.readFiles(StoredFitness.class))
+        .apply("ReadEvaluationStore", ParDo.of(new ReadStoreFileFn()))
+        .setCoder(AvroCoder.specific(StoredFitness.class))
         .apply("SameCheckpoint", Filter.by((StoredFitness f) -> f.getCheckpointDigest().equals(checkpointDigest)))
         // The same coder as the fitness this job computes: Flink flattens only equal coders.
         .setCoder(AvroCoder.specific(StoredFitness.class));
@@ -112,6 +114,20 @@ public class EvaluateCandidates extends PTransform<PCollection<SearchCandidate>,
     out.get(EVALUATIONS).setCoder(AvroCoder.specific(Evaluation.class));
     out.get(NEW_FITNESS).setCoder(AvroCoder.specific(StoredFitness.class));
     return out;
+  }
+
+  /** The entries of one store file, opened through Beam's FileSystems on the worker. */
+  static class ReadStoreFileFn extends DoFn<String, StoredFitness> {
+    @ProcessElement
+    public void process(@Element String uri, OutputReceiver<StoredFitness> out) throws java.io.IOException {
+      try (java.io.InputStream in = java.nio.channels.Channels.newInputStream(
+               FileSystems.open(FileSystems.matchSingleFileSpec(uri).resourceId()));
+           DataFileStream<StoredFitness> r = new DataFileStream<>(in, new SpecificDatumReader<>(StoredFitness.class))) {
+        for (StoredFitness f : r) {
+          out.output(f);
+        }
+      }
+    }
   }
 
   /** The shard of a config key: stable across JVMs ({@link String#hashCode} is specified). */
