@@ -141,6 +141,10 @@ public final class SearchPipeline {
       AvroFiles.write(populationFile(state, 0), SearchCandidate.class, pop);
     }
 
+    // The store's reusable files: verified once here; each job's new entries join once sealed.
+    List<String> storeWarnings = new ArrayList<>();
+    List<String> storeFiles = new ArrayList<>(StoreSeals.verified(evalStore, storeWarnings));
+    storeWarnings.forEach(w -> System.err.println("[search] warning: " + w)); // not in the outputs: runner-specific
     String runTag = UUID.randomUUID().toString().substring(0, 8);
     List<GenerationReport> reports = new ArrayList<>();
     long runStart = System.nanoTime();
@@ -156,7 +160,8 @@ public final class SearchPipeline {
       }
       int to = Math.min(cfg.generations(), g + generationsPerJob);
       long t0 = System.nanoTime();
-      runGenerations(g, to, cfg, space, targets, fitness, checkpointDigest, state, evalStore, runTag, options);
+      runGenerations(g, to, cfg, space, targets, fitness, checkpointDigest, state, evalStore, storeFiles, runTag,
+          options);
       for (int done = g; done < to; done++) {
         AvroFiles.writeText(genDir(state, done) + "/DONE", "generation " + done + " finished\n");
       }
@@ -208,17 +213,15 @@ public final class SearchPipeline {
 
   /** One Beam job for generations {@code from} (inclusive) to {@code to} (exclusive). */
   static void runGenerations(int from, int to, SearchConfig cfg, SearchSpace space, List<TargetBudgets> targets,
-      FitnessFactory fitness, String checkpointDigest, String state, String evalStore, String runTag,
-      PipelineOptions options) {
+      FitnessFactory fitness, String checkpointDigest, String state, String evalStore, List<String> storeFiles,
+      String runTag, PipelineOptions options) {
     Pipeline p = Pipeline.create(options);
     PCollection<SearchCandidate> population = p.apply("ReadPopulation",
         AvroIO.read(SearchCandidate.class).from(populationFile(state, from))
             .withEmptyMatchTreatment(EmptyMatchTreatment.ALLOW));
     // What is known before each generation: the store, plus what earlier generations of this job evaluated.
     List<PCollection<StoredFitness>> known = new ArrayList<>();
-    List<String> storeWarnings = new ArrayList<>();
-    known.add(EvaluateCandidates.readStore(p, StoreSeals.verified(evalStore, storeWarnings), checkpointDigest));
-    storeWarnings.forEach(w -> System.err.println("[search] warning: " + w)); // not in the outputs: runner-specific
+    known.add(EvaluateCandidates.readStore(p, List.copyOf(storeFiles), checkpointDigest));
     SmallAvroFiles.Builder out = SmallAvroFiles.builder();
     for (int g = from; g < to; g++) {
       boolean last = g == cfg.generations() - 1;
@@ -262,7 +265,9 @@ public final class SearchPipeline {
           + "; the generations before it are kept: run the same command again to resume there");
     }
     for (int g = from; g < to; g++) {
-      StoreSeals.seal(storeEntry(evalStore, g, runTag));
+      if (StoreSeals.seal(storeEntry(evalStore, g, runTag))) {
+        storeFiles.add(storeEntry(evalStore, g, runTag));
+      }
     }
   }
 

@@ -32,11 +32,13 @@ public final class StoreSeals {
     }
   }
 
-  /** Seals the entry file {@code uri}, if the job wrote one. */
-  public static void seal(String uri) {
-    if (AvroFiles.exists(uri)) {
-      AvroFiles.writeText(uri + SUFFIX, sha256(uri) + "\n");
+  /** Seals the entry file {@code uri}; false when the job wrote none (nothing new was evaluated). */
+  public static boolean seal(String uri) {
+    if (!AvroFiles.exists(uri)) {
+      return false;
     }
+    AvroFiles.writeText(uri + SUFFIX, sha256(uri) + "\n");
+    return true;
   }
 
   /**

@@ -110,17 +110,8 @@ class FinalizeResumeAndScratchTest {
     m.stageFinished("search", 0);
   }
 
-  static Path copy(Path from, Path to) throws Exception {
-    try (Stream<Path> files = Files.walk(from)) {
-      for (Path p : files.toList()) {
-        Path q = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(q);
-        } else {
-          Files.copy(p, q);
-        }
-      }
-    }
+  static Path copy(Path from, Path to) {
+    io.hatflow.core.run.AtomicFiles.copyTree(from, to);
     return to;
   }
 
