@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
+import java.util.List;
 import java.util.stream.Stream;
 
 /**
@@ -62,6 +63,43 @@ public final class AtomicFiles {
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot move " + tmp + " to " + target, e);
+    }
+  }
+
+  /**
+   * Makes the finished {@code staging} folder's entries the contents of {@code target}, each entry replaced
+   * atomically (files in the order listed, so name the one consumers wait for last), then removes whatever else
+   * {@code target} held and {@code staging} itself. Until this runs, the previous contents stay whole.
+   */
+  public static void promote(Path staging, Path target, String... lastFirst) {
+    try {
+      Files.createDirectories(target);
+      List<Path> entries;
+      try (Stream<Path> s = Files.list(staging)) {
+        List<String> last = List.of(lastFirst);
+        entries = s.sorted(Comparator.comparing((Path p) -> last.contains(p.getFileName().toString()))
+            .thenComparing(Path::toString)).toList();
+      }
+      for (Path e : entries) {
+        Path t = target.resolve(e.getFileName().toString());
+        if (Files.isDirectory(e)) {
+          commitDir(e, t);
+        } else {
+          move(e, t);
+        }
+      }
+      java.util.Set<String> kept = new java.util.HashSet<>();
+      entries.forEach(e -> kept.add(e.getFileName().toString()));
+      try (Stream<Path> s = Files.list(target)) {
+        for (Path old : s.toList()) {
+          if (!kept.contains(old.getFileName().toString()) && !old.equals(staging)) {
+            deleteTree(old);
+          }
+        }
+      }
+      deleteTree(staging);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot move " + staging + " into " + target, e);
     }
   }
 

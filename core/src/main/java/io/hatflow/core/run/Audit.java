@@ -26,6 +26,11 @@ public final class Audit {
       if (kind.equals(STATUS)) {
         return (actual.equals("stale") ? "STALE     " : "UNFINISHED ") + stage + ": " + name;
       }
+      if (kind.equals(LINEAGE)) {
+        return (ok ? "ok        " : "LINEAGE   ") + stage + " input " + name + " (" + path + "): "
+            + (ok ? "is its producer's current output" : "used sha256 " + abbrev(actual) + ", but its producer now records "
+                + abbrev(expected) + " (hatflow run makes " + stage + " again)");
+      }
       String where = stage.isEmpty() ? name : stage + " " + kind + " " + name;
       if (ok) {
         return "ok        " + where + " (" + path + ")";
@@ -132,6 +137,7 @@ public final class Audit {
         }
       }
     }
+    out.addAll(lineage(m));
     for (Iterator<Map.Entry<String, JsonNode>> st = m.stages().fields(); st.hasNext(); ) {
       Map.Entry<String, JsonNode> stage = st.next();
       String status = stage.getValue().path("status").asText("");
@@ -159,6 +165,49 @@ public final class Audit {
   }
 
   static final String STATUS = "status";
+  static final String LINEAGE = "lineage";
+
+  /**
+   * Each stage's recorded inputs against what their producers record now: an input that is another stage's
+   * output (or a file inside an output folder) must carry the digest that stage's output has today. This
+   * catches a stage left behind by an upstream re-run even where no file on disk is wrong.
+   */
+  static List<Finding> lineage(Manifest m) {
+    List<Finding> out = new ArrayList<>();
+    for (Iterator<Map.Entry<String, JsonNode>> st = m.stages().fields(); st.hasNext(); ) {
+      Map.Entry<String, JsonNode> consumer = st.next();
+      for (Iterator<Map.Entry<String, JsonNode>> it = consumer.getValue().path("inputs").fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> in = it.next();
+        String p = in.getValue().path("path").asText();
+        String used = in.getValue().path("sha256").asText(null);
+        String produced = producedDigest(m, consumer.getKey(), p);
+        if (produced != null && used != null) {
+          out.add(new Finding(consumer.getKey(), LINEAGE, in.getKey(), p, produced, used, produced.equals(used)));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The digest another stage records today for {@code path}: its output, or a file inside its output folder. */
+  private static String producedDigest(Manifest m, String consumer, String path) {
+    for (Iterator<Map.Entry<String, JsonNode>> st = m.stages().fields(); st.hasNext(); ) {
+      Map.Entry<String, JsonNode> producer = st.next();
+      if (producer.getKey().equals(consumer)) {
+        continue;
+      }
+      for (JsonNode o : producer.getValue().path("outputs")) {
+        String q = o.path("path").asText();
+        if (q.equals(path)) {
+          return o.path("sha256").asText(null);
+        }
+        if (path.startsWith(q + "/") && o.path("files").has(path.substring(q.length() + 1))) {
+          return o.path("files").path(path.substring(q.length() + 1)).asText(null);
+        }
+      }
+    }
+    return null;
+  }
   /** The search's evaluation store: cache entries, each sealed by a {@code .sha256} file beside it. */
   static final String EVAL_STORE = "search/eval-store";
   /** Files a run keeps besides its recorded artifacts: bookkeeping, and the search's resume points. */

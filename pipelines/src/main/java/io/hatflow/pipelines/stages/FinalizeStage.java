@@ -113,7 +113,8 @@ public final class FinalizeStage implements Stage {
       throw new IllegalArgumentException("finalize needs the search's winners: " + winnersJson + " does not exist");
     }
     if (!ctx.resume()) {
-      AtomicFiles.deleteTree(out);
+      // Only the scratch: finished models and results stay until their replacements are written.
+      AtomicFiles.deleteTree(out.resolve("work"));
     }
     Files.createDirectories(out);
     SearchSpace space = spec.model().space();
@@ -149,7 +150,6 @@ public final class FinalizeStage implements Stage {
           + c.config().key()).substring(0, 16));
     }
     StageContext.keepOnly(out.resolve("work"), workNames::containsValue);
-    StageContext.keepOnly(out.resolve("models"), workNames::containsKey);
     int qkv = space.qkvDim();
     int len = space.iwsltLike() ? 23 : 30;
     try (SuperTransformerCheckpoint supernet = SuperTransformerCheckpoint.load(checkpoint);
@@ -203,6 +203,7 @@ public final class FinalizeStage implements Stage {
       }
     }
     Ranking.Tau tau = FinalizeOutputs.write(out, results);
+    StageContext.keepOnly(out.resolve("models"), workNames::containsKey); // models no longer chosen, once replaced
     ctx.log().printf("[finalize] Kendall tau inherited vs trained loss %.3f, vs BLEU %.3f (%d models)%n",
         tau.lossVsLoss(), tau.lossVsBleu(), tau.models());
     var counts = ctx.record().putObject("counts");

@@ -93,6 +93,7 @@ public final class StageRunner {
         && fp.equals(m.stages().path(stage.name()).path("fingerprint").asText());
     m.stageStarted(stage.name(), fp);
     m.stage(stage.name()).put("code_digest", CodeDigest.current());
+    recordUpstreamInputs(stage);
     long t0 = System.currentTimeMillis();
     log.printf("[%s] running%s%n", stage.name(), wasRunning || resume ? " (resuming where it stopped)" : "");
     try {
@@ -151,6 +152,22 @@ public final class StageRunner {
               + " finished; nothing was used. Re-run it:"
               + " hatflow run --force " + up);
         }
+      }
+    }
+  }
+
+  /**
+   * The upstream outputs this stage consumes (just verified), as its inputs named {@code <upstream>/<output>}:
+   * audit compares them with what the upstream records later, so lineage is read from the manifest alone.
+   */
+  private void recordUpstreamInputs(Stage stage) {
+    ObjectNode inputs = runDir.manifest().stage(stage.name()).with("inputs");
+    for (String up : stage.upstream()) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = runDir.manifest().stages().path(up).path("outputs").fields();
+          it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        inputs.putObject(up + "/" + e.getKey()).put("path", e.getValue().path("path").asText())
+            .put("sha256", e.getValue().path("sha256").asText());
       }
     }
   }

@@ -46,6 +46,9 @@ public final class TrainStage implements Stage {
         t.threads(), fromContent);
   }
 
+  /** Where an unfinished training lives (and resumes) until it replaces the finished checkpoint. */
+  static final String NEXT = ".next";
+
   public static Path checkpoint(Path runDir) {
     return runDir.resolve(NAME).resolve(SuperTransformerCheckpoint.FILE_NAME);
   }
@@ -104,12 +107,15 @@ public final class TrainStage implements Stage {
       ctx.log().printf("[train] reusing the SuperTransformer of %s%n", spec.train().fromRun());
     } else {
       int vocab = vocabSize(prepared);
-      boolean resume = ctx.resume() && Files.exists(out.resolve(SuperTransformerCheckpoint.FILE_NAME));
+      // Training happens in train/.next: a finished checkpoint stays whole until the new one has finished.
+      Path next = out.resolve(NEXT);
+      boolean resume = ctx.resume() && Files.exists(next.resolve(SuperTransformerCheckpoint.FILE_NAME));
       if (!resume) {
-        AtomicFiles.deleteTree(out);
+        AtomicFiles.deleteTree(next);
       }
-      Trainer.Result r = Trainer.train(config(spec), spec.model().space(), vocab, prepared, out, resume,
+      Trainer.Result r = Trainer.train(config(spec), spec.model().space(), vocab, prepared, next, resume,
           p -> ctx.log().println("[train] " + p.line()));
+      AtomicFiles.promote(next, out, SuperTransformerCheckpoint.FILE_NAME);
       ctx.record().putObject("counts").put("steps", r.steps()).put("last_loss", r.lastLoss())
           .put("checkpoint_digest", r.digest());
       Manifest.addArtifact(ctx.record(), "outputs", "train_log", out.resolve("train.log"), runDir);

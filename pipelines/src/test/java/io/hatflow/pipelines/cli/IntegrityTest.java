@@ -96,18 +96,34 @@ class IntegrityTest {
   }
 
   @Test
-  void searchRefusesAHalfTrainedSuperTransformer() throws Exception {
+  void aKilledRetrainingLeavesTheFinishedCheckpointAndSearchRefusesTheHalfTrainedOne() throws Exception {
     Path rd = copy("half-trained");
-    // What kill -9 during train leaves: its checkpoint under its final name, the stage still "running".
-    Manifest m = Manifest.load(rd);
-    m.stage("train").put("status", "running");
-    m.save();
+    byte[] checkpoint = Files.readAllBytes(rd.resolve("train/checkpoint.hfc"));
     byte[] winners = Files.readAllBytes(rd.resolve("search/winners.json"));
+    String[] longer = {"--set", "train.steps=40", "--set", "train.checkpoint_every=5"};
+    List<String> args = new ArrayList<>(List.of("train", "--spec", DemoCommand.demoSpec().toString(),
+        "--run-dir", rd.toString(), "--force"));
+    args.addAll(List.of(DemoEndToEndTest.REDUCED));
+    args.addAll(List.of(longer));
+    Path log = rd.resolveSibling("half-trained.log");
+    io.hatflow.pipelines.stages.ResumeAfterKillTest.runAndKill(args,
+        out -> out.matches("(?s).*\\[train\\] step (1[2-9]|[23][0-9])/40.*"), log);
 
-    HatflowCliTest.Out search = cmd("search", rd, "--force");
+    assertEquals("running", manifest(rd).path("stages").path("train").path("status").asText());
+    assertTrue(Files.exists(rd.resolve("train/.next/checkpoint.hfc")), "the new training's checkpoint is apart");
+    assertArrayEquals(checkpoint, Files.readAllBytes(rd.resolve("train/checkpoint.hfc")),
+        "the finished checkpoint stays whole until its replacement has finished");
+
+    HatflowCliTest.Out search = cmd("search", rd, longer);
     assertEquals(1, search.code(), search.err());
     assertTrue(lastLine(search.err()).contains("needs the train stage finished, but it is running"), search.err());
     assertArrayEquals(winners, Files.readAllBytes(rd.resolve("search/winners.json")));
+
+    HatflowCliTest.Out train = cmd("train", rd, longer); // the same command, without --force, resumes
+    assertEquals(0, train.code(), train.err() + train.out());
+    assertTrue(Files.readString(rd.resolve("train/train.log")).contains("resumed from step"), "resumed, not redone");
+    assertFalse(Files.exists(rd.resolve("train/.next")), "the finished training replaced the old one");
+    assertFalse(Arrays.equals(checkpoint, Files.readAllBytes(rd.resolve("train/checkpoint.hfc"))));
   }
 
   @Test
@@ -148,10 +164,15 @@ class IntegrityTest {
     HatflowCliTest.Out audit = HatflowCliTest.run("audit", rd.toString());
     assertEquals(1, audit.code(), audit.out());
     assertTrue(audit.out().contains("STALE     search: train changed since it ran"), audit.out());
+    assertTrue(audit.out().contains("LINEAGE   search input train/checkpoint (train/checkpoint.hfc)"), audit.out());
 
     HatflowCliTest.Out search = cmd("search", rd, "--set", "train.steps=21");
     assertEquals(0, search.code(), search.err());
     assertEquals("done", manifest(rd).path("stages").path("search").path("status").asText());
+    HatflowCliTest.Out clean = HatflowCliTest.run("audit", rd.toString());
+    assertEquals(0, clean.code(), clean.out());
+    assertFalse(clean.out().contains("LINEAGE"), clean.out());
+    assertTrue(clean.out().contains("ok        search input train/checkpoint"), clean.out());
   }
 
   @Test

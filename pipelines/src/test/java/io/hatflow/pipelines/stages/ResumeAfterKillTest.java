@@ -2,6 +2,7 @@ package io.hatflow.pipelines.stages;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.hatflow.pipelines.cli.Hatflow;
@@ -19,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code kill -9} in the middle of train and of search, then the same command again: the run continues from
  * the last checkpoint / finished generation and ends with what an uninterrupted run produces.
  */
-class ResumeAfterKillTest {
+public class ResumeAfterKillTest {
   @TempDir
   Path tmp;
 
@@ -54,7 +55,7 @@ class ResumeAfterKillTest {
   }
 
   /** Starts the CLI in a child JVM and kills it with SIGKILL once {@code ready} holds. */
-  static void runAndKill(List<String> args, Predicate<String> ready, Path log) throws Exception {
+  public static void runAndKill(List<String> args, Predicate<String> ready, Path log) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Dai.djl.offline=true", "-Xmx2g", "-cp", System.getProperty("java.class.path"), Hatflow.class.getName()));
     cmd.addAll(args);
@@ -81,7 +82,8 @@ class ResumeAfterKillTest {
     Path log = tmp.resolve("train.log");
     runAndKill(List.of("run", "--spec", s.toString(), "--run-dir", run.toString()),
         out -> out.matches("(?s).*\\[train\\] step (2[0-9]|[3-5][0-9])/60.*"), log);
-    assertTrue(Files.exists(TrainStage.checkpoint(run)), "a checkpoint was written before the kill");
+    assertTrue(Files.exists(run.resolve("train/.next/checkpoint.hfc")), "a checkpoint was written before the kill");
+    assertFalse(Files.exists(TrainStage.checkpoint(run)), "nothing unfinished lies under the checkpoint's final name");
     assertEquals(0, Hatflow.execute("run", "--spec", s.toString(), "--run-dir", run.toString(), "--only", "train"));
     assertTrue(Files.readString(run.resolve("train/train.log")).matches("(?s).*resumed from step [1-9][0-9]* .*"),
         "training continued from its checkpoint, not from step 0");
