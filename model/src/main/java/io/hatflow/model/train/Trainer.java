@@ -53,8 +53,33 @@ public final class Trainer {
     void onProgress(Progress p);
   }
 
-  /** What a training run left: the checkpoint file and its digest. */
-  public record Result(Path checkpoint, String digest, long steps, double lastLoss) {}
+  /**
+   * What a training run left: the checkpoint file and its digest; with a {@link Validation}, the best validated
+   * step ({@code bestStep} 0: nothing beat the starting weights, {@code best} is then null), else -1.
+   */
+  public record Result(Path checkpoint, String digest, long steps, double lastLoss, long bestStep, double bestLoss,
+      Path best) {
+    Result(Path checkpoint, String digest, long steps, double lastLoss) {
+      this(checkpoint, digest, steps, lastLoss, -1, Double.NaN, null);
+    }
+  }
+
+  /**
+   * Validation during training: every {@code every} updates (and at the end) {@code loss} scores the model in
+   * eval mode; the best one is kept as {@value #BEST} beside the checkpoint. {@code startLoss} is the starting
+   * weights' loss (step 0), so a run that only makes the model worse keeps step 0 (infinite: never keep it).
+   */
+  public record Validation(java.util.function.ToDoubleFunction<SuperTransformer> loss, int every, double startLoss) {
+    public Validation {
+      if (every < 1) {
+        throw new IllegalArgumentException("validation every must be >= 1, got " + every);
+      }
+    }
+  }
+
+  /** The best validated weights of a run with a {@link Validation}, and its step and loss beside them. */
+  public static final String BEST = "best.hfc";
+  static final String BEST_JSON = "best.json";
 
   /**
    * Trains on {@code <shardsDir>/train-*.avro}, writing {@code <outDir>/checkpoint.hfc} every
@@ -76,15 +101,28 @@ public final class Trainer {
   public static Result trainFixed(TrainConfig cfg, SearchSpace space, SubConfig fixed,
       java.util.function.Function<NDManager, SuperTransformer> initial, int vocabSize, Path shardsDir, Path outDir,
       boolean resume, Listener listener) {
+    return trainFixed(cfg, space, fixed, initial, vocabSize, shardsDir, outDir, resume, listener, null);
+  }
+
+  /** {@link #trainFixed} that validates as it goes and keeps the best weights ({@code validation} may be null). */
+  public static Result trainFixed(TrainConfig cfg, SearchSpace space, SubConfig fixed,
+      java.util.function.Function<NDManager, SuperTransformer> initial, int vocabSize, Path shardsDir, Path outDir,
+      boolean resume, Listener listener, Validation validation) {
     if (!space.contains(fixed)) {
       throw new IllegalArgumentException("config " + fixed.key() + " is not in the space " + space.name());
     }
-    return run(cfg, space, vocabSize, shardsDir, outDir, resume, listener, fixed, initial);
+    return run(cfg, space, vocabSize, shardsDir, outDir, resume, listener, fixed, initial, validation);
   }
 
   private static Result run(TrainConfig cfg, SearchSpace space, int vocabSize, Path shardsDir, Path outDir,
       boolean resume, Listener listener, SubConfig fixed,
       java.util.function.Function<NDManager, SuperTransformer> initial) {
+    return run(cfg, space, vocabSize, shardsDir, outDir, resume, listener, fixed, initial, null);
+  }
+
+  private static Result run(TrainConfig cfg, SearchSpace space, int vocabSize, Path shardsDir, Path outDir,
+      boolean resume, Listener listener, SubConfig fixed,
+      java.util.function.Function<NDManager, SuperTransformer> initial, Validation validation) {
     Threads.useIntraOp(cfg.threads());
     List<Corpus.Pair> pairs = Corpus.read(shardsDir, "train");
     checkIds(pairs, vocabSize, shardsDir);
@@ -130,6 +168,14 @@ public final class Trainer {
       }
       log.write("train " + pairs.size() + " pairs in " + batches.size() + " batches, space " + space.name()
           + ", vocab " + vocabSize + ", " + cfg + "\n");
+      // best so far: step 0 (the starting weights) unless an earlier part of this run, resumed, did better
+      long bestStep = 0;
+      double bestLoss = validation == null ? Double.NaN : validation.startLoss();
+      if (validation != null && resume && Files.exists(outDir.resolve(BEST_JSON)) && start > 0) {
+        String[] kept = Files.readString(outDir.resolve(BEST_JSON)).trim().split(" ");
+        bestStep = Long.parseLong(kept[0]);
+        bestLoss = Double.parseDouble(kept[1]);
+      }
       long t0 = System.nanoTime();
       long tokens = 0;
       double lastLoss = Double.NaN;
@@ -208,6 +254,20 @@ public final class Trainer {
               + " lower lr or set clipNorm");
         }
         long done = step + 1;
+        if (validation != null && (done % validation.every() == 0 || done == cfg.steps())) {
+          double v = validation.loss().applyAsDouble(model);
+          boolean better = !(v >= bestLoss); // NaN start (never) loses to any finite loss
+          log.write("validation step " + done + ": loss " + v + (better ? " (best)" : " (best: step " + bestStep + ", "
+              + bestLoss + ")") + "\n");
+          if (better) {
+            SuperTransformerCheckpoint.write(outDir.resolve(BEST), space, model, adam, done, cfg.seed());
+            bestStep = done;
+            bestLoss = v;
+          }
+          // Weights, then record, then the resume checkpoint: a kill before the checkpoint makes the resumed run
+          // validate this step again (deterministically) and rewrite both.
+          io.hatflow.core.run.AtomicFiles.writeString(outDir.resolve(BEST_JSON), bestStep + " " + bestLoss + "\n");
+        }
         if (done % cfg.checkpointEvery() == 0 || done == cfg.steps()) {
           SuperTransformerCheckpoint.write(ckFile, space, model, adam, done, cfg.seed());
         }
@@ -234,7 +294,13 @@ public final class Trainer {
       }
       log.write("done: " + ckFile + " sha256 " + digest + (skipped > 0 ? " (" + skipped + " updates skipped)" : "")
           + "\n");
-      return new Result(ckFile, digest, cfg.steps(), lastLoss);
+      if (validation == null) {
+        return new Result(ckFile, digest, cfg.steps(), lastLoss);
+      }
+      log.write("kept step " + bestStep + (bestStep == 0 ? " (the starting weights)" : "") + ": validation loss "
+          + bestLoss + "\n");
+      return new Result(ckFile, digest, cfg.steps(), lastLoss, bestStep, bestLoss,
+          bestStep == 0 ? null : outDir.resolve(BEST));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write training log in " + outDir, e);
     }

@@ -65,6 +65,38 @@ class TrainerTest {
     assertTrue(Files.readString(b.resolve("train.log")).contains("resumed from step 3"));
   }
 
+  /** Fine-tuning that validates as it goes keeps its best step, and the starting weights when it only hurt. */
+  @Test
+  void validatedFineTuningKeepsTheBestStepOrTheStartingWeights() throws Exception {
+    Trainer.Result base = Trainer.train(cfg(6), TINY, V, shards, tmp.resolve("base"), false, null);
+    List<Batch> valid = Corpus.batches(Corpus.read(shards, "train"), 200); // what it trains on: it must improve
+    var fixed = TINY.largest();
+    try (SuperTransformerCheckpoint start = SuperTransformerCheckpoint.load(base.checkpoint())) {
+      java.util.function.ToDoubleFunction<io.hatflow.model.transformer.SuperTransformer> loss =
+          m -> new io.hatflow.model.eval.FitnessEvaluator(m, 1, 0.1).validLoss(fixed, valid);
+      double startLoss = loss.applyAsDouble(start.model());
+
+      Path good = tmp.resolve("fine");
+      Trainer.Result r = Trainer.trainFixed(cfg(8), TINY, fixed, m -> start.model().extract(m, fixed), V, shards,
+          good, false, null, new Trainer.Validation(loss, 2, startLoss));
+      assertTrue(r.bestStep() > 0 && r.bestLoss() < startLoss, r.bestStep() + " " + r.bestLoss() + " vs " + startLoss);
+      try (SuperTransformerCheckpoint kept = SuperTransformerCheckpoint.load(r.best())) {
+        assertEquals(r.bestStep(), kept.step());
+        assertEquals(r.bestLoss(), loss.applyAsDouble(kept.model()), 1e-6, "the kept file holds the validated weights");
+      }
+
+      TrainConfig hot = new TrainConfig(8, 200, 0.5, 0, TrainConfig.Schedule.CONSTANT, 1e-5, 0.9, 0.98, 0.1, 0, 1,
+          new Dropouts(0.1f, 0.1f, 0.1f), 5, 3, 3, 1, 1); // a rate that wrecks the weights
+      Path bad = tmp.resolve("hot");
+      Trainer.Result worse = Trainer.trainFixed(hot, TINY, fixed, m -> start.model().extract(m, fixed), V, shards,
+          bad, false, null, new Trainer.Validation(loss, 2, startLoss));
+      assertEquals(0, worse.bestStep(), "nothing beat the starting weights");
+      assertEquals(null, worse.best());
+      assertEquals(startLoss, worse.bestLoss());
+      assertTrue(Files.readString(bad.resolve("train.log")).contains("kept step 0 (the starting weights)"));
+    }
+  }
+
   @Test
   void mismatchedAndCorruptCheckpointsFailClearly() throws Exception {
     Path out = tmp.resolve("c");

@@ -94,6 +94,7 @@ public final class FinalizeOutputs {
     o.put("flops", r.getFlops());
     o.put("inherited_loss", r.getInheritedLoss());
     o.put("trained_loss", r.getTrainedLoss());
+    o.put("kept_step", r.getKeptStep());
     o.put("bleu", r.getBleu());
     ObjectNode p = o.putObject("predicted_ms");
     r.getPredictedMs().forEach(p::put);
@@ -118,7 +119,7 @@ public final class FinalizeOutputs {
       targets.addAll(r.getPredictedMs().keySet());
       targets.addAll(r.getMeasuredMs().keySet());
     });
-    StringBuilder b = new StringBuilder("name,kind,mode,target,budget_ms,config_key,params,flops,inherited_loss,trained_loss,bleu");
+    StringBuilder b = new StringBuilder("name,kind,mode,target,budget_ms,config_key,params,flops,inherited_loss,trained_loss,kept_step,bleu");
     for (String t : targets) {
       b.append(",predicted_ms_").append(t).append(",measured_ms_").append(t).append(",error_pct_").append(t);
     }
@@ -129,7 +130,7 @@ public final class FinalizeOutputs {
           .append(',').append(r.getBudgetMs() == null ? "" : num(r.getBudgetMs())).append(",\"")
           .append(r.getConfigKey().replace("\"", "\"\"")).append("\",").append(r.getParams()).append(',')
           .append(r.getFlops()).append(',').append(num(r.getInheritedLoss())).append(',')
-          .append(num(r.getTrainedLoss())).append(',').append(num(r.getBleu()));
+          .append(num(r.getTrainedLoss())).append(',').append(r.getKeptStep()).append(',').append(num(r.getBleu()));
       for (String t : targets) {
         Double p = r.getPredictedMs().get(t);
         Double m = r.getMeasuredMs().get(t);

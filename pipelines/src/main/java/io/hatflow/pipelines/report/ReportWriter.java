@@ -208,11 +208,12 @@ public final class ReportWriter {
   private String winnersTable(List<FinalResult> results, JsonNode winners) {
     if (!results.isEmpty()) {
       String mode = results.get(0).getMode().equals("scratch") ? "trained from random weights (mode scratch)"
-          : "fine-tuned from their inherited weights (mode inherit)";
+          : "fine-tuned from their inherited weights (mode inherit), keeping the step with the lowest validation loss"
+          + " (the inherited weights themselves when fine-tuning only made them worse)";
       StringBuilder b = new StringBuilder("<p>After finalize: each winner (and random controls) " + mode + ", "
           + "BLEU on the test split, latency predicted for its target and measured here by HAT's protocol.</p>"
           + "<table><tr><th>model</th><th>target</th><th>budget ms</th><th>genes</th><th>params</th><th>FLOPs</th>"
-          + "<th>inherited loss</th><th>trained loss</th><th>BLEU</th><th>predicted ms</th><th>measured ms</th>"
+          + "<th>inherited loss</th><th>kept loss (step)</th><th>BLEU</th><th>predicted ms</th><th>measured ms</th>"
           + "<th>error %</th><th>over budget</th></tr>");
       b.insert(0, "<div class=wide>");
       for (FinalResult r : results) {
@@ -225,6 +226,7 @@ public final class ReportWriter {
             .append(esc(r.getConfigKey())).append("</code></td><td class=n>").append(String.format(Locale.ROOT, "%,d", r.getParams()))
             .append("</td><td class=n>").append(String.format(Locale.ROOT, "%,d", r.getFlops())).append("</td><td class=n>")
             .append(fmt(r.getInheritedLoss(), 3)).append("</td><td class=n>").append(fmt(r.getTrainedLoss(), 3))
+            .append(r.getKeptStep() == 0 ? " (inherited kept)" : r.getKeptStep() > 0 ? " (step " + r.getKeptStep() + ")" : "")
             .append("</td><td class=n>").append(fmt(r.getBleu(), 2)).append("</td><td class=n>")
             .append(perTarget(pred, t)).append("</td><td class=n>")
             .append(t == null || meas.containsKey(t) ? perTarget(meas, t) : "not measured here")

@@ -74,7 +74,7 @@ public final class FinalizeStage implements Stage {
   /**
    * Finalize training settings: the train section's optimiser with finalize's steps, checkpoints and learning
    * rate ({@code finalize.lr}). {@code scratch} (HAT's final training) keeps train's peak rate and
-   * schedule, its warm-up capped at a fifth of the steps. {@code inherit} fine-tunes at a quarter of train.lr:
+   * schedule, its warm-up capped at a fifth of the steps. {@code inherit} fine-tunes at {@link #inheritLr}:
    * a linear warm-up over a tenth of the steps (fresh Adam moments), then constant. {@code finalize.warmup_steps}
    * overrides either warm-up. Chosen on validation loss (README, "Finalize"): on the well-trained Multi30k
    * SuperTransformer train.lr made the fine-tuned winners worse than inherited and a quarter improved all 8
@@ -85,13 +85,26 @@ public final class FinalizeStage implements Stage {
     Spec.FinalizeSpec f = spec.finalizeSpec();
     int steps = Math.max(1, f.steps());
     boolean inherit = f.mode().equals("inherit");
-    double lr = f.lr() != null ? f.lr() : inherit ? t.lr() / 4 : t.lr();
+    double lr = f.lr() != null ? f.lr() : inherit ? inheritLr(t) : t.lr();
     int warmup = f.warmupSteps() != null ? f.warmupSteps()
         : inherit ? Math.max(1, steps / 10) : Math.min(t.warmupSteps(), Math.max(1, steps / 5));
     TrainConfig.Schedule schedule = inherit ? TrainConfig.Schedule.CONSTANT : t.schedule();
     return new TrainConfig(steps, t.maxTokens(), lr, warmup, schedule, t.minLr(), t.beta1(), t.beta2(),
         t.labelSmoothing(), t.clipNorm(), t.gradAccum(), t.dropouts(), t.seed(), f.checkpointEvery(), 0, threads,
         Math.max(1, steps / 5));
+  }
+
+  /** Validation points per finalize training (and its end): the best one's weights are kept. */
+  static final int VALIDATIONS = 5;
+
+  /**
+   * Fine-tuning continues where the SuperTransformer's schedule ended, not from its peak: the rate of its last
+   * step, at most a quarter of the peak (the rate that never hurt on en-de) and at least a hundredth (so a cosine
+   * schedule decayed to ~0 still fine-tunes, gently, instead of re-heating the weights at the peak's quarter).
+   */
+  static double inheritLr(TrainConfig train) {
+    double end = train.lrAt(Math.max(0, train.steps() - 1));
+    return Math.max(train.lr() / 100, Math.min(train.lr() / 4, end));
   }
 
   /** One intra-op thread for the tiny space (OpenMP stalls on a shared small machine), else all cores. */
@@ -169,14 +182,24 @@ public final class FinalizeStage implements Stage {
         }
         double inheritedLoss = inheritedEval.validLoss(c.config(), valid);
         SearchSpace shape = Candidate.shapeSpace(c.config(), qkv);
+        // Validated as it trains; the best step is kept, step 0 (the inherited weights) included: finalize never
+        // hands back a model worse on validation than the one the search chose.
+        Trainer.Validation validation = new Trainer.Validation(
+            m -> new FitnessEvaluator(m, threads, spec.train().labelSmoothing()).validLoss(c.config(), valid),
+            Math.max(1, tc.steps() / VALIDATIONS), inherit ? inheritedLoss : Double.NaN);
         Trainer.Result r = Trainer.trainFixed(tc, shape, c.config(),
             inherit ? m -> supernet.model().extract(m, shape.largest()) : null,
-            supernet.vocabSize(), prepared, work, ctx.resume(), p -> ctx.log().println("[finalize] " + c.name() + " " + p.line()));
-        double trainedLoss;
-        try (SuperTransformerCheckpoint trained = SuperTransformerCheckpoint.load(r.checkpoint())) {
-          trainedLoss = new FitnessEvaluator(trained.model(), threads, spec.train().labelSmoothing())
-              .validLoss(c.config(), valid);
-          SubTransformerModel.write(trained.model(), c.config(), trained.digest(), modelDir);
+            supernet.vocabSize(), prepared, work, ctx.resume(), p -> ctx.log().println("[finalize] " + c.name() + " " + p.line()),
+            validation);
+        double trainedLoss = r.bestLoss();
+        if (r.best() == null) {
+          ctx.log().printf("[finalize] %s: fine-tuning did not beat the inherited weights on validation (%.4f): kept"
+              + " step 0%n", c.name(), inheritedLoss);
+          SubTransformerModel.write(supernet.model(), c.config(), supernet.digest(), modelDir);
+        } else {
+          try (SuperTransformerCheckpoint trained = SuperTransformerCheckpoint.load(r.best())) {
+            SubTransformerModel.write(trained.model(), c.config(), trained.digest(), modelDir);
+          }
         }
         double bleu;
         try (Translator tr = new Translator(modelDir, vocab, new DecodeConfig(f.beam(), f.lenpen(), 1.2, 10), threads)) {
@@ -192,13 +215,13 @@ public final class FinalizeStage implements Stage {
             .setTarget(c.target()).setBudgetMs(c.budgetMs()).setConfigKey(c.config().key())
             .setConfig(HatJson.write(c.config()))
             .setParams(Complexity.params(c.config(), qkv)).setFlops(Complexity.flops(c.config(), qkv, len, len))
-            .setInheritedLoss(inheritedLoss).setTrainedLoss(trainedLoss).setBleu(bleu)
+            .setInheritedLoss(inheritedLoss).setTrainedLoss(trainedLoss).setKeptStep(r.bestStep()).setBleu(bleu)
             .setPredictedMs(new TreeMap<>(predicted)).setMeasuredMs(new TreeMap<>(measured)).setOverBudget(over)
             .build();
         FinalizeOutputs.writeResults(done, List.of(result));
         results.add(result);
-        ctx.log().printf("[finalize] %s: inherited loss %.4f -> %.4f, BLEU %.2f, measured %s, predicted %s%s (%.1fs)%n",
-            c.name(), inheritedLoss, trainedLoss, bleu, measured, predicted, over ? " OVER BUDGET" : "",
+        ctx.log().printf("[finalize] %s: inherited loss %.4f -> %.4f (step %d kept), BLEU %.2f, measured %s, predicted %s%s (%.1fs)%n",
+            c.name(), inheritedLoss, trainedLoss, r.bestStep(), bleu, measured, predicted, over ? " OVER BUDGET" : "",
             (System.nanoTime() - t0) / 1e9);
       }
     }

@@ -189,7 +189,7 @@ class FinalizeEndToEndTest {
     assertTrue(tau >= -1 && tau <= 1, "tau " + tau);
     String csv = Files.readString(fin.resolve("results.csv"));
     assertEquals(5, csv.split("\n").length, csv);
-    assertTrue(csv.startsWith("name,kind,mode,target,budget_ms,config_key,params,flops,inherited_loss,trained_loss,bleu,"));
+    assertTrue(csv.startsWith("name,kind,mode,target,budget_ms,config_key,params,flops,inherited_loss,trained_loss,kept_step,bleu,"));
     JsonNode manifest = JSON.readTree(run.resolve("manifest.json").toFile());
     assertEquals(4, manifest.path("stages").path("finalize").path("counts").path("models").asInt(), manifest.toString());
 
