@@ -109,6 +109,77 @@ class OnnxTranslatorTest {
   }
 
   @Test
+  void int8StepsStayCloseToDjl(@TempDir Path tmp) throws Exception {
+    try (NDManager nd = NDManager.newBaseManager();
+        SuperTransformer sup = SuperTransformer.create(nd, TINY.largest(), TINY.qkvDim(), vocab.size(),
+            Dropouts.DEFAULT, 3)) {
+      perturbLayerNorms(sup, 9);
+      Path sub = tmp.resolve("sub");
+      SubTransformerModel.write(sup, CONFIG, "d", sub);
+      Path export = tmp.resolve("export");
+      OnnxExport.write(sub, export, true);
+      assertTrue(Files.isRegularFile(export.resolve(OnnxExport.ENCODER_INT8)));
+      assertTrue(Files.isRegularFile(export.resolve(OnnxExport.DECODER_INT8)));
+      assertTrue(Files.size(export.resolve(OnnxExport.DECODER_INT8)) < Files.size(export.resolve(OnnxExport.DECODER)));
+      List<int[]> sources = randomSources(12, 5);
+      List<int[]> greedy = new SequenceGenerator(sup, CONFIG, DecodeConfig.GREEDY).generate(sources);
+      DjlEngine djl = new DjlEngine(sup, CONFIG);
+      try (OnnxTranslator fp32 = OnnxTranslator.open(export); OnnxTranslator int8 = OnnxTranslator.open(export, true, 1)) {
+        int steps = 0;
+        int top1 = 0;
+        float fp32Max = 0;
+        float int8Max = 0;
+        double int8Sum = 0;
+        for (int n = 0; n < sources.size(); n++) {
+          long[] src = new long[sources.get(n).length + 1];
+          for (int i = 0; i < src.length - 1; i++) {
+            src[i] = sources.get(n)[i];
+          }
+          src[src.length - 1] = SpecialTokens.EOS;
+          // teacher-forced along DJL's greedy output, EOS first
+          long[] prev = new long[greedy.get(n).length + 1];
+          prev[0] = SpecialTokens.EOS;
+          for (int i = 1; i < prev.length; i++) {
+            prev[i] = greedy.get(n)[i - 1];
+          }
+          try (DecoderEngine.Decoding a = djl.start(src); DecoderEngine.Decoding b = fp32.start(src);
+              DecoderEngine.Decoding c = int8.start(src)) {
+            for (long p : prev) {
+              float[] ref = a.step(new long[] {p});
+              float[] f = b.step(new long[] {p});
+              float[] q = c.step(new long[] {p});
+              for (int v = 0; v < ref.length; v++) {
+                fp32Max = Math.max(fp32Max, Math.abs(ref[v] - f[v]));
+                int8Max = Math.max(int8Max, Math.abs(ref[v] - q[v]));
+                int8Sum += Math.abs(ref[v] - q[v]);
+              }
+              top1 += argmax(ref) == argmax(q) ? 1 : 0;
+              steps++;
+            }
+          }
+        }
+        double rate = (double) top1 / steps;
+        System.out.printf("onnx vs djl over %d steps: fp32 max abs diff %.3g; int8 max %.3g, mean %.3g, top-1 "
+            + "agreement %.3f%n", steps, fp32Max, int8Max, int8Sum / steps / vocab.size(), rate);
+        assertTrue(steps > 40, "steps " + steps);
+        assertTrue(fp32Max <= 1e-4f, "fp32 log_probs max abs diff " + fp32Max);
+        assertTrue(rate >= 0.9, "int8 top-1 agreement " + rate);
+        assertTrue(int8Max > 0, "int8 models identical to fp32: not quantized?");
+      }
+    }
+  }
+
+  private static int argmax(float[] lp) {
+    int best = -1;
+    for (int v = 0; v < lp.length; v++) {
+      if (v != SpecialTokens.PAD && v != SpecialTokens.BOS && (best < 0 || lp[v] > lp[best])) {
+        best = v;
+      }
+    }
+    return best;
+  }
+
+  @Test
   void badExportsAreRefusedNamingTheFile(@TempDir Path tmp) throws Exception {
     var e = assertThrows(IllegalArgumentException.class, () -> OnnxTranslator.open(tmp));
     assertTrue(e.getMessage().contains("lacks export.json"), e.getMessage());

@@ -155,6 +155,28 @@ class OnnxExportTest {
   }
 
   @Test
+  void int8ModelsUseIntegerMatMulsAndPassTheChecker(@TempDir Path tmp) throws Exception {
+    try (NDManager nd = NDManager.newBaseManager();
+        SuperTransformer sup = SuperTransformer.create(nd, TINY.largest(), TINY.qkvDim(), vocab.size(),
+            Dropouts.DEFAULT, 7)) {
+      Path out = tmp.resolve("export");
+      OnnxExport.write(subTransformer(sup, tmp), out, true);
+      JsonNode files = new ObjectMapper().readTree(out.resolve(OnnxExport.META).toFile()).get("files");
+      assertEquals(OnnxExport.ENCODER, files.get("fp32").get("encoder").asText());
+      assertEquals(OnnxExport.DECODER_INT8, files.get("int8").get("decoder_step").asText());
+      for (String f : List.of(OnnxExport.ENCODER_INT8, OnnxExport.DECODER_INT8)) {
+        byte[] bytes = Files.readAllBytes(out.resolve(f));
+        String text = new String(bytes, StandardCharsets.ISO_8859_1);
+        assertTrue(text.contains("MatMulInteger") && text.contains("DynamicQuantizeLinear"), f);
+        try (OrtSession s = ENV.createSession(out.resolve(f).toString())) {
+          assertFalse(s.getInputNames().isEmpty());
+        }
+      }
+      pythonCheck(out.resolve(OnnxExport.ENCODER_INT8), out.resolve(OnnxExport.DECODER_INT8));
+    }
+  }
+
+  @Test
   void badInputIsRefusedNamingTheFile(@TempDir Path tmp) throws Exception {
     var e = assertThrows(IllegalArgumentException.class, () -> OnnxExport.write(tmp, tmp.resolve("x"), false));
     assertTrue(e.getMessage().contains("lacks subtransformer.yml"), e.getMessage());
