@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import io.hatflow.core.space.SubConfig;
 import io.hatflow.model.transformer.SuperTransformer;
+import io.hatflow.model.transformer.Threads;
 
 /** The DJL engine: a SuperTransformer (inherited weights) or an extracted model, with the SubConfig to run. */
 public final class DjlEngine implements DecoderEngine {
@@ -19,6 +20,7 @@ public final class DjlEngine implements DecoderEngine {
 
   @Override
   public Decoding start(long[] source) {
+    Threads.gradMode(false); // thread-local in libtorch: set on the decoding thread
     return new DjlDecoding(source);
   }
 

@@ -3,7 +3,6 @@ package io.hatflow.model.decode;
 import io.hatflow.core.space.SubConfig;
 import io.hatflow.core.text.SpecialTokens;
 import io.hatflow.model.transformer.SuperTransformer;
-import io.hatflow.model.transformer.Threads;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -19,25 +18,19 @@ import java.util.List;
 public final class SequenceGenerator {
   private final DecoderEngine engine;
   private final DecodeConfig dc;
-  private final boolean djl;
 
   public SequenceGenerator(SuperTransformer model, SubConfig config, DecodeConfig dc) {
     this.engine = new DjlEngine(model, config);
     this.dc = dc;
-    this.djl = true;
   }
 
   public SequenceGenerator(DecoderEngine engine, DecodeConfig dc) {
     this.engine = engine;
     this.dc = dc;
-    this.djl = engine instanceof DjlEngine;
   }
 
   /** Best output ids (without EOS) for each source (ids without EOS). */
   public List<int[]> generate(List<int[]> sources) {
-    if (djl) {
-      Threads.gradMode(false);
-    }
     List<int[]> out = new ArrayList<>();
     for (int[] s : sources) {
       out.add(dc.beam() == 1 ? greedy(s) : beam(s));

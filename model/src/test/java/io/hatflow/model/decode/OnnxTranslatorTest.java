@@ -12,6 +12,8 @@ import io.hatflow.core.text.SpecialTokens;
 import io.hatflow.core.text.Vocabulary;
 import io.hatflow.model.export.OnnxExport;
 import io.hatflow.model.extract.SubTransformerModel;
+import io.hatflow.model.latency.EngineLatencySubject;
+import io.hatflow.model.latency.LatencyProtocol;
 import io.hatflow.model.transformer.Dropouts;
 import io.hatflow.model.transformer.SuperTransformer;
 import java.nio.file.Files;
@@ -165,6 +167,25 @@ class OnnxTranslatorTest {
         assertTrue(fp32Max <= 1e-4f, "fp32 log_probs max abs diff " + fp32Max);
         assertTrue(rate >= 0.9, "int8 top-1 agreement " + rate);
         assertTrue(int8Max > 0, "int8 models identical to fp32: not quantized?");
+      }
+    }
+  }
+
+  @Test
+  void latencyProtocolRunsOnBothExports(@TempDir Path tmp) throws Exception {
+    try (NDManager nd = NDManager.newBaseManager();
+        SuperTransformer sup = SuperTransformer.create(nd, TINY.smallest(), TINY.qkvDim(), 30, Dropouts.NONE, 3)) {
+      Path sub = tmp.resolve("sub");
+      SubTransformerModel.write(sup, TINY.smallest(), "d", sub);
+      OnnxExport.write(sub, tmp.resolve("export"), true);
+      LatencyProtocol p = new LatencyProtocol(6, 3, 1, 3, 0);
+      for (boolean int8 : new boolean[] {false, true}) {
+        try (OnnxTranslator t = OnnxTranslator.open(tmp.resolve("export"), int8, 1);
+            EngineLatencySubject s = new EngineLatencySubject(t, p)) {
+          LatencyProtocol.Stats st = p.measure(s, System::nanoTime);
+          assertTrue(st.meanEncoderMs() > 0 && st.meanDecoderMs() > 0, st.toString());
+          assertEquals(3, st.kept());
+        }
       }
     }
   }
