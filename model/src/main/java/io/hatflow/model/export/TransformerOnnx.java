@@ -61,7 +61,7 @@ final class TransformerOnnx {
     g.node("Identity", new String[] {pad}, new String[] {"encoder_padding_mask"});
     String mask = additiveMask(pad);
     String len = g.op("Shape", new String[] {"src_tokens"}, Attr.i("start", 1), Attr.i("end", 2));
-    String x = embed("src_tokens", e, g.ints(0), len, "enc");
+    String x = embed("src_tokens", embedTable("enc", e), e, g.ints(0), len, "enc");
     String[] outs = new String[c.encoderLayerNum()];
     for (int i = 0; i < c.encoderLayerNum(); i++) {
       String p = "enc." + i + ".";
@@ -127,7 +127,8 @@ final class TransformerOnnx {
     String past = g.op("Shape", new String[] {"cache_k_0"}, Attr.i("start", 2), Attr.i("end", 3));
     String next = g.op("Add", past, g.ints(1));
     String tokens = g.op("Unsqueeze", "prev_tokens", g.ints(1));
-    String y = embed(tokens, d, past, next, "dec");
+    String table = embedTable("dec", d);
+    String y = embed(tokens, table, d, past, next, "dec");
     String mask = additiveMask("encoder_padding_mask");
     for (int i = 0; i < c.decoderLayerNum(); i++) {
       String p = "dec." + i + ".";
@@ -155,9 +156,11 @@ final class TransformerOnnx {
       y = norm(g.op("Add", y, a), p + "ln2", d);
       y = norm(g.op("Add", y, ffn(y, p, d, c.decoderFfnEmbedDim().get(i))), p + "ln3", d);
     }
-    // output projection tied to the embedding (HAT shares it): logits = y · embed[:V, :d]ᵀ
-    String logits = linear(y, "embed", vocab, d, null, 0, 0);
-    logits = g.op("Squeeze", logits, g.ints(1));
+    // output projection tied to the embedding (HAT shares it): logits = y · embed[:V, :d]ᵀ. fp32 reuses the
+    // decoder's embedding initializer through Gemm's transB rather than storing a transposed copy.
+    String y2 = g.op("Squeeze", y, g.ints(1));
+    String logits = int8 ? linear(y2, "embed", vocab, d, null, 0, 0)
+        : g.op("Gemm", new String[] {y2, table}, Attr.i("transB", 1));
     g.node("LogSoftmax", new String[] {logits}, new String[] {"log_probs"}, Attr.i("axis", -1));
     return g;
   }
@@ -175,8 +178,11 @@ final class TransformerOnnx {
   }
 
   /** Token embedding times sqrt(dim) plus the positions [from, to) of the sinusoid table sliced to {@code dim}. */
-  private String embed(String tokens, int dim, String from, String to, String tag) {
-    String table = g.floats(tag + ".embed", new long[] {vocab, dim}, block("embed", vocab, dim));
+  private String embedTable(String tag, int dim) {
+    return g.floats(tag + ".embed", new long[] {vocab, dim}, block("embed", vocab, dim));
+  }
+
+  private String embed(String tokens, String table, int dim, String from, String to, String tag) {
     String x = g.op("Gather", table, tokens);
     x = g.op("Mul", x, g.scalar((float) Math.sqrt(dim)));
     String pos = g.floats(tag + ".positions", new long[] {MAX_POSITIONS, dim}, positions(dim));
