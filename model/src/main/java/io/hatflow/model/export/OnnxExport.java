@@ -1,6 +1,9 @@
 package io.hatflow.model.export;
 
 import ai.djl.ndarray.NDManager;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -34,7 +37,9 @@ import java.util.stream.Stream;
  *   <li>the vocabulary files, when the SubTransformer directory (or its {@code vocab/}) has them,
  *   <li>{@value #META}: inputs, outputs, special token ids, dims, opset, the config and its key.
  * </ul>
- * Written to a temporary sibling directory and renamed into place: never half-written.
+ * Every model is loaded by ONNX Runtime before the directory is renamed into place (a temporary sibling until
+ * then): never half-written. An int8 pair ONNX Runtime cannot run on this CPU is left out, the fp32 export is
+ * written, and then the error is thrown.
  */
 public final class OnnxExport {
   public static final String ENCODER = "encoder.onnx";
@@ -75,6 +80,27 @@ public final class OnnxExport {
    */
   public static void write(SuperTransformer model, SubConfig config, String sourceCheckpoint, Path vocabDir,
       Path outDir, boolean int8, boolean force) {
+    write(model, config, sourceCheckpoint, vocabDir, outDir, int8, force, OnnxExport::loadsInOnnxRuntime);
+  }
+
+  /** Checks one written model file; throws with a message when it cannot be served. */
+  interface ModelCheck {
+    void check(Path file) throws Exception;
+  }
+
+  /**
+   * ONNX Runtime's session creation resolves every node to a kernel for this CPU: a model it cannot run fails here,
+   * at export, rather than at the first translation.
+   */
+  static void loadsInOnnxRuntime(Path file) throws OrtException {
+    try (OrtSession.SessionOptions o = new OrtSession.SessionOptions();
+        OrtSession s = OrtEnvironment.getEnvironment().createSession(file.toString(), o)) {
+      s.getInputNames();
+    }
+  }
+
+  static void write(SuperTransformer model, SubConfig config, String sourceCheckpoint, Path vocabDir,
+      Path outDir, boolean int8, boolean force, ModelCheck check) {
     SubConfig c = config.active();
     model.check(c);
     if (Files.exists(outDir) && !force) {
@@ -100,6 +126,7 @@ public final class OnnxExport {
       ObjectNode meta = meta(model, c, sourceCheckpoint);
       List<Boolean> variants = int8 ? List.of(false, true) : List.of(false);
       ObjectNode files = meta.putObject("files");
+      String int8Failure = null;
       for (boolean q : variants) {
         TransformerOnnx t = new TransformerOnnx(model, c, q);
         OnnxGraph enc = t.encoder();
@@ -108,6 +135,25 @@ public final class OnnxExport {
         String decName = q ? DECODER_INT8 : DECODER;
         writeModel(enc, tmp.resolve(encName), "hatflow SubTransformer encoder " + c.key() + (q ? " (int8)" : ""));
         writeModel(dec, tmp.resolve(decName), "hatflow SubTransformer decoder step " + c.key() + (q ? " (int8)" : ""));
+        String bad = null;
+        for (String name : List.of(encName, decName)) {
+          try {
+            check.check(tmp.resolve(name));
+          } catch (Exception e) {
+            bad = "ONNX Runtime cannot run " + outDir.resolve(name) + ": " + e.getMessage();
+            break;
+          }
+        }
+        if (bad != null && !q) {
+          throw new IllegalStateException(bad + " (nothing written)");
+        }
+        if (bad != null) {
+          // the rule: an int8 model this CPU cannot run is an error, but the fp32 export is still written
+          Files.delete(tmp.resolve(encName));
+          Files.delete(tmp.resolve(decName));
+          int8Failure = bad;
+          continue;
+        }
         ObjectNode f = files.putObject(q ? "int8" : "fp32");
         f.put("encoder", encName);
         f.put("decoder_step", decName);
@@ -129,6 +175,9 @@ public final class OnnxExport {
       }
       Files.move(tmp, outDir, StandardCopyOption.ATOMIC_MOVE);
       tmp = null;
+      if (int8Failure != null) {
+        throw new IllegalStateException(int8Failure + "; the fp32 export is written to " + outDir);
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the ONNX export to " + outDir, e);
     } finally {

@@ -177,6 +177,37 @@ class OnnxExportTest {
   }
 
   @Test
+  void int8ThatOnnxRuntimeCannotRunIsAnErrorButFp32IsWritten(@TempDir Path tmp) throws Exception {
+    try (NDManager nd = NDManager.newBaseManager();
+        SuperTransformer sup = SuperTransformer.create(nd, TINY.smallest(), TINY.qkvDim(), vocab.size(),
+            Dropouts.NONE, 7)) {
+      Path out = tmp.resolve("export");
+      OnnxExport.ModelCheck noInt8 = f -> {
+        if (f.getFileName().toString().contains("int8")) {
+          throw new IllegalStateException("no MatMulInteger kernel (simulated)");
+        }
+        OnnxExport.loadsInOnnxRuntime(f);
+      };
+      var e = assertThrows(IllegalStateException.class,
+          () -> OnnxExport.write(sup, TINY.smallest(), "d", null, out, true, false, noInt8));
+      assertTrue(e.getMessage().contains(out.resolve(OnnxExport.ENCODER_INT8).toString())
+          && e.getMessage().contains("simulated") && e.getMessage().contains("fp32 export is written"), e.getMessage());
+      assertTrue(Files.isRegularFile(out.resolve(OnnxExport.DECODER)));
+      assertFalse(Files.exists(out.resolve(OnnxExport.ENCODER_INT8)) || Files.exists(out.resolve(OnnxExport.DECODER_INT8)));
+      JsonNode files = new ObjectMapper().readTree(out.resolve(OnnxExport.META).toFile()).get("files");
+      assertTrue(files.has("fp32") && !files.has("int8"), files.toString());
+      // an fp32 model that cannot run: nothing is written
+      Path none = tmp.resolve("none");
+      e = assertThrows(IllegalStateException.class, () -> OnnxExport.write(sup, TINY.smallest(), "d", null, none,
+          false, false, f -> {
+            throw new IllegalStateException("broken");
+          }));
+      assertTrue(e.getMessage().contains(none.resolve(OnnxExport.ENCODER).toString()), e.getMessage());
+      assertFalse(Files.exists(none));
+    }
+  }
+
+  @Test
   void badInputIsRefusedNamingTheFile(@TempDir Path tmp) throws Exception {
     var e = assertThrows(IllegalArgumentException.class, () -> OnnxExport.write(tmp, tmp.resolve("x"), false));
     assertTrue(e.getMessage().contains("lacks subtransformer.yml"), e.getMessage());
