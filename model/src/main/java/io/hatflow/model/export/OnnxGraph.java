@@ -189,31 +189,36 @@ final class OnnxGraph {
   // ---------------------------------------------------------------- serialization
 
   void write(OutputStream out, String producerVersion, String doc) {
-    Msg g = new Msg();
-    for (byte[] n : nodes) {
-      g.bytes(1, n); // node
+    // GraphProto fields in order; the (large) initializers are streamed as they are, never copied into one buffer
+    List<Object[]> graph = new ArrayList<>();
+    nodes.forEach(n -> graph.add(new Object[] {1, n})); // node
+    graph.add(new Object[] {2, name.getBytes(java.nio.charset.StandardCharsets.UTF_8)}); // name
+    initializers.forEach(t -> graph.add(new Object[] {5, t})); // initializer
+    inputs.forEach(v -> graph.add(new Object[] {11, valueInfo(v).bytes()})); // input
+    outputs.forEach(v -> graph.add(new Object[] {12, valueInfo(v).bytes()})); // output
+    long size = 0;
+    for (Object[] f : graph) {
+      size += CodedOutputStream.computeByteArraySize((Integer) f[0], (byte[]) f[1]);
     }
-    g.string(2, name); // name
-    for (byte[] t : initializers) {
-      g.bytes(5, t); // initializer
-    }
-    for (Value v : inputs) {
-      g.message(11, valueInfo(v)); // input
-    }
-    for (Value v : outputs) {
-      g.message(12, valueInfo(v)); // output
+    if (size > Integer.MAX_VALUE) {
+      // protobuf's 2 GiB limit; external data files would be needed
+      throw new IllegalArgumentException("ONNX graph " + name + " is " + size + " bytes, over protobuf's 2 GiB limit");
     }
     Msg opset = new Msg();
     opset.string(1, ""); // domain: the default ONNX operator set
     opset.int64(2, OPSET); // version
     try {
-      // the top-level ModelProto is written straight to the stream: no length prefix, no extra copy of the graph
+      // the top-level ModelProto has no length prefix: written straight to the stream
       CodedOutputStream c = CodedOutputStream.newInstance(out);
       c.writeInt64(1, IR_VERSION); // ir_version
       c.writeString(2, "hatflow"); // producer_name
       c.writeString(3, producerVersion); // producer_version
       c.writeString(6, doc); // doc_string
-      c.writeByteArray(7, g.bytes()); // graph
+      c.writeTag(7, com.google.protobuf.WireFormat.WIRETYPE_LENGTH_DELIMITED); // graph
+      c.writeUInt32NoTag((int) size);
+      for (Object[] f : graph) {
+        c.writeByteArray((Integer) f[0], (byte[]) f[1]);
+      }
       c.writeByteArray(8, opset.bytes()); // opset_import
       c.flush();
     } catch (IOException e) {
