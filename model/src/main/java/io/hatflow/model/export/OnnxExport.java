@@ -227,8 +227,15 @@ public final class OnnxExport {
     sp.put("pad", SpecialTokens.PAD);
     sp.put("eos", SpecialTokens.EOS);
     sp.put("unk", SpecialTokens.UNK);
-    m.put("decoding", "source ids end with eos and are right-padded with pad; decoding starts from eos; "
-        + "feed each step's new_cache_* back as cache_* (past_len 0 at the first step, which is the position)");
+    ObjectNode notes = m.putObject("notes");
+    notes.put("source", "ids end with eos; a batch is right-padded with pad");
+    notes.put("decoding", "starts from eos; pad and bos are never produced; a hypothesis ends at eos");
+    notes.put("cross_attention", "encoder.onnx projects each decoder layer's encoder-decoder keys/values once "
+        + "(cross_k_i, cross_v_i over the last 1-3 encoder layers concatenated along time); the decoder step takes "
+        + "them and encoder_padding_mask, not encoder_out");
+    notes.put("self_attention_cache", "cache_k_i/cache_v_i [batch, heads_i, past_len, head_dim_i], past_len 0 at "
+        + "the first step; feed new_cache_* back as cache_*; the step's position is past_len; for beam search "
+        + "reorder the cache rows between steps");
     return m;
   }
 
