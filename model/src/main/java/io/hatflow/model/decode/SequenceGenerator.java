@@ -1,13 +1,8 @@
 package io.hatflow.model.decode;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.Shape;
 import io.hatflow.core.space.SubConfig;
 import io.hatflow.core.text.SpecialTokens;
 import io.hatflow.model.transformer.SuperTransformer;
-import io.hatflow.model.transformer.Threads;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -17,23 +12,25 @@ import java.util.List;
  * values projected once), fairseq-style: decoding starts from EOS, PAD and BOS are never produced, a hypothesis
  * ends at EOS, finished scores are normalised by {@code length^lengthPenalty} (length counting the EOS), and the
  * search stops once {@code beam} hypotheses are finished or the length cap is reached (then EOS is forced).
- * Works on a SuperTransformer with a SubConfig (inherited weights) or an extracted model with its own config.
+ * Works on a SuperTransformer with a SubConfig (inherited weights), an extracted model with its own config, or
+ * any other {@link DecoderEngine} (ONNX Runtime: {@link OnnxTranslator}), so every engine is searched alike.
  */
 public final class SequenceGenerator {
-  private final SuperTransformer model;
-  private final SubConfig config;
+  private final DecoderEngine engine;
   private final DecodeConfig dc;
 
   public SequenceGenerator(SuperTransformer model, SubConfig config, DecodeConfig dc) {
-    model.check(config);
-    this.model = model;
-    this.config = config;
+    this.engine = new DjlEngine(model, config);
+    this.dc = dc;
+  }
+
+  public SequenceGenerator(DecoderEngine engine, DecodeConfig dc) {
+    this.engine = engine;
     this.dc = dc;
   }
 
   /** Best output ids (without EOS) for each source (ids without EOS). */
   public List<int[]> generate(List<int[]> sources) {
-    Threads.gradMode(false);
     List<int[]> out = new ArrayList<>();
     for (int[] s : sources) {
       out.add(dc.beam() == 1 ? greedy(s) : beam(s));
@@ -41,24 +38,22 @@ public final class SequenceGenerator {
     return out;
   }
 
-  private NDArray source(NDManager m, int[] src) {
+  private static long[] source(int[] src) {
     long[] x = new long[src.length + 1];
     for (int i = 0; i < src.length; i++) {
       x[i] = src[i];
     }
     x[src.length] = SpecialTokens.EOS;
-    return m.create(x, new Shape(1, x.length));
+    return x;
   }
 
   int[] greedy(int[] src) {
-    try (NDScope scope = new NDScope(); NDManager m = model.manager().newSubManager()) {
-      scope.suppressNotUsedWarning();
-      SuperTransformer.DecoderState st = model.startDecoding(config, model.encode(config, source(m, src), false));
+    try (DecoderEngine.Decoding st = engine.start(source(src))) {
       int max = dc.maxLen(src.length);
       List<Integer> out = new ArrayList<>();
       long prev = SpecialTokens.EOS;
       for (int t = 0; t < max; t++) {
-        float[] lp = model.step(st, m.create(new long[] {prev})).toFloatArray();
+        float[] lp = st.step(new long[] {prev});
         int best = -1;
         for (int v = 0; v < lp.length; v++) {
           if (v != SpecialTokens.PAD && v != SpecialTokens.BOS && (best < 0 || lp[v] > lp[best])) {
@@ -80,10 +75,8 @@ public final class SequenceGenerator {
   int[] beam(int[] src) {
     int k = dc.beam();
     int max = dc.maxLen(src.length);
-    try (NDScope scope = new NDScope(); NDManager m = model.manager().newSubManager()) {
-      scope.suppressNotUsedWarning();
-      SuperTransformer.DecoderState st = model.startDecoding(config, model.encode(config, source(m, src), false));
-      st.reorder(m.zeros(new Shape(k), ai.djl.ndarray.types.DataType.INT64));
+    try (DecoderEngine.Decoding st = engine.start(source(src))) {
+      st.reorder(new long[k]);
       int[][] seqs = new int[k][0];
       double[] scores = new double[k];
       Arrays.fill(scores, 1, k, Double.NEGATIVE_INFINITY); // all beams start identical: expand only the first
@@ -91,8 +84,7 @@ public final class SequenceGenerator {
       Arrays.fill(last, SpecialTokens.EOS);
       List<Hyp> finished = new ArrayList<>();
       for (int t = 0; t <= max && finished.size() < k; t++) {
-        NDArray lp = model.step(st, m.create(last)).logSoftmax(-1);
-        float[] p = lp.toFloatArray();
+        float[] p = st.step(last);
         int vocab = p.length / k;
         // top 2k (beam, token) candidates by cumulative score
         int want = 2 * k;
@@ -151,7 +143,7 @@ public final class SequenceGenerator {
           order[i] = order[0];
           nseqs[i] = nseqs[0];
         }
-        st.reorder(m.create(order));
+        st.reorder(order);
         seqs = nseqs;
         scores = nscores;
         for (int i = 0; i < k; i++) {

@@ -9,11 +9,11 @@ import ai.djl.ndarray.types.Shape;
  * channels sin, half cos (concatenated, not interleaved), frequencies exp(-k * ln(10000) / (half - 1)).
  * Computed for the active dim, as HAT's SinusoidalPositionalEmbedding is built per sample dim.
  */
-final class Sinusoids {
+public final class Sinusoids {
   private Sinusoids() {}
 
   /** [len, dim] for token positions {@code first .. first+len-1} (0-based token index). */
-  static NDArray table(NDManager m, int first, int len, int dim) {
+  public static NDArray table(NDManager m, int first, int len, int dim) {
     int half = dim / 2;
     double f = Math.log(10000) / (half - 1);
     float[] out = new float[len * dim];
