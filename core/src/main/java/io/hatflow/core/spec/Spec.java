@@ -237,20 +237,21 @@ public record Spec(
 
   /**
    * finalize: train each winner as one fixed SubTransformer. {@code lr} and {@code warmupSteps} are null when the
-   * spec leaves them to their mode's default (see {@code FinalizeStage.config}): a quarter of {@code train.lr},
+   * spec leaves them to their mode's default (see {@code FinalizeStage.config}): where train's schedule ended,
    * constant after a short warm-up, for {@code inherit} (fine-tuning); train.lr and train's schedule for
-   * {@code scratch} (HAT's final training).
+   * {@code scratch} (HAT's final training). {@code export}: each model also as ONNX (fp32 and int8), its winners
+   * scored and timed on ONNX Runtime beside DJL.
    */
   public record FinalizeSpec(String mode, int steps, int randomSubnets, int beam, double lenpen, int checkpointEvery,
-      Double lr, Integer warmupSteps) {
+      Double lr, Integer warmupSteps, boolean export) {
     static FinalizeSpec from(SpecNode n) {
-      n.only("mode", "steps", "random_subnets", "beam", "lenpen", "checkpoint_every", "lr", "warmup_steps");
+      n.only("mode", "steps", "random_subnets", "beam", "lenpen", "checkpoint_every", "lr", "warmup_steps", "export");
       FinalizeSpec f = new FinalizeSpec(n.choice("mode", List.of("inherit", "scratch"), "inherit"),
           n.integer("steps", 0, 100_000_000, 200), n.integer("random_subnets", 0, 10_000, 4),
           n.integer("beam", 1, 64, 4), n.number("lenpen", 0.0, 10.0, 0.6),
           n.integer("checkpoint_every", 1, 100_000_000, 100),
           n.has("lr") ? n.at("lr").asNumber(1e-9, 10.0) : null,
-          n.has("warmup_steps") ? n.at("warmup_steps").asInt(0, 100_000_000) : null);
+          n.has("warmup_steps") ? n.at("warmup_steps").asInt(0, 100_000_000) : null, n.bool("export", true));
       if (f.warmupSteps != null && f.warmupSteps > Math.max(1, f.steps)) {
         throw n.at("warmup_steps").error("expected at most finalize.steps (" + f.steps + ") warm-up steps, got "
             + f.warmupSteps);

@@ -58,6 +58,14 @@ public final class OnnxExport {
 
   /** As {@link #write(Path, Path, boolean)}; {@code force} replaces an existing {@code outDir}. */
   public static void write(Path subTransformerDir, Path outDir, boolean int8, boolean force) {
+    write(subTransformerDir, null, outDir, int8, force);
+  }
+
+  /**
+   * As {@link #write(Path, Path, boolean, boolean)} with the vocabulary taken from {@code vocabDir} (null: the
+   * model directory's own {@code vocab/} or vocabulary files, if any).
+   */
+  public static void write(Path subTransformerDir, Path vocabDir, Path outDir, boolean int8, boolean force) {
     Properties props = new Properties();
     Path propsFile = subTransformerDir.resolve(SubTransformerModel.PROPS);
     try (NDManager m = NDManager.newBaseManager();
@@ -65,8 +73,8 @@ public final class OnnxExport {
       try (InputStream in = Files.newInputStream(propsFile)) {
         props.load(in);
       }
-      Path vocab = Files.isDirectory(subTransformerDir.resolve("vocab")) ? subTransformerDir.resolve("vocab")
-          : subTransformerDir;
+      Path vocab = vocabDir != null ? vocabDir
+          : Files.isDirectory(subTransformerDir.resolve("vocab")) ? subTransformerDir.resolve("vocab") : subTransformerDir;
       write(l.model(), l.config(), props.getProperty("sourceCheckpoint", ""),
           VocabularyFiles.isVocabularyDir(vocab) ? vocab : null, outDir, int8, force);
     } catch (IOException e) {

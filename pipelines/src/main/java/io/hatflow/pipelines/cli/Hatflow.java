@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
         FinalizeCommand.class,
         ReportCommand.class,
         TranslateCommand.class,
+        ExportCommand.class,
         AuditCommand.class,
         BleuCommand.class,
         PublishCommand.class,

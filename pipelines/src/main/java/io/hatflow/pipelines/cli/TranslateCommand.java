@@ -3,7 +3,9 @@ package io.hatflow.pipelines.cli;
 import io.hatflow.core.text.Normalizer;
 import io.hatflow.core.text.SubwordVocabulary;
 import io.hatflow.model.decode.DecodeConfig;
+import io.hatflow.model.decode.OnnxTranslator;
 import io.hatflow.model.decode.Translator;
+import io.hatflow.model.export.OnnxExport;
 import io.hatflow.model.text.VocabularyFiles;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,10 +17,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "translate", mixinStandardHelpOptions = true,
-    description = "Translate a file, one sentence per line, with a trained or extracted SubTransformer.")
+    description = "Translate a file, one sentence per line, with a trained or extracted SubTransformer, or its ONNX"
+        + " export on ONNX Runtime (a directory with export.json).")
 public final class TranslateCommand implements Callable<Integer> {
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "A SubTransformer directory (finalize/<winner>/ or an extraction).")
+  @Option(names = "--model", required = true, paramLabel = "DIR", description = "A SubTransformer directory"
+      + " (finalize/models/<winner>/ or an extraction), or an ONNX export (finalize/export/<winner>/, hatflow export).")
   Path model;
+
+  @Option(names = "--int8", description = "With an ONNX export: its int8 models.")
+  boolean int8;
 
   @Option(names = "--vocab", paramLabel = "DIR", description = "Vocabulary directory, BPE or SentencePiece (default: <model>/vocab, else the run's prepare/vocab).")
   Path vocab;
@@ -45,6 +52,16 @@ public final class TranslateCommand implements Callable<Integer> {
       src.add(Normalizer.normalize(line));
     }
     DecodeConfig dc = new DecodeConfig(beam, lenpen, DecodeConfig.HAT_WMT.maxLenA(), DecodeConfig.HAT_WMT.maxLenB());
+    if (Files.exists(model.resolve(OnnxExport.META))) {
+      try (OnnxTranslator t = OnnxTranslator.open(model, int8, threads)) {
+        t.translate(src, dc).forEach(System.out::println);
+      }
+      return 0;
+    }
+    if (int8) {
+      throw new IllegalArgumentException("--int8: " + model + " is not an ONNX export (no " + OnnxExport.META
+          + "); export it with hatflow export --int8");
+    }
     try (SubwordVocabulary v = VocabularyFiles.load(vocabDir()); Translator t = new Translator(model, v, dc, threads)) {
       for (String out : t.translate(src)) {
         System.out.println(out);
@@ -54,6 +71,11 @@ public final class TranslateCommand implements Callable<Integer> {
   }
 
   private Path vocabDir() {
+    return vocabDir(model, vocab);
+  }
+
+  /** {@code vocab} if given, else the first {@code vocab/} or {@code prepare/vocab/} at or above {@code model}. */
+  static Path vocabDir(Path model, Path vocab) {
     if (vocab != null) {
       return vocab;
     }

@@ -108,6 +108,11 @@ public final class FinalizeOutputs {
       }
     });
     o.put("over_budget", r.getOverBudget());
+    o.put("export_dir", r.getExportDir());
+    ObjectNode eb = o.putObject("engine_bleu");
+    r.getEngineBleu().forEach(eb::put);
+    ObjectNode em = o.putObject("engine_ms");
+    r.getEngineMs().forEach(em::put);
     o.set("config", JSON.valueToTree(HatJson.read(r.getConfig()).toHatMap()));
     return o;
   }
@@ -123,7 +128,11 @@ public final class FinalizeOutputs {
     for (String t : targets) {
       b.append(",predicted_ms_").append(t).append(",measured_ms_").append(t).append(",error_pct_").append(t);
     }
-    b.append(",over_budget\n");
+    b.append(",over_budget");
+    for (String e : ENGINES) {
+      b.append(",bleu_").append(e).append(",measured_ms_").append(e);
+    }
+    b.append(",export_dir\n");
     for (FinalResult r : results) {
       b.append(r.getName()).append(',').append(r.getKind()).append(',').append(r.getMode()).append(',')
           .append(r.getTarget() == null ? "" : r.getTarget())
@@ -137,10 +146,19 @@ public final class FinalizeOutputs {
         b.append(',').append(p == null ? "" : num(p)).append(',').append(m == null ? "" : num(m)).append(',')
             .append(p == null || m == null ? "" : num(Ranking.errorPct(p, m)));
       }
-      b.append(',').append(r.getOverBudget()).append('\n');
+      b.append(',').append(r.getOverBudget());
+      for (String e : ENGINES) {
+        Double x = r.getEngineBleu().get(e);
+        Double ms = r.getEngineMs().get(e);
+        b.append(',').append(x == null ? "" : num(x)).append(',').append(ms == null ? "" : num(ms));
+      }
+      b.append(',').append(r.getExportDir() == null ? "" : r.getExportDir()).append('\n');
     }
     return b.toString();
   }
+
+  /** Engines a winner is scored on (finalize.export): DJL, and its ONNX export on ONNX Runtime in fp32 and int8. */
+  public static final java.util.List<String> ENGINES = java.util.List.of("djl", "onnx-fp32", "onnx-int8");
 
   private static String num(double x) {
     return String.format(Locale.ROOT, "%.6g", x);

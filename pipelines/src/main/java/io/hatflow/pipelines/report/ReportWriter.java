@@ -242,7 +242,7 @@ public final class ReportWriter {
         b.append(esc(String.join(", ", errs))).append("</td><td>")
             .append(r.getOverBudget() ? "<span class=bad>yes</span>" : (r.getTarget() == null ? "" : "no")).append("</td></tr>");
       }
-      return b.append("</table></div>").toString();
+      return b.append("</table></div>").append(deploymentTable(results)).toString();
     }
     if (winners == null) {
       return "<p>No winners: the search has not run.</p>";
@@ -257,6 +257,47 @@ public final class ReportWriter {
           .append(fmt(w.path("predicted_ms").path(w.path("target").asText()).asDouble(Double.NaN), 2)).append("</td></tr>");
     }
     return b.append("</table>").toString();
+  }
+
+  /**
+   * Winners on each engine side by side: BLEU and latency measured here with DJL and with the ONNX export on ONNX
+   * Runtime in fp32 and int8, the int8 speed-up over fp32 and its BLEU change, and where the export lies.
+   */
+  private static String deploymentTable(List<FinalResult> results) {
+    List<FinalResult> scored = results.stream().filter(r -> !r.getEngineBleu().isEmpty()).toList();
+    if (scored.isEmpty()) {
+      return "";
+    }
+    StringBuilder b = new StringBuilder("<h3>Deployment</h3><p>Each winner exported to ONNX (fp32, and int8 with"
+        + " weights quantized per output channel and activations at run time), translated and timed on ONNX Runtime"
+        + " with the same decoding and HAT's protocol on its own target; latency only where that target is measured"
+        + " here.</p><div class=wide><table><tr><th>model</th>");
+    for (String e : FinalizeOutputs.ENGINES) {
+      b.append("<th>BLEU ").append(e).append("</th>");
+    }
+    for (String e : FinalizeOutputs.ENGINES) {
+      b.append("<th>ms ").append(e).append("</th>");
+    }
+    b.append("<th>int8 speed-up vs fp32</th><th>int8 BLEU change</th><th>export</th></tr>");
+    for (FinalResult r : scored) {
+      b.append("<tr><td>").append(esc(r.getName())).append("</td>");
+      for (String e : FinalizeOutputs.ENGINES) {
+        Double x = r.getEngineBleu().get(e);
+        b.append("<td class=n>").append(x == null ? "" : fmt(x, 2)).append("</td>");
+      }
+      for (String e : FinalizeOutputs.ENGINES) {
+        Double x = r.getEngineMs().get(e);
+        b.append("<td class=n>").append(x == null ? "" : fmt(x, 2)).append("</td>");
+      }
+      Double f32 = r.getEngineMs().get("onnx-fp32");
+      Double i8 = r.getEngineMs().get("onnx-int8");
+      Double bf = r.getEngineBleu().get("onnx-fp32");
+      Double bi = r.getEngineBleu().get("onnx-int8");
+      b.append("<td class=n>").append(f32 == null || i8 == null ? "" : fmt(f32 / i8, 2) + "×").append("</td><td class=n>")
+          .append(bf == null || bi == null ? "" : String.format(Locale.ROOT, "%+.2f", bi - bf)).append("</td><td><code>")
+          .append(esc(r.getExportDir() == null ? "" : r.getExportDir())).append("</code></td></tr>");
+    }
+    return b.append("</table></div>").toString();
   }
 
   /** The value on the model's own target, or all targets' values when it has none (random controls). */

@@ -13,9 +13,12 @@ import io.hatflow.core.space.SearchSpace;
 import io.hatflow.core.spec.Spec;
 import io.hatflow.core.text.SubwordVocabulary;
 import io.hatflow.model.decode.DecodeConfig;
+import io.hatflow.model.decode.OnnxTranslator;
 import io.hatflow.model.decode.Translator;
 import io.hatflow.model.eval.FitnessEvaluator;
+import io.hatflow.model.export.OnnxExport;
 import io.hatflow.model.extract.SubTransformerModel;
+import io.hatflow.model.latency.EngineLatencySubject;
 import io.hatflow.model.latency.LatencyProtocol;
 import io.hatflow.model.latency.ModelLatencySubject;
 import io.hatflow.model.predictor.LatencyPredictor;
@@ -211,7 +214,11 @@ public final class FinalizeStage implements Stage {
         Map<String, Double> measured = c.kind().equals(Candidate.WINNER) ? measure(spec, modelDir, c, space) : Map.of();
         boolean over = c.kind().equals(Candidate.WINNER) && Ranking.overBudget(
             measured.getOrDefault(c.target(), Double.NaN), c.budgetMs(), OVER_BUDGET_TOLERANCE);
+        Deployment dep = f.export() ? deploy(spec, modelDir, out.resolve("export").resolve(c.name()),
+            prepared.resolve(PreparePipeline.VOCAB_DIR), c, bleu, measured, testSrc, testRef, threads) : Deployment.NONE;
         FinalResult result = FinalResult.newBuilder().setName(c.name()).setKind(c.kind()).setMode(f.mode())
+            .setExportDir(dep.dir() == null ? null : runDir.relativize(dep.dir()).toString())
+            .setEngineBleu(dep.bleu()).setEngineMs(dep.ms())
             .setTarget(c.target()).setBudgetMs(c.budgetMs()).setConfigKey(c.config().key())
             .setConfig(HatJson.write(c.config()))
             .setParams(Complexity.params(c.config(), qkv)).setFlops(Complexity.flops(c.config(), qkv, len, len))
@@ -220,13 +227,14 @@ public final class FinalizeStage implements Stage {
             .build();
         FinalizeOutputs.writeResults(done, List.of(result));
         results.add(result);
-        ctx.log().printf("[finalize] %s: inherited loss %.4f -> %.4f (step %d kept), BLEU %.2f, measured %s, predicted %s%s (%.1fs)%n",
+        ctx.log().printf("[finalize] %s: inherited loss %.4f -> %.4f (step %d kept), BLEU %.2f, measured %s, predicted %s%s%s (%.1fs)%n",
             c.name(), inheritedLoss, trainedLoss, r.bestStep(), bleu, measured, predicted, over ? " OVER BUDGET" : "",
-            (System.nanoTime() - t0) / 1e9);
+            dep.bleu().isEmpty() ? "" : "; engines BLEU " + dep.bleu() + " ms " + dep.ms(), (System.nanoTime() - t0) / 1e9);
       }
     }
     Ranking.Tau tau = FinalizeOutputs.write(out, results);
     StageContext.keepOnly(out.resolve("models"), workNames::containsKey); // models no longer chosen, once replaced
+    StageContext.keepOnly(out.resolve("export"), n -> f.export() && workNames.containsKey(n));
     ctx.log().printf("[finalize] Kendall tau inherited vs trained loss %.3f, vs BLEU %.3f (%d models)%n",
         tau.lossVsLoss(), tau.lossVsBleu(), tau.models());
     var counts = ctx.record().putObject("counts");
@@ -245,6 +253,9 @@ public final class FinalizeStage implements Stage {
     for (FinalResult x : results) {
       Path d = out.resolve("models").resolve(x.getName());
       Manifest.addArtifact(ctx.record(), "outputs", "model_" + x.getName(), d.resolve(SubTransformerModel.WEIGHTS), runDir);
+      if (x.getExportDir() != null) {
+        Manifest.addArtifact(ctx.record(), "outputs", "export_" + x.getName(), runDir.resolve(x.getExportDir()), runDir);
+      }
     }
     Manifest.addArtifact(ctx.record(), "inputs", "winners", winnersJson, runDir);
   }
@@ -263,6 +274,53 @@ public final class FinalizeStage implements Stage {
     return out;
   }
 
+  /** A model's ONNX export and, for a winner, its BLEU and measured latency per engine. */
+  record Deployment(Path dir, Map<String, Double> bleu, Map<String, Double> ms) {
+    static final Deployment NONE = new Deployment(null, Map.of(), Map.of());
+  }
+
+  /**
+   * Exports {@code modelDir} to ONNX (fp32 and int8) in {@code exportDir}; a winner is then translated with both
+   * exports (same decoding as the DJL BLEU) and, when its own target is measured here, timed by HAT's protocol
+   * with that target's settings. Random controls are exported only: they serve the ranking check.
+   */
+  private static Deployment deploy(Spec spec, Path modelDir, Path exportDir, Path vocabDir, Candidate c,
+      double djlBleu, Map<String, Double> djlMs, List<String> testSrc, List<String> testRef, int threads) {
+    OnnxExport.write(modelDir, vocabDir, exportDir, true, true);
+    if (!c.kind().equals(Candidate.WINNER)) {
+      return new Deployment(exportDir, Map.of(), Map.of());
+    }
+    Map<String, Double> bleu = new TreeMap<>(Map.of("djl", djlBleu));
+    Map<String, Double> ms = new TreeMap<>();
+    if (djlMs.containsKey(c.target())) {
+      ms.put("djl", djlMs.get(c.target()));
+    }
+    Spec.FinalizeSpec f = spec.finalizeSpec();
+    DecodeConfig dc = new DecodeConfig(f.beam(), f.lenpen(), 1.2, 10);
+    Spec.TargetSpec target = spec.targets().stream().filter(t -> t.name().equals(c.target())).findFirst().orElse(null);
+    Spec.Measure m = target == null ? null : target.latency().measure();
+    for (boolean int8 : List.of(false, true)) {
+      String engine = int8 ? "onnx-int8" : "onnx-fp32";
+      try (OnnxTranslator t = OnnxTranslator.open(exportDir, int8, threads)) {
+        bleu.put(engine, Bleu.corpusBleu(t.translate(testSrc, dc), testRef, BleuOptions.defaults()).score());
+      }
+      if (m != null) {
+        LatencyProtocol protocol = protocol(m, spec.model().space());
+        try (OnnxTranslator t = OnnxTranslator.open(exportDir, int8, m.threads());
+            EngineLatencySubject s = new EngineLatencySubject(t, protocol)) {
+          LatencyProtocol.Stats st = protocol.measure(s, System::nanoTime);
+          ms.put(engine, st.meanEncoderMs() + st.meanDecoderMs());
+        }
+      }
+    }
+    return new Deployment(exportDir, bleu, ms);
+  }
+
+  private static LatencyProtocol protocol(Spec.Measure m, SearchSpace space) {
+    int tokens = m.srcTokens() > 0 ? m.srcTokens() : (space.iwsltLike() ? 23 : 30);
+    return new LatencyProtocol(tokens, m.beam(), m.warmup(), m.runs(), 0.1);
+  }
+
   /** HAT's protocol on this machine for each target that says {@code latency.measure}, with its settings. */
   private static Map<String, Double> measure(Spec spec, Path modelDir, Candidate c, SearchSpace space) {
     Map<String, Double> out = new TreeMap<>();
@@ -271,8 +329,7 @@ public final class FinalizeStage implements Stage {
       if (m == null) {
         continue;
       }
-      int tokens = m.srcTokens() > 0 ? m.srcTokens() : (space.iwsltLike() ? 23 : 30);
-      LatencyProtocol protocol = new LatencyProtocol(tokens, m.beam(), m.warmup(), m.runs(), 0.1);
+      LatencyProtocol protocol = protocol(m, space);
       try (NDManager nm = NDManager.newBaseManager();
           SubTransformerModel.Loaded l = SubTransformerModel.load(modelDir, nm);
           ModelLatencySubject s = new ModelLatencySubject(l.model(), l.config(), protocol, m.threads())) {
