@@ -219,5 +219,52 @@ class FinalizeEndToEndTest {
 
     assertEquals(0, Hatflow.execute("translate", "--model", fin.resolve("models").resolve("cpu-1t-1000ms").toString(),
         "--input", in.toString()));
+
+    // Deployment: every model exported; winners scored and timed on each engine, side by side in the report.
+    for (FinalResult r : rs) {
+      Path export = run.resolve(r.getExportDir());
+      for (String f : List.of("encoder.onnx", "decoder_step.onnx", "encoder.int8.onnx", "decoder_step.int8.onnx",
+          "export.json")) {
+        assertTrue(Files.size(export.resolve(f)) > 0, export + "/" + f);
+      }
+      if (r.getKind().equals("winner")) {
+        assertEquals(FinalizeOutputs.ENGINES, new ArrayList<>(new java.util.TreeSet<>(r.getEngineBleu().keySet())));
+        assertEquals(r.getBleu(), r.getEngineBleu().get("djl"), 1e-9);
+        assertEquals(r.getBleu(), r.getEngineBleu().get("onnx-fp32"), 0.5, "fp32 export decodes as DJL does");
+        for (String e : FinalizeOutputs.ENGINES) {
+          assertTrue(r.getEngineMs().get(e) > 0, e + " timed on the winner's measured target");
+        }
+      } else {
+        assertTrue(r.getEngineBleu().isEmpty() && r.getEngineMs().isEmpty(), "controls are exported only");
+      }
+    }
+    assertTrue(html.contains("<h3>Deployment</h3>") && html.contains("ms onnx-int8"), "deployment table");
+    assertTrue(csv.split("\n")[0].endsWith(",bleu_djl,measured_ms_djl,bleu_onnx-fp32,measured_ms_onnx-fp32,"
+        + "bleu_onnx-int8,measured_ms_onnx-int8,export_dir"), csv);
+
+    // hatflow export, then translate on ONNX Runtime: the same output as DJL's greedy decoding of the model
+    Path model = fin.resolve("models").resolve("cpu-1t-1000ms");
+    Path out = tmp.resolve("exported");
+    assertEquals(0, Hatflow.execute("export", "--model", model.toString(), "--out", out.toString(), "--int8"));
+    assertEquals(2, Hatflow.execute("export", "--model", model.toString(), "--out", out.toString()),
+        "an existing export is not replaced without --force");
+    Files.writeString(in, "a man is walking .\ntwo dogs play in the snow .\na woman in a red shirt .\n");
+    String djl = stdout("translate", "--model", model.toString(), "--input", in.toString(), "--beam", "1");
+    String onnx = stdout("translate", "--model", out.toString(), "--input", in.toString(), "--beam", "1");
+    assertEquals(3, djl.lines().count(), "one line per input (a 20-step model may say nothing)");
+    assertEquals(djl, onnx);
+    assertEquals(3, stdout("translate", "--model", out.toString(), "--input", in.toString(), "--int8").lines().count());
+  }
+
+  static String stdout(String... args) {
+    java.io.PrintStream old = System.out;
+    java.io.ByteArrayOutputStream o = new java.io.ByteArrayOutputStream();
+    System.setOut(new java.io.PrintStream(o, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      assertEquals(0, Hatflow.execute(args));
+    } finally {
+      System.setOut(old);
+    }
+    return o.toString(java.nio.charset.StandardCharsets.UTF_8);
   }
 }
