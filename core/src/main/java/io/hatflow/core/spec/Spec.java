@@ -178,13 +178,16 @@ public record Spec(
    * meaningful on machines of any speed; the search records the budgets it resolved.
    */
   public record TargetSpec(String name, LatencySource latency, List<Double> budgetsMs, List<Double> budgetsPct,
-      String predictorModel, long predictorSeed) {
+      String predictorModel, long predictorSeed, String engine) {
+    /** The runtimes a target's latency can be measured on: DJL, or the model's ONNX export on ONNX Runtime. */
+    public static final List<String> ENGINES = List.of("djl", "onnx-fp32", "onnx-int8");
+
     public boolean relativeBudgets() {
       return budgetsPct != null;
     }
 
     static TargetSpec from(SpecNode n, Path baseDir) {
-      n.only("name", "latency", "budgets_ms", "budgets_pct", "predictor");
+      n.only("name", "latency", "budgets_ms", "budgets_pct", "predictor", "engine");
       String name = n.string("name", null);
       if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
         throw n.at("name").error("expected a name of letters, digits, '.', '_' or '-', got \"" + name + "\"");
@@ -211,7 +214,7 @@ public record Spec(
       List<Double> pct = n.has("budgets_pct") ? n.list("budgets_pct", true, null, b -> b.asNumber(0, 100)) : null;
       SpecNode p = n.sectionOrEmpty("predictor").only("model", "seed");
       return new TargetSpec(name, src, budgets, pct, p.string("model", "default"),
-          p.longInt("seed", 0, Long.MAX_VALUE, 1L));
+          p.longInt("seed", 0, Long.MAX_VALUE, 1L), n.choice("engine", ENGINES, "djl"));
     }
   }
 

@@ -63,6 +63,15 @@ class SpecLoaderTest {
   }
 
   @Test
+  void aTargetsEngineDefaultsToDjlAndIsOneOfTheKnownRuntimes() {
+    assertEquals("djl", parse(BASE).spec().targets().get(0).engine());
+    assertEquals("onnx-int8", parse(BASE.replace("    budgets_ms: [10, 20]", "    budgets_ms: [10, 20]\n    engine: onnx-int8"))
+        .spec().targets().get(0).engine());
+    String bad = error(BASE.replace("    budgets_ms: [10, 20]", "    budgets_ms: [10, 20]\n    engine: tensorrt"));
+    assertTrue(bad.startsWith("spec.yaml:14: targets[0].engine:") && bad.contains("onnx-fp32"), bad);
+  }
+
+  @Test
   void wrongTypeNamesFileLineAndKeyPath() {
     assertEquals("spec.yaml:7: data.vocab.size: expected an integer >= 256, got \"big\"",
         error(BASE.replace("size: 4000", "size: big")));

@@ -68,7 +68,7 @@ public final class LatencyPipeline {
     }
     SearchSpace space = m.space() != null ? m.space() : spec.model().space().widenedForLatency();
     MeasureSettings s = MeasureSettings.of(t.name(), space, spec.data().vocabSize(), m.srcTokens(), m.beam(),
-        m.warmup(), m.runs(), m.threads(), LatencyRecords.seedOf(spec.seed(), "latency-weights"));
+        m.warmup(), m.runs(), m.threads(), LatencyRecords.seedOf(spec.seed(), "latency-weights")).withEngine(t.engine());
     return new Job(space, m.samples(), LatencyRecords.seedOf(spec.seed(), t.name()), s);
   }
 

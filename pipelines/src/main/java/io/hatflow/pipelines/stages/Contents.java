@@ -44,6 +44,6 @@ final class Contents {
   static List<Spec.TargetSpec> of(List<Spec.TargetSpec> targets) {
     return targets.stream().map(t -> t.latency().measured() ? t
         : new Spec.TargetSpec(t.name(), new Spec.LatencySource(of(t.latency().dataset()), null), t.budgetsMs(),
-            t.budgetsPct(), t.predictorModel(), t.predictorSeed())).toList();
+            t.budgetsPct(), t.predictorModel(), t.predictorSeed(), t.engine())).toList();
   }
 }

@@ -211,7 +211,7 @@ public final class FinalizeStage implements Stage {
         Map<String, Double> predicted = new TreeMap<>();
         predictors.forEach((t, p) -> predicted.put(t, p.predictMs(Features.of(c.config()))));
         // random controls serve the ranking check only: not timed, to keep finalize short
-        Map<String, Double> measured = c.kind().equals(Candidate.WINNER) ? measure(spec, modelDir, c, space) : Map.of();
+        Map<String, Double> measured = c.kind().equals(Candidate.WINNER) ? measure(spec, modelDir, space) : Map.of();
         boolean over = c.kind().equals(Candidate.WINNER) && Ranking.overBudget(
             measured.getOrDefault(c.target(), Double.NaN), c.budgetMs(), OVER_BUDGET_TOLERANCE);
         Deployment dep = f.export() ? deploy(spec, modelDir, out.resolve("export").resolve(c.name()),
@@ -285,32 +285,26 @@ public final class FinalizeStage implements Stage {
    * with that target's settings. Random controls are exported only: they serve the ranking check.
    */
   private static Deployment deploy(Spec spec, Path modelDir, Path exportDir, Path vocabDir, Candidate c,
-      double djlBleu, Map<String, Double> djlMs, List<String> testSrc, List<String> testRef, int threads) {
+      double djlBleu, Map<String, Double> measured, List<String> testSrc, List<String> testRef, int threads) {
     OnnxExport.write(modelDir, vocabDir, exportDir, true, true);
     if (!c.kind().equals(Candidate.WINNER)) {
       return new Deployment(exportDir, Map.of(), Map.of());
     }
     Map<String, Double> bleu = new TreeMap<>(Map.of("djl", djlBleu));
     Map<String, Double> ms = new TreeMap<>();
-    if (djlMs.containsKey(c.target())) {
-      ms.put("djl", djlMs.get(c.target()));
-    }
     Spec.FinalizeSpec f = spec.finalizeSpec();
     DecodeConfig dc = new DecodeConfig(f.beam(), f.lenpen(), 1.2, 10);
     Spec.TargetSpec target = spec.targets().stream().filter(t -> t.name().equals(c.target())).findFirst().orElse(null);
     Spec.Measure m = target == null ? null : target.latency().measure();
-    for (boolean int8 : List.of(false, true)) {
-      String engine = int8 ? "onnx-int8" : "onnx-fp32";
-      try (OnnxTranslator t = OnnxTranslator.open(exportDir, int8, threads)) {
-        bleu.put(engine, Bleu.corpusBleu(t.translate(testSrc, dc), testRef, BleuOptions.defaults()).score());
-      }
-      if (m != null) {
-        LatencyProtocol protocol = protocol(m, spec.model().space());
-        try (OnnxTranslator t = OnnxTranslator.open(exportDir, int8, m.threads());
-            EngineLatencySubject s = new EngineLatencySubject(t, protocol)) {
-          LatencyProtocol.Stats st = protocol.measure(s, System::nanoTime);
-          ms.put(engine, st.meanEncoderMs() + st.meanDecoderMs());
+    for (String engine : FinalizeOutputs.ENGINES) {
+      if (!engine.equals("djl")) {
+        try (OnnxTranslator t = OnnxTranslator.open(exportDir, engine.equals("onnx-int8"), threads)) {
+          bleu.put(engine, Bleu.corpusBleu(t.translate(testSrc, dc), testRef, BleuOptions.defaults()).score());
         }
+      }
+      if (m != null) { // the target's own engine was timed already (its measured latency)
+        ms.put(engine, engine.equals(target.engine()) && measured.containsKey(c.target()) ? measured.get(c.target())
+            : timeOn(engine, modelDir, exportDir, m, spec.model().space()));
       }
     }
     return new Deployment(exportDir, bleu, ms);
@@ -321,23 +315,56 @@ public final class FinalizeStage implements Stage {
     return new LatencyProtocol(tokens, m.beam(), m.warmup(), m.runs(), 0.1);
   }
 
-  /** HAT's protocol on this machine for each target that says {@code latency.measure}, with its settings. */
-  private static Map<String, Double> measure(Spec spec, Path modelDir, Candidate c, SearchSpace space) {
+  /**
+   * HAT's protocol on this machine for each target that says {@code latency.measure}, with its settings, on the
+   * target's engine (what its predictor was fitted on).
+   */
+  private static Map<String, Double> measure(Spec spec, Path modelDir, SearchSpace space) {
     Map<String, Double> out = new TreeMap<>();
     for (Spec.TargetSpec t : spec.targets()) {
       Spec.Measure m = t.latency().measure();
-      if (m == null) {
-        continue;
-      }
-      LatencyProtocol protocol = protocol(m, space);
-      try (NDManager nm = NDManager.newBaseManager();
-          SubTransformerModel.Loaded l = SubTransformerModel.load(modelDir, nm);
-          ModelLatencySubject s = new ModelLatencySubject(l.model(), l.config(), protocol, m.threads())) {
-        LatencyProtocol.Stats st = protocol.measure(s, System::nanoTime);
-        out.put(t.name(), st.meanEncoderMs() + st.meanDecoderMs());
+      if (m != null) {
+        out.put(t.name(), timeOn(t.engine(), modelDir, null, m, space));
       }
     }
     return out;
+  }
+
+  /**
+   * Encoder + decoder ms of the model in {@code modelDir} on {@code engine}; an ONNX engine runs {@code exportDir},
+   * or, when that is null, an export made for the timing and removed after it.
+   */
+  static double timeOn(String engine, Path modelDir, Path exportDir, Spec.Measure m, SearchSpace space) {
+    LatencyProtocol protocol = protocol(m, space);
+    LatencyProtocol.Stats st;
+    if (engine.equals("djl")) {
+      try (NDManager nm = NDManager.newBaseManager();
+          SubTransformerModel.Loaded l = SubTransformerModel.load(modelDir, nm);
+          ModelLatencySubject s = new ModelLatencySubject(l.model(), l.config(), protocol, m.threads())) {
+        st = protocol.measure(s, System::nanoTime);
+      }
+      return st.meanEncoderMs() + st.meanDecoderMs();
+    }
+    boolean int8 = engine.equals("onnx-int8");
+    Path temp = null;
+    try {
+      if (exportDir == null) {
+        temp = Files.createTempDirectory("hatflow-finalize-onnx-");
+        exportDir = temp.resolve("export");
+        OnnxExport.write(modelDir, null, exportDir, int8, false);
+      }
+      try (OnnxTranslator t = OnnxTranslator.open(exportDir, int8, m.threads());
+          EngineLatencySubject s = new EngineLatencySubject(t, protocol)) {
+        st = protocol.measure(s, System::nanoTime);
+      }
+      return st.meanEncoderMs() + st.meanDecoderMs();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot export " + modelDir + " for timing", e);
+    } finally {
+      if (temp != null) {
+        AtomicFiles.deleteTree(temp);
+      }
+    }
   }
 
   /** Whether {@code modelDir} holds the weights trained in {@code work} (not those of another finalize). */

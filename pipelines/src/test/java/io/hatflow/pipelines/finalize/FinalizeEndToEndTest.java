@@ -73,6 +73,7 @@ class FinalizeEndToEndTest {
         "  - name: cpu-1t",
         "    latency: {measure: {samples: 5, runs: 4, warmup: 1, threads: 1}}",
         "    budgets_ms: [0.001, 1000]",
+        "    engine: onnx-int8",
         "search: {valid_subset: 20}",
         "finalize: {steps: 6, random_subnets: 2, beam: 2, checkpoint_every: 3}",
         ""));
@@ -234,6 +235,8 @@ class FinalizeEndToEndTest {
         for (String e : FinalizeOutputs.ENGINES) {
           assertTrue(r.getEngineMs().get(e) > 0, e + " timed on the winner's measured target");
         }
+        assertEquals(r.getMeasuredMs().get("cpu-1t"), r.getEngineMs().get("onnx-int8"),
+            "the target's latency is measured on its engine");
       } else {
         assertTrue(r.getEngineBleu().isEmpty() && r.getEngineMs().isEmpty(), "controls are exported only");
       }

@@ -58,5 +58,15 @@ class LatencyPipelineTest {
     List<String> keys = all.stream().map(LatencyRecord::getConfigKey).toList();
     assertTrue(keys.contains(job(5).space().smallest().key()));
     assertTrue(keys.contains(job(5).space().largest().key()));
+
+    // The same configs on ONNX Runtime: DJL rows are not reused, every config is exported and timed again.
+    LatencyPipeline.Job onnx = new LatencyPipeline.Job(job(5).space(), 5, job(5).samplingSeed(),
+        job(5).settings().withEngine("onnx-int8"));
+    LatencyPipeline.Result ort = LatencyPipeline.run(onnx, tmp, PipelineOptionsFactory.create(), log);
+    assertEquals(5, ort.measured(), "rows of another engine are not reused");
+    for (LatencyRecord r : LatencyPipeline.readAvro(ort.avro())) {
+      assertEquals("onnx-int8", r.getEngine());
+      assertTrue(r.getMeanEncoderMs() > 0 && r.getMeanDecoderMs() > 0, r.toString());
+    }
   }
 }

@@ -61,16 +61,17 @@ public final class LatencyRecords {
    * PyTorch versions (and the protocol's runs, tokens and beam).
    */
   public record Environment(String cpuModel, int threads, String djlVersion, String pytorchVersion,
-                            int runs, int srcTokens, int beam) {
+                            int runs, int srcTokens, int beam, String engine) {
     public static Environment current(MeasureSettings s) {
       return new Environment(io.hatflow.core.run.Host.cpuModel(), s.threads(), ai.djl.engine.Engine.getDjlVersion(),
-          ai.djl.engine.Engine.getEngine("PyTorch").getVersion(), s.runs(), s.tokens(), s.beam());
+          ai.djl.engine.Engine.getEngine("PyTorch").getVersion(), s.runs(), s.tokens(), s.beam(), s.engine());
     }
 
+    /** Rows timed here under the same settings and engine (a row of another engine is never reused). */
     public boolean matches(LatencyRecord r) {
       return cpuModel.equals(r.getCpuModel()) && threads == r.getThreads() && djlVersion.equals(r.getDjlVersion())
           && pytorchVersion.equals(r.getPytorchVersion()) && runs == r.getRuns() && srcTokens == r.getSrcTokens()
-          && beam == r.getBeam();
+          && beam == r.getBeam() && engine.equals(r.getEngine());
     }
   }
 

@@ -5,11 +5,18 @@ import ai.djl.ndarray.NDManager;
 import io.hatflow.core.run.Host;
 import io.hatflow.core.space.Features;
 import io.hatflow.core.space.SubConfig;
+import io.hatflow.model.decode.OnnxTranslator;
+import io.hatflow.model.export.OnnxExport;
+import io.hatflow.model.latency.EngineLatencySubject;
 import io.hatflow.model.latency.LatencyProtocol;
 import io.hatflow.model.latency.ModelLatencySubject;
 import io.hatflow.model.transformer.Dropouts;
 import io.hatflow.model.transformer.SuperTransformer;
 import io.hatflow.schemas.LatencyRecord;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -52,10 +59,14 @@ final class MeasureHostFn extends DoFn<KV<String, Iterable<String>>, LatencyReco
     for (SubConfig c : configs) {
       long start = micros();
       LatencyProtocol.Stats st;
-      try (NDManager m = manager.newSubManager();
-           SuperTransformer sub = supernet.extract(m, c);
-           ModelLatencySubject subject = new ModelLatencySubject(sub, c, protocol, s.threads())) {
-        st = protocol.measure(subject, System::nanoTime);
+      if (s.engine().equals("djl")) {
+        try (NDManager m = manager.newSubManager();
+             SuperTransformer sub = supernet.extract(m, c);
+             ModelLatencySubject subject = new ModelLatencySubject(sub, c, protocol, s.threads())) {
+          st = protocol.measure(subject, System::nanoTime);
+        }
+      } else {
+        st = onOnnxRuntime(c, protocol, s.engine().equals("onnx-int8"));
       }
       long end = micros();
       List<Double> f = new ArrayList<>();
@@ -68,9 +79,32 @@ final class MeasureHostFn extends DoFn<KV<String, Iterable<String>>, LatencyReco
           .setStdEncoderMs(st.stdEncoderMs()).setStdDecoderMs(st.stdDecoderMs())
           .setKept(st.kept()).setRuns(s.runs()).setWarmup(s.warmup()).setSrcTokens(s.tokens()).setBeam(s.beam())
           .setHostName(hostName).setCpuModel(cpu).setCores(Host.cores()).setThreads(s.threads())
-          .setDjlVersion(djl).setPytorchVersion(torch)
+          .setDjlVersion(djl).setPytorchVersion(torch).setEngine(s.engine())
           .setStartEpochMicros(start).setEndEpochMicros(end)
           .build());
+    }
+  }
+
+  /**
+   * The config exported to ONNX (as finalize exports a winner) and timed on ONNX Runtime by the same protocol: the
+   * export itself is not timed, and the folder is removed before the next config.
+   */
+  private LatencyProtocol.Stats onOnnxRuntime(SubConfig c, LatencyProtocol protocol, boolean int8) {
+    Path dir = null;
+    try {
+      dir = Files.createTempDirectory("hatflow-latency-onnx-");
+      Path export = dir.resolve("export");
+      OnnxExport.write(supernet, c, "", null, export, int8, false);
+      try (OnnxTranslator t = OnnxTranslator.open(export, int8, s.threads());
+           EngineLatencySubject subject = new EngineLatencySubject(t, protocol)) {
+        return protocol.measure(subject, System::nanoTime);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot export " + c.key() + " for timing on ONNX Runtime", e);
+    } finally {
+      if (dir != null) {
+        io.hatflow.core.run.AtomicFiles.deleteTree(dir);
+      }
     }
   }
 

@@ -17,12 +17,22 @@ import java.io.Serializable;
  */
 public record MeasureSettings(
     String target, String hostKey, String shapeGenes, int qkvDim, int vocabSize,
-    int tokens, int beam, int warmup, int runs, double trim, int threads, long modelSeed) implements Serializable {
+    int tokens, int beam, int warmup, int runs, double trim, int threads, long modelSeed, String engine)
+    implements Serializable {
 
   public MeasureSettings {
     if (threads < 1 || runs < 1 || warmup < 0 || tokens < 1 || beam < 1) {
       throw new IllegalArgumentException("threads, runs, tokens, beam >= 1 and warmup >= 0 required");
     }
+    if (!java.util.List.of("djl", "onnx-fp32", "onnx-int8").contains(engine)) {
+      throw new IllegalArgumentException("engine must be djl, onnx-fp32 or onnx-int8, got " + engine);
+    }
+  }
+
+  /** Timed on DJL. */
+  public MeasureSettings(String target, String hostKey, String shapeGenes, int qkvDim, int vocabSize,
+      int tokens, int beam, int warmup, int runs, double trim, int threads, long modelSeed) {
+    this(target, hostKey, shapeGenes, qkvDim, vocabSize, tokens, beam, warmup, runs, trim, threads, modelSeed, "djl");
   }
 
   /**
@@ -36,11 +46,18 @@ public record MeasureSettings(
         space.qkvDim(), vocabSize, tokens, beam, warmup, runs, 0.1, threads, modelSeed);
   }
 
+  /** The same settings timed on {@code engine} (djl, onnx-fp32 or onnx-int8). */
+  public MeasureSettings withEngine(String engine) {
+    return new MeasureSettings(target, hostKey, shapeGenes, qkvDim, vocabSize, tokens, beam, warmup, runs, trim, threads,
+        modelSeed, engine);
+  }
+
   public SubConfig shape() {
     return LatencyRecords.fromGenesJson(shapeGenes);
   }
 
   public MeasureSettings withHostKey(String key) {
-    return new MeasureSettings(target, key, shapeGenes, qkvDim, vocabSize, tokens, beam, warmup, runs, trim, threads, modelSeed);
+    return new MeasureSettings(target, key, shapeGenes, qkvDim, vocabSize, tokens, beam, warmup, runs, trim, threads,
+        modelSeed, engine);
   }
 }
