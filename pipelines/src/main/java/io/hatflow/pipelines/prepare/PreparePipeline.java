@@ -263,6 +263,10 @@ public final class PreparePipeline {
       throw new BadCorpusException(what + ": " + path + " matches " + files.size()
           + " files; name one file per side (lines are aligned within a file)");
     }
+    if (files.get(0).resourceId().isDirectory()
+        || isLocal(path) && Files.isDirectory(Paths.get(path.replaceFirst("^file://", "")))) {
+      throw new BadCorpusException(what + ": " + path + " is a directory, expected a file");
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.hatflow.pipelines.stages;
 
 import io.hatflow.core.run.Manifest;
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.search.LatencyRange;
 import io.hatflow.core.search.SearchConfig;
 import io.hatflow.core.search.TargetBudgets;
@@ -75,7 +76,7 @@ public final class SearchStage implements Stage {
     RunDir rd = ctx.runDir();
     Path runDir = rd.dir();
     if (spec.targets().isEmpty()) {
-      throw new IllegalArgumentException("targets: the search needs at least one hardware target with budgets_ms");
+      throw new UserInputException("targets: the search needs at least one hardware target with budgets_ms");
     }
     Path checkpoint = TrainStage.checkpoint(runDir);
     Path prepared = ctx.stageDir(PrepareStage.NAME);
@@ -95,7 +96,7 @@ public final class SearchStage implements Stage {
     for (Spec.TargetSpec t : spec.targets()) {
       Path pred = PredictorStage.dir(runDir, t.name());
       if (!Files.isDirectory(pred)) {
-        throw new IllegalArgumentException("target " + t.name() + ": no latency predictor at " + pred
+        throw new UserInputException("target " + t.name() + ": no latency predictor at " + pred
             + " (run the predictor stage first)");
       }
       PredictedLatency latency = new PredictedLatency(ref(ctx, verified, "predictor/" + t.name(), pred, true),

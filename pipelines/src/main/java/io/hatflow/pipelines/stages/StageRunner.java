@@ -190,7 +190,8 @@ public final class StageRunner {
   }
 
   /** An upstream stage unfinished, or its output changed since it was recorded: exit 1, nothing used. */
-  public static final class UpstreamException extends IllegalStateException {
+  public static final class UpstreamException extends IllegalStateException
+      implements io.hatflow.core.run.ExpectedFailure {
     public UpstreamException(String msg) {
       super(msg);
     }

@@ -3,6 +3,7 @@ package io.hatflow.pipelines.stages;
 import io.hatflow.core.run.AtomicFiles;
 import io.hatflow.core.run.Digests;
 import io.hatflow.core.run.Manifest;
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.spec.Spec;
 import io.hatflow.model.text.VocabularyFiles;
 import io.hatflow.model.train.SuperTransformerCheckpoint;
@@ -82,7 +83,7 @@ public final class TrainStage implements Stage {
       // Through Beam FileSystems: the other run may be local or published to gs:// (hatflow publish).
       String theirs = InputFiles.child(spec.train().fromRun(), NAME, SuperTransformerCheckpoint.FILE_NAME);
       if (!InputFiles.exists(theirs, ctx.options())) {
-        throw new IllegalArgumentException("train.from_run: " + theirs + " does not exist (no finished train stage there)");
+        throw new UserInputException("train.from_run: " + theirs + " does not exist (no finished train stage there)");
       }
       int vocab = vocabSize(prepared);
       Path tmp = AtomicFiles.tempDirFor(out);
