@@ -120,6 +120,11 @@ public final class FinalizeStage implements Stage {
   }
 
   @Override
+  public boolean hasWorkToResume(StageContext ctx) {
+    return SearchStage.nonEmpty(ctx.out(NAME).resolve("work")); // models' checkpoints and finished results
+  }
+
+  @Override
   public void run(StageContext ctx) throws IOException {
     Spec spec = ctx.spec();
     Path runDir = ctx.runDir().dir();

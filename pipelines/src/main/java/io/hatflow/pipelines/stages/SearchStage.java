@@ -71,6 +71,19 @@ public final class SearchStage implements Stage {
   }
 
   @Override
+  public boolean hasWorkToResume(StageContext ctx) {
+    return nonEmpty(ctx.out(NAME).resolve("state")); // the finished generations
+  }
+
+  static boolean nonEmpty(Path dir) {
+    try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+      return s.findAny().isPresent();
+    } catch (java.io.IOException e) {
+      return false; // no such folder
+    }
+  }
+
+  @Override
   public void run(StageContext ctx) {
     Spec spec = ctx.spec();
     RunDir rd = ctx.runDir();

@@ -50,6 +50,12 @@ public final class TrainStage implements Stage {
   /** Where an unfinished training lives (and resumes) until it replaces the finished checkpoint. */
   static final String NEXT = ".next";
 
+  @Override
+  public boolean hasWorkToResume(StageContext ctx) {
+    return ctx.spec().train().fromRun() == null
+        && Files.exists(ctx.out(NAME).resolve(NEXT).resolve(SuperTransformerCheckpoint.FILE_NAME));
+  }
+
   public static Path checkpoint(Path runDir) {
     return runDir.resolve(NAME).resolve(SuperTransformerCheckpoint.FILE_NAME);
   }
