@@ -1,5 +1,6 @@
 package io.hatflow.core.bleu;
 
+import io.hatflow.core.run.UserInputException;
 import java.util.Objects;
 
 /**
@@ -49,7 +50,7 @@ public record BleuOptions(
           return t;
         }
       }
-      throw new IllegalArgumentException(
+      throw new UserInputException(
           "unknown BLEU tokenizer '" + name + "': expected one of 13a, intl, char, none");
     }
   }
@@ -85,7 +86,7 @@ public record BleuOptions(
           return s;
         }
       }
-      throw new IllegalArgumentException(
+      throw new UserInputException(
           "unknown BLEU smoothing '" + name + "': expected one of exp, none, floor, add-k");
     }
   }
@@ -94,7 +95,7 @@ public record BleuOptions(
     Objects.requireNonNull(tokenize, "tokenize");
     Objects.requireNonNull(smooth, "smooth");
     if (smoothValue != null && !(smoothValue >= 0 && Double.isFinite(smoothValue))) {
-      throw new IllegalArgumentException("BLEU smooth value must be finite and >= 0, got " + smoothValue);
+      throw new UserInputException("BLEU smooth value must be finite and >= 0, got " + smoothValue);
     }
   }
 

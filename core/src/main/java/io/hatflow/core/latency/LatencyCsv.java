@@ -119,7 +119,12 @@ public final class LatencyCsv {
       return;
     }
     for (int c = 0; c < Math.max(got.size(), HEADER.size()); c++) {
-      String want = c < HEADER.size() ? HEADER.get(c) : "(no column)";
+      if (c >= HEADER.size()) {
+        throw new LatencyCsvException(String.format(
+            "%s:%d: not HAT's latency header: unexpected extra column %d ('%s'); expected the columns: %s",
+            file, line, c + 1, got.get(c), String.join(",", HEADER)));
+      }
+      String want = HEADER.get(c);
       String have = c < got.size() ? got.get(c) : "(missing)";
       if (!want.equals(have)) {
         throw new LatencyCsvException(String.format(

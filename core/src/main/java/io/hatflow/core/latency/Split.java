@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hatflow.core.run.UserInputException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -45,7 +46,7 @@ public record Split(String note, int[] train, int[] valid, int[] test) {
    */
   public static Split seeded(int n, long seed) {
     if (n < 3) {
-      throw new IllegalArgumentException("need at least 3 rows to split, got " + n);
+      throw new UserInputException("need at least 3 rows to split, got " + n);
     }
     List<Integer> idx = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {

@@ -116,7 +116,7 @@ public final class Audit {
 
   public static Result check(Path runDir) {
     if (!Files.exists(runDir.resolve(Manifest.FILE))) {
-      throw new IllegalArgumentException(runDir + ": no " + Manifest.FILE + " (not a hatflow run directory)");
+      throw new UserInputException(runDir + ": no " + Manifest.FILE + " (not a hatflow run directory)");
     }
     Manifest m = Manifest.load(runDir);
     List<Finding> out = new ArrayList<>();

@@ -44,14 +44,14 @@ public final class Manifest {
     try {
       JsonNode n = JSON.readTree(f.toFile());
       if (!(n instanceof ObjectNode o) || !o.has("hatflow_manifest")) {
-        throw new IllegalArgumentException(f + ": not a hatflow manifest");
+        throw new UserInputException(f + ": not a hatflow manifest");
       }
       if (!o.has("stages")) {
         o.putObject("stages");
       }
       return new Manifest(f, o);
     } catch (IOException e) {
-      throw new IllegalArgumentException(f + ": unreadable manifest: " + e.getMessage(), e);
+      throw new UserInputException(f + ": unreadable manifest: " + e.getMessage(), e);
     }
   }
 

@@ -43,7 +43,8 @@ public final class RunDir implements AutoCloseable {
   }
 
   /** Thrown when another live process holds the run directory. */
-  public static final class LockedException extends IllegalStateException {
+  public static final class LockedException extends IllegalStateException
+      implements ExpectedFailure {
     public LockedException(String msg) {
       super(msg);
     }
@@ -67,7 +68,7 @@ public final class RunDir implements AutoCloseable {
       List<String> orphans = withoutManifest(dir);
       if (!orphans.isEmpty() && !force) {
         // A lost manifest must not make a run start over and delete finished work (a trained checkpoint).
-        throw new IllegalArgumentException((home != null ? home.uri() : dir.toString()) + ": holds "
+        throw new UserInputException((home != null ? home.uri() : dir.toString()) + ": holds "
             + String.join(", ", orphans) + " but no " + Manifest.FILE + " (lost, or not a hatflow run directory);"
             + " nothing was changed. Use another --run-dir, or --force (hatflow run: --force all) to start a new"
             + " run there, replacing what it holds");
@@ -75,7 +76,7 @@ public final class RunDir implements AutoCloseable {
       String prev = rd.manifest.effectiveSpecDigest();
       if (prev != null && !prev.equals(spec.effectiveSha256()) && !force) {
         boolean finished = rd.manifest.root().path("finished").asBoolean(false);
-        throw new IllegalArgumentException(dir + ": already holds " + (finished ? "a finished" : "an unfinished")
+        throw new UserInputException(dir + ": already holds " + (finished ? "a finished" : "an unfinished")
             + " run of a different spec (recorded spec digest " + prev.substring(0, 12) + ", this spec "
             + spec.effectiveSha256().substring(0, 12) + "); use another --run-dir, or --force (hatflow run: --force all) to replace it");
       }

@@ -3,6 +3,7 @@ package io.hatflow.core.search;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.space.SubConfig;
 import java.util.Map;
 
@@ -24,7 +25,7 @@ public final class HatJson {
     try {
       return SubConfig.fromHatMap(JSON.readValue(json, new TypeReference<Map<String, Object>>() {}));
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("not a HAT SubTransformer config: " + json, e);
+      throw new UserInputException("not a HAT SubTransformer config: " + json, e);
     }
   }
 }

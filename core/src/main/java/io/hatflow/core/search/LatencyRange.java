@@ -1,5 +1,6 @@
 package io.hatflow.core.search;
 
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.space.SearchSpace;
 import io.hatflow.core.space.SubConfig;
 import java.util.Random;
@@ -31,7 +32,7 @@ public record LatencyRange(double minMs, double maxMs) {
   }
 
   /** A latency budget that no SubTransformer of the space can meet on a target. */
-  public static final class BudgetBelowMinimumException extends IllegalArgumentException {
+  public static final class BudgetBelowMinimumException extends UserInputException {
     public BudgetBelowMinimumException(String target, double budgetMs, double minMs) {
       super(String.format(java.util.Locale.ROOT,
           "target %s: budget %s ms is below the minimum predicted latency of the search space (%.3f ms);"

@@ -1,5 +1,6 @@
 package io.hatflow.core.search;
 
+import io.hatflow.core.run.UserInputException;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
@@ -77,7 +78,7 @@ public record SearchConfig(
   public SearchConfig validate() {
     List<String> p = problems();
     if (!p.isEmpty()) {
-      throw new IllegalArgumentException("bad search settings: " + String.join("; ", p));
+      throw new UserInputException("bad search settings: " + String.join("; ", p));
     }
     return this;
   }

@@ -1,5 +1,6 @@
 package io.hatflow.core.search;
 
+import io.hatflow.core.run.UserInputException;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Objects;
@@ -10,18 +11,18 @@ public record TargetBudgets(String name, LatencyModelFactory latency, List<Doubl
     Objects.requireNonNull(name, "target name");
     Objects.requireNonNull(latency, "latency model of target " + name);
     if (!name.matches("[A-Za-z0-9_.-]+")) {
-      throw new IllegalArgumentException("target name \"" + name + "\": use letters, digits, '_', '.', '-' only");
+      throw new UserInputException("target name \"" + name + "\": use letters, digits, '_', '.', '-' only");
     }
     if (budgetsMs == null || budgetsMs.isEmpty()) {
-      throw new IllegalArgumentException("target " + name + ": empty budgets_ms (need at least one latency budget)");
+      throw new UserInputException("target " + name + ": empty budgets_ms (need at least one latency budget)");
     }
     for (Double b : budgetsMs) {
       if (b == null || !(b > 0) || b.isInfinite()) {
-        throw new IllegalArgumentException("target " + name + ": budget " + b + " ms is not a positive number");
+        throw new UserInputException("target " + name + ": budget " + b + " ms is not a positive number");
       }
     }
     if (budgetsMs.stream().distinct().count() != budgetsMs.size()) {
-      throw new IllegalArgumentException("target " + name + ": duplicate budget in " + budgetsMs);
+      throw new UserInputException("target " + name + ": duplicate budget in " + budgetsMs);
     }
     budgetsMs = List.copyOf(budgetsMs);
   }

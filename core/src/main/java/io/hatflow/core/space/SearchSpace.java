@@ -1,5 +1,6 @@
 package io.hatflow.core.space;
 
+import io.hatflow.core.run.UserInputException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -44,7 +45,7 @@ public record SearchSpace(String name, int qkvDim, Map<String, List<Integer>> ge
     genes = Collections.unmodifiableMap(copy);
     List<String> problems = problems(qkvDim, genes);
     if (!problems.isEmpty()) {
-      throw new IllegalArgumentException("search space " + name + ": " + problems.get(0));
+      throw new UserInputException("search space " + name + ": " + problems.get(0));
     }
   }
 
@@ -267,7 +268,7 @@ public record SearchSpace(String name, int qkvDim, Map<String, List<Integer>> ge
         g.put(DECODER_ARBITRARY_ENDE_ATTN, List.of(-1, 1, 2));
         return new SearchSpace(name, 128, g);
       }
-      default -> throw new IllegalArgumentException(
+      default -> throw new UserInputException(
           "unknown search space preset \"" + name + "\" (known: " + String.join(", ", PRESETS) + ")");
     }
   }

@@ -1,5 +1,6 @@
 package io.hatflow.core.space;
 
+import io.hatflow.core.run.UserInputException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,12 +35,12 @@ public record SubConfig(
     decoderArbitraryEndeAttn = List.copyOf(decoderArbitraryEndeAttn);
     if (encoderLayerNum < 1 || encoderLayerNum > encoderFfnEmbedDim.size()
         || encoderSelfAttentionHeads.size() != encoderFfnEmbedDim.size()) {
-      throw new IllegalArgumentException("encoder layer lists do not match encoder_layer_num=" + encoderLayerNum);
+      throw new UserInputException("encoder layer lists do not match encoder_layer_num=" + encoderLayerNum);
     }
     int d = decoderFfnEmbedDim.size();
     if (decoderLayerNum < 1 || decoderLayerNum > d || decoderSelfAttentionHeads.size() != d
         || decoderEndeAttentionHeads.size() != d || decoderArbitraryEndeAttn.size() != d) {
-      throw new IllegalArgumentException("decoder layer lists do not match decoder_layer_num=" + decoderLayerNum);
+      throw new UserInputException("decoder layer lists do not match decoder_layer_num=" + decoderLayerNum);
     }
   }
 

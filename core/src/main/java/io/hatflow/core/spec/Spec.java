@@ -29,7 +29,10 @@ public record Spec(
 
   static Spec from(SpecNode root, Path baseDir) {
     root.only("version", "name", "seed", "data", "model", "train", "targets", "search", "finalize", "report");
-    int version = root.integer("version", VERSION, VERSION, null);
+    int version = root.integer("version", 1, Integer.MAX_VALUE, null);
+    if (version != VERSION) {
+      throw root.at("version").error("this hatflow reads spec version " + VERSION + "; got " + version);
+    }
     String name = root.string("name", null);
     if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
       throw root.at("name").error("expected a name of letters, digits, '.', '_' or '-', got \"" + name + "\"");

@@ -1,5 +1,6 @@
 package io.hatflow.core.text;
 
+import io.hatflow.core.run.UserInputException;
 import java.io.IOException;
 import java.io.ObjectStreamException;
 import java.io.Serializable;
@@ -218,7 +219,7 @@ public final class Vocabulary implements SubwordVocabulary, Serializable {
         SpecialTokens.UNK_TOKEN};
     for (int i = 0; i < reserved.length; i++) {
       if (toks.size() <= i || !toks.get(i).equals(reserved[i])) {
-        throw new IllegalArgumentException(where + "/" + VOCAB_FILE + " line " + (i + 1) + ": expected "
+        throw new UserInputException(where + "/" + VOCAB_FILE + " line " + (i + 1) + ": expected "
             + reserved[i]);
       }
     }
@@ -227,7 +228,7 @@ public final class Vocabulary implements SubwordVocabulary, Serializable {
     for (int i = 0; i < mlines.size(); i++) {
       String[] lr = mlines.get(i).split(" ", -1);
       if (lr.length != 2 || lr[0].isEmpty() || lr[1].isEmpty()) {
-        throw new IllegalArgumentException(where + "/" + MERGES_FILE + " line " + (i + 1)
+        throw new UserInputException(where + "/" + MERGES_FILE + " line " + (i + 1)
             + ": expected 'left right', got '" + mlines.get(i) + "'");
       }
       ms.add(new BpeLearner.Merge(lr[0], lr[1]));
@@ -235,7 +236,7 @@ public final class Vocabulary implements SubwordVocabulary, Serializable {
     try {
       return new Vocabulary(toks, ms);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+      throw new UserInputException(where + ": " + e.getMessage(), e);
     }
   }
 
@@ -251,7 +252,7 @@ public final class Vocabulary implements SubwordVocabulary, Serializable {
     Path m = dir.resolve(MERGES_FILE);
     for (Path p : List.of(v, m)) {
       if (!Files.isRegularFile(p)) {
-        throw new IllegalArgumentException("vocabulary file missing: " + p);
+        throw new UserInputException("vocabulary file missing: " + p);
       }
     }
     return fromBytes(Files.readAllBytes(v), Files.readAllBytes(m), dir.toString());

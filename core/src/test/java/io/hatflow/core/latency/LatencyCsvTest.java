@@ -54,6 +54,13 @@ class LatencyCsvTest {
   }
 
   @Test
+  void extraHeaderColumnIsNamedWithTheExpectedColumns() throws IOException {
+    LatencyCsvException e = fails(HEADER + ",device", ROW1);
+    assertTrue(e.getMessage().contains(":1: not HAT's latency header: unexpected extra column "
+        + (LatencyCsv.HEADER.size() + 1) + " ('device'); expected the columns: " + HEADER), e.getMessage());
+  }
+
+  @Test
   void nonNumericValueNamesLineAndColumn() throws IOException {
     LatencyCsvException e = fails(HEADER, ROW1, ROW2.replace("1024.0", "1k"));
     assertTrue(e.getMessage().contains(":3:") && e.getMessage().contains("'decoder_ffn_embed_dim_avg'")

@@ -1,5 +1,7 @@
 package io.hatflow.model.decode;
 
+import io.hatflow.core.run.UserInputException;
+
 /**
  * Search settings. HAT's WMT test: beam 4, length penalty 0.6. Output length is capped at
  * {@code maxLenA * sourceLength + maxLenB} tokens (fairseq's --max-len-a/--max-len-b).
@@ -10,7 +12,7 @@ public record DecodeConfig(int beam, double lengthPenalty, double maxLenA, int m
 
   public DecodeConfig {
     if (beam < 1 || maxLenB < 1 || maxLenA < 0) {
-      throw new IllegalArgumentException("beam >= 1, maxLenA >= 0, maxLenB >= 1 required");
+      throw new UserInputException("beam >= 1, maxLenA >= 0, maxLenB >= 1 required");
     }
   }
 

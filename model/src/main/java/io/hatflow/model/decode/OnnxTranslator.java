@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.text.SpecialTokens;
 import io.hatflow.core.text.SubwordVocabulary;
 import io.hatflow.model.export.OnnxExport;
@@ -46,16 +47,16 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
     this.dir = dir;
     Path metaFile = dir.resolve(OnnxExport.META);
     if (!Files.isRegularFile(metaFile)) {
-      throw new IllegalArgumentException("not an ONNX export directory: " + dir + " lacks " + OnnxExport.META);
+      throw new UserInputException("not an ONNX export directory: " + dir + " lacks " + OnnxExport.META);
     }
     JsonNode meta;
     try {
       meta = new ObjectMapper().readTree(metaFile.toFile());
     } catch (IOException e) {
-      throw new IllegalArgumentException(metaFile + ": not valid JSON: " + e.getMessage(), e);
+      throw new UserInputException(metaFile + ": not valid JSON: " + e.getMessage(), e);
     }
     if (meta.path("format_version").asInt(-1) != OnnxExport.FORMAT_VERSION) {
-      throw new IllegalArgumentException(metaFile + ": format_version " + meta.path("format_version")
+      throw new UserInputException(metaFile + ": format_version " + meta.path("format_version")
           + " is not " + OnnxExport.FORMAT_VERSION);
     }
     this.vocabSize = required(meta, "vocab_size", metaFile);
@@ -64,7 +65,7 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
     int qkv = required(meta, "qkv_dim", metaFile);
     JsonNode heads = meta.path("config").path("decoder_self_attention_heads");
     if (!heads.isArray() || heads.size() < layers) {
-      throw new IllegalArgumentException(metaFile + ": config.decoder_self_attention_heads missing or shorter than "
+      throw new UserInputException(metaFile + ": config.decoder_self_attention_heads missing or shorter than "
           + layers);
     }
     this.selfHeads = new int[layers];
@@ -72,7 +73,7 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
     for (int i = 0; i < layers; i++) {
       selfHeads[i] = heads.get(i).asInt();
       if (selfHeads[i] < 1 || qkv % selfHeads[i] != 0) {
-        throw new IllegalArgumentException(metaFile + ": decoder_self_attention_heads[" + i + "]=" + selfHeads[i]
+        throw new UserInputException(metaFile + ": decoder_self_attention_heads[" + i + "]=" + selfHeads[i]
             + " does not divide qkv_dim " + qkv);
       }
       selfHeadDim[i] = qkv / selfHeads[i];
@@ -80,7 +81,7 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
     String variant = int8 ? "int8" : "fp32";
     JsonNode files = meta.path("files").path(variant);
     if (files.isMissingNode()) {
-      throw new IllegalArgumentException(metaFile + ": the export has no " + variant + " models");
+      throw new UserInputException(metaFile + ": the export has no " + variant + " models");
     }
     this.env = OrtEnvironment.getEnvironment();
     OrtSession enc = null;
@@ -94,7 +95,7 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
       if (VocabularyFiles.isVocabularyDir(dir)) {
         v = VocabularyFiles.load(dir);
         if (v.size() != vocabSize) {
-          throw new IllegalArgumentException("vocabulary in " + dir + " has " + v.size() + " ids, " + metaFile
+          throw new UserInputException("vocabulary in " + dir + " has " + v.size() + " ids, " + metaFile
               + " says vocab_size " + vocabSize);
         }
       }
@@ -103,7 +104,7 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
       if (e instanceof RuntimeException r) {
         throw r;
       }
-      throw new IllegalArgumentException(e.getMessage(), e);
+      throw new UserInputException(e.getMessage(), e);
     }
     this.encoder = enc;
     this.decoder = dec;
@@ -151,7 +152,7 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
   @Override
   public Decoding start(long[] source) {
     if (source.length > maxPositions) {
-      throw new IllegalArgumentException("source of " + source.length + " tokens exceeds the export's max_positions "
+      throw new UserInputException("source of " + source.length + " tokens exceeds the export's max_positions "
           + maxPositions);
     }
     return new OrtDecoding(source);
@@ -333,19 +334,19 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
 
   private OrtSession session(OrtSession.SessionOptions o, Path file) {
     if (!Files.isRegularFile(file)) {
-      throw new IllegalArgumentException("ONNX export " + dir + " lacks " + file.getFileName());
+      throw new UserInputException("ONNX export " + dir + " lacks " + file.getFileName());
     }
     try {
       return env.createSession(file.toString(), o);
     } catch (OrtException e) {
-      throw new IllegalArgumentException("ONNX Runtime cannot load " + file + ": " + e.getMessage(), e);
+      throw new UserInputException("ONNX Runtime cannot load " + file + ": " + e.getMessage(), e);
     }
   }
 
   private static int required(JsonNode meta, String field, Path file) {
     JsonNode n = meta.get(field);
     if (n == null || !n.canConvertToInt()) {
-      throw new IllegalArgumentException(file + ": field '" + field + "' missing or not an integer");
+      throw new UserInputException(file + ": field '" + field + "' missing or not an integer");
     }
     return n.asInt();
   }

@@ -1,6 +1,7 @@
 package io.hatflow.model.decode;
 
 import ai.djl.ndarray.NDManager;
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.text.SubwordVocabulary;
 import io.hatflow.model.extract.SubTransformerModel;
 import io.hatflow.model.transformer.Threads;
@@ -24,7 +25,7 @@ public final class Translator implements AutoCloseable {
     this.loaded = SubTransformerModel.load(modelDir, manager);
     if (loaded.model().vocabSize() != vocab.size()) {
       close();
-      throw new IllegalArgumentException("model " + modelDir + " has vocabulary size " + loaded.model().vocabSize()
+      throw new UserInputException("model " + modelDir + " has vocabulary size " + loaded.model().vocabSize()
           + " but the vocabulary has " + vocab.size() + " ids");
     }
     this.vocab = vocab;

@@ -3,6 +3,7 @@ package io.hatflow.model.eval;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.space.SubConfig;
 import io.hatflow.model.train.Batch;
 import io.hatflow.model.train.Loss;
@@ -72,7 +73,7 @@ public final class FitnessEvaluator implements AutoCloseable {
 
   public synchronized Fitness evaluate(SubConfig config, List<Batch> batches) {
     if (batches.isEmpty()) {
-      throw new IllegalArgumentException("no validation batches");
+      throw new UserInputException("no validation batches");
     }
     Threads.useIntraOp(threads);
     Threads.gradMode(false);

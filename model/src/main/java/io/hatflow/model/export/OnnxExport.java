@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.space.SubConfig;
 import io.hatflow.core.text.SpecialTokens;
 import io.hatflow.model.extract.SubTransformerModel;
@@ -112,7 +113,7 @@ public final class OnnxExport {
     SubConfig c = config.active();
     model.check(c);
     if (Files.exists(outDir) && !force) {
-      throw new IllegalArgumentException("export directory " + outDir + " already exists (force to replace it)");
+      throw new UserInputException("export directory " + outDir + " already exists (force to replace it)");
     }
     VocabularyFiles vocab = null;
     if (vocabDir != null) {
@@ -122,7 +123,7 @@ public final class OnnxExport {
         throw new UncheckedIOException("cannot read the vocabulary in " + vocabDir, e);
       }
       if (vocab.size() != model.vocabSize()) {
-        throw new IllegalArgumentException("vocabulary " + vocabDir + " has " + vocab.size()
+        throw new UserInputException("vocabulary " + vocabDir + " has " + vocab.size()
             + " ids but the model's vocabulary size is " + model.vocabSize());
       }
     }

@@ -2,6 +2,7 @@ package io.hatflow.model.extract;
 
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.space.SubConfig;
 import io.hatflow.model.transformer.Dropouts;
 import io.hatflow.model.transformer.SuperTransformer;
@@ -80,7 +81,7 @@ public final class SubTransformerModel {
   public static Loaded load(Path dir, NDManager parent) {
     for (String f : List.of(CONFIG, PROPS, WEIGHTS)) {
       if (!Files.isRegularFile(dir.resolve(f))) {
-        throw new IllegalArgumentException("not a SubTransformer directory: " + dir + " lacks " + f);
+        throw new UserInputException("not a SubTransformer directory: " + dir + " lacks " + f);
       }
     }
     try {
@@ -113,7 +114,7 @@ public final class SubTransformerModel {
       }
       int colon = l.indexOf(':');
       if (colon < 0) {
-        throw new IllegalArgumentException(file + " line " + (i + 1) + ": expected 'key: value'");
+        throw new UserInputException(file + " line " + (i + 1) + ": expected 'key: value'");
       }
       String key = l.substring(0, colon).strip().replaceFirst("(-all)?-subtransformer$", "").replace('-', '_');
       String v = l.substring(colon + 1).strip();
@@ -128,7 +129,7 @@ public final class SubTransformerModel {
           m.put(key, Integer.parseInt(v));
         }
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(file + " line " + (i + 1) + ": bad number in '" + v + "'");
+        throw new UserInputException(file + " line " + (i + 1) + ": bad number in '" + v + "'");
       }
     }
     return SubConfig.fromHatMap(m);

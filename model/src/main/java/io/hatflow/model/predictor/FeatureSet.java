@@ -1,5 +1,6 @@
 package io.hatflow.model.predictor;
 
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.space.Features;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +33,7 @@ public enum FeatureSet {
         return f;
       }
     }
-    throw new IllegalArgumentException("unknown derived feature set '" + id + "'");
+    throw new UserInputException("unknown derived feature set '" + id + "'");
   }
 
   private static final List<String> INTERACTION_NAMES = List.of(

@@ -3,6 +3,7 @@ package io.hatflow.model.predictor;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hatflow.core.run.UserInputException;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
@@ -66,7 +67,7 @@ public final class GbdtPredictor implements FittedModel {
       this.booster = XGBoost.loadModel(boosterBytes);
       booster.setParam("nthread", 1); // one core per caller: Beam workers run several DoFns side by side
     } catch (XGBoostError | IOException e) {
-      throw new IllegalArgumentException("cannot load the XGBoost model: " + e.getMessage(), e);
+      throw new UserInputException("cannot load the XGBoost model: " + e.getMessage(), e);
     }
   }
 

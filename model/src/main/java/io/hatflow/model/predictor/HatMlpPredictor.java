@@ -17,6 +17,7 @@ import ai.djl.training.tracker.Tracker;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hatflow.core.run.UserInputException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -86,7 +87,7 @@ public final class HatMlpPredictor implements FittedModel {
     double latNorm = Double.isNaN(cfg.latNorm()) ? autoLatNorm(y) : cfg.latNorm();
     int n = x.length, f = x[0].length;
     if (cfg.batchSize() > n) {
-      throw new IllegalArgumentException("hat-mlp: batch size " + cfg.batchSize() + " > " + n + " training rows");
+      throw new UserInputException("hat-mlp: batch size " + cfg.batchSize() + " > " + n + " training rows");
     }
     float[] xs = new float[n * f];
     float[] ys = new float[n];
@@ -314,13 +315,13 @@ public final class HatMlpPredictor implements FittedModel {
       w[l] = new float[dims[l] * dims[l + 1]];
       b[l] = new float[dims[l + 1]];
       if (fb.remaining() < w[l].length + b[l].length) {
-        throw new IllegalArgumentException("hat-mlp weights are truncated: layer " + l);
+        throw new UserInputException("hat-mlp weights are truncated: layer " + l);
       }
       fb.get(w[l]);
       fb.get(b[l]);
     }
     if (fb.remaining() != 0) {
-      throw new IllegalArgumentException("hat-mlp weights: " + fb.remaining() + " floats more than layer_dims needs");
+      throw new UserInputException("hat-mlp weights: " + fb.remaining() + " floats more than layer_dims needs");
     }
     return new HatMlpPredictor(Json.doubles(p, "feature_norm"), p.get("lat_norm").asDouble(), dims, w, b);
   }

@@ -3,6 +3,7 @@ package io.hatflow.model.predictor;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hatflow.core.run.UserInputException;
 
 final class Json {
   private Json() {}
@@ -17,7 +18,7 @@ final class Json {
   static double[] doubles(JsonNode o, String key) {
     JsonNode a = o.get(key);
     if (a == null || !a.isArray()) {
-      throw new IllegalArgumentException("predictor params: '" + key + "' missing or not an array");
+      throw new UserInputException("predictor params: '" + key + "' missing or not an array");
     }
     double[] out = new double[a.size()];
     for (int i = 0; i < out.length; i++) {

@@ -3,6 +3,7 @@ package io.hatflow.model.predictor;
 import io.hatflow.core.latency.LatencyCsv;
 import io.hatflow.core.latency.LatencyTable;
 import io.hatflow.core.latency.Split;
+import io.hatflow.core.run.UserInputException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -43,7 +44,7 @@ public final class LatencyBench {
         case "--mlp-seeds" -> mlpSeeds = Integer.parseInt(args[i + 1]);
         case "--mlp-lat-norm" -> mlp = mlp.withLatNorm(Double.parseDouble(args[i + 1]));
         case "--mlp-steps" -> mlp = mlp.withTrainSteps(Integer.parseInt(args[i + 1]));
-        default -> throw new IllegalArgumentException("unknown option " + args[i]);
+        default -> throw new UserInputException("unknown option " + args[i]);
       }
     }
     for (long s : seeds) {

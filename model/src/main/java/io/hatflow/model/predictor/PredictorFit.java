@@ -3,6 +3,7 @@ package io.hatflow.model.predictor;
 import io.hatflow.core.latency.LatencyRow;
 import io.hatflow.core.latency.LatencyTable;
 import io.hatflow.core.latency.Split;
+import io.hatflow.core.run.UserInputException;
 import java.util.List;
 
 /**
@@ -99,7 +100,7 @@ public final class PredictorFit {
             + " residuals; grid on the valid rows:" + tried + " chose depth " + best.config().maxDepth() + ", "
             + best.rounds() + " trees";
       }
-      default -> throw new IllegalArgumentException(
+      default -> throw new UserInputException(
           "unknown predictor model '" + model + "'; expected one of " + String.join(", ", MODELS));
     }
     double secs = (System.nanoTime() - t0) / 1e9;

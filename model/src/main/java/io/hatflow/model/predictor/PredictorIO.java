@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.space.Features;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -82,22 +83,22 @@ public final class PredictorIO {
     byte[] bytes;
     try {
       if (!Files.exists(jsonFile)) {
-        throw new IllegalArgumentException(dir + ": not a predictor directory (no " + JSON_FILE + ")");
+        throw new UserInputException(dir + ": not a predictor directory (no " + JSON_FILE + ")");
       }
       doc = JSON.readTree(jsonFile.toFile());
       bytes = Files.readAllBytes(dir.resolve(doc.path("model_file").asText(MODEL_FILE)));
     } catch (IOException e) {
-      throw new IllegalArgumentException("cannot read predictor " + dir + ": " + e.getMessage(), e);
+      throw new UserInputException("cannot read predictor " + dir + ": " + e.getMessage(), e);
     }
     String where = jsonFile.toString();
     if (doc.path("format").asInt() != FORMAT) {
-      throw new IllegalArgumentException(where + ": unsupported predictor format " + doc.path("format"));
+      throw new UserInputException(where + ": unsupported predictor format " + doc.path("format"));
     }
     String inputSet = doc.path("input_feature_set").asText();
     List<String> inputNames = new ArrayList<>();
     doc.path("input_features").forEach(n -> inputNames.add(n.asText()));
     if (!FeatureSet.INPUT_ID.equals(inputSet) || !Features.NAMES.equals(inputNames)) {
-      throw new IllegalArgumentException(String.format(
+      throw new UserInputException(String.format(
           "%s: the predictor was fitted on feature set '%s' (%s), but this hatflow computes '%s' (%s); refit it",
           where, inputSet, String.join(",", inputNames), FeatureSet.INPUT_ID, String.join(",", Features.NAMES)));
     }
@@ -105,10 +106,10 @@ public final class PredictorIO {
     try {
       derived = FeatureSet.byId(doc.path("derived_feature_set").asText());
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(where + ": " + e.getMessage() + "; refit the predictor", e);
+      throw new UserInputException(where + ": " + e.getMessage() + "; refit the predictor", e);
     }
     if (!sha256(bytes).equals(doc.path("model_sha256").asText())) {
-      throw new IllegalArgumentException(where + ": " + MODEL_FILE + " does not match the digest in " + JSON_FILE);
+      throw new UserInputException(where + ": " + MODEL_FILE + " does not match the digest in " + JSON_FILE);
     }
     String model = doc.path("model").asText();
     JsonNode params = doc.path("params");
@@ -116,7 +117,7 @@ public final class PredictorIO {
       case "linear", "phys-linear" -> LinearPredictor.restore(model, derived, params);
       case "hat-mlp" -> HatMlpPredictor.restore(params, bytes);
       case "gbdt", "phys-gbdt" -> GbdtPredictor.restore(model, derived, params, bytes);
-      default -> throw new IllegalArgumentException(where + ": unknown predictor model '" + model + "'");
+      default -> throw new UserInputException(where + ": unknown predictor model '" + model + "'");
     };
     PredictorMeta meta = new PredictorMeta(doc.path("space").asText(), doc.path("hardware_target").asText(),
         doc.path("dataset").asText(), doc.path("dataset_sha256").asText());
@@ -127,7 +128,7 @@ public final class PredictorIO {
   public static Loaded load(Path dir, String expectedSpace) {
     Loaded l = load(dir);
     if (!l.meta().space().equals(expectedSpace)) {
-      throw new IllegalArgumentException(String.format(
+      throw new UserInputException(String.format(
           "%s: the predictor was fitted for search space '%s', not '%s'",
           dir.resolve(JSON_FILE), l.meta().space(), expectedSpace));
     }

@@ -2,6 +2,7 @@ package io.hatflow.model.text;
 
 import ai.djl.sentencepiece.SpProcessor;
 import ai.djl.sentencepiece.SpTokenizer;
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.text.SpecialTokens;
 import io.hatflow.core.text.SubwordVocabulary;
 import java.io.IOException;
@@ -24,13 +25,13 @@ public final class SentencePieceVocabulary implements SubwordVocabulary, AutoClo
   private SentencePieceVocabulary(byte[] model) {
     this.pieces = countPieces(model);
     if (pieces == 0) {
-      throw new IllegalArgumentException("not a SentencePiece model: no pieces");
+      throw new UserInputException("not a SentencePiece model: no pieces");
     }
     SpTokenizer t;
     try {
       t = new SpTokenizer(model);
     } catch (RuntimeException e) { // the native loader's parse error
-      throw new IllegalArgumentException("not a SentencePiece model: " + e.getMessage(), e);
+      throw new UserInputException("not a SentencePiece model: " + e.getMessage(), e);
     }
     this.tokenizer = t;
     this.sp = tokenizer.getProcessor();
@@ -40,12 +41,12 @@ public final class SentencePieceVocabulary implements SubwordVocabulary, AutoClo
 
   public static SentencePieceVocabulary load(Path modelFile) throws IOException {
     if (!Files.isRegularFile(modelFile)) {
-      throw new IllegalArgumentException("SentencePiece model not found: " + modelFile);
+      throw new UserInputException("SentencePiece model not found: " + modelFile);
     }
     try {
       return new SentencePieceVocabulary(Files.readAllBytes(modelFile));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(modelFile + ": " + e.getMessage(), e);
+      throw new UserInputException(modelFile + ": " + e.getMessage(), e);
     }
   }
 
@@ -120,10 +121,10 @@ public final class SentencePieceVocabulary implements SubwordVocabulary, AutoClo
             count++;
           }
         }
-        default -> throw new IllegalArgumentException("not a SentencePiece model (protobuf wire type " + wire + ")");
+        default -> throw new UserInputException("not a SentencePiece model (protobuf wire type " + wire + ")");
       }
       if (i > b.length) {
-        throw new IllegalArgumentException("not a SentencePiece model (truncated)");
+        throw new UserInputException("not a SentencePiece model (truncated)");
       }
     }
     return count;
@@ -134,7 +135,7 @@ public final class SentencePieceVocabulary implements SubwordVocabulary, AutoClo
     int shift = 0;
     while (true) {
       if (i >= b.length || shift > 63) {
-        throw new IllegalArgumentException("not a SentencePiece model (bad varint)");
+        throw new UserInputException("not a SentencePiece model (bad varint)");
       }
       int x = b[i++];
       v |= (long) (x & 0x7f) << shift;

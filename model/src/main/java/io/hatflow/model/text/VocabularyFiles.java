@@ -1,5 +1,6 @@
 package io.hatflow.model.text;
 
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.text.SpecialTokens;
 import io.hatflow.core.text.SubwordVocabulary;
 import io.hatflow.core.text.Vocabulary;
@@ -78,7 +79,7 @@ public final class VocabularyFiles implements Serializable {
       try {
         return sentencePiece(Files.readAllBytes(sp));
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(sp + ": " + e.getMessage(), e);
+        throw new UserInputException(sp + ": " + e.getMessage(), e);
       }
     }
     return of(Vocabulary.load(dir));

@@ -1,5 +1,6 @@
 package io.hatflow.model.train;
 
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.schemas.SentencePair;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -50,7 +51,7 @@ public final class Corpus {
       throw new UncheckedIOException("cannot list " + dir, e);
     }
     if (files.isEmpty()) {
-      throw new IllegalArgumentException("no " + split + "-*.avro shards in " + dir);
+      throw new UserInputException("no " + split + "-*.avro shards in " + dir);
     }
     files.sort(Comparator.comparing(p -> p.getFileName().toString()));
     return files;
@@ -67,7 +68,7 @@ public final class Corpus {
       try (DataFileReader<SentencePair> r = new DataFileReader<>(f.toFile(), new SpecificDatumReader<>(SentencePair.class))) {
         r.forEach(out::add);
       } catch (IOException e) {
-        throw new IllegalArgumentException("cannot read sentence pairs from " + f + ": " + e.getMessage(), e);
+        throw new UserInputException("cannot read sentence pairs from " + f + ": " + e.getMessage(), e);
       }
     }
     return out;

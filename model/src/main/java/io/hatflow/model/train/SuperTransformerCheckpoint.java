@@ -2,6 +2,7 @@ package io.hatflow.model.train;
 
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.space.SearchSpace;
 import io.hatflow.model.transformer.Dropouts;
 import io.hatflow.model.transformer.SuperTransformer;
@@ -38,14 +39,14 @@ public final class SuperTransformerCheckpoint implements AutoCloseable {
   private static final byte[] MAGIC = "HATFLOW-SUPERTRANSFORMER-1\n".getBytes(StandardCharsets.US_ASCII);
 
   /** The file is not a checkpoint or is damaged. */
-  public static final class CorruptCheckpointException extends IllegalArgumentException {
+  public static final class CorruptCheckpointException extends UserInputException {
     CorruptCheckpointException(String m) {
       super(m);
     }
   }
 
   /** The checkpoint belongs to another space or vocabulary. */
-  public static final class MismatchedCheckpointException extends IllegalArgumentException {
+  public static final class MismatchedCheckpointException extends UserInputException {
     MismatchedCheckpointException(String m) {
       super(m);
     }
@@ -118,7 +119,7 @@ public final class SuperTransformerCheckpoint implements AutoCloseable {
     try {
       all = Files.readAllBytes(file);
     } catch (IOException e) {
-      throw new IllegalArgumentException("cannot read checkpoint " + file + ": " + e.getMessage(), e);
+      throw new UserInputException("cannot read checkpoint " + file + ": " + e.getMessage(), e);
     }
     if (all.length < MAGIC.length + 32 || !java.util.Arrays.equals(all, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
       throw new CorruptCheckpointException(file + " is not a hatflow SuperTransformer checkpoint");

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.space.SearchSpace;
 import io.hatflow.core.space.SubConfig;
 import io.hatflow.model.transformer.Scalars;
@@ -109,7 +110,7 @@ public final class Trainer {
       java.util.function.Function<NDManager, SuperTransformer> initial, int vocabSize, Path shardsDir, Path outDir,
       boolean resume, Listener listener, Validation validation) {
     if (!space.contains(fixed)) {
-      throw new IllegalArgumentException("config " + fixed.key() + " is not in the space " + space.name());
+      throw new UserInputException("config " + fixed.key() + " is not in the space " + space.name());
     }
     return run(cfg, space, vocabSize, shardsDir, outDir, resume, listener, fixed, initial, validation);
   }
@@ -330,7 +331,7 @@ public final class Trainer {
       for (int[] ids : new int[][] {p.src(), p.tgt()}) {
         for (int id : ids) {
           if (id < 0 || id >= vocab) {
-            throw new IllegalArgumentException("pair " + p.id() + " in " + dir + " has token id " + id
+            throw new UserInputException("pair " + p.id() + " in " + dir + " has token id " + id
                 + " outside the vocabulary of size " + vocab);
           }
         }

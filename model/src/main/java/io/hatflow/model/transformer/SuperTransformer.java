@@ -10,6 +10,7 @@ import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.norm.LayerNorm;
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.space.SubConfig;
 import io.hatflow.core.text.SpecialTokens;
 import java.util.ArrayList;
@@ -194,7 +195,7 @@ public final class SuperTransformer implements AutoCloseable {
       }
     }
     if (!bad.isEmpty()) {
-      throw new IllegalArgumentException("SubConfig " + c.key() + " does not fit the model " + shape.key() + ": "
+      throw new UserInputException("SubConfig " + c.key() + " does not fit the model " + shape.key() + ": "
           + String.join("; ", bad));
     }
   }

@@ -5,6 +5,7 @@ import io.hatflow.core.run.AtomicFiles;
 import io.hatflow.core.run.Audit;
 import io.hatflow.core.run.Manifest;
 import io.hatflow.core.run.RunDir;
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.spec.FrozenSpec;
 import io.hatflow.core.spec.SpecLoader;
 import io.hatflow.core.spec.SpecOverride;
@@ -51,7 +52,7 @@ public final class AuditCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (rerun != null && !rerun.equals(SearchStage.NAME)) {
-      throw new IllegalArgumentException("--rerun " + rerun + ": only 'search' can be re-run by audit");
+      throw new UserInputException("--rerun " + rerun + ": only 'search' can be re-run by audit");
     }
     return RunDirs.existing(runDirArg, BeamArgs.parse(beamArgs), null, (dir, uri) -> {
       runDir = dir;
@@ -91,7 +92,7 @@ public final class AuditCommand implements Callable<Integer> {
   private boolean rerunSearch() throws Exception {
     Path winners = runDir.resolve(SearchStage.NAME).resolve("winners.json");
     if (!Files.exists(winners)) {
-      throw new IllegalArgumentException(runDir + ": no search/winners.json to compare with (the search has not finished)");
+      throw new UserInputException(runDir + ": no search/winners.json to compare with (the search has not finished)");
     }
     Manifest m = Manifest.load(runDir);
     List<String> sets = new ArrayList<>();

@@ -1,5 +1,6 @@
 package io.hatflow.pipelines.cli;
 
+import io.hatflow.core.run.UserInputException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -22,11 +23,17 @@ final class BeamArgs {
   static PipelineOptions parse(List<String> args) {
     for (String a : args) {
       if (!a.startsWith("--")) {
-        throw new IllegalArgumentException("unexpected argument \"" + a + "\" (Beam options look like --name=value)");
+        throw new UserInputException("unexpected argument \"" + a + "\" (Beam options look like --name=value)");
       }
     }
     PipelineOptionsFactory.register(FlinkPipelineOptions.class);
-    PipelineOptions o = PipelineOptionsFactory.fromArgs(args.toArray(String[]::new)).withValidation().create();
+    PipelineOptions o;
+    try {
+      o = PipelineOptionsFactory.fromArgs(args.toArray(String[]::new)).withValidation().create();
+    } catch (IllegalArgumentException e) {
+      // Beam's own parser says what is wrong with the option (unknown name, bad value, unknown runner).
+      throw new UserInputException(e.getMessage(), e);
+    }
     if (o.getRunner().getSimpleName().equals("DirectRunner")) {
       // The DirectRunner's immutability and encodability checks copy every element; they are test aids that
       // make a real run several times slower. A user can still turn them on explicitly.
@@ -78,12 +85,12 @@ final class BeamArgs {
     try {
       port = colon > 0 ? Integer.parseInt(hostPort.substring(colon + 1).replaceAll("/.*", "")) : 8081;
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--flinkMaster=" + master + ": expected host:port");
+      throw new UserInputException("--flinkMaster=" + master + ": expected host:port");
     }
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress(host, port), 3000);
     } catch (IOException e) {
-      throw new IllegalArgumentException("--flinkMaster=" + master + ": no Flink REST endpoint answers at "
+      throw new UserInputException("--flinkMaster=" + master + ": no Flink REST endpoint answers at "
           + host + ":" + port + " (" + e.getMessage() + "); is the cluster up? (launch/flink-cluster.sh status)");
     }
   }

@@ -1,5 +1,6 @@
 package io.hatflow.pipelines.cli;
 
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.spec.FrozenSpec;
 import io.hatflow.core.spec.SpecLoader;
 import io.hatflow.pipelines.stages.Stages;
@@ -51,6 +52,6 @@ public final class DemoCommand implements Callable<Integer> {
         return p;
       }
     }
-    throw new IllegalArgumentException("launch/specs/demo.yaml not found (set -Dhatflow.home to the hatflow checkout)");
+    throw new UserInputException("launch/specs/demo.yaml not found (set -Dhatflow.home to the hatflow checkout)");
   }
 }

@@ -1,5 +1,6 @@
 package io.hatflow.pipelines.cli;
 
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.model.export.OnnxExport;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,7 +33,7 @@ public final class ExportCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     if (!Files.isDirectory(model)) {
-      throw new IllegalArgumentException("--model " + model + ": not a directory");
+      throw new UserInputException("--model " + model + ": not a directory");
     }
     OnnxExport.write(model, TranslateCommand.vocabDir(model, vocab), out, int8, force);
     System.out.println("exported " + model + " to " + out + (int8 ? " (fp32 and int8)" : " (fp32)"));

@@ -3,6 +3,7 @@ package io.hatflow.pipelines.cli;
 import io.hatflow.core.latency.LatencyCsv;
 import io.hatflow.core.latency.LatencyRow;
 import io.hatflow.core.latency.LatencyTable;
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.space.Features;
 import io.hatflow.core.space.SubConfig;
 import io.hatflow.core.spec.FrozenSpec;
@@ -44,7 +45,7 @@ public final class LatencyCommand implements Callable<Integer> {
 
   static void checkName(String target) {
     if (!target.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
-      throw new IllegalArgumentException("--target: expected a name of letters, digits, '.', '_' or '-', got \"" + target + "\"");
+      throw new UserInputException("--target: expected a name of letters, digits, '.', '_' or '-', got \"" + target + "\"");
     }
   }
 
@@ -132,7 +133,7 @@ public final class LatencyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
       if (samples < 2) {
-        throw new IllegalArgumentException("--samples must be at least 2, got " + samples);
+        throw new UserInputException("--samples must be at least 2, got " + samples);
       }
       FrozenSpec fs = SpecLoader.load(args.spec, args.sets);
       Spec.TargetSpec t = LatencyStage.target(fs.spec(), target);
@@ -160,7 +161,7 @@ public final class LatencyCommand implements Callable<Integer> {
         }
       }
       if (fresh.size() < 2) {
-        throw new IllegalArgumentException("the latency space has no configs left outside the training data");
+        throw new UserInputException("the latency space has no configs left outside the training data");
       }
       Path work = Files.createTempDirectory("hatflow-validate-");
       List<LatencyRecord> measured;

@@ -4,6 +4,7 @@ import io.hatflow.core.latency.LatencyCsv;
 import io.hatflow.core.latency.LatencyTable;
 import io.hatflow.core.latency.Split;
 import io.hatflow.core.run.Digests;
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.model.predictor.FitResult;
 import io.hatflow.model.predictor.Metrics;
 import io.hatflow.model.predictor.PredictorEval;
@@ -36,7 +37,7 @@ public final class PredictorCommand implements Callable<Integer> {
       return Split.seeded(table.size(), seed);
     }
     if (!Files.isRegularFile(file)) {
-      throw new IllegalArgumentException(file + ": no such split file");
+      throw new UserInputException(file + ": no such split file");
     }
     return Split.read(file, table.size());
   }
@@ -80,7 +81,7 @@ public final class PredictorCommand implements Callable<Integer> {
     @Override
     public Integer call() {
       if (!PredictorFit.MODELS.contains(model)) {
-        throw new IllegalArgumentException("--model: unknown predictor \"" + model + "\" (known: "
+        throw new UserInputException("--model: unknown predictor \"" + model + "\" (known: "
             + String.join(", ", PredictorFit.MODELS) + ")");
       }
       Dataset data = read(csv);

@@ -1,6 +1,7 @@
 package io.hatflow.pipelines.cli;
 
 import io.hatflow.core.run.RunDir;
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.pipelines.rundir.RunLocation;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,13 +36,13 @@ final class RunDirs {
     RunLocation loc = RunLocation.of(value, options == null ? PipelineOptionsFactory.create() : options);
     if (!loc.remote()) {
       if (mustExist && !Files.isDirectory(loc.work())) {
-        throw new IllegalArgumentException("run directory " + value + " does not exist");
+        throw new UserInputException("run directory " + value + " does not exist");
       }
       return work.apply(loc.work(), loc.work().toString());
     }
     try (RunDir rd = RunDir.lock(loc.work(), loc.home())) {
       if (mustExist && !Files.exists(rd.dir().resolve(io.hatflow.core.run.Manifest.FILE))) {
-        throw new IllegalArgumentException("run directory " + value + " holds no run (no manifest.json)");
+        throw new UserInputException("run directory " + value + " holds no run (no manifest.json)");
       }
       T r = work.apply(rd.dir(), rd.location());
       if (commit != null) {

@@ -26,7 +26,9 @@ abstract class StageCommand implements Callable<Integer> {
       + "and replace a run directory that holds a run of a different spec.")
   boolean force;
 
-  @Option(names = "--resume", description = "Continue from the stage's last checkpoint.")
+  @Option(names = "--resume", description = "Continue a killed or failed stage's work (checkpoint, finished "
+      + "generations) even though its settings changed since, e.g. more train.steps. Without it, a re-run of the "
+      + "same command already resumes; with changed settings it starts over.")
   boolean resume;
 
   abstract Stage stage();

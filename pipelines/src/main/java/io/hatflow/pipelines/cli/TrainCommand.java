@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 
 @Command(name = "train", mixinStandardHelpOptions = true,
     description = "Train the weight-sharing SuperTransformer on prepare's shards (one random SubTransformer per step); "
-        + "--resume continues from the last checkpoint.")
+        + "a killed or failed training resumes from its last checkpoint when the same command is run again.")
 public final class TrainCommand extends StageCommand {
   @Override
   Stage stage() {

@@ -1,5 +1,6 @@
 package io.hatflow.pipelines.cli;
 
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.text.Normalizer;
 import io.hatflow.core.text.SubwordVocabulary;
 import io.hatflow.model.decode.DecodeConfig;
@@ -45,7 +46,7 @@ public final class TranslateCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (!Files.isDirectory(model)) {
-      throw new IllegalArgumentException("--model " + model + ": not a directory");
+      throw new UserInputException("--model " + model + ": not a directory");
     }
     List<String> src = new ArrayList<>();
     for (String line : Files.readAllLines(input, StandardCharsets.UTF_8)) {
@@ -59,7 +60,7 @@ public final class TranslateCommand implements Callable<Integer> {
       return 0;
     }
     if (int8) {
-      throw new IllegalArgumentException("--int8: " + model + " is not an ONNX export (no " + OnnxExport.META
+      throw new UserInputException("--int8: " + model + " is not an ONNX export (no " + OnnxExport.META
           + "); export it with hatflow export --int8");
     }
     try (SubwordVocabulary v = VocabularyFiles.load(vocabDir()); Translator t = new Translator(model, v, dc, threads)) {
@@ -87,6 +88,6 @@ public final class TranslateCommand implements Callable<Integer> {
         return p.resolve("prepare/vocab");
       }
     }
-    throw new IllegalArgumentException("--model " + model + ": no vocabulary found beside it; give --vocab DIR");
+    throw new UserInputException("--model " + model + ": no vocabulary found beside it; give --vocab DIR");
   }
 }

@@ -2,6 +2,7 @@ package io.hatflow.pipelines.finalize;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.search.SearchId;
 import io.hatflow.core.space.SearchSpace;
 import io.hatflow.core.space.SubConfig;
@@ -28,14 +29,14 @@ public record Candidate(String name, String kind, String target, Double budgetMs
     try {
       root = new ObjectMapper().readTree(Files.readString(winnersJson));
     } catch (IOException e) {
-      throw new IllegalArgumentException("cannot read the search winners " + winnersJson + ": " + e.getMessage(), e);
+      throw new UserInputException("cannot read the search winners " + winnersJson + ": " + e.getMessage(), e);
     }
     List<Candidate> out = new ArrayList<>();
     JsonNode ws = root.path("winners");
     for (int i = 0; i < ws.size(); i++) {
       JsonNode w = ws.get(i);
       if (!w.hasNonNull("target") || !w.hasNonNull("budget_ms") || !w.has("config")) {
-        throw new IllegalArgumentException(winnersJson + ": winner " + i + " lacks target, budget_ms or config");
+        throw new UserInputException(winnersJson + ": winner " + i + " lacks target, budget_ms or config");
       }
       Map<String, Object> m = new ObjectMapper().convertValue(w.get("config"), LinkedHashMap.class);
       SubConfig c = SubConfig.fromHatMap(m);

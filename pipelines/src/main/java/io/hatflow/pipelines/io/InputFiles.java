@@ -1,5 +1,6 @@
 package io.hatflow.pipelines.io;
 
+import io.hatflow.core.run.UserInputException;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,7 +27,7 @@ public final class InputFiles {
   private InputFiles() {}
 
   /** Thrown for a missing or unreadable input: bad input, exit 2. */
-  public static final class MissingInputException extends IllegalArgumentException {
+  public static final class MissingInputException extends UserInputException {
     public MissingInputException(String message, Throwable cause) {
       super(message, cause);
     }

@@ -1,5 +1,6 @@
 package io.hatflow.pipelines.latency;
 
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.pipelines.io.AvroFiles;
 
 import io.hatflow.core.latency.LatencyCsv;
@@ -64,7 +65,7 @@ public final class LatencyPipeline {
   public static Job job(Spec spec, Spec.TargetSpec t) {
     Spec.Measure m = t.latency().measure();
     if (m == null) {
-      throw new IllegalArgumentException("target " + t.name() + " has no latency.measure section");
+      throw new UserInputException("target " + t.name() + " has no latency.measure section");
     }
     SearchSpace space = m.space() != null ? m.space() : spec.model().space().widenedForLatency();
     MeasureSettings s = MeasureSettings.of(t.name(), space, spec.data().vocabSize(), m.srcTokens(), m.beam(),
@@ -169,7 +170,7 @@ public final class LatencyPipeline {
         out.add(r.next());
       }
     } catch (IOException e) {
-      throw new IllegalArgumentException(file + ": not a readable LatencyRecord Avro file: " + e.getMessage(), e);
+      throw new UserInputException(file + ": not a readable LatencyRecord Avro file: " + e.getMessage(), e);
     }
     return out;
   }

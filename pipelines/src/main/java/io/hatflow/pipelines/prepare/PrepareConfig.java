@@ -1,5 +1,6 @@
 package io.hatflow.pipelines.prepare;
 
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.transforms.prepare.CorpusFiles;
 import java.io.Serializable;
 import java.util.List;
@@ -47,30 +48,30 @@ public record PrepareConfig(
 
   public PrepareConfig {
     if (train == null) {
-      throw new IllegalArgumentException("data.train is required");
+      throw new UserInputException("data.train is required");
     }
     if (outputDir == null || outputDir.isBlank()) {
-      throw new IllegalArgumentException("prepare needs an output directory");
+      throw new UserInputException("prepare needs an output directory");
     }
     if (vocabFrom == null && vocabSize < 4 + 1) {
-      throw new IllegalArgumentException("data.vocab.size must be > 4 (the reserved ids), got " + vocabSize);
+      throw new UserInputException("data.vocab.size must be > 4 (the reserved ids), got " + vocabSize);
     }
     if (maxTokens < 1) {
-      throw new IllegalArgumentException("data.max_tokens must be >= 1, got " + maxTokens);
+      throw new UserInputException("data.max_tokens must be >= 1, got " + maxTokens);
     }
     if (!(maxRatio >= 1.0)) {
-      throw new IllegalArgumentException("data.max_ratio must be >= 1.0, got " + maxRatio);
+      throw new UserInputException("data.max_ratio must be >= 1.0, got " + maxRatio);
     }
     if (shards < 1) {
-      throw new IllegalArgumentException("data.shards must be >= 1, got " + shards);
+      throw new UserInputException("data.shards must be >= 1, got " + shards);
     }
     if (validSize < 0 || testSize < 0) {
-      throw new IllegalArgumentException("valid/test sizes must be >= 0, got " + validSize + ", " + testSize);
+      throw new UserInputException("valid/test sizes must be >= 0, got " + validSize + ", " + testSize);
     }
     bucketBounds = List.copyOf(bucketBounds);
     for (int i = 0; i < bucketBounds.size(); i++) {
       if (bucketBounds.get(i) < 1 || (i > 0 && bucketBounds.get(i) <= bucketBounds.get(i - 1))) {
-        throw new IllegalArgumentException("bucket bounds must be positive and increasing: " + bucketBounds);
+        throw new UserInputException("bucket bounds must be positive and increasing: " + bucketBounds);
       }
     }
   }

@@ -263,6 +263,10 @@ public final class PreparePipeline {
       throw new BadCorpusException(what + ": " + path + " matches " + files.size()
           + " files; name one file per side (lines are aligned within a file)");
     }
+    if (files.get(0).resourceId().isDirectory()
+        || isLocal(path) && Files.isDirectory(Paths.get(path.replaceFirst("^file://", "")))) {
+      throw new BadCorpusException(what + ": " + path + " is a directory, expected a file");
+    }
   }
 
   /**
@@ -362,12 +366,17 @@ public final class PreparePipeline {
     }
   }
 
+  /** The folder Beam's file sinks write their temporary files to, under the output directory. */
+  static final String BEAM_TEMP = ".temp-beam";
+
   /** Moves the finished temporary directory to {@code out}, replacing what was there. */
   static void commit(String tmp, String out) {
     try {
       if (isLocal(out)) {
         Path o = Paths.get(out);
         Path t = Paths.get(tmp);
+        // Beam's file sinks leave their (emptied) temp folder behind; it is no output of prepare.
+        deleteQuietly(t.resolve(BEAM_TEMP).toString());
         Path old = Paths.get(out + ".old-" + UUID.randomUUID().toString().substring(0, 8));
         if (Files.exists(o)) {
           Files.move(o, old, StandardCopyOption.ATOMIC_MOVE);
@@ -379,6 +388,7 @@ public final class PreparePipeline {
         org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.get(java.net.URI.create(out),
             new org.apache.hadoop.conf.Configuration());
         org.apache.hadoop.fs.Path o = new org.apache.hadoop.fs.Path(out);
+        fs.delete(new org.apache.hadoop.fs.Path(tmp + "/" + BEAM_TEMP), true);
         fs.delete(o, true);
         if (!fs.rename(new org.apache.hadoop.fs.Path(tmp), o)) {
           throw new IOException("HDFS refused to rename " + tmp + " to " + out);
@@ -391,6 +401,9 @@ public final class PreparePipeline {
         List<ResourceId> dst = new ArrayList<>();
         ResourceId stats = null;
         for (String rel : io.hatflow.transforms.io.Artifacts.listFiles(tmp)) {
+          if (rel.startsWith(BEAM_TEMP + "/")) {
+            continue;
+          }
           ResourceId id = FileSystems.matchNewResource(tmp + "/" + rel, false);
           if (rel.equals(STATS_FILE)) {
             stats = id;

@@ -1,12 +1,14 @@
 package io.hatflow.pipelines.publish;
 
+import io.hatflow.core.run.UserInputException;
+
 /** A {@code gs://BUCKET/PREFIX} destination; the prefix has no leading or trailing slash (may be empty). */
 public record GcsUri(String bucket, String prefix) {
 
   /** Parses {@code gs://bucket[/prefix[/]]}; anything else is bad input. */
   public static GcsUri parse(String uri) {
     if (uri == null || !uri.startsWith("gs://")) {
-      throw new IllegalArgumentException("destination \"" + uri + "\" is not a gs://BUCKET/PREFIX URI");
+      throw new UserInputException("destination \"" + uri + "\" is not a gs://BUCKET/PREFIX URI");
     }
     String rest = uri.substring("gs://".length());
     int slash = rest.indexOf('/');
@@ -17,10 +19,10 @@ public record GcsUri(String bucket, String prefix) {
     }
     // GCS bucket names: 3-63 (222 with dots) lowercase letters, digits, '-', '_', '.'.
     if (!bucket.matches("[a-z0-9][a-z0-9._-]{1,221}[a-z0-9]")) {
-      throw new IllegalArgumentException("destination \"" + uri + "\": \"" + bucket + "\" is not a valid bucket name");
+      throw new UserInputException("destination \"" + uri + "\": \"" + bucket + "\" is not a valid bucket name");
     }
     if (prefix.startsWith("/") || prefix.contains("//")) {
-      throw new IllegalArgumentException("destination \"" + uri + "\": empty path segment in the prefix");
+      throw new UserInputException("destination \"" + uri + "\": empty path segment in the prefix");
     }
     return new GcsUri(bucket, prefix);
   }

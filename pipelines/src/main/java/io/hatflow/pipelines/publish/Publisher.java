@@ -13,6 +13,7 @@ import com.google.cloud.storage.Storage.BlobWriteOption;
 import com.google.cloud.storage.StorageException;
 import io.hatflow.core.run.Manifest;
 import io.hatflow.core.run.RunDir;
+import io.hatflow.core.run.UserInputException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -63,14 +64,15 @@ public final class Publisher {
   }
 
   /** The destination already holds different content under a name we would write: bad input, exit 2. */
-  public static final class PublishConflictException extends IllegalArgumentException {
+  public static final class PublishConflictException extends UserInputException {
     public PublishConflictException(String msg) {
       super(msg);
     }
   }
 
   /** An upload failed (network, permissions, checksum mismatch): the publish is incomplete, exit 1. */
-  public static final class PublishFailedException extends RuntimeException {
+  public static final class PublishFailedException extends RuntimeException
+      implements io.hatflow.core.run.ExpectedFailure {
     public PublishFailedException(String msg) {
       super(msg);
     }
@@ -155,26 +157,26 @@ public final class Publisher {
    */
   public static void requireFinished(Path runDir) {
     if (!Files.isDirectory(runDir)) {
-      throw new IllegalArgumentException(runDir + ": no such run directory");
+      throw new UserInputException(runDir + ": no such run directory");
     }
     Path mf = runDir.resolve(Manifest.FILE);
     if (!Files.isRegularFile(mf)) {
-      throw new IllegalArgumentException(runDir + ": no " + Manifest.FILE + ", so this is not a hatflow run "
+      throw new UserInputException(runDir + ": no " + Manifest.FILE + ", so this is not a hatflow run "
           + "directory (or its run never started); only finished runs are published");
     }
     JsonNode root;
     try {
       root = Manifest.json().readTree(mf.toFile());
     } catch (IOException e) {
-      throw new IllegalArgumentException(mf + ": unreadable manifest: " + e.getMessage(), e);
+      throw new UserInputException(mf + ": unreadable manifest: " + e.getMessage(), e);
     }
     JsonNode fin = root == null ? null : root.get("finished");
     if (fin == null || !fin.isBoolean()) {
-      throw new IllegalArgumentException(mf + ": has no \"finished\" entry, so the run has not finished (still "
+      throw new UserInputException(mf + ": has no \"finished\" entry, so the run has not finished (still "
           + "running, failed or stopped); finish it with `hatflow run` before publishing");
     }
     if (!fin.booleanValue()) {
-      throw new IllegalArgumentException(mf + ": says \"finished\": false, so the run has not finished (still "
+      throw new UserInputException(mf + ": says \"finished\": false, so the run has not finished (still "
           + "running, failed or stopped); finish it with `hatflow run` before publishing");
     }
   }

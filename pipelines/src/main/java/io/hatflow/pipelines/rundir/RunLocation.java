@@ -4,6 +4,7 @@ import com.google.cloud.storage.Storage;
 import com.google.cloud.storage.StorageOptions;
 import io.hatflow.core.run.Digests;
 import io.hatflow.core.run.RunHome;
+import io.hatflow.core.run.UserInputException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -55,7 +56,7 @@ public record RunLocation(String given, Path work, RunHome home) {
     return switch (scheme) {
       case "hdfs", "webhdfs" -> new RunLocation(value, workCopy(uri), new HadoopHome(uri, hadoopConf(uri, options)));
       case "gs" -> new RunLocation(value, workCopy(uri), new GcsHome(uri, gcs()));
-      default -> throw new IllegalArgumentException("--run-dir " + value + ": no filesystem for the scheme \""
+      default -> throw new UserInputException("--run-dir " + value + ": no filesystem for the scheme \""
           + scheme + "\" (run directories can be local paths or " + String.join(", ",
           SCHEMES.stream().map(s -> s + "://").toList()) + ")");
     };

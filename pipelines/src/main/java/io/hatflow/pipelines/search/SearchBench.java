@@ -1,5 +1,6 @@
 package io.hatflow.pipelines.search;
 
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.search.LatencyRange;
 import io.hatflow.core.search.SearchConfig;
 import io.hatflow.core.search.TargetBudgets;
@@ -37,7 +38,7 @@ public final class SearchBench {
         "out", Files.createTempDirectory("search-bench").toString()));
     for (int i = 0; i + 1 < args.length; i += 2) {
       if (!args[i].startsWith("--") || !a.containsKey(args[i].substring(2))) {
-        throw new IllegalArgumentException("unknown argument " + args[i] + " (known: --" + String.join(", --", a.keySet()) + ")");
+        throw new UserInputException("unknown argument " + args[i] + " (known: --" + String.join(", --", a.keySet()) + ")");
       }
       a.put(args[i].substring(2), args[i + 1]);
     }

@@ -1,5 +1,6 @@
 package io.hatflow.pipelines.search;
 
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.pipelines.io.AvroFiles;
 
 import io.hatflow.core.search.Evolution;
@@ -190,7 +191,7 @@ public final class SearchPipeline {
       String checkpointDigest) {
     cfg.validate();
     if (targets == null || targets.isEmpty()) {
-      throw new IllegalArgumentException("search: no targets (need at least one target with budgets_ms)");
+      throw new UserInputException("search: no targets (need at least one target with budgets_ms)");
     }
     if (checkpointDigest == null || checkpointDigest.isBlank()) {
       throw new IllegalArgumentException("search: empty checkpoint digest (the evaluation store is keyed by it)");
@@ -199,7 +200,7 @@ public final class SearchPipeline {
     List<SearchId> searches = new ArrayList<>();
     for (TargetBudgets t : targets) {
       if (!names.add(t.name())) {
-        throw new IllegalArgumentException("search: target " + t.name() + " is listed twice");
+        throw new UserInputException("search: target " + t.name() + " is listed twice");
       }
       LatencyRange range = LatencyRange.estimate(space, t.latency().open(), cfg.seed(), LATENCY_RANGE_SAMPLES);
       for (double b : t.budgetsMs()) {

@@ -26,7 +26,8 @@ public final class StoreSeals {
   public static final String SUFFIX = ".sha256";
 
   /** A store entry whose bytes no longer match its seal: never used. */
-  public static final class DamagedEntryException extends IllegalStateException {
+  public static final class DamagedEntryException extends IllegalStateException
+      implements io.hatflow.core.run.ExpectedFailure {
     DamagedEntryException(String msg) {
       super(msg);
     }

@@ -6,6 +6,7 @@ import io.hatflow.core.bleu.BleuOptions;
 import io.hatflow.core.run.AtomicFiles;
 import io.hatflow.core.run.Digests;
 import io.hatflow.core.run.Manifest;
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.search.HatJson;
 import io.hatflow.core.space.Complexity;
 import io.hatflow.core.space.Features;
@@ -119,6 +120,11 @@ public final class FinalizeStage implements Stage {
   }
 
   @Override
+  public boolean hasWorkToResume(StageContext ctx) {
+    return SearchStage.nonEmpty(ctx.out(NAME).resolve("work")); // models' checkpoints and finished results
+  }
+
+  @Override
   public void run(StageContext ctx) throws IOException {
     Spec spec = ctx.spec();
     Path runDir = ctx.runDir().dir();
@@ -126,7 +132,7 @@ public final class FinalizeStage implements Stage {
     Path out = ctx.out(NAME);
     Path winnersJson = ctx.stageDir("search").resolve("winners.json");
     if (!Files.exists(winnersJson)) {
-      throw new IllegalArgumentException("finalize needs the search's winners: " + winnersJson + " does not exist");
+      throw new UserInputException("finalize needs the search's winners: " + winnersJson + " does not exist");
     }
     if (!ctx.resume()) {
       // Only the scratch: finished models and results stay until their replacements are written.

@@ -6,6 +6,7 @@ import io.hatflow.core.latency.LatencyTable;
 import io.hatflow.core.run.AtomicFiles;
 import io.hatflow.core.run.Digests;
 import io.hatflow.core.run.Manifest;
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.spec.Spec;
 import io.hatflow.pipelines.io.InputFiles;
 import io.hatflow.pipelines.latency.LatencyPipeline;
@@ -109,7 +110,7 @@ public final class LatencyStage implements Stage {
         return t;
       }
     }
-    throw new IllegalArgumentException("no target \"" + name + "\" in the spec (targets: "
+    throw new UserInputException("no target \"" + name + "\" in the spec (targets: "
         + String.join(", ", spec.targets().stream().map(Spec.TargetSpec::name).toList()) + ")");
   }
 }

@@ -1,6 +1,7 @@
 package io.hatflow.pipelines.stages;
 
 import io.hatflow.core.run.Manifest;
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.search.LatencyRange;
 import io.hatflow.core.search.SearchConfig;
 import io.hatflow.core.search.TargetBudgets;
@@ -70,12 +71,25 @@ public final class SearchStage implements Stage {
   }
 
   @Override
+  public boolean hasWorkToResume(StageContext ctx) {
+    return nonEmpty(ctx.out(NAME).resolve("state")); // the finished generations
+  }
+
+  static boolean nonEmpty(Path dir) {
+    try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+      return s.findAny().isPresent();
+    } catch (java.io.IOException e) {
+      return false; // no such folder
+    }
+  }
+
+  @Override
   public void run(StageContext ctx) {
     Spec spec = ctx.spec();
     RunDir rd = ctx.runDir();
     Path runDir = rd.dir();
     if (spec.targets().isEmpty()) {
-      throw new IllegalArgumentException("targets: the search needs at least one hardware target with budgets_ms");
+      throw new UserInputException("targets: the search needs at least one hardware target with budgets_ms");
     }
     Path checkpoint = TrainStage.checkpoint(runDir);
     Path prepared = ctx.stageDir(PrepareStage.NAME);
@@ -95,7 +109,7 @@ public final class SearchStage implements Stage {
     for (Spec.TargetSpec t : spec.targets()) {
       Path pred = PredictorStage.dir(runDir, t.name());
       if (!Files.isDirectory(pred)) {
-        throw new IllegalArgumentException("target " + t.name() + ": no latency predictor at " + pred
+        throw new UserInputException("target " + t.name() + ": no latency predictor at " + pred
             + " (run the predictor stage first)");
       }
       PredictedLatency latency = new PredictedLatency(ref(ctx, verified, "predictor/" + t.name(), pred, true),

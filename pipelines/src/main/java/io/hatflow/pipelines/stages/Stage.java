@@ -21,4 +21,13 @@ public interface Stage {
 
   /** Runs the stage, writing its outputs under {@code ctx.out()} and recording them in {@code ctx.record()}. */
   void run(StageContext ctx) throws Exception;
+
+  /**
+   * Whether an unfinished run of this stage left work that a resumed run continues from (train's checkpoint, the
+   * search's finished generations), so the runner says it resumes only when it does. Stages that always start
+   * over say no.
+   */
+  default boolean hasWorkToResume(StageContext ctx) {
+    return false;
+  }
 }

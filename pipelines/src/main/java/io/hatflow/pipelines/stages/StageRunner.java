@@ -95,9 +95,12 @@ public final class StageRunner {
     m.stage(stage.name()).put("code_digest", CodeDigest.current());
     recordUpstreamInputs(stage);
     long t0 = System.currentTimeMillis();
-    log.printf("[%s] running%s%n", stage.name(), wasRunning || resume ? " (resuming where it stopped)" : "");
+    StageContext ctx = context(stage, m.stage(stage.name()), wasRunning || resume);
+    // A stage killed before its first checkpoint starts over: say "resuming" only when there is work to go on from.
+    log.printf("[%s] running%s%n", stage.name(), ctx.resume() && stage.hasWorkToResume(ctx)
+        ? " (resuming where it stopped)" : "");
     try {
-      stage.run(context(stage, m.stage(stage.name()), wasRunning || resume));
+      stage.run(ctx);
       runDir.commit(stage.name());
     } catch (Exception | Error e) {
       try {
@@ -190,7 +193,8 @@ public final class StageRunner {
   }
 
   /** An upstream stage unfinished, or its output changed since it was recorded: exit 1, nothing used. */
-  public static final class UpstreamException extends IllegalStateException {
+  public static final class UpstreamException extends IllegalStateException
+      implements io.hatflow.core.run.ExpectedFailure {
     public UpstreamException(String msg) {
       super(msg);
     }

@@ -1,5 +1,6 @@
 package io.hatflow.pipelines.stages;
 
+import io.hatflow.core.run.UserInputException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -26,7 +27,7 @@ public final class Stages {
         return s;
       }
     }
-    throw new IllegalArgumentException("unknown stage \"" + name + "\" (stages: " + String.join(", ", names()) + ")");
+    throw new UserInputException("unknown stage \"" + name + "\" (stages: " + String.join(", ", names()) + ")");
   }
 
   /** The stages that depend on {@code name}, directly or through others, in run order. */
@@ -45,7 +46,7 @@ public final class Stages {
   /** The stages selected by {@code --from} / {@code --only} (at most one of them). */
   public static List<Stage> select(String from, String only) {
     if (from != null && only != null) {
-      throw new IllegalArgumentException("give --from or --only, not both");
+      throw new UserInputException("give --from or --only, not both");
     }
     if (only != null) {
       return List.of(named(only));

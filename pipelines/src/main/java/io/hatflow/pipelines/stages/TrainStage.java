@@ -3,6 +3,7 @@ package io.hatflow.pipelines.stages;
 import io.hatflow.core.run.AtomicFiles;
 import io.hatflow.core.run.Digests;
 import io.hatflow.core.run.Manifest;
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.spec.Spec;
 import io.hatflow.model.text.VocabularyFiles;
 import io.hatflow.model.train.SuperTransformerCheckpoint;
@@ -49,6 +50,12 @@ public final class TrainStage implements Stage {
   /** Where an unfinished training lives (and resumes) until it replaces the finished checkpoint. */
   static final String NEXT = ".next";
 
+  @Override
+  public boolean hasWorkToResume(StageContext ctx) {
+    return ctx.spec().train().fromRun() == null
+        && Files.exists(ctx.out(NAME).resolve(NEXT).resolve(SuperTransformerCheckpoint.FILE_NAME));
+  }
+
   public static Path checkpoint(Path runDir) {
     return runDir.resolve(NAME).resolve(SuperTransformerCheckpoint.FILE_NAME);
   }
@@ -82,7 +89,7 @@ public final class TrainStage implements Stage {
       // Through Beam FileSystems: the other run may be local or published to gs:// (hatflow publish).
       String theirs = InputFiles.child(spec.train().fromRun(), NAME, SuperTransformerCheckpoint.FILE_NAME);
       if (!InputFiles.exists(theirs, ctx.options())) {
-        throw new IllegalArgumentException("train.from_run: " + theirs + " does not exist (no finished train stage there)");
+        throw new UserInputException("train.from_run: " + theirs + " does not exist (no finished train stage there)");
       }
       int vocab = vocabSize(prepared);
       Path tmp = AtomicFiles.tempDirFor(out);

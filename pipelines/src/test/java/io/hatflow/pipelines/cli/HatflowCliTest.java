@@ -121,6 +121,7 @@ class HatflowCliTest {
     try (Stream<Path> st = Files.list(rd.resolve("prepare"))) {
       assertEquals(2, st.filter(p -> p.getFileName().toString().startsWith("train-")).count());
     }
+    assertFalse(Files.exists(rd.resolve("prepare/.temp-beam")), "Beam's emptied temp folder is not left behind");
 
     Out again = run("prepare", "--spec", s.toString(), "--run-dir", rd.toString(), "--set", "data.shards=2");
     assertEquals(0, again.code());

@@ -56,7 +56,7 @@ class PublishCommandTest {
     cl.setErr(new PrintWriter(err));
     cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
       cmd.getErr().println(ex.getMessage());
-      return ex instanceof IllegalArgumentException ? 2 : 1;
+      return ex instanceof io.hatflow.core.run.UserInputException ? 2 : 1;
     });
     assertEquals(2, cl.execute(tmp.toString(), "gs://bkt/p"));
     assertTrue(err.toString().contains("no manifest.json"), err.toString());

@@ -39,7 +39,8 @@ public final class Artifacts {
   }
 
   /** Thrown when an artifact's bytes no longer match its recorded digest: never used. */
-  public static final class DigestMismatchException extends IllegalStateException {
+  public static final class DigestMismatchException extends IllegalStateException
+      implements io.hatflow.core.run.ExpectedFailure {
     public DigestMismatchException(String msg) {
       super(msg);
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hatflow.core.latency.LatencyRow;
 import io.hatflow.core.run.Digests;
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.space.SearchSpace;
 import io.hatflow.core.space.SubConfig;
 import io.hatflow.schemas.LatencyRecord;
@@ -35,7 +36,7 @@ public final class LatencyRecords {
     try {
       return SubConfig.fromHatMap(JSON.readValue(json, Map.class));
     } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("not a gene map: " + json + ": " + e.getOriginalMessage(), e);
+      throw new UserInputException("not a gene map: " + json + ": " + e.getOriginalMessage(), e);
     }
   }
 

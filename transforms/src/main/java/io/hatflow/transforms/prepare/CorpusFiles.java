@@ -1,5 +1,6 @@
 package io.hatflow.transforms.prepare;
 
+import io.hatflow.core.run.UserInputException;
 import java.io.Serializable;
 
 /**
@@ -10,7 +11,7 @@ public record CorpusFiles(String src, String tgt, String tsv) implements Seriali
   public CorpusFiles {
     boolean pair = src != null && tgt != null;
     if (pair == (tsv != null) || (!pair && (src != null || tgt != null))) {
-      throw new IllegalArgumentException("a corpus is either src and tgt files or one tsv file; got src=" + src
+      throw new UserInputException("a corpus is either src and tgt files or one tsv file; got src=" + src
           + ", tgt=" + tgt + ", tsv=" + tsv);
     }
   }

@@ -129,9 +129,35 @@ public final class ReadParallelCorpus extends PTransform<PBegin, PCollection<Sen
     /** Opens a local or remote file, gunzipping by name. */
     public static LineReader open(String path) throws IOException {
       MatchResult.Metadata m = FileSystems.matchSingleFileSpec(path);
-      InputStream raw = Channels.newInputStream(
-          Compression.detect(path).readDecompressed(FileSystems.open(m.resourceId())));
-      return new LineReader(raw, path);
+      if (m.resourceId().isDirectory()) {
+        throw new BadCorpusException(path + " is a directory, expected a file");
+      }
+      try {
+        InputStream raw = Channels.newInputStream(
+            Compression.detect(path).readDecompressed(FileSystems.open(m.resourceId())));
+        return new LineReader(raw, path);
+      } catch (IOException e) {
+        badInputIfDamaged(path, e);
+        throw e;
+      }
+    }
+
+    /**
+     * A damaged compressed file is bad input, named: the decompressor's own exception (an EOFException for a
+     * truncated .gz) names no file. Other read errors (a disk or network failure) are left to the caller.
+     */
+    static void badInputIfDamaged(String path, IOException e) {
+      String msg = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+      Compression c = Compression.detect(path);
+      String lower = msg.toLowerCase(java.util.Locale.ROOT);
+      if (c != Compression.UNCOMPRESSED && (e instanceof java.io.EOFException || e instanceof java.util.zip.ZipException
+          || lower.contains("corrupt") || lower.contains("truncated") || lower.contains("unexpected end"))) {
+        throw new BadCorpusException(path + ": truncated or corrupt " + c.name().toLowerCase(java.util.Locale.ROOT)
+            + " file (" + msg + ")");
+      }
+      if (msg.endsWith("(Is a directory)")) {
+        throw new BadCorpusException(path + " is a directory, expected a file");
+      }
     }
 
     public long lineNo() {
@@ -145,7 +171,7 @@ public final class ReadParallelCorpus extends PTransform<PBegin, PCollection<Sen
       }
       int n = 0;
       int b;
-      while ((b = in.read()) != -1 && b != '\n') {
+      while ((b = read()) != -1 && b != '\n') {
         if (n == buf.length) {
           if (n > 4 * MAX_LINE_CHARS) {
             throw new BadCorpusException(name + " line " + (lineNo + 1) + ": more than the limit of "
@@ -179,6 +205,15 @@ public final class ReadParallelCorpus extends PTransform<PBegin, PCollection<Sen
             + " characters, more than the limit of " + MAX_LINE_CHARS);
       }
       return line;
+    }
+
+    private int read() throws IOException {
+      try {
+        return in.read();
+      } catch (IOException e) {
+        badInputIfDamaged(name, e);
+        throw e;
+      }
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.hatflow.transforms.prepare;
 
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.schemas.SentencePair;
 import java.util.HashMap;
 import java.util.List;
@@ -26,7 +27,7 @@ public final class SplitPairs extends PTransform<PCollection<SentencePair>, PCol
 
   private SplitPairs(int validSize, int testSize) {
     if (validSize < 0 || testSize < 0 || validSize + testSize == 0) {
-      throw new IllegalArgumentException("valid and test sizes must be >= 0 and not both 0: " + validSize + ", "
+      throw new UserInputException("valid and test sizes must be >= 0 and not both 0: " + validSize + ", "
           + testSize);
     }
     this.validSize = validSize;

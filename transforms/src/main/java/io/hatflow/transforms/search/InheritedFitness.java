@@ -1,5 +1,6 @@
 package io.hatflow.transforms.search;
 
+import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.search.Fitness;
 import io.hatflow.core.search.FitnessFactory;
 import io.hatflow.model.eval.FitnessEvaluator;
@@ -46,7 +47,7 @@ public record InheritedFitness(Artifacts.Ref checkpoint, List<Artifacts.Ref> val
     List<Batch> batches = BATCHES.computeIfAbsent(key, k -> Corpus.batches(Corpus.subset(
         Corpus.read(validShards.stream().map(Artifacts::local).toList()), subset), maxTokens));
     if (batches.isEmpty()) {
-      throw new IllegalArgumentException(validShards + ": no validation pairs for the search's fitness");
+      throw new UserInputException(validShards + ": no validation pairs for the search's fitness");
     }
     String path = Artifacts.local(checkpoint).toString();
     SuperTransformerCheckpoint ck = acquire(path);
