@@ -160,7 +160,14 @@ final class SearchOutputs {
     long candidates = history.stream().mapToLong(GenerationStats::getCandidates).sum();
     long evaluations = reports.stream().filter(r -> !r.resumed()).mapToLong(GenerationReport::evaluations).sum();
     Map<String, Object> summary = new LinkedHashMap<>();
-    summary.put("searches", searches.stream().map(SearchId::name).toList());
+    if (nsga2) {
+      // One search per target; the budgets are the winners picked from its front. (HAT's summary keeps its keys.)
+      summary.put("mode", cfg.mode().specName());
+      summary.put("searches", targets.stream().map(t -> SearchHypervolume.nsga2Search(t).name()).toList());
+      summary.put("budgets", searches.stream().map(SearchId::name).toList());
+    } else {
+      summary.put("searches", searches.stream().map(SearchId::name).toList());
+    }
     summary.put("generations", cfg.generations());
     summary.put("candidates", candidates);
     summary.put("per_search_distinct_configs", perSearchDistinct);

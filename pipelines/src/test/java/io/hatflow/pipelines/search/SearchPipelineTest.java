@@ -210,6 +210,10 @@ class SearchPipelineTest {
         .map(h -> h.getTarget() + "-" + io.hatflow.core.search.SearchId.budgetText(h.getBudgetMs()) + "ms").toList());
     assertEquals(2 * 3 * 16, d.candidates());
     assertTrue(lines.get(2).contains("; hypervolume cpu="), lines.get(2));
+    var summary = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.resolve("summary.json").toFile());
+    assertEquals("nsga2", summary.path("mode").asText());
+    assertEquals("[\"cpu-27ms\",\"gpu-11.5ms\"]", summary.path("searches").toString());
+    assertEquals(4, summary.path("budgets").size());
     // Each budget's winner is the lowest-loss member of the final front under it.
     assertEquals(4, d.winners().size());
     for (Winner w : d.winners()) {
