@@ -110,6 +110,33 @@ public final class Evolution {
   }
 
   /**
+   * How breeding draws from the selected parents: indices into the parent list, every draw from the slot's
+   * own generator. HAT draws uniformly; NSGA-II by binary tournament ({@link Nsga2#TOURNAMENT}).
+   */
+  public interface Mating {
+    /** One parent, for a mutation. */
+    int one(Random r, int n);
+
+    /** Two distinct parents, for a crossover ({@code n >= 2}). */
+    int[] two(Random r, int n);
+  }
+
+  /** HAT's uniform draws: {@code random.choice} for a mutation, {@code random.sample(parents, 2)} for a crossover. */
+  public static final Mating UNIFORM = new Mating() {
+    @Override
+    public int one(Random r, int n) {
+      return r.nextInt(n);
+    }
+
+    @Override
+    public int[] two(Random r, int n) {
+      int i = r.nextInt(n);
+      int j = r.nextInt(n - 1);
+      return new int[] {i, j >= i ? j + 1 : j};
+    }
+  };
+
+  /**
    * One step of HAT's loop: parents of the evaluated generation {@code generation}, then the members of
    * generation + 1 (parents, then mutations, then crossovers), each child resampled until the latency
    * model says it fits the budget, at most {@code maxSampleTries} times.
@@ -117,6 +144,16 @@ public final class Evolution {
   public static Population nextGeneration(List<Scored> evaluated, SearchSpace space, SearchConfig cfg, SearchId id,
       int generation, LatencyModel model) {
     List<Scored> parents = selectParents(evaluated, id.budgetMs(), cfg.parents(), cfg.fitnessPrecision());
+    return breed(parents, UNIFORM, space, cfg, id, generation, model);
+  }
+
+  /**
+   * Generation + 1 from the selected parents: the parents themselves, then {@code cfg.mutations()} mutations
+   * and {@code cfg.crossovers()} crossovers of parents drawn by {@code mating}, each child resampled until the
+   * latency model says it fits the budget, at most {@code maxSampleTries} times.
+   */
+  public static Population breed(List<Scored> parents, Mating mating, SearchSpace space, SearchConfig cfg,
+      SearchId id, int generation, LatencyModel model) {
     List<String> warnings = new ArrayList<>();
     List<SubConfig> members = new ArrayList<>();
     if (parents.isEmpty()) {
@@ -131,7 +168,7 @@ public final class Evolution {
       Random r = Rng.derive(cfg.seed(), generation, id, slot, "mutation");
       SubConfig got = null;
       for (int t = 0; t < cfg.maxSampleTries() && got == null; t++) {
-        SubConfig parent = parents.get(r.nextInt(parents.size())).config();
+        SubConfig parent = parents.get(mating.one(r, parents.size())).config();
         SubConfig c = mutate(parent, space, cfg.mutationProb(), r);
         got = feasible(model.predictMs(c), id.budgetMs()) ? c : null;
       }
@@ -150,10 +187,8 @@ public final class Evolution {
       Random r = Rng.derive(cfg.seed(), generation, id, slot, "crossover");
       SubConfig got = null;
       for (int t = 0; t < cfg.maxSampleTries() && got == null; t++) {
-        int i = r.nextInt(parents.size());
-        int j = r.nextInt(parents.size() - 1);
-        j = j >= i ? j + 1 : j; // two distinct parents, as random.sample(parents, 2)
-        SubConfig c = crossover(parents.get(i).config(), parents.get(j).config(), space, r);
+        int[] ij = mating.two(r, parents.size());
+        SubConfig c = crossover(parents.get(ij[0]).config(), parents.get(ij[1]).config(), space, r);
         got = feasible(model.predictMs(c), id.budgetMs()) ? c : null;
       }
       if (got == null) {

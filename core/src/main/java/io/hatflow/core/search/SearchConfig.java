@@ -19,10 +19,23 @@ import java.util.List;
  * @param fitnessPrecision ranking uses the validation loss rounded to this step (ties: canonical key)
  * @param maxSampleTries  draws per population slot before constrained sampling gives up on the slot
  *                        (HAT loops forever; we return a smaller population and a warning)
+ * @param mode            HAT's search per (target, budget), or one NSGA-II search per target ({@link SearchMode});
+ *                        in NSGA-II parents are the survivors kept and bred from, mutations plus crossovers the
+ *                        children per generation
+ * @param hvReference     the hypervolume's reference point in normalised objective space (reporting only: it
+ *                        does not change the search's course)
  */
 public record SearchConfig(
     int population, int parents, int mutations, int crossovers, double mutationProb,
-    int generations, long seed, double fitnessPrecision, int maxSampleTries) implements Serializable {
+    int generations, long seed, double fitnessPrecision, int maxSampleTries, SearchMode mode,
+    Hypervolume.Reference hvReference) implements Serializable {
+
+  /** HAT's mode with the default hypervolume reference. */
+  public SearchConfig(int population, int parents, int mutations, int crossovers, double mutationProb,
+      int generations, long seed, double fitnessPrecision, int maxSampleTries) {
+    this(population, parents, mutations, crossovers, mutationProb, generations, seed, fitnessPrecision,
+        maxSampleTries, SearchMode.HAT, Hypervolume.Reference.DEFAULT);
+  }
 
   public static SearchConfig defaults() {
     return new SearchConfig(125, 25, 50, 50, 0.3, 30, 1L, 1e-4, 1000);
@@ -30,12 +43,29 @@ public record SearchConfig(
 
   public SearchConfig withSeed(long s) {
     return new SearchConfig(population, parents, mutations, crossovers, mutationProb, generations, s,
-        fitnessPrecision, maxSampleTries);
+        fitnessPrecision, maxSampleTries, mode, hvReference);
   }
 
   public SearchConfig withSizes(int population, int parents, int mutations, int crossovers, int generations) {
     return new SearchConfig(population, parents, mutations, crossovers, mutationProb, generations, seed,
-        fitnessPrecision, maxSampleTries);
+        fitnessPrecision, maxSampleTries, mode, hvReference);
+  }
+
+  public SearchConfig withMode(SearchMode m, Hypervolume.Reference ref) {
+    return new SearchConfig(population, parents, mutations, crossovers, mutationProb, generations, seed,
+        fitnessPrecision, maxSampleTries, m, ref);
+  }
+
+  /**
+   * Everything that decides the search's course, as text (names the state directory). In HAT's mode this is
+   * the record's text from before modes existed, so a HAT search's state from then still resumes; the
+   * hypervolume reference is left out, it only reports.
+   */
+  public String courseKey() {
+    String hat = "SearchConfig[population=" + population + ", parents=" + parents + ", mutations=" + mutations
+        + ", crossovers=" + crossovers + ", mutationProb=" + mutationProb + ", generations=" + generations
+        + ", seed=" + seed + ", fitnessPrecision=" + fitnessPrecision + ", maxSampleTries=" + maxSampleTries + "]";
+    return mode == SearchMode.HAT ? hat : hat + "|mode=" + mode.specName();
   }
 
   /** What is wrong with these settings ("field: what"); empty when valid. */
@@ -70,6 +100,17 @@ public record SearchConfig(
     }
     if (maxSampleTries < 1) {
       out.add("search.max_sample_tries: expected >= 1, got " + maxSampleTries);
+    }
+    if (mode == null) {
+      out.add("search.mode: expected hat or nsga2, got nothing");
+    }
+    if (mode == SearchMode.NSGA2 && population < Nsga2.MIN_POPULATION) {
+      out.add("search.population: mode nsga2 needs a population of at least " + Nsga2.MIN_POPULATION
+          + " (tournaments and crowding distances), got " + population);
+    }
+    String ref = hvReference == null ? "search.hv_reference: missing" : hvReference.problem();
+    if (ref != null) {
+      out.add(ref);
     }
     return out;
   }

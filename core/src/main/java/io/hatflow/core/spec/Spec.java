@@ -1,5 +1,8 @@
 package io.hatflow.core.spec;
 
+import io.hatflow.core.search.Hypervolume;
+import io.hatflow.core.search.Nsga2;
+import io.hatflow.core.search.SearchMode;
 import io.hatflow.core.space.SearchSpace;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -221,23 +224,51 @@ public record Spec(
     }
   }
 
+  /**
+   * search: HAT's evolution sizes, plus {@code mode} ({@code hat}: one search per target and budget;
+   * {@code nsga2}: one NSGA-II search per target, winners picked from its front) and {@code hv_reference}, the
+   * hypervolume's reference point [loss, latency] in normalised objective space (each > 1).
+   */
   public record SearchSpec(
       int population, int parents, int mutations, double mutationProb, int crossovers, int generations,
-      int validSubset, int fitnessDecimals, int maxSampleTries, int threads) {
+      int validSubset, int fitnessDecimals, int maxSampleTries, int threads, String mode, List<Double> hvReference) {
     static SearchSpec from(SpecNode n) {
       n.only("population", "parents", "mutations", "mutation_prob", "crossovers", "generations",
-          "valid_subset", "fitness_decimals", "max_sample_tries", "threads");
+          "valid_subset", "fitness_decimals", "max_sample_tries", "threads", "mode", "hv_reference");
+      Hypervolume.Reference d = Hypervolume.Reference.DEFAULT;
       SearchSpec s = new SearchSpec(
           n.integer("population", 2, 1_000_000, 125), n.integer("parents", 1, 1_000_000, 25),
           n.integer("mutations", 0, 1_000_000, 50), n.number("mutation_prob", 0.0, 1.0, 0.3),
           n.integer("crossovers", 0, 1_000_000, 50), n.integer("generations", 1, 100_000, 30),
           n.integer("valid_subset", 1, 10_000_000, 500), n.integer("fitness_decimals", 1, 9, 4),
-          n.integer("max_sample_tries", 1, 100_000_000, 10_000), n.integer("threads", 1, 1024, 1));
+          n.integer("max_sample_tries", 1, 100_000_000, 10_000), n.integer("threads", 1, 1024, 1),
+          n.choice("mode", List.of("hat", "nsga2"), "hat"),
+          n.list("hv_reference", true, List.of(d.loss(), d.latency()), b -> b.asNumber(-1e9, 1e9)));
       if (s.parents > s.population) {
         throw (n.has("parents") ? n.at("parents") : n).error(
             "parents (" + s.parents + ") must not exceed population (" + s.population + ")");
       }
+      if (s.searchMode() == SearchMode.NSGA2 && s.population < Nsga2.MIN_POPULATION) {
+        throw (n.has("population") ? n.at("population") : n).error("mode nsga2 needs a population of at least "
+            + Nsga2.MIN_POPULATION + " (tournaments and crowding distances), got " + s.population);
+      }
+      if (s.hvReference.size() != 2) {
+        throw n.at("hv_reference").error("expected two numbers [loss, latency] in normalised objective space, got "
+            + s.hvReference.size());
+      }
+      String bad = s.reference().problem();
+      if (bad != null) {
+        throw n.at("hv_reference").error(bad.substring(bad.indexOf(": ") + 2));
+      }
       return s;
+    }
+
+    public SearchMode searchMode() {
+      return SearchMode.of(mode);
+    }
+
+    public Hypervolume.Reference reference() {
+      return new Hypervolume.Reference(hvReference.get(0), hvReference.get(1));
     }
   }
 

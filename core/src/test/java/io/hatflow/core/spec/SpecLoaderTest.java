@@ -176,6 +176,28 @@ class SpecLoaderTest {
   }
 
   @Test
+  void searchModeAndHypervolumeReference() {
+    Spec.SearchSpec d = parse(BASE).spec().search();
+    assertEquals(io.hatflow.core.search.SearchMode.HAT, d.searchMode());
+    assertEquals(io.hatflow.core.search.Hypervolume.Reference.DEFAULT, d.reference());
+    Spec.SearchSpec n = parse(BASE + "  mode: nsga2\n  hv_reference: [1.5, 1.2]\n").spec().search();
+    assertEquals(io.hatflow.core.search.SearchMode.NSGA2, n.searchMode());
+    assertEquals(new io.hatflow.core.search.Hypervolume.Reference(1.5, 1.2), n.reference());
+    assertTrue(error(BASE + "  mode: nsga3\n").contains("search.mode: expected one of hat, nsga2, got \"nsga3\""));
+    // NSGA-II's tournaments need a few members: named, with the line, in the file and from --set.
+    String small = BASE.replace("population: 20", "population: 3").replace("parents: 5", "parents: 2");
+    assertEquals(3, parse(small).spec().search().population(), "fine for HAT's mode");
+    assertTrue(error(small + "  mode: nsga2\n").startsWith(
+        "spec.yaml:15: search.population: mode nsga2 needs a population of at least 4"), error(small + "  mode: nsga2\n"));
+    String set = error(BASE, "search.mode=nsga2", "search.population=3", "search.parents=1");
+    assertTrue(set.contains("search.population: mode nsga2 needs a population of at least 4") && set.endsWith("got 3"), set);
+    // A reference the normalised box does not dominate counts the boundary for nothing: refused, named.
+    String bad = error(BASE + "  hv_reference: [1.0, 1.2]\n");
+    assertTrue(bad.startsWith("spec.yaml:17: search.hv_reference: [1.0, 1.2] does not dominate"), bad);
+    assertTrue(error(BASE + "  hv_reference: [1.5]\n").contains("search.hv_reference: expected two numbers"));
+  }
+
+  @Test
   void finalizeLearningRateAndWarmUpAreOptionalAndRangeChecked() {
     Spec.FinalizeSpec d = parse(BASE).spec().finalizeSpec();
     assertEquals("inherit", d.mode());

@@ -69,6 +69,7 @@ public final class AuditCommand implements Callable<Integer> {
       System.out.println("note      " + n);
     }
     System.out.println(r.codeLine());
+    JsonNode hv = hypervolume();
     boolean ok = r.ok();
     Boolean rerunSame = null;
     if (rerun != null) {
@@ -83,9 +84,27 @@ public final class AuditCommand implements Callable<Integer> {
       if (rerunSame != null) {
         o.put("rerun_search_identical", rerunSame);
       }
+      if (hv != null) {
+        o.set("search_hypervolume", hv.path("final"));
+      }
       System.out.println(o.toString());
     }
     return ok ? 0 : 1;
+  }
+
+  /** Prints the search's final hypervolume per target (information, not a check); null without one. */
+  private JsonNode hypervolume() throws IOException {
+    Path f = runDir.resolve(SearchStage.NAME).resolve("hypervolume.json");
+    if (!Files.exists(f)) {
+      return null;
+    }
+    JsonNode hv = new com.fasterxml.jackson.databind.ObjectMapper().readTree(f.toFile());
+    StringBuilder b = new StringBuilder("info      search hypervolume (mode " + hv.path("mode").asText()
+        + ", reference " + hv.path("reference") + ", search/hypervolume.json):");
+    hv.path("final").fields().forEachRemaining(e -> b.append(String.format(java.util.Locale.ROOT, " %s=%.4f",
+        e.getKey(), e.getValue().asDouble())));
+    System.out.println(b);
+    return hv;
   }
 
   /** Re-runs the search in a scratch copy of the run's inputs (no evaluation store) and compares winners. */

@@ -419,10 +419,16 @@ public final class ReportWriter {
       return "<p>No search history.</p>";
     }
     Map<String, List<double[]>> per = new TreeMap<>();
+    // Hypervolume is per target: every search of a target carries its target's value.
+    Map<String, TreeMap<Double, Double>> hv = new TreeMap<>();
     for (JsonNode g : h) {
       if (g.hasNonNull("best_fitness")) {
         per.computeIfAbsent(g.path("search").asText(), k -> new ArrayList<>())
             .add(new double[] {g.path("generation").asDouble(), g.path("best_fitness").asDouble()});
+      }
+      if (g.hasNonNull("hypervolume")) {
+        hv.computeIfAbsent(g.path("search").asText().replaceFirst("-[0-9.]+ms$", ""), k -> new TreeMap<>())
+            .put(g.path("generation").asDouble(), g.path("hypervolume").asDouble());
       }
     }
     XYChart c = Charts.chart("Best fitness per generation", "generation", "best inherited-weight validation loss");
@@ -435,8 +441,18 @@ public final class ReportWriter {
     if (per.isEmpty()) {
       return "<p>The history has no feasible generation.</p>";
     }
-    return "<p>One line per search (target, budget).</p><div class=charts>" + figure(c, "convergence", "search convergence")
-        + "</div>";
+    String hvChart = "";
+    if (!hv.isEmpty()) {
+      XYChart v = Charts.chart("Hypervolume per generation", "generation", "hypervolume (normalised loss x latency)");
+      int j = 0;
+      for (Map.Entry<String, TreeMap<Double, Double>> e : hv.entrySet()) {
+        Charts.add(v, new Charts.Series(e.getKey(), List.copyOf(e.getValue().keySet()),
+            List.copyOf(e.getValue().values()), true, PALETTE[j++ % PALETTE.length], false));
+      }
+      hvChart = figure(v, "hypervolume", "hypervolume per target (search/hypervolume.json: bounds, reference point)");
+    }
+    return "<p>One line per search (target, budget); hypervolume one line per target.</p><div class=charts>"
+        + figure(c, "convergence", "search convergence") + hvChart + "</div>";
   }
 
   private void searchWarnings() {

@@ -12,9 +12,11 @@ import java.util.Map;
  * @param cacheHits   distinct configs whose fitness came from the store
  * @param best        best (lowest) fitness per search name ({@code <target>-<budget>ms}), sorted
  * @param resumed     true when this generation was finished by an earlier run and only read back
+ * @param hypervolume per target name, sorted: the hypervolume after this generation (search/hypervolume.json)
  */
 public record GenerationReport(int generation, int generations, int candidates, int distinct, int evaluations,
-    int cacheHits, Map<String, Double> best, long wallMs, long etaMs, boolean resumed) {
+    int cacheHits, Map<String, Double> best, long wallMs, long etaMs, boolean resumed,
+    Map<String, Double> hypervolume) {
 
   public String line() {
     StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
@@ -22,6 +24,8 @@ public record GenerationReport(int generation, int generations, int candidates, 
         generation + 1, generations, candidates, distinct, evaluations, cacheHits, wallMs / 1000.0,
         resumed ? " (resumed)" : "", etaMs / 1000.0));
     best.forEach((k, v) -> b.append(String.format(Locale.ROOT, " %s=%.4f", k, v)));
+    b.append("; hypervolume");
+    hypervolume.forEach((k, v) -> b.append(String.format(Locale.ROOT, " %s=%.4f", k, v)));
     return b.toString();
   }
 }

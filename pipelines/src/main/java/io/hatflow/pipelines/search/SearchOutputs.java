@@ -7,9 +7,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.hatflow.core.search.Genome;
 import io.hatflow.core.search.HatJson;
+import io.hatflow.core.search.Nsga2;
 import io.hatflow.core.search.Pareto;
+import io.hatflow.core.search.Scored;
 import io.hatflow.core.search.SearchConfig;
 import io.hatflow.core.search.SearchId;
+import io.hatflow.core.search.SearchMode;
 import io.hatflow.core.search.TargetBudgets;
 import io.hatflow.core.space.SearchSpace;
 import io.hatflow.schemas.Evaluation;
@@ -32,7 +35,8 @@ import java.util.TreeMap;
  * {@code winners.avro}, {@code winners.json}, {@code winners/<target>-<budget>ms.yml} (HAT SubTransformer
  * YAML), {@code pareto.avro}, {@code pareto.json}, {@code history.avro}, {@code history.json} (per
  * generation and search), {@code generations.json} (per generation: evaluations, cache hits, wall time),
- * {@code summary.json}. Everything sorted canonically, so equal searches give byte-identical files.
+ * {@code summary.json}, {@code hypervolume.json} (normalisation bounds, reference point, final values) and, in
+ * nsga2 mode, {@code front.json} (each target's final front). Everything sorted canonically, so equal searches give byte-identical files.
  */
 final class SearchOutputs {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -40,7 +44,7 @@ final class SearchOutputs {
   private SearchOutputs() {}
 
   static SearchResult write(String state, Path outDir, SearchConfig cfg, SearchSpace space, List<TargetBudgets> targets,
-      List<SearchId> searches, List<GenerationReport> reports, List<String> initialWarnings) {
+      List<SearchId> searches, List<GenerationReport> reports, List<String> initialWarnings, SearchHypervolume hv) {
     int last = cfg.generations() - 1;
     List<Winner> winners = new ArrayList<>(
         AvroFiles.read(SearchPipeline.genDir(state, last) + "/winners.avro", Winner.class));
@@ -63,6 +67,11 @@ final class SearchOutputs {
     }
     history.sort(Comparator.comparingInt(GenerationStats::getGeneration).thenComparing(GenerationStats::getTarget)
         .thenComparingDouble(GenerationStats::getBudgetMs));
+    Map<Integer, GenerationReport> byGeneration = new TreeMap<>();
+    reports.forEach(r -> byGeneration.put(r.generation(), r));
+    for (GenerationStats s : history) {
+      s.setHypervolume(byGeneration.get(s.getGeneration()).hypervolume().get(s.getTarget()));
+    }
     for (Set<String> s : keysPerSearch.values()) {
       perSearchDistinct += s.size();
     }
@@ -89,9 +98,11 @@ final class SearchOutputs {
     }
     Set<String> won = new HashSet<>();
     winners.forEach(w -> won.add(new SearchId(w.getTarget(), w.getBudgetMs()).name()));
+    boolean nsga2 = cfg.mode() == SearchMode.NSGA2;
     for (SearchId id : searches) {
       if (!won.contains(id.name())) {
-        warnings.add(id.name() + ": no feasible config found, no winner");
+        warnings.add(id.name() + (nsga2 ? ": no member of the target's final NSGA-II front is under "
+            + SearchId.budgetText(id.budgetMs()) + " ms, no winner" : ": no feasible config found, no winner"));
       }
     }
 
@@ -123,8 +134,14 @@ final class SearchOutputs {
       m.put("mean_fitness", s.getMeanFitness());
       m.put("best_config_key", s.getBestConfigKey());
       m.put("best_predicted_ms", s.getBestPredictedMs());
+      m.put("hypervolume", s.getHypervolume());
       return m;
     }).toList()));
+
+    AvroFiles.writeText(outDir.resolve("hypervolume.json"), json(hv.json()));
+    if (nsga2) {
+      AvroFiles.writeText(outDir.resolve("front.json"), json(nsga2Fronts(state, last, cfg, space, targets)));
+    }
 
     // Per generation, all searches together (wall times differ between runs: kept out of history.json).
     AvroFiles.writeText(outDir.resolve("generations.json"), json(reports.stream().map(r -> {
@@ -143,7 +160,14 @@ final class SearchOutputs {
     long candidates = history.stream().mapToLong(GenerationStats::getCandidates).sum();
     long evaluations = reports.stream().filter(r -> !r.resumed()).mapToLong(GenerationReport::evaluations).sum();
     Map<String, Object> summary = new LinkedHashMap<>();
-    summary.put("searches", searches.stream().map(SearchId::name).toList());
+    if (nsga2) {
+      // One search per target; the budgets are the winners picked from its front. (HAT's summary keeps its keys.)
+      summary.put("mode", cfg.mode().specName());
+      summary.put("searches", targets.stream().map(t -> SearchHypervolume.nsga2Search(t).name()).toList());
+      summary.put("budgets", searches.stream().map(SearchId::name).toList());
+    } else {
+      summary.put("searches", searches.stream().map(SearchId::name).toList());
+    }
     summary.put("generations", cfg.generations());
     summary.put("candidates", candidates);
     summary.put("per_search_distinct_configs", perSearchDistinct);
@@ -151,7 +175,29 @@ final class SearchOutputs {
     summary.put("warnings", warnings);
     AvroFiles.writeText(outDir.resolve("summary.json"), json(summary));
     return new SearchResult(winners, pareto, history, reports, candidates, perSearchDistinct, firstSeen.size(),
-        evaluations, warnings, outDir);
+        evaluations, warnings, outDir, hv.last());
+  }
+
+  /** Per target, NSGA-II's final front (the last generation's non-dominated members): what winners are picked from. */
+  private static Map<String, Object> nsga2Fronts(String state, int last, SearchConfig cfg, SearchSpace space,
+      List<TargetBudgets> targets) {
+    Map<String, Evaluation> byKey = SearchHypervolume.evaluations(state, last);
+    Map<String, Object> out = new TreeMap<>();
+    for (TargetBudgets t : targets) {
+      SearchId id = SearchHypervolume.nsga2Search(t);
+      List<Scored> front = Nsga2.front(SearchHypervolume.evaluatedPopulation(state, last, id, space, byKey),
+          id.budgetMs(), cfg.fitnessPrecision());
+      front.sort(Comparator.comparingDouble(Scored::latencyMs).thenComparing(Scored::key));
+      out.put(t.name(), front.stream().map(s -> {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("config_key", s.key());
+        m.put("fitness", s.fitness());
+        m.put("predicted_ms", s.latencyMs());
+        m.put("config", s.config().active().toHatMap());
+        return m;
+      }).toList());
+    }
+    return out;
   }
 
   private static Map<String, Object> winnerJson(Winner w) {

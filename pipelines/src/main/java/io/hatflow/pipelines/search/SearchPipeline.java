@@ -11,6 +11,7 @@ import io.hatflow.core.search.LatencyRange;
 import io.hatflow.core.search.Population;
 import io.hatflow.core.search.SearchConfig;
 import io.hatflow.core.search.SearchId;
+import io.hatflow.core.search.SearchMode;
 import io.hatflow.core.search.SpaceSpec;
 import io.hatflow.core.search.TargetBudgets;
 import io.hatflow.core.space.SearchSpace;
@@ -123,7 +124,8 @@ public final class SearchPipeline {
     if (generationsPerJob < 1) {
       throw new IllegalArgumentException("generationsPerJob: expected >= 1, got " + generationsPerJob);
     }
-    List<SearchId> searches = validate(cfg, space, targets, checkpointDigest);
+    Map<String, LatencyRange> ranges = new TreeMap<>();
+    List<SearchId> searches = validate(cfg, space, targets, checkpointDigest, ranges);
     String state = stateRoot + "/" + digest(cfg, space, targets, checkpointDigest);
     List<String> warnings = new ArrayList<>();
     int start = firstUnfinished(state, cfg.generations());
@@ -131,7 +133,7 @@ public final class SearchPipeline {
       List<SearchCandidate> pop = new ArrayList<>();
       for (TargetBudgets t : targets) {
         LatencyModel model = t.latency().open();
-        for (SearchId id : t.searches()) {
+        for (SearchId id : searchesOf(cfg, t)) {
           Population p = Evolution.initialPopulation(space, cfg, id, model);
           warnings.addAll(p.warnings());
           for (int slot = 0; slot < p.members().size(); slot++) {
@@ -148,12 +150,13 @@ public final class SearchPipeline {
     storeWarnings.forEach(w -> System.err.println("[search] warning: " + w)); // not in the outputs: runner-specific
     String runTag = UUID.randomUUID().toString().substring(0, 8);
     List<GenerationReport> reports = new ArrayList<>();
+    SearchHypervolume hv = new SearchHypervolume(state, cfg, space, targets, ranges);
     long runStart = System.nanoTime();
     int ran = 0;
     int g = 0;
     while (g < cfg.generations()) {
       if (g < start) {
-        GenerationReport r = report(state, g, cfg.generations(), 0, 0, true);
+        GenerationReport r = report(state, g, cfg.generations(), 0, 0, true, hv.after(g));
         reports.add(r);
         progress.onGeneration(r);
         g++;
@@ -170,12 +173,13 @@ public final class SearchPipeline {
       long wall = (System.nanoTime() - t0) / 1_000_000 / (to - g);
       long perGen = (System.nanoTime() - runStart) / 1_000_000 / ran;
       for (; g < to; g++) {
-        GenerationReport r = report(state, g, cfg.generations(), wall, perGen * (cfg.generations() - g - 1), false);
+        GenerationReport r = report(state, g, cfg.generations(), wall, perGen * (cfg.generations() - g - 1), false,
+            hv.after(g));
         reports.add(r);
         progress.onGeneration(r);
       }
     }
-    return SearchOutputs.write(state, outDir, cfg, space, targets, searches, reports, warnings);
+    return SearchOutputs.write(state, outDir, cfg, space, targets, searches, reports, warnings, hv);
   }
 
   private static String storeEntry(String evalStore, int generation, String runTag) {
@@ -187,8 +191,14 @@ public final class SearchPipeline {
     return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
   }
 
+  /** The searches of a target: one per budget in HAT's mode; in nsga2 one, under the largest budget. */
+  static List<SearchId> searchesOf(SearchConfig cfg, TargetBudgets t) {
+    return cfg.mode() == SearchMode.NSGA2 ? List.of(SearchHypervolume.nsga2Search(t)) : t.searches();
+  }
+
+  /** The (target, budget) pairs that get a winner, sorted; fills {@code ranges} with each target's latency range. */
   private static List<SearchId> validate(SearchConfig cfg, SearchSpace space, List<TargetBudgets> targets,
-      String checkpointDigest) {
+      String checkpointDigest, Map<String, LatencyRange> ranges) {
     cfg.validate();
     if (targets == null || targets.isEmpty()) {
       throw new UserInputException("search: no targets (need at least one target with budgets_ms)");
@@ -203,6 +213,7 @@ public final class SearchPipeline {
         throw new UserInputException("search: target " + t.name() + " is listed twice");
       }
       LatencyRange range = LatencyRange.estimate(space, t.latency().open(), cfg.seed(), LATENCY_RANGE_SAMPLES);
+      ranges.put(t.name(), range);
       for (double b : t.budgetsMs()) {
         range.checkBudget(t.name(), b);
       }
@@ -272,6 +283,15 @@ public final class SearchPipeline {
     }
   }
 
+  /** The search's {@code hypervolume.json} under {@code outDir}, parsed (for the manifest). */
+  public static com.fasterxml.jackson.databind.JsonNode hypervolumeJson(Path outDir) {
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().readTree(outDir.resolve("hypervolume.json").toFile());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + outDir.resolve("hypervolume.json"), e);
+    }
+  }
+
   /** Removes a search's generations (a fresh search breeds again from generation 0). */
   public static void deleteState(String stateRoot) {
     AvroFiles.deleteTree(stateRoot);
@@ -305,7 +325,8 @@ public final class SearchPipeline {
     return g;
   }
 
-  private static GenerationReport report(String state, int g, int generations, long wallMs, long etaMs, boolean resumed) {
+  private static GenerationReport report(String state, int g, int generations, long wallMs, long etaMs, boolean resumed,
+      Map<String, Double> hypervolume) {
     List<Evaluation> evals = AvroFiles.read(genDir(state, g) + "/evaluations.avro", Evaluation.class);
     List<GenerationStats> stats = AvroFiles.read(genDir(state, g) + "/stats.avro", GenerationStats.class);
     int hits = (int) evals.stream().filter(Evaluation::getCached).count();
@@ -316,7 +337,7 @@ public final class SearchPipeline {
       candidates += s.getCandidates();
     }
     return new GenerationReport(g, generations, candidates, evals.size(), evals.size() - hits, hits, best, wallMs,
-        etaMs, resumed);
+        etaMs, resumed, hypervolume);
   }
 
   /**
@@ -325,7 +346,7 @@ public final class SearchPipeline {
    * for the same target name needs a new outDir (or a checkpointDigest that includes it).
    */
   static String digest(SearchConfig cfg, SearchSpace space, List<TargetBudgets> targets, String checkpointDigest) {
-    StringBuilder b = new StringBuilder().append(cfg).append('|').append(space).append('|').append(checkpointDigest);
+    StringBuilder b = new StringBuilder().append(cfg.courseKey()).append('|').append(space).append('|').append(checkpointDigest);
     for (TargetBudgets t : targets) {
       b.append('|').append(t.name()).append(t.budgetsMs()).append(t.latency().identity());
     }

@@ -19,7 +19,8 @@ import java.util.Map;
  * @param distinctConfigs    distinct configs over everything (one shared fan-out and store)
  * @param fitnessEvaluations fitness evaluations this run actually computed (store misses)
  * @param warnings           e.g. populations that constrained sampling could not fill
+ * @param hypervolume        per target, the hypervolume after the last generation (search/hypervolume.json)
  */
 public record SearchResult(List<Winner> winners, Map<String, List<ParetoPoint>> pareto, List<GenerationStats> history,
     List<GenerationReport> generations, long candidates, long perSearchDistinct, long distinctConfigs,
-    long fitnessEvaluations, List<String> warnings, Path outDir) {}
+    long fitnessEvaluations, List<String> warnings, Path outDir, Map<String, Double> hypervolume) {}

@@ -21,7 +21,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * search: HAT's evolutionary search for every (target, budget) of the spec in one Beam fan-out per
+ * search: HAT's evolutionary search for every (target, budget) of the spec (or, with {@code search.mode: nsga2},
+ * one NSGA-II search per target whose front yields every budget's winner) in one Beam fan-out per
  * generation, fitness = inherited-weight validation loss, latency = each target's predictor. Each finished
  * generation is a resume point; evaluations are stored under {@code search/eval-store} keyed by the
  * checkpoint digest and reused by later runs in the same directory.
@@ -67,7 +68,8 @@ public final class SearchStage implements Stage {
   public static SearchConfig config(Spec spec) {
     Spec.SearchSpec s = spec.search();
     return new SearchConfig(s.population(), s.parents(), s.mutations(), s.crossovers(), s.mutationProb(),
-        s.generations(), spec.seed(), Math.pow(10, -s.fitnessDecimals()), s.maxSampleTries());
+        s.generations(), spec.seed(), Math.pow(10, -s.fitnessDecimals()), s.maxSampleTries(), s.searchMode(),
+        s.reference());
   }
 
   @Override
@@ -143,8 +145,10 @@ public final class SearchStage implements Stage {
     ctx.record().putObject("counts").put("candidates", r.candidates()).put("distinct_configs", r.distinctConfigs())
         .put("fitness_evaluations", r.fitnessEvaluations()).put("winners", r.winners().size())
         .put("warnings", r.warnings().size()).put("checkpoint_digest", digest);
+    // The hypervolume's frame (reference point, normalisation bounds) and final values, as hypervolume.json has them.
+    ctx.record().set("hypervolume", SearchPipeline.hypervolumeJson(out));
     for (String f : List.of("winners.json", "winners.avro", "winners", "pareto.json", "pareto.avro",
-        "history.json", "history.avro")) {
+        "history.json", "history.avro", "hypervolume.json", "front.json")) {
       if (Files.exists(out.resolve(f))) {
         Manifest.addArtifact(ctx.record(), "outputs", f, out.resolve(f), runDir);
       }

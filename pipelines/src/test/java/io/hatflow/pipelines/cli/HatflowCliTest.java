@@ -73,6 +73,19 @@ class HatflowCliTest {
   }
 
   @Test
+  void nsga2PopulationBelowFourAndANonDominatingReferenceExitTwoNamingTheKey() throws Exception {
+    Path s = spec("moo", "search: {mode: nsga2, population: 3, parents: 2}");
+    Out r = run("search", "--spec", s.toString(), "--run-dir", tmp.resolve("r").toString());
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().contains("moo.yaml:10: search.population: mode nsga2 needs a population of at least 4"), r.err());
+    Out ref = run("search", "--spec", spec("ok", "").toString(), "--run-dir", tmp.resolve("r").toString(),
+        "--set", "search.hv_reference=[1.2, 0.9]");
+    assertEquals(2, ref.code(), ref.err());
+    assertTrue(ref.err().contains("search.hv_reference: [1.2, 0.9] does not dominate"), ref.err());
+    assertFalse(Files.exists(tmp.resolve("r")));
+  }
+
+  @Test
   void unknownSetKeyAndMissingSpecFileExitTwo() throws Exception {
     Path s = spec("ok", "");
     Out r = run("prepare", "--spec", s.toString(), "--set", "data.vocab.colour=red");

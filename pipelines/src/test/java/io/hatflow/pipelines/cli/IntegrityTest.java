@@ -96,6 +96,33 @@ class IntegrityTest {
   }
 
   @Test
+  void nsga2SearchesTheSameTrainedRunPicksWinnersFromItsFrontAndAuditShowsTheHypervolume() throws Exception {
+    HatflowCliTest.Out hat = HatflowCliTest.run("audit", base.toString());
+    assertTrue(hat.out().contains("info      search hypervolume (mode hat, reference [1.1,1.1], search/hypervolume.json):"
+        + " epyc-bundled=0."), hat.out());
+
+    Path rd = copy("nsga2");
+    HatflowCliTest.Out search = cmd("search", rd, "--force", "--set", "search.mode=nsga2");
+    assertEquals(0, search.code(), search.err() + search.out());
+    assertTrue(search.out().contains("; hypervolume epyc-bundled=0."), search.out());
+    JsonNode front = new com.fasterxml.jackson.databind.ObjectMapper().readTree(rd.resolve("search/front.json").toFile());
+    JsonNode winners = new com.fasterxml.jackson.databind.ObjectMapper().readTree(rd.resolve("search/winners.json").toFile());
+    assertTrue(winners.path("winners").size() > 0, winners.toString());
+    for (JsonNode w : winners.path("winners")) {
+      List<String> keys = new ArrayList<>();
+      front.path(w.path("target").asText()).forEach(p -> keys.add(p.path("config_key").asText()));
+      assertTrue(keys.contains(w.path("config_key").asText()), w + " not on " + keys);
+    }
+    JsonNode rec = manifest(rd).path("stages").path("search");
+    assertEquals("nsga2", rec.path("hypervolume").path("mode").asText());
+    assertEquals("[1.1,1.1]", rec.path("hypervolume").path("reference").toString());
+    assertTrue(rec.path("outputs").has("front.json"), rec.toString());
+    HatflowCliTest.Out audit = HatflowCliTest.run("audit", rd.toString());
+    assertEquals(0, audit.code(), audit.out());
+    assertTrue(audit.out().contains("info      search hypervolume (mode nsga2"), audit.out());
+  }
+
+  @Test
   void aKilledRetrainingLeavesTheFinishedCheckpointAndSearchRefusesTheHalfTrainedOne() throws Exception {
     Path rd = copy("half-trained");
     byte[] checkpoint = Files.readAllBytes(rd.resolve("train/checkpoint.hfc"));

@@ -106,7 +106,8 @@ class FinalizeEndToEndTest {
     Files.writeString(dir.resolve("pareto.json"), "{\"cpu-1t\": [{\"config_key\": \"a\", \"fitness\": 8.1, "
         + "\"predicted_ms\": 6.0}, {\"config_key\": \"b\", \"fitness\": 8.05, \"predicted_ms\": 9.0}]}");
     Files.writeString(dir.resolve("history.json"), "[{\"generation\": 0, \"search\": \"cpu-1t-1000ms\", "
-        + "\"best_fitness\": 8.2}, {\"generation\": 1, \"search\": \"cpu-1t-1000ms\", \"best_fitness\": 8.0}]");
+        + "\"best_fitness\": 8.2, \"hypervolume\": 0.5}, {\"generation\": 1, \"search\": \"cpu-1t-1000ms\", "
+        + "\"best_fitness\": 8.0, \"hypervolume\": 0.6}]");
     Files.writeString(dir.resolve("summary.json"), "{\"warnings\": [\"cpu-1t-0.001ms: no feasible config found\"]}");
   }
 
@@ -200,7 +201,7 @@ class FinalizeEndToEndTest {
     assertEquals(0, Hatflow.execute("report", run.toString()));
     Path index = run.resolve("report/index.html");
     String html = Files.readString(index);
-    for (String chart : List.of("pareto-cpu-1t", "convergence", "predictor-cpu-1t", "ranking")) {
+    for (String chart : List.of("pareto-cpu-1t", "convergence", "hypervolume", "predictor-cpu-1t", "ranking")) {
       assertTrue(html.contains("src=\"" + chart + ".png\""), chart);
       assertTrue(Files.size(run.resolve("report").resolve(chart + ".png")) > 1000, chart);
       assertTrue(Files.readString(run.resolve("report").resolve(chart + ".svg")).contains("<svg"), chart);

@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.hatflow.core.search.Fitness;
 import io.hatflow.core.search.FitnessFactory;
 import io.hatflow.core.search.HatJson;
+import io.hatflow.core.search.Hypervolume;
 import io.hatflow.core.search.SearchConfig;
+import io.hatflow.core.search.SearchMode;
 import io.hatflow.core.search.TargetBudgets;
 import io.hatflow.core.search.testing.SyntheticFitness;
 import io.hatflow.core.search.testing.SyntheticLatency;
@@ -34,6 +36,9 @@ import org.junit.jupiter.api.io.TempDir;
 class SearchPipelineTest {
   static final SearchSpace TINY = SearchSpace.preset("tiny");
   static final SearchConfig CFG = new SearchConfig(16, 4, 6, 6, 0.3, 3, 17L, 1e-4, 200);
+  /** NSGA-II at the same per-search sizes: one search per target instead of two. */
+  static final SearchConfig NSGA2 = CFG.withSizes(16, 6, 5, 5, 3).withMode(SearchMode.NSGA2,
+      Hypervolume.Reference.DEFAULT);
   static final List<TargetBudgets> TARGETS = List.of(
       new TargetBudgets("cpu", SyntheticLatency.factory(1.0), List.of(22.0, 27.0)),
       new TargetBudgets("gpu", SyntheticLatency.factory(0.4), List.of(9.0, 11.5)));
@@ -115,9 +120,26 @@ class SearchPipelineTest {
     assertTrue(OPENED.get() < CALLS.size(), "fitness opened per worker, not per element: " + OPENED.get());
     assertEquals(3, lines.size());
     assertTrue(lines.get(2).startsWith("search gen 3/3:"), lines.get(2));
+    assertTrue(lines.get(2).matches(".*; hypervolume cpu=0\\.\\d{4} gpu=0\\.\\d{4}$"), lines.get(2));
+    // HAT's hypervolume is of everything evaluated so far: it never falls, and each entry has its target's.
+    for (var s : r.history()) {
+      assertTrue(s.getHypervolume() > 0 && s.getHypervolume() <= 1.21, s.toString());
+      if (s.getGeneration() > 0) {
+        double prev = r.history().stream().filter(h -> h.getGeneration() == s.getGeneration() - 1
+            && h.getTarget().equals(s.getTarget())).findFirst().orElseThrow().getHypervolume();
+        assertTrue(s.getHypervolume() >= prev, s.getHypervolume() + " < " + prev);
+      }
+    }
+    assertEquals(r.history().stream().filter(h -> h.getGeneration() == 2 && h.getTarget().equals("cpu")).findFirst()
+        .orElseThrow().getHypervolume(), r.hypervolume().get("cpu"));
+    var hv = new com.fasterxml.jackson.databind.ObjectMapper().readTree(tmp.resolve("out/hypervolume.json").toFile());
+    assertEquals("[1.1,1.1]", hv.path("reference").toString());
+    assertTrue(hv.path("loss_bounds").get(0).asDouble() < hv.path("loss_bounds").get(1).asDouble());
+    assertEquals(2, hv.path("latency_bounds_ms").size());
+    assertFalse(Files.exists(tmp.resolve("out/front.json")), "front.json is nsga2's");
     assertFalse(r.pareto().get("cpu").isEmpty());
     for (String f : List.of("winners.avro", "winners.json", "pareto.avro", "pareto.json", "history.avro",
-        "history.json", "generations.json", "summary.json")) {
+        "history.json", "generations.json", "summary.json", "hypervolume.json")) {
       assertTrue(Files.exists(tmp.resolve("out").resolve(f)), f);
     }
 
@@ -166,6 +188,78 @@ class SearchPipelineTest {
     }
   }
 
+  /** front.json's members of one target: (config key, fitness, predicted ms). */
+  static List<com.fasterxml.jackson.databind.JsonNode> front(Path out, String target) throws Exception {
+    List<com.fasterxml.jackson.databind.JsonNode> f = new ArrayList<>();
+    new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.resolve("front.json").toFile()).path(target)
+        .forEach(f::add);
+    return f;
+  }
+
+  @Test
+  void nsga2SearchesOncePerTargetPicksEachBudgetFromItsFrontAndIsByteIdenticalOnFlinkAndAfterResume()
+      throws Exception {
+    List<String> lines = new ArrayList<>();
+    Path out = tmp.resolve("direct");
+    SearchResult d = SearchPipeline.run(NSGA2, TINY, TARGETS, COUNTING, "ckpt-1", out, tmp.resolve("storeD"), direct(),
+        r -> lines.add(r.line()));
+    CALLS.forEach((k, n) -> assertEquals(1, n.get(), k));
+    int directCalls = CALLS.size();
+    // One search per target, under its largest budget; three generations of 16 members each.
+    assertEquals(List.of("cpu-27ms", "gpu-11.5ms"), d.history().stream().filter(h -> h.getGeneration() == 0)
+        .map(h -> h.getTarget() + "-" + io.hatflow.core.search.SearchId.budgetText(h.getBudgetMs()) + "ms").toList());
+    assertEquals(2 * 3 * 16, d.candidates());
+    assertTrue(lines.get(2).contains("; hypervolume cpu="), lines.get(2));
+    var summary = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.resolve("summary.json").toFile());
+    assertEquals("nsga2", summary.path("mode").asText());
+    assertEquals("[\"cpu-27ms\",\"gpu-11.5ms\"]", summary.path("searches").toString());
+    assertEquals(4, summary.path("budgets").size());
+    // Each budget's winner is the lowest-loss member of the final front under it.
+    assertEquals(4, d.winners().size());
+    for (Winner w : d.winners()) {
+      double own = w.getPredictedMs().get(w.getTarget());
+      assertTrue(own <= w.getBudgetMs(), w.getConfigKey() + " " + own + " > " + w.getBudgetMs());
+      List<com.fasterxml.jackson.databind.JsonNode> front = front(out, w.getTarget());
+      assertTrue(front.stream().anyMatch(p -> p.path("config_key").asText().equals(w.getConfigKey())), w.getConfigKey());
+      for (var p : front) {
+        if (p.path("predicted_ms").asDouble() <= w.getBudgetMs()) {
+          assertTrue(p.path("fitness").asDouble() >= w.getFitness() - 1e-4, p + " beats " + w.getConfigKey());
+        }
+      }
+    }
+    for (var s : d.history()) {
+      assertTrue(s.getHypervolume() > 0 && s.getHypervolume() <= 1.21, s.toString());
+    }
+
+    // Flink at parallelism 2, generations 0-1 in one job and 2 in another: the same files, byte for byte.
+    CALLS.clear();
+    SearchPipeline.run(NSGA2, TINY, TARGETS, COUNTING, "ckpt-1", tmp.resolve("flink"), tmp.resolve("storeF"), 2,
+        flink(), SearchProgress.NONE);
+    assertEquals(directCalls, CALLS.size());
+    List<String> files = List.of("winners.avro", "winners.json", "pareto.json", "pareto.avro", "history.json",
+        "history.avro", "front.json", "hypervolume.json", "summary.json");
+    for (String file : files) {
+      assertArrayEquals(Files.readAllBytes(out.resolve(file)), Files.readAllBytes(tmp.resolve("flink").resolve(file)),
+          file);
+    }
+
+    // Resume after the last generation was lost: only it is redone, from the store, to the same bytes.
+    CALLS.clear();
+    Path state = Files.list(out.resolve("state")).findFirst().orElseThrow();
+    Files.delete(Path.of(SearchPipeline.genDir(state.toString(), 2), "DONE"));
+    byte[] winners = Files.readAllBytes(out.resolve("winners.json"));
+    Files.delete(out.resolve("winners.json"));
+    SearchResult redo = SearchPipeline.run(NSGA2, TINY, TARGETS, COUNTING, "ckpt-1", out, tmp.resolve("storeD"),
+        direct(), SearchProgress.NONE);
+    assertEquals(List.of(true, true, false), redo.generations().stream().map(GenerationReport::resumed).toList());
+    assertArrayEquals(winners, Files.readAllBytes(out.resolve("winners.json")));
+    assertArrayEquals(Files.readAllBytes(tmp.resolve("flink/history.json")), Files.readAllBytes(out.resolve("history.json")));
+    assertTrue(CALLS.isEmpty());
+    // A HAT search of the same settings keeps its own state: the mode is part of the state's name.
+    assertFalse(SearchPipeline.digest(NSGA2, TINY, TARGETS, "ckpt-1").equals(
+        SearchPipeline.digest(NSGA2.withMode(SearchMode.HAT, Hypervolume.Reference.DEFAULT), TINY, TARGETS, "ckpt-1")));
+  }
+
   @Test
   void badInputFailsBeforeAnyWork() {
     Path out = tmp.resolve("bad");
@@ -183,6 +277,14 @@ class SearchPipelineTest {
     assertThrows(IllegalArgumentException.class, () -> SearchPipeline.run(CFG, TINY, List.of(), COUNTING, "c", out,
         direct(), SearchProgress.NONE));
     assertThrows(IllegalArgumentException.class, () -> new TargetBudgets("cpu", SyntheticLatency.factory(1), List.of()));
+    IllegalArgumentException few = assertThrows(IllegalArgumentException.class, () -> SearchPipeline.run(
+        NSGA2.withSizes(3, 2, 1, 1, 3), TINY, TARGETS, COUNTING, "c", out, direct(), SearchProgress.NONE));
+    assertTrue(few.getMessage().contains("search.population: mode nsga2 needs a population of at least 4"),
+        few.getMessage());
+    IllegalArgumentException ref = assertThrows(IllegalArgumentException.class, () -> SearchPipeline.run(
+        CFG.withMode(SearchMode.HAT, new Hypervolume.Reference(1.1, 1.0)), TINY, TARGETS, COUNTING, "c", out, direct(),
+        SearchProgress.NONE));
+    assertTrue(ref.getMessage().contains("search.hv_reference: [1.1, 1.0] does not dominate"), ref.getMessage());
     assertFalse(Files.exists(out));
     assertTrue(CALLS.isEmpty());
   }

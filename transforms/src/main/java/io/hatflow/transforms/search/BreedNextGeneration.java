@@ -4,10 +4,12 @@ import io.hatflow.core.search.Evolution;
 import io.hatflow.core.search.Genome;
 import io.hatflow.core.search.HatJson;
 import io.hatflow.core.search.LatencyModel;
+import io.hatflow.core.search.Nsga2;
 import io.hatflow.core.search.Population;
 import io.hatflow.core.search.Scored;
 import io.hatflow.core.search.SearchConfig;
 import io.hatflow.core.search.SearchId;
+import io.hatflow.core.search.SearchMode;
 import io.hatflow.core.search.SpaceSpec;
 import io.hatflow.core.search.TargetBudgets;
 import io.hatflow.core.space.SearchSpace;
@@ -42,7 +44,9 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 /**
  * The per-search reduction of one generation: group the scored candidates by (target, budget), sort them
  * canonically (by slot: never by arrival order, which differs between runners), keep the feasible, pick
- * the parents and breed the next generation; after the last generation emit the winner instead.
+ * the parents and breed the next generation; after the last generation emit the winner instead. In
+ * {@link SearchMode#NSGA2} a target has one search (budget: its largest), parents are NSGA-II's survivors,
+ * and the last generation emits a winner per budget, picked from the front.
  * Outputs: {@link #NEXT} (next generation's candidates), {@link #STATS}, {@link #WINNERS}.
  */
 public class BreedNextGeneration extends PTransform<PCollection<ScoredCandidate>, PCollectionTuple> {
@@ -80,8 +84,8 @@ public class BreedNextGeneration extends PTransform<PCollection<ScoredCandidate>
     return out;
   }
 
-  /** What one search's reduction produces. */
-  public record Outcome(List<SearchCandidate> next, GenerationStats stats, Winner winner) {}
+  /** What one search's reduction produces: winners only after the last generation (HAT: one; NSGA-II: one per budget that a front member fits). */
+  public record Outcome(List<SearchCandidate> next, GenerationStats stats, List<Winner> winners) {}
 
   /**
    * The reduction as a pure function: candidates in any order in, the same outcome out. {@code models}
@@ -100,10 +104,11 @@ public class BreedNextGeneration extends PTransform<PCollection<ScoredCandidate>
     }
     List<Scored> feasible = scored.stream().filter(x -> Evolution.feasible(x.latencyMs(), id.budgetMs())).toList();
     LatencyModel model = models.get(id.target());
-    Population next = s.last()
-        ? new Population(id, s.generation() + 1, List.of(),
-            Evolution.selectParents(scored, id.budgetMs(), 1, s.search().fitnessPrecision()), List.of())
-        : Evolution.nextGeneration(scored, space, s.search(), id, s.generation(), model);
+    SearchConfig cfg = s.search();
+    boolean nsga2 = cfg.mode() == SearchMode.NSGA2;
+    Population next = s.last() ? new Population(id, s.generation() + 1, List.of(), List.of(), List.of())
+        : nsga2 ? Nsga2.nextGeneration(scored, space, cfg, id, s.generation(), model)
+        : Evolution.nextGeneration(scored, space, cfg, id, s.generation(), model);
     List<String> warnings = new ArrayList<>(next.warnings());
     if (feasible.size() < scored.size()) {
       warnings.add(id.name() + " generation " + s.generation() + ": " + (scored.size() - feasible.size())
@@ -117,24 +122,37 @@ public class BreedNextGeneration extends PTransform<PCollection<ScoredCandidate>
             Genome.encode(next.members().get(slot))));
       }
     }
-    Scored best = next.parents().isEmpty() ? null : next.parents().get(0);
+    // The lowest-loss feasible candidate in canonical order (HAT's first parent), in both modes.
+    List<Scored> top = Evolution.selectParents(scored, id.budgetMs(), 1, cfg.fitnessPrecision());
+    Scored best = top.isEmpty() ? null : top.get(0);
     double mean = feasible.stream().mapToDouble(Scored::fitness).average().orElse(Double.NaN);
     GenerationStats stats = new GenerationStats(s.generation(), id.target(), id.budgetMs(), scored.size(),
         feasible.size(), best == null ? Double.NaN : best.fitness(), mean, best == null ? "" : best.key(),
-        best == null ? Double.NaN : best.latencyMs(), members.size(), warnings);
-    Winner winner = null;
-    if (s.last() && best != null) {
-      Map<String, Double> ms = new TreeMap<>();
-      models.forEach((name, m) -> ms.put(name, m.predictMs(best.config())));
-      SubConfig active = best.config().active();
-      // FLOPs for HAT's latency input: a 30-token sentence each way (23 for IWSLT-like spaces).
-      int tokens = space.iwsltLike() ? 23 : 30;
-      winner = new Winner(id.target(), id.budgetMs(), best.key(), HatJson.write(active),
-          Genome.encode(best.config()), best.fitness(), ms,
-          io.hatflow.core.space.Complexity.params(active, space.qkvDim()),
-          io.hatflow.core.space.Complexity.flops(active, space.qkvDim(), tokens, tokens));
+        best == null ? Double.NaN : best.latencyMs(), members.size(), warnings, null);
+    List<Winner> winners = new ArrayList<>();
+    if (s.last() && nsga2) {
+      Nsga2.winners(scored, budgets(s, id.target()), cfg.fitnessPrecision())
+          .forEach((b, w) -> winners.add(winner(new SearchId(id.target(), b), w, space, models)));
+    } else if (s.last() && best != null) {
+      winners.add(winner(id, best, space, models));
     }
-    return new Outcome(members, stats, winner);
+    return new Outcome(members, stats, winners);
+  }
+
+  private static List<Double> budgets(Settings s, String target) {
+    return s.targets().stream().filter(t -> t.name().equals(target)).findFirst().orElseThrow().budgetsMs();
+  }
+
+  private static Winner winner(SearchId id, Scored best, SearchSpace space, Map<String, LatencyModel> models) {
+    Map<String, Double> ms = new TreeMap<>();
+    models.forEach((name, m) -> ms.put(name, m.predictMs(best.config())));
+    SubConfig active = best.config().active();
+    // FLOPs for HAT's latency input: a 30-token sentence each way (23 for IWSLT-like spaces).
+    int tokens = space.iwsltLike() ? 23 : 30;
+    return new Winner(id.target(), id.budgetMs(), best.key(), HatJson.write(active),
+        Genome.encode(best.config()), best.fitness(), ms,
+        io.hatflow.core.space.Complexity.params(active, space.qkvDim()),
+        io.hatflow.core.space.Complexity.flops(active, space.qkvDim(), tokens, tokens));
   }
 
   static class BreedFn extends DoFn<KV<String, Iterable<ScoredCandidate>>, SearchCandidate> {
@@ -160,9 +178,7 @@ public class BreedNextGeneration extends PTransform<PCollection<ScoredCandidate>
       Outcome o = breed(kv.getValue(), s, space, models);
       o.next().forEach(out.get(NEXT)::output);
       out.get(STATS).output(o.stats());
-      if (o.winner() != null) {
-        out.get(WINNERS).output(o.winner());
-      }
+      o.winners().forEach(out.get(WINNERS)::output);
     }
   }
 }

@@ -1,14 +1,14 @@
 package io.hatflow.transforms.search;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.hatflow.core.search.Fitness;
 import io.hatflow.core.search.Genome;
+import io.hatflow.core.search.Hypervolume;
 import io.hatflow.core.search.LatencyModel;
 import io.hatflow.core.search.SearchConfig;
+import io.hatflow.core.search.SearchMode;
 import io.hatflow.core.search.SpaceSpec;
 import io.hatflow.core.search.TargetBudgets;
 import io.hatflow.core.search.testing.SyntheticFitness;
@@ -89,7 +89,7 @@ class SearchTransformsTest {
     List<ScoredCandidate> shuffled = new ArrayList<>(cpu);
     Collections.shuffle(shuffled, new Random(3));
     assertTrue(o.equals(BreedNextGeneration.breed(shuffled, mid, TINY, MODELS)), "breeding depends on arrival order");
-    assertNull(o.winner());
+    assertTrue(o.winners().isEmpty());
     assertEquals(5 + 6 + 6, o.next().size());
     for (SearchCandidate c : o.next()) {
       assertTrue(MODELS.get("cpu").predictMs(Genome.decode(c.getGenes(), TINY)) <= 30.0);
@@ -97,10 +97,42 @@ class SearchTransformsTest {
     }
     var last = BreedNextGeneration.breed(cpu, new BreedNextGeneration.Settings(1, true, cfg, SpaceSpec.of(TINY), targets),
         TINY, MODELS);
-    assertNotNull(last.winner());
+    assertEquals(1, last.winners().size());
     assertTrue(last.next().isEmpty());
     double best = cpu.stream().filter(s -> s.getPredictedMs() <= 30.0).mapToDouble(ScoredCandidate::getFitness).min().orElseThrow();
-    assertEquals(best, last.winner().getFitness());
-    assertEquals(2, last.winner().getPredictedMs().size());
+    assertEquals(best, last.winners().get(0).getFitness());
+    assertEquals(2, last.winners().get(0).getPredictedMs().size());
+  }
+
+  @Test
+  void nsga2BreedsFromItsSurvivorsAndPicksAWinnerPerBudgetFromTheFront() {
+    SearchConfig cfg = new SearchConfig(30, 8, 6, 6, 0.3, 2, 3, 1e-4, 200, SearchMode.NSGA2,
+        Hypervolume.Reference.DEFAULT);
+    List<TargetBudgets> targets = List.of(new TargetBudgets("cpu", SyntheticLatency.factory(1.0), List.of(22.0, 30.0, 1.0)));
+    var r = EvaluateCandidates.evaluateShard(candidates(), 3, 3, 0, Map.of(), SyntheticFitness::loss, MODELS, "ck");
+    List<ScoredCandidate> cpu = r.scored().stream().filter(s -> s.getTarget().equals("cpu")).toList();
+    var mid = BreedNextGeneration.breed(cpu, new BreedNextGeneration.Settings(0, false, cfg, SpaceSpec.of(TINY), targets),
+        TINY, MODELS);
+    List<ScoredCandidate> shuffled = new ArrayList<>(cpu);
+    Collections.shuffle(shuffled, new Random(3));
+    assertEquals(mid, BreedNextGeneration.breed(shuffled, new BreedNextGeneration.Settings(0, false, cfg,
+        SpaceSpec.of(TINY), targets), TINY, MODELS));
+    assertEquals(8 + 6 + 6, mid.next().size());
+    assertTrue(mid.winners().isEmpty());
+    var hat = BreedNextGeneration.breed(cpu, new BreedNextGeneration.Settings(0, false,
+        cfg.withMode(SearchMode.HAT, Hypervolume.Reference.DEFAULT), SpaceSpec.of(TINY), targets), TINY, MODELS);
+    assertEquals(hat.stats(), mid.stats(), "the statistics do not depend on the mode");
+    assertTrue(!hat.next().equals(mid.next()));
+
+    var last = BreedNextGeneration.breed(cpu, new BreedNextGeneration.Settings(1, true, cfg, SpaceSpec.of(TINY), targets),
+        TINY, MODELS);
+    // 1 ms is below every config: no winner for it; 30 ms gets the best loss under 30, as HAT's search would.
+    assertEquals(List.of(22.0, 30.0), last.winners().stream().map(w -> w.getBudgetMs()).toList());
+    for (var w : last.winners()) {
+      double best = cpu.stream().filter(s -> s.getPredictedMs() <= w.getBudgetMs())
+          .mapToDouble(ScoredCandidate::getFitness).min().orElseThrow();
+      assertEquals(best, w.getFitness(), 1e-4);
+      assertTrue(w.getPredictedMs().get("cpu") <= w.getBudgetMs());
+    }
   }
 }
