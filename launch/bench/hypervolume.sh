@@ -19,6 +19,8 @@ SPEC=${SPEC:-launch/specs/demo.yaml}
 POP=${POP:-40}; PARENTS=${PARENTS:-10}; MUT=${MUT:-15}; CROSS=${CROSS:-15}; GENS=${GENS:-8}; K=${K:-2}
 [ -d "$RUN_DIR/predictor" ] || { echo "$RUN_DIR: no predictor/ (run launch/hatflow demo --run-dir $RUN_DIR first)" >&2; exit 2; }
 W=$(mktemp -d /tmp/hatflow-hv-XXXXXX)
+echo "# $(grep -m1 'model name' /proc/cpuinfo | tr -s '\t ' ' ')"
+echo "# flags: $(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|avx512f|avx512_vnni|avx_vnni|fma|amx)' | tr '\n' ' ')"
 echo "# machine: $(nproc) cores; work in $W; sizes per HAT search: $POP/$PARENTS/$MUT/$CROSS x $GENS generations, K=$K"
 
 search() { # mode population parents mutations crossovers

@@ -79,10 +79,11 @@ class RankingTest {
         .setBleu(12.5).setPredictedMs(Map.of("t", 11.0, "u", 3.0)).setMeasuredMs(Map.of("t", 10.0))
         .setOverBudget(false).build();
     String[] lines = FinalizeOutputs.csv(List.of(r)).split("\n");
-    assertTrue(lines[0].endsWith("predicted_ms_t,measured_ms_t,error_pct_t,predicted_ms_u,measured_ms_u,error_pct_u,over_budget"),
+    assertTrue(lines[0].endsWith("predicted_ms_t,measured_ms_t,error_pct_t,predicted_ms_u,measured_ms_u,error_pct_u,over_budget"
+        + ",bleu_djl,measured_ms_djl,bleu_onnx-fp32,measured_ms_onnx-fp32,bleu_onnx-int8,measured_ms_onnx-int8,export_dir"),
         lines[0]);
     assertTrue(lines[0].startsWith("name,kind,mode,target,"), lines[0]);
-    assertEquals("t-10ms,winner,scratch,t,10.0000,\"E1|D2\",10,20,5.00000,4.00000,12.5000,11.0000,10.0000,10.0000,3.00000,,,false",
-        lines[1]);
+    assertEquals("t-10ms,winner,scratch,t,10.0000,\"E1|D2\",10,20,5.00000,4.00000,-1,12.5000,11.0000,10.0000,10.0000,3.00000,,,false"
+        + ",,,,,,,", lines[1]);
   }
 }
