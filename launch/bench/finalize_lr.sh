@@ -15,6 +15,6 @@ for lr in $LRS; do
   rm -rf "$W/run"; cp -a "$RUN" "$W/run"; rm -f "$W/run/.lock"
   echo "=== finalize.lr $lr"
   launch/hatflow finalize --spec launch/specs/demo.yaml --run-dir "$W/run" --set finalize.lr="$lr" \
-      --set finalize.random_subnets=0 --set finalize.beam=1 --force 2>&1 \
+      --set finalize.random_subnets=0 --set finalize.beam=1 --set finalize.export=false --force 2>&1 \
     | grep --line-buffered -E "training:|inherited loss" | sed -E 's/, BLEU.*//'
 done
