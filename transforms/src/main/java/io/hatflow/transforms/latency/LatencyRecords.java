@@ -59,21 +59,33 @@ public final class LatencyRecords {
 
   /**
    * What must match for an earlier timing to stand in for a new one: same CPU model, thread count, DJL and
-   * PyTorch versions (and the protocol's runs, tokens and beam).
+   * PyTorch versions (and the protocol's runs, max runs, tokens and beam). A row of the fixed protocol (written
+   * before max_runs existed) stands in only for a fixed protocol of the same runs.
    */
   public record Environment(String cpuModel, int threads, String djlVersion, String pytorchVersion,
-                            int runs, int srcTokens, int beam, String engine) {
+                            int runs, int srcTokens, int beam, String engine, int maxRuns) {
     public static Environment current(MeasureSettings s) {
       return new Environment(io.hatflow.core.run.Host.cpuModel(), s.threads(), ai.djl.engine.Engine.getDjlVersion(),
-          ai.djl.engine.Engine.getEngine("PyTorch").getVersion(), s.runs(), s.tokens(), s.beam(), s.engine());
+          ai.djl.engine.Engine.getEngine("PyTorch").getVersion(), s.runs(), s.tokens(), s.beam(), s.engine(),
+          s.maxRuns());
     }
 
     /** Rows timed here under the same settings and engine (a row of another engine is never reused). */
     public boolean matches(LatencyRecord r) {
       return cpuModel.equals(r.getCpuModel()) && threads == r.getThreads() && djlVersion.equals(r.getDjlVersion())
           && pytorchVersion.equals(r.getPytorchVersion()) && runs == r.getRuns() && srcTokens == r.getSrcTokens()
-          && beam == r.getBeam() && engine.equals(r.getEngine());
+          && beam == r.getBeam() && engine.equals(r.getEngine()) && maxRuns == maxRunsOf(r);
     }
+  }
+
+  /** A row's most timed runs; files written before the field existed timed exactly {@code runs}. */
+  public static int maxRunsOf(LatencyRecord r) {
+    return r.getMaxRuns() > 0 ? r.getMaxRuns() : r.getRuns();
+  }
+
+  /** A row's timed runs actually taken; files written before the field existed timed exactly {@code runs}. */
+  public static int runsUsedOf(LatencyRecord r) {
+    return r.getRunsUsed() > 0 ? r.getRunsUsed() : r.getRuns();
   }
 
   /** A seed from the spec seed and a name (a target), the same on every JVM. */
