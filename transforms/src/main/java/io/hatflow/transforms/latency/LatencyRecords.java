@@ -126,15 +126,20 @@ public final class LatencyRecords {
   }
 
   public static Stability stability(Collection<LatencyRecord> records) {
-    int n = records.size();
+    return stabilityOfRows(records.stream().map(LatencyRecords::toRow).toList());
+  }
+
+  /** The same over rows of a HAT CSV (their std columns). */
+  public static Stability stabilityOfRows(Collection<LatencyRow> rows) {
+    int n = rows.size();
     double[] e = new double[n];
     double[] d = new double[n];
     double[] t = new double[n];
     int i = 0;
-    for (LatencyRecord r : records) {
-      e[i] = ratio(r.getStdEncoderMs(), r.getMeanEncoderMs());
-      d[i] = ratio(r.getStdDecoderMs(), r.getMeanDecoderMs());
-      t[i] = ratio(r.getStdEncoderMs() + r.getStdDecoderMs(), r.getMeanEncoderMs() + r.getMeanDecoderMs());
+    for (LatencyRow r : rows) {
+      e[i] = ratio(r.stdEncoderMs(), r.meanEncoderMs());
+      d[i] = ratio(r.stdDecoderMs(), r.meanDecoderMs());
+      t[i] = ratio(r.stdEncoderMs() + r.stdDecoderMs(), r.meanEncoderMs() + r.meanDecoderMs());
       i++;
     }
     return new Stability(n, median(e), median(d), median(t));
@@ -144,7 +149,7 @@ public final class LatencyRecords {
     return mean > 0 ? std / mean : 0;
   }
 
-  static double median(double[] xs) {
+  public static double median(double[] xs) {
     if (xs.length == 0) {
       return Double.NaN;
     }
