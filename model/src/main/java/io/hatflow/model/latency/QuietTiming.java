@@ -62,7 +62,10 @@ public final class QuietTiming {
     }
   }
 
-  /** This machine: /proc/loadavg, cpufreq's governor, {@link CpuAffinity#pin}, a 3 s pause. */
+  /**
+   * This machine: /proc/loadavg, cpufreq's governor, {@link CpuAffinity#pin}, a 3 s pause (the 1-minute average
+   * hardly moves in 3 s; it is a chance for a burst to end, not a wait for the average to fall).
+   */
   public static final Machine HOST = new Machine() {
     @Override
     public double load1() {
@@ -88,9 +91,11 @@ public final class QuietTiming {
       }
     }
 
+    /** {@code -Dhatflow.latency.pin=false} times unpinned (the bench's "before"). */
     @Override
     public CpuAffinity.Pin pin() {
-      return CpuAffinity.pin();
+      return Boolean.parseBoolean(System.getProperty("hatflow.latency.pin", "true")) ? CpuAffinity.pin()
+          : CpuAffinity.none();
     }
 
     @Override
