@@ -8,7 +8,8 @@ import java.util.function.LongSupplier;
 /**
  * One config timed by a {@link LatencyProtocol} under recorded conditions: pinned ({@link CpuAffinity}), with the
  * CPU governor and the 1-minute load average before and after; timed again (after a pause) while the load was
- * above the core count, at most {@code tries} times, the last timing kept and marked as taken under load.
+ * above the core count, at most {@code tries} times, the last timing kept and marked as taken under load. A
+ * timing that starts under load takes the protocol's minimum of runs, not the adaptive maximum.
  */
 public final class QuietTiming {
   private QuietTiming() {}
@@ -45,13 +46,15 @@ public final class QuietTiming {
       int tries) {
     for (int i = 1; ; i++) {
       double before = m.load1();
+      // under load the interval rarely narrows to ±2%: extra runs would only cost time, so the minimum is timed
+      LatencyProtocol q = loaded(before, before, m.cores()) ? p.withMaxRuns(p.runs()) : p;
       LatencyProtocol.Stats st;
       String affinity;
       String governor;
       try (CpuAffinity.Pin pin = m.pin()) {
         affinity = pin.describe();
         governor = m.governor(pin.cpu());
-        st = p.measure(s, nanoTime);
+        st = q.measure(s, nanoTime);
       }
       double after = m.load1();
       boolean loaded = loaded(before, after, m.cores());

@@ -161,6 +161,12 @@ class AdaptiveRunsTest {
     assertTrue(b.underLoad());
     assertEquals(2, busy.pauses, "no pause after the last try");
 
+    // a timing that starts under load takes the minimum, one that starts quiet may run to the maximum
+    LatencyProtocol adaptive = new LatencyProtocol(4, 2, 0, 3, 0.1).withMaxRuns(40);
+    Noisy wild = new Noisy(0.5);
+    assertEquals(3, QuietTiming.measure(adaptive, wild, () -> wild.now, new Scripted(3.0, 3.0), 1).stats().runs());
+    assertEquals(40, QuietTiming.measure(adaptive, wild, () -> wild.now, new Scripted(1.0, 3.0), 1).stats().runs());
+
     Scripted unknown = new Scripted(Double.NaN, Double.NaN);
     assertFalse(QuietTiming.measure(p, n, () -> n.now, unknown, 3).underLoad(), "an unknown load counts as quiet");
     assertTrue(QuietTiming.loaded(1.0, 2.01, 2));
