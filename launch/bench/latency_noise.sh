@@ -25,10 +25,10 @@ measure() { # label, then extra hatflow arguments
   echo
   echo "== $label (load before: $(cut -d' ' -f1-3 /proc/loadavg))"
   local t0; t0=$(date +%s.%N)
-  launch/hatflow latency measure --spec "$SPEC" --target "$TARGET" --run-dir "$dir" "$@" | grep -v '^\[latency\] .*wanted' || true
+  launch/hatflow latency measure --spec "$SPEC" --target "$TARGET" --run-dir "$dir" "$@" 2>&1 | grep -v 'wanted, \|CudaUtils\|AutoNonVariableTypeMode\|FileBasedSink' || true
   local t1; t1=$(date +%s.%N)
   printf 'latency stage: %.1f s wall; load after: %s\n' "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" "$(cut -d' ' -f1-3 /proc/loadavg)"
-  launch/hatflow latency validate --latency "$dir/latency/$TARGET.avro"
+  launch/hatflow latency validate --latency "$dir/latency/$TARGET.avro" 2>&1 | grep -v CudaUtils
 }
 
 RUN_DIR=${1:-}

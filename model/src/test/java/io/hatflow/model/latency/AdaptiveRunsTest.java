@@ -109,6 +109,7 @@ class AdaptiveRunsTest {
   static final class Scripted implements QuietTiming.Machine {
     final List<Double> loads;
     int pauses;
+    int pins;
 
     Scripted(Double... loads) {
       this.loads = new ArrayList<>(List.of(loads));
@@ -131,6 +132,7 @@ class AdaptiveRunsTest {
 
     @Override
     public CpuAffinity.Pin pin() {
+      pins++;
       return CpuAffinity.none();
     }
 
@@ -164,8 +166,13 @@ class AdaptiveRunsTest {
     // a timing that starts under load takes the minimum, one that starts quiet may run to the maximum
     LatencyProtocol adaptive = new LatencyProtocol(4, 2, 0, 3, 0.1).withMaxRuns(40);
     Noisy wild = new Noisy(0.5);
-    assertEquals(3, QuietTiming.measure(adaptive, wild, () -> wild.now, new Scripted(3.0, 3.0), 1).stats().runs());
-    assertEquals(40, QuietTiming.measure(adaptive, wild, () -> wild.now, new Scripted(1.0, 3.0), 1).stats().runs());
+    // and only a timing that starts quiet is pinned
+    Scripted loadedStart = new Scripted(3.0, 3.0);
+    assertEquals(3, QuietTiming.measure(adaptive, wild, () -> wild.now, loadedStart, 1).stats().runs());
+    assertEquals(0, loadedStart.pins);
+    Scripted quietStart = new Scripted(1.0, 3.0);
+    assertEquals(40, QuietTiming.measure(adaptive, wild, () -> wild.now, quietStart, 1).stats().runs());
+    assertEquals(1, quietStart.pins);
 
     Scripted unknown = new Scripted(Double.NaN, Double.NaN);
     assertFalse(QuietTiming.measure(p, n, () -> n.now, unknown, 3).underLoad(), "an unknown load counts as quiet");
