@@ -126,20 +126,28 @@ public final class LatencyRecords {
   }
 
   public static Stability stability(Collection<LatencyRecord> records) {
-    return stabilityOfRows(records.stream().map(LatencyRecords::toRow).toList());
+    // not through toRow: a record's features need not be complete for its timing figures to count
+    return stability(records.stream().map(r -> new double[] {r.getMeanEncoderMs(), r.getMeanDecoderMs(),
+        r.getStdEncoderMs(), r.getStdDecoderMs()}).toList());
   }
 
   /** The same over rows of a HAT CSV (their std columns). */
   public static Stability stabilityOfRows(Collection<LatencyRow> rows) {
+    return stability(rows.stream().map(r -> new double[] {r.meanEncoderMs(), r.meanDecoderMs(), r.stdEncoderMs(),
+        r.stdDecoderMs()}).toList());
+  }
+
+  /** Over rows of {mean encoder, mean decoder, std encoder, std decoder}. */
+  private static Stability stability(List<double[]> rows) {
     int n = rows.size();
     double[] e = new double[n];
     double[] d = new double[n];
     double[] t = new double[n];
     int i = 0;
-    for (LatencyRow r : rows) {
-      e[i] = ratio(r.stdEncoderMs(), r.meanEncoderMs());
-      d[i] = ratio(r.stdDecoderMs(), r.meanDecoderMs());
-      t[i] = ratio(r.stdEncoderMs() + r.stdDecoderMs(), r.meanEncoderMs() + r.meanDecoderMs());
+    for (double[] r : rows) {
+      e[i] = ratio(r[2], r[0]);
+      d[i] = ratio(r[3], r[1]);
+      t[i] = ratio(r[2] + r[3], r[0] + r[1]);
       i++;
     }
     return new Stability(n, median(e), median(d), median(t));

@@ -28,8 +28,8 @@ import org.apache.beam.sdk.values.KV;
 /**
  * Times all configs of one host, one after another in {@code SubConfig.key()} order. The random-weight
  * SuperTransformer is built once per DoFn instance; each config is extracted into a standalone model (as HAT
- * times a SubTransformer) and timed by {@link ModelLatencySubject} under {@link QuietTiming}: pinned to one core,
- * re-timed while the machine is loaded, with the conditions recorded in each row.
+ * times a SubTransformer) and timed by {@link ModelLatencySubject} under {@link QuietTiming}: pinned to one core
+ * when the machine is quiet, re-timed while it is loaded, with the conditions recorded in each row.
  */
 final class MeasureHostFn extends DoFn<KV<String, Iterable<String>>, LatencyRecord> {
   private final MeasureSettings s;
