@@ -108,21 +108,39 @@ public final class LatencyCommand implements Callable<Integer> {
   }
 
   @Command(name = "validate", mixinStandardHelpOptions = true,
-      description = "Measure K fresh configs (not in the predictor's training data) and compare predicted with "
-          + "measured latency: RMSE, MAPD, within 10%.")
+      description = {"Without --predictor: the measurement noise of a run's latency rows (median trimmed std/mean "
+          + "per target, runs used, CI, affinity, governor, load) and each finalized winner's measured vs predicted "
+          + "latency; nothing is timed.",
+          "With --predictor: measure K fresh configs (not in the predictor's training data) and compare predicted "
+          + "with measured latency: RMSE, MAPD, within 10%."})
   static final class Validate implements Callable<Integer> {
-    @Mixin
-    RunArgs args;
+    @Option(names = "--spec", paramLabel = "FILE", converter = LocalPath.Spec.class,
+        description = "Versioned run spec (with --predictor).")
+    Path spec;
+
+    @Option(names = "--run-dir", paramLabel = "DIR", description = "A local run directory: its latency/*.avro "
+        + "(or *.csv) and finalize/results.json.")
+    String runDir;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override one spec value (repeatable).")
+    List<String> sets = new ArrayList<>();
 
     /** Beam's own options, e.g. --runner=FlinkRunner --flinkMaster=[local] --parallelism=2. */
     @picocli.CommandLine.Unmatched
     List<String> beamArgs = new java.util.ArrayList<>();
 
-    @Option(names = "--target", required = true, paramLabel = "NAME")
+    @Option(names = "--target", paramLabel = "NAME", description = "Only this target (required with --predictor).")
     String target;
 
-    @Option(names = "--predictor", required = true, paramLabel = "DIR")
+    @Option(names = "--predictor", paramLabel = "DIR")
     Path predictor;
+
+    @Option(names = "--latency", split = ",", paramLabel = "FILE",
+        description = "Latency files (.avro of the latency stage, or HAT CSV) instead of the run's.")
+    List<Path> latency = new ArrayList<>();
+
+    @Option(names = "--finalize", paramLabel = "FILE", description = "A finalize results.json instead of the run's.")
+    Path finalizeResults;
 
     @Option(names = "--samples", defaultValue = "20", paramLabel = "K", description = "Fresh configs to time (default ${DEFAULT-VALUE}).")
     int samples;
@@ -132,6 +150,68 @@ public final class LatencyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+      return predictor == null ? noise() : fresh();
+    }
+
+    /** The noise report: no timing, files only. */
+    private Integer noise() {
+      List<Path> files = new ArrayList<>(latency);
+      Path results = finalizeResults;
+      if (runDir != null) {
+        Path dir = Path.of(runDir);
+        Path lat = dir.resolve(LatencyStage.NAME);
+        if (files.isEmpty()) {
+          if (!Files.isDirectory(lat)) {
+            throw new UserInputException("--run-dir: no latency folder at " + lat + " (run the latency stage first)");
+          }
+          try (var s = Files.list(lat)) {
+            for (Path f : s.sorted().toList()) {
+              String n = f.getFileName().toString();
+              boolean avro = n.endsWith(".avro");
+              boolean csvOnly = n.endsWith(".csv")
+                  && !Files.exists(f.resolveSibling(n.replaceFirst("\\.csv$", ".avro")));
+              if ((avro || csvOnly) && (target == null || n.startsWith(target + "."))) {
+                files.add(f);
+              }
+            }
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot list " + lat, e);
+          }
+          if (files.isEmpty()) {
+            throw new UserInputException("--run-dir: no latency files " + (target == null ? "" : "of " + target + " ")
+                + "in " + lat);
+          }
+        }
+        if (results == null) {
+          Path r = dir.resolve("finalize").resolve(io.hatflow.pipelines.finalize.FinalizeOutputs.RESULTS_JSON);
+          results = Files.isRegularFile(r) ? r : null;
+          if (results == null) {
+            System.out.println("no finalize results at " + r + " (run finalize for measured vs predicted)");
+          }
+        }
+      } else if (files.isEmpty()) {
+        throw new UserInputException("give --run-dir, --latency FILE[,FILE...] or --predictor");
+      }
+      for (Path f : files) {
+        System.out.println(io.hatflow.pipelines.latency.NoiseReport.latency(f));
+      }
+      if (results != null) {
+        if (!Files.isRegularFile(results)) {
+          throw new UserInputException("--finalize: no such file: " + results);
+        }
+        System.out.println(io.hatflow.pipelines.latency.NoiseReport.finalized(results));
+      }
+      return 0;
+    }
+
+    private Integer fresh() throws Exception {
+      if (spec == null || target == null) {
+        throw new UserInputException("--predictor needs --spec and --target");
+      }
+      RunArgs args = new RunArgs();
+      args.spec = spec;
+      args.runDir = runDir;
+      args.sets = sets;
       if (samples < 2) {
         throw new UserInputException("--samples must be at least 2, got " + samples);
       }

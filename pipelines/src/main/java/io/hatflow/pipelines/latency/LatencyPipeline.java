@@ -69,7 +69,8 @@ public final class LatencyPipeline {
     }
     SearchSpace space = m.space() != null ? m.space() : spec.model().space().widenedForLatency();
     MeasureSettings s = MeasureSettings.of(t.name(), space, spec.data().vocabSize(), m.srcTokens(), m.beam(),
-        m.warmup(), m.runs(), m.threads(), LatencyRecords.seedOf(spec.seed(), "latency-weights")).withEngine(t.engine());
+        m.warmup(), m.runs(), m.threads(), LatencyRecords.seedOf(spec.seed(), "latency-weights")).withEngine(t.engine())
+        .withMaxRuns(m.maxRuns());
     return new Job(space, m.samples(), LatencyRecords.seedOf(spec.seed(), t.name()), s);
   }
 
@@ -113,10 +114,10 @@ public final class LatencyPipeline {
         missing.add(c);
       }
     }
-    log.printf("[latency] %s: %d configs wanted, %d already measured here%s, %d to measure (threads %d, runs %d)%n",
+    log.printf("[latency] %s: %d configs wanted, %d already measured here%s, %d to measure (threads %d, runs %d..%d)%n",
         job.target(), wanted.size(), wanted.size() - missing.size(),
         dropped > 0 ? " (" + dropped + " rows of another environment dropped)" : "", missing.size(),
-        job.settings().threads(), job.settings().runs());
+        job.settings().threads(), job.settings().runs(), job.settings().maxRuns());
     long t0 = System.nanoTime();
     List<LatencyRecord> fresh = measure(missing, job.settings(), outUri, options);
     double perConfig = missing.isEmpty() ? Double.NaN : (System.nanoTime() - t0) / 1e9 / missing.size();

@@ -318,7 +318,7 @@ public final class FinalizeStage implements Stage {
 
   private static LatencyProtocol protocol(Spec.Measure m, SearchSpace space) {
     int tokens = m.srcTokens() > 0 ? m.srcTokens() : (space.iwsltLike() ? 23 : 30);
-    return new LatencyProtocol(tokens, m.beam(), m.warmup(), m.runs(), 0.1);
+    return new LatencyProtocol(tokens, m.beam(), m.warmup(), m.runs(), 0.1).withMaxRuns(m.maxRuns());
   }
 
   /**
@@ -347,7 +347,7 @@ public final class FinalizeStage implements Stage {
       try (NDManager nm = NDManager.newBaseManager();
           SubTransformerModel.Loaded l = SubTransformerModel.load(modelDir, nm);
           ModelLatencySubject s = new ModelLatencySubject(l.model(), l.config(), protocol, m.threads())) {
-        st = protocol.measure(s, System::nanoTime);
+        st = quietly(protocol, s);
       }
       return st.meanEncoderMs() + st.meanDecoderMs();
     }
@@ -361,7 +361,7 @@ public final class FinalizeStage implements Stage {
       }
       try (OnnxTranslator t = OnnxTranslator.open(exportDir, int8, m.threads());
           EngineLatencySubject s = new EngineLatencySubject(t, protocol)) {
-        st = protocol.measure(s, System::nanoTime);
+        st = quietly(protocol, s);
       }
       return st.meanEncoderMs() + st.meanDecoderMs();
     } catch (IOException e) {
@@ -371,6 +371,12 @@ public final class FinalizeStage implements Stage {
         AtomicFiles.deleteTree(temp);
       }
     }
+  }
+
+  /** Timed as the latency stage times its rows (pinned, adaptive, re-timed under load): comparable figures. */
+  private static LatencyProtocol.Stats quietly(LatencyProtocol p, LatencyProtocol.Subject s) {
+    return io.hatflow.model.latency.QuietTiming.measure(p, s, System::nanoTime,
+        io.hatflow.model.latency.QuietTiming.HOST, io.hatflow.model.latency.QuietTiming.TRIES).stats();
   }
 
   /** Whether {@code modelDir} holds the weights trained in {@code work} (not those of another finalize). */

@@ -178,6 +178,67 @@ class LatencyCliTest {
   }
 
   @Test
+  void validatePrintsNoiseAndFinalizedErrorsOfARun() throws Exception {
+    Path t = HatflowCliTest.testdata().resolve("multi30k");
+    Path s = tmp.resolve("n.yaml");
+    List<String> spec = List.of(
+        "version: 1",
+        "name: n",
+        "data:",
+        "  train: {src: " + t.resolve("valid.en") + ", tgt: " + t.resolve("valid.de") + "}",
+        "  vocab: {size: 256}",
+        "targets:",
+        "  - name: here",
+        "    latency: {measure: {samples: 4, runs: 3, max_runs: 8, warmup: 1, src_tokens: 6, beam: 2, space: tiny}}",
+        "    budgets_ms: [10]",
+        "");
+    Files.writeString(s, String.join("\n", spec));
+    Path rd = tmp.resolve("run");
+    Out m = HatflowCliTest.run("latency", "measure", "--spec", s.toString(), "--target", "here", "--run-dir", rd.toString());
+    assertEquals(0, m.code(), m.err());
+    assertTrue(m.out().contains("runs 3..8"), m.out());
+
+    Out v = HatflowCliTest.run("latency", "validate", "--run-dir", rd.toString());
+    assertEquals(0, v.code(), v.err());
+    assertTrue(v.out().contains("here: stability over 4 rows: median trimmed std/mean encoder"), v.out());
+    assertTrue(v.out().matches("(?s).*median runs \\d+ \\(of 3\\.\\.8\\).*affinity (cpu \\d+|none).*"), v.out());
+    assertTrue(v.out().contains("no finalize results at " + rd.resolve("finalize/results.json")), v.out());
+
+    Files.createDirectories(rd.resolve("finalize"));
+    Files.writeString(rd.resolve("finalize/results.json"), "{\"results\": ["
+        + "{\"name\": \"here-10ms\", \"kind\": \"winner\", \"predicted_ms\": {\"here\": 10.5}, \"measured_ms\": {\"here\": 10.0}},"
+        + "{\"name\": \"here-20ms\", \"kind\": \"winner\", \"predicted_ms\": {\"here\": 26.0}, \"measured_ms\": {\"here\": 20.0}},"
+        + "{\"name\": \"random-1\", \"kind\": \"random\", \"predicted_ms\": {\"here\": 1.0}, \"measured_ms\": {\"here\": 2.0}}]}");
+    Out f = HatflowCliTest.run("latency", "validate", "--run-dir", rd.toString());
+    assertEquals(0, f.code(), f.err());
+    assertTrue(f.out().contains("here-10ms on here: measured 10.000 ms, predicted 10.500 ms, error +5.0% (within 10%)"),
+        f.out());
+    assertTrue(f.out().contains("here-20ms on here: measured 20.000 ms, predicted 26.000 ms, error +30.0% (OFF"), f.out());
+    assertFalse(f.out().contains("random-1"), "only winners");
+
+    Out csv = HatflowCliTest.run("latency", "validate", "--latency", csv().toString());
+    assertEquals(0, csv.code(), csv.err());
+    assertTrue(csv.out().contains("wmt14ende_cpu_xeon_all: stability over 2000 rows"), csv.out());
+
+    Out none = HatflowCliTest.run("latency", "validate", "--run-dir", tmp.resolve("nope").toString());
+    assertEquals(2, none.code());
+    assertTrue(none.err().contains("no latency folder at " + tmp.resolve("nope").resolve("latency")), none.err());
+    Out missing = HatflowCliTest.run("latency", "validate", "--latency", tmp.resolve("x.avro").toString());
+    assertEquals(2, missing.code());
+    assertTrue(missing.err().contains("no such latency file: " + tmp.resolve("x.avro")), missing.err());
+    Out noFin = HatflowCliTest.run("latency", "validate", "--run-dir", rd.toString(), "--finalize",
+        tmp.resolve("r.json").toString());
+    assertEquals(2, noFin.code());
+    assertTrue(noFin.err().contains("--finalize: no such file: " + tmp.resolve("r.json")), noFin.err());
+    assertEquals(2, HatflowCliTest.run("latency", "validate").code(), "no input");
+
+    Files.writeString(s, String.join("\n", spec).replace("max_runs: 8", "max_runs: 2"));
+    Out bad = HatflowCliTest.run("latency", "measure", "--spec", s.toString(), "--target", "here", "--run-dir", rd.toString());
+    assertEquals(2, bad.code());
+    assertTrue(bad.err().contains("max_runs") && bad.err().contains("expected at least runs (3), got 2"), bad.err());
+  }
+
+  @Test
   void bareGroupsAreUsageErrorsAndHelpListsThem() {
     assertEquals(2, HatflowCliTest.run("latency").code());
     assertEquals(2, HatflowCliTest.run("predictor").code());

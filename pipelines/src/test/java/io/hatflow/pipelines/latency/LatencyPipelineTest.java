@@ -69,4 +69,71 @@ class LatencyPipelineTest {
       assertTrue(r.getMeanEncoderMs() > 0 && r.getMeanDecoderMs() > 0, r.toString());
     }
   }
+
+  /** Fields added with the adaptive, pinned protocol; files written before lack them. */
+  static final List<String> NEW_FIELDS = List.of("maxRuns", "runsUsed", "ciHalfWidthPct", "affinity", "governor",
+      "loadBefore", "loadAfter", "underLoad", "tries");
+
+  @Test
+  void rowsRecordTheirConditionsAndOldFilesStillRead() throws Exception {
+    PrintStream log = new PrintStream(new ByteArrayOutputStream());
+    LatencyPipeline.Job adaptive = new LatencyPipeline.Job(job(2).space(), 2, job(2).samplingSeed(),
+        job(2).settings().withMaxRuns(6));
+    LatencyPipeline.Result r = LatencyPipeline.run(adaptive, tmp, PipelineOptionsFactory.create(), log);
+    List<LatencyRecord> rows = LatencyPipeline.readAvro(r.avro());
+    assertEquals(2, rows.size());
+    boolean procLoad = java.nio.file.Files.exists(Path.of("/proc/loadavg"));
+    for (LatencyRecord x : rows) {
+      assertEquals(2, x.getRuns());
+      assertEquals(6, x.getMaxRuns());
+      assertTrue(x.getRunsUsed() >= 2 && x.getRunsUsed() <= 6, x.toString());
+      assertTrue(x.getCiHalfWidthPct() != null && x.getCiHalfWidthPct() > 0, x.toString());
+      assertTrue(x.getAffinity().toString().matches("cpu \\d+|none"), x.toString());
+      assertTrue(!x.getGovernor().toString().isEmpty(), x.toString());
+      assertTrue(x.getTries() >= 1 && x.getTries() <= 3, x.toString());
+      assertEquals(procLoad, x.getLoadBefore() != null);
+      assertEquals(procLoad, x.getLoadAfter() != null);
+    }
+
+    // the same rows as a file written before the new fields: they read with the defaults ...
+    org.apache.avro.Schema cur = LatencyRecord.getClassSchema();
+    List<org.apache.avro.Schema.Field> fields = new java.util.ArrayList<>();
+    for (org.apache.avro.Schema.Field f : cur.getFields()) {
+      if (!NEW_FIELDS.contains(f.name())) {
+        fields.add(new org.apache.avro.Schema.Field(f.name(), f.schema(), f.doc(), f.defaultVal()));
+      }
+    }
+    assertEquals(cur.getFields().size() - NEW_FIELDS.size(), fields.size(), "every new field is in the schema");
+    org.apache.avro.Schema old = org.apache.avro.Schema.createRecord(cur.getName(), cur.getDoc(), cur.getNamespace(),
+        false, fields);
+    Path oldDir = tmp.resolve("old");
+    java.nio.file.Files.createDirectories(oldDir);
+    Path oldFile = LatencyPipeline.avroPath(oldDir, "cpu");
+    try (org.apache.avro.file.DataFileWriter<org.apache.avro.generic.GenericRecord> w =
+             new org.apache.avro.file.DataFileWriter<>(new org.apache.avro.generic.GenericDatumWriter<>(old))) {
+      w.create(old, oldFile.toFile());
+      for (LatencyRecord x : rows) {
+        org.apache.avro.generic.GenericData.Record g = new org.apache.avro.generic.GenericData.Record(old);
+        for (org.apache.avro.Schema.Field f : fields) {
+          g.put(f.name(), x.get(cur.getField(f.name()).pos()));
+        }
+        w.append(g);
+      }
+    }
+    List<LatencyRecord> back = LatencyPipeline.readAvro(oldFile);
+    assertEquals(2, back.size());
+    LatencyRecord b = back.get(0);
+    assertEquals(0, b.getMaxRuns());
+    assertEquals(0, b.getRunsUsed());
+    assertEquals(2, LatencyRecords.runsUsedOf(b), "an old row timed exactly runs");
+    assertEquals(2, LatencyRecords.maxRunsOf(b));
+    assertEquals(null, b.getCiHalfWidthPct());
+    assertEquals("unknown", b.getAffinity().toString());
+    assertEquals("unknown", b.getGovernor().toString());
+    assertEquals(false, b.getUnderLoad());
+    assertEquals(1, b.getTries());
+    // ... stand in for HAT's fixed protocol of the same runs, and are timed again for the adaptive one
+    assertEquals(0, LatencyPipeline.run(job(2), oldDir, PipelineOptionsFactory.create(), log).measured());
+    assertEquals(2, LatencyPipeline.run(adaptive, oldDir, PipelineOptionsFactory.create(), log).measured());
+  }
 }

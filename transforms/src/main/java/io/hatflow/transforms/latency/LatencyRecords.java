@@ -59,21 +59,33 @@ public final class LatencyRecords {
 
   /**
    * What must match for an earlier timing to stand in for a new one: same CPU model, thread count, DJL and
-   * PyTorch versions (and the protocol's runs, tokens and beam).
+   * PyTorch versions (and the protocol's runs, max runs, tokens and beam). A row of the fixed protocol (written
+   * before max_runs existed) stands in only for a fixed protocol of the same runs.
    */
   public record Environment(String cpuModel, int threads, String djlVersion, String pytorchVersion,
-                            int runs, int srcTokens, int beam, String engine) {
+                            int runs, int srcTokens, int beam, String engine, int maxRuns) {
     public static Environment current(MeasureSettings s) {
       return new Environment(io.hatflow.core.run.Host.cpuModel(), s.threads(), ai.djl.engine.Engine.getDjlVersion(),
-          ai.djl.engine.Engine.getEngine("PyTorch").getVersion(), s.runs(), s.tokens(), s.beam(), s.engine());
+          ai.djl.engine.Engine.getEngine("PyTorch").getVersion(), s.runs(), s.tokens(), s.beam(), s.engine(),
+          s.maxRuns());
     }
 
     /** Rows timed here under the same settings and engine (a row of another engine is never reused). */
     public boolean matches(LatencyRecord r) {
       return cpuModel.equals(r.getCpuModel()) && threads == r.getThreads() && djlVersion.equals(r.getDjlVersion())
           && pytorchVersion.equals(r.getPytorchVersion()) && runs == r.getRuns() && srcTokens == r.getSrcTokens()
-          && beam == r.getBeam() && engine.equals(r.getEngine());
+          && beam == r.getBeam() && engine.equals(r.getEngine()) && maxRuns == maxRunsOf(r);
     }
+  }
+
+  /** A row's most timed runs; files written before the field existed timed exactly {@code runs}. */
+  public static int maxRunsOf(LatencyRecord r) {
+    return r.getMaxRuns() > 0 ? r.getMaxRuns() : r.getRuns();
+  }
+
+  /** A row's timed runs actually taken; files written before the field existed timed exactly {@code runs}. */
+  public static int runsUsedOf(LatencyRecord r) {
+    return r.getRunsUsed() > 0 ? r.getRunsUsed() : r.getRuns();
   }
 
   /** A seed from the spec seed and a name (a target), the same on every JVM. */
@@ -114,15 +126,28 @@ public final class LatencyRecords {
   }
 
   public static Stability stability(Collection<LatencyRecord> records) {
-    int n = records.size();
+    // not through toRow: a record's features need not be complete for its timing figures to count
+    return stability(records.stream().map(r -> new double[] {r.getMeanEncoderMs(), r.getMeanDecoderMs(),
+        r.getStdEncoderMs(), r.getStdDecoderMs()}).toList());
+  }
+
+  /** The same over rows of a HAT CSV (their std columns). */
+  public static Stability stabilityOfRows(Collection<LatencyRow> rows) {
+    return stability(rows.stream().map(r -> new double[] {r.meanEncoderMs(), r.meanDecoderMs(), r.stdEncoderMs(),
+        r.stdDecoderMs()}).toList());
+  }
+
+  /** Over rows of {mean encoder, mean decoder, std encoder, std decoder}. */
+  private static Stability stability(List<double[]> rows) {
+    int n = rows.size();
     double[] e = new double[n];
     double[] d = new double[n];
     double[] t = new double[n];
     int i = 0;
-    for (LatencyRecord r : records) {
-      e[i] = ratio(r.getStdEncoderMs(), r.getMeanEncoderMs());
-      d[i] = ratio(r.getStdDecoderMs(), r.getMeanDecoderMs());
-      t[i] = ratio(r.getStdEncoderMs() + r.getStdDecoderMs(), r.getMeanEncoderMs() + r.getMeanDecoderMs());
+    for (double[] r : rows) {
+      e[i] = ratio(r[2], r[0]);
+      d[i] = ratio(r[3], r[1]);
+      t[i] = ratio(r[2] + r[3], r[0] + r[1]);
       i++;
     }
     return new Stability(n, median(e), median(d), median(t));
@@ -132,7 +157,7 @@ public final class LatencyRecords {
     return mean > 0 ? std / mean : 0;
   }
 
-  static double median(double[] xs) {
+  public static double median(double[] xs) {
     if (xs.length == 0) {
       return Double.NaN;
     }

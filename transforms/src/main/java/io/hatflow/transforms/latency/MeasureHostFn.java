@@ -10,6 +10,7 @@ import io.hatflow.model.export.OnnxExport;
 import io.hatflow.model.latency.EngineLatencySubject;
 import io.hatflow.model.latency.LatencyProtocol;
 import io.hatflow.model.latency.ModelLatencySubject;
+import io.hatflow.model.latency.QuietTiming;
 import io.hatflow.model.transformer.Dropouts;
 import io.hatflow.model.transformer.SuperTransformer;
 import io.hatflow.schemas.LatencyRecord;
@@ -27,7 +28,8 @@ import org.apache.beam.sdk.values.KV;
 /**
  * Times all configs of one host, one after another in {@code SubConfig.key()} order. The random-weight
  * SuperTransformer is built once per DoFn instance; each config is extracted into a standalone model (as HAT
- * times a SubTransformer) and timed by {@link ModelLatencySubject}.
+ * times a SubTransformer) and timed by {@link ModelLatencySubject} under {@link QuietTiming}: pinned to one core
+ * when the machine is quiet, re-timed while it is loaded, with the conditions recorded in each row.
  */
 final class MeasureHostFn extends DoFn<KV<String, Iterable<String>>, LatencyRecord> {
   private final MeasureSettings s;
@@ -51,23 +53,30 @@ final class MeasureHostFn extends DoFn<KV<String, Iterable<String>>, LatencyReco
       configs.add(LatencyRecords.fromGenesJson(g).active());
     }
     configs.sort(Comparator.comparing(SubConfig::key));
-    LatencyProtocol protocol = new LatencyProtocol(s.tokens(), s.beam(), s.warmup(), s.runs(), s.trim());
+    LatencyProtocol protocol = new LatencyProtocol(s.tokens(), s.beam(), s.warmup(), s.runs(), s.trim())
+        .withMaxRuns(s.maxRuns());
     String cpu = Host.cpuModel();
     String hostName = Host.name();
     String djl = Engine.getDjlVersion();
     String torch = Engine.getEngine("PyTorch").getVersion();
+    // after a row stayed under load through all its tries, the next rows are timed once until one is quiet: the
+    // 1-minute load average decays slowly, and re-timing every row of a busy stretch would triple the stage's time
+    boolean busy = false;
     for (SubConfig c : configs) {
+      int tries = busy ? 1 : QuietTiming.TRIES;
       long start = micros();
-      LatencyProtocol.Stats st;
+      QuietTiming.Outcome o;
       if (s.engine().equals("djl")) {
         try (NDManager m = manager.newSubManager();
              SuperTransformer sub = supernet.extract(m, c);
              ModelLatencySubject subject = new ModelLatencySubject(sub, c, protocol, s.threads())) {
-          st = protocol.measure(subject, System::nanoTime);
+          o = QuietTiming.measure(protocol, subject, System::nanoTime, QuietTiming.HOST, tries);
         }
       } else {
-        st = onOnnxRuntime(c, protocol, s.engine().equals("onnx-int8"));
+        o = onOnnxRuntime(c, protocol, s.engine().equals("onnx-int8"), tries);
       }
+      busy = o.underLoad();
+      LatencyProtocol.Stats st = o.stats();
       long end = micros();
       List<Double> f = new ArrayList<>();
       for (double x : Features.of(c)) {
@@ -81,6 +90,12 @@ final class MeasureHostFn extends DoFn<KV<String, Iterable<String>>, LatencyReco
           .setHostName(hostName).setCpuModel(cpu).setCores(Host.cores()).setThreads(s.threads())
           .setDjlVersion(djl).setPytorchVersion(torch).setEngine(s.engine())
           .setStartEpochMicros(start).setEndEpochMicros(end)
+          .setMaxRuns(s.maxRuns()).setRunsUsed(st.runs())
+          .setCiHalfWidthPct(Double.isFinite(st.ciHalfWidthPct()) ? st.ciHalfWidthPct() : null)
+          .setAffinity(o.affinity()).setGovernor(o.governor())
+          .setLoadBefore(Double.isNaN(o.loadBefore()) ? null : o.loadBefore())
+          .setLoadAfter(Double.isNaN(o.loadAfter()) ? null : o.loadAfter())
+          .setUnderLoad(o.underLoad()).setTries(o.tries())
           .build());
     }
   }
@@ -89,7 +104,7 @@ final class MeasureHostFn extends DoFn<KV<String, Iterable<String>>, LatencyReco
    * The config exported to ONNX (as finalize exports a winner) and timed on ONNX Runtime by the same protocol: the
    * export itself is not timed, and the folder is removed before the next config.
    */
-  private LatencyProtocol.Stats onOnnxRuntime(SubConfig c, LatencyProtocol protocol, boolean int8) {
+  private QuietTiming.Outcome onOnnxRuntime(SubConfig c, LatencyProtocol protocol, boolean int8, int tries) {
     Path dir = null;
     try {
       dir = Files.createTempDirectory("hatflow-latency-onnx-");
@@ -97,7 +112,7 @@ final class MeasureHostFn extends DoFn<KV<String, Iterable<String>>, LatencyReco
       OnnxExport.write(supernet, c, "", null, export, int8, false);
       try (OnnxTranslator t = OnnxTranslator.open(export, int8, s.threads());
            EngineLatencySubject subject = new EngineLatencySubject(t, protocol)) {
-        return protocol.measure(subject, System::nanoTime);
+        return QuietTiming.measure(protocol, subject, System::nanoTime, QuietTiming.HOST, tries);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot export " + c.key() + " for timing on ONNX Runtime", e);

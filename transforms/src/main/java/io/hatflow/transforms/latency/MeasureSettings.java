@@ -14,15 +14,19 @@ import java.io.Serializable;
  * @param shapeGenes the SuperTransformer shape (the latency space's largest config) as gene JSON
  * @param vocabSize output vocabulary of the timed model (the projection is part of HAT's decoder latency)
  * @param modelSeed seed of the random weights
+ * @param maxRuns the most timed runs ({@code runs} is then the minimum; equal: HAT's fixed protocol)
  */
 public record MeasureSettings(
     String target, String hostKey, String shapeGenes, int qkvDim, int vocabSize,
-    int tokens, int beam, int warmup, int runs, double trim, int threads, long modelSeed, String engine)
+    int tokens, int beam, int warmup, int runs, double trim, int threads, long modelSeed, String engine, int maxRuns)
     implements Serializable {
 
   public MeasureSettings {
     if (threads < 1 || runs < 1 || warmup < 0 || tokens < 1 || beam < 1) {
       throw new IllegalArgumentException("threads, runs, tokens, beam >= 1 and warmup >= 0 required");
+    }
+    if (maxRuns < runs) {
+      throw new IllegalArgumentException("maxRuns must be at least runs (" + runs + "), got " + maxRuns);
     }
     if (!java.util.List.of("djl", "onnx-fp32", "onnx-int8").contains(engine)) {
       throw new IllegalArgumentException("engine must be djl, onnx-fp32 or onnx-int8, got " + engine);
@@ -32,7 +36,8 @@ public record MeasureSettings(
   /** Timed on DJL. */
   public MeasureSettings(String target, String hostKey, String shapeGenes, int qkvDim, int vocabSize,
       int tokens, int beam, int warmup, int runs, double trim, int threads, long modelSeed) {
-    this(target, hostKey, shapeGenes, qkvDim, vocabSize, tokens, beam, warmup, runs, trim, threads, modelSeed, "djl");
+    this(target, hostKey, shapeGenes, qkvDim, vocabSize, tokens, beam, warmup, runs, trim, threads, modelSeed, "djl",
+        runs);
   }
 
   /**
@@ -49,7 +54,13 @@ public record MeasureSettings(
   /** The same settings timed on {@code engine} (djl, onnx-fp32 or onnx-int8). */
   public MeasureSettings withEngine(String engine) {
     return new MeasureSettings(target, hostKey, shapeGenes, qkvDim, vocabSize, tokens, beam, warmup, runs, trim, threads,
-        modelSeed, engine);
+        modelSeed, engine, maxRuns);
+  }
+
+  /** The same settings timing adaptively up to {@code max} runs. */
+  public MeasureSettings withMaxRuns(int max) {
+    return new MeasureSettings(target, hostKey, shapeGenes, qkvDim, vocabSize, tokens, beam, warmup, runs, trim, threads,
+        modelSeed, engine, max);
   }
 
   public SubConfig shape() {
@@ -58,6 +69,6 @@ public record MeasureSettings(
 
   public MeasureSettings withHostKey(String key) {
     return new MeasureSettings(target, key, shapeGenes, qkvDim, vocabSize, tokens, beam, warmup, runs, trim, threads,
-        modelSeed, engine);
+        modelSeed, engine, maxRuns);
   }
 }
