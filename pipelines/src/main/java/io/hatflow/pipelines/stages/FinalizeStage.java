@@ -93,9 +93,10 @@ public final class FinalizeStage implements Stage {
     int warmup = f.warmupSteps() != null ? f.warmupSteps()
         : inherit ? Math.max(1, steps / 10) : Math.min(t.warmupSteps(), Math.max(1, steps / 5));
     TrainConfig.Schedule schedule = inherit ? TrainConfig.Schedule.CONSTANT : t.schedule();
-    return new TrainConfig(steps, t.maxTokens(), lr, warmup, schedule, t.minLr(), t.beta1(), t.beta2(),
-        t.labelSmoothing(), t.clipNorm(), t.gradAccum(), t.dropouts(), t.seed(), f.checkpointEvery(), 0, threads,
-        Math.max(1, steps / 5));
+    // Finalize trains one fixed SubTransformer: no sandwich sampling.
+    return t.toBuilder().steps(steps).lr(lr).warmupSteps(warmup).schedule(schedule)
+        .checkpointEvery(f.checkpointEvery()).sandwichEvery(0).threads(threads).logEvery(Math.max(1, steps / 5))
+        .build();
   }
 
   /** Validation points per finalize training (and its end): the best one's weights are kept. */

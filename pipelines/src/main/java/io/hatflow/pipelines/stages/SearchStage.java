@@ -65,11 +65,13 @@ public final class SearchStage implements Stage {
     return out;
   }
 
+  /** The search stage's settings, built from the spec once (its only source of defaults). */
   public static SearchConfig config(Spec spec) {
     Spec.SearchSpec s = spec.search();
-    return new SearchConfig(s.population(), s.parents(), s.mutations(), s.crossovers(), s.mutationProb(),
-        s.generations(), spec.seed(), Math.pow(10, -s.fitnessDecimals()), s.maxSampleTries(), s.searchMode(),
-        s.reference());
+    return SearchConfig.builder().population(s.population()).parents(s.parents()).mutations(s.mutations())
+        .crossovers(s.crossovers()).mutationProb(s.mutationProb()).generations(s.generations()).seed(spec.seed())
+        .fitnessPrecision(Math.pow(10, -s.fitnessDecimals())).maxSampleTries(s.maxSampleTries())
+        .mode(s.searchMode()).hvReference(s.reference()).build();
   }
 
   @Override
