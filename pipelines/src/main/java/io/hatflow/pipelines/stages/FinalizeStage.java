@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import io.hatflow.core.bleu.Bleu;
 import io.hatflow.core.bleu.BleuOptions;
 import io.hatflow.core.run.AtomicFiles;
+import io.hatflow.core.run.CodeScope;
 import io.hatflow.core.run.Digests;
 import io.hatflow.core.run.Manifest;
 import io.hatflow.core.run.UserInputException;
@@ -54,6 +55,15 @@ import java.util.TreeMap;
  */
 public final class FinalizeStage implements Stage {
   public static final String NAME = "finalize";
+
+  /** The code this stage's outputs depend on (CodeScopeTest checks it covers everything the stage reaches). */
+  static final CodeScope SCOPE = SearchStage.SCOPE.plus(new CodeScope(List.of("io.hatflow.core.bleu", "io.hatflow.pipelines.finalize"),
+      List.of("io.hatflow.pipelines.stages.FinalizeStage")));
+
+  @Override
+  public CodeScope codeScope() {
+    return SCOPE;
+  }
   /** Over-budget tolerance: measured latency more than 10% above the budget is flagged. */
   public static final double OVER_BUDGET_TOLERANCE = 0.10;
 

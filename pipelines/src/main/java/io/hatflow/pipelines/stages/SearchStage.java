@@ -1,20 +1,21 @@
 package io.hatflow.pipelines.stages;
 
+import io.hatflow.core.run.CodeScope;
+import io.hatflow.core.run.Digests;
 import io.hatflow.core.run.Manifest;
+import io.hatflow.core.run.RunDir;
 import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.search.LatencyRange;
 import io.hatflow.core.search.SearchConfig;
 import io.hatflow.core.search.TargetBudgets;
 import io.hatflow.core.spec.Spec;
+import io.hatflow.model.train.Corpus;
 import io.hatflow.model.train.SuperTransformerCheckpoint;
 import io.hatflow.pipelines.search.SearchPipeline;
 import io.hatflow.pipelines.search.SearchResult;
+import io.hatflow.transforms.io.Artifacts;
 import io.hatflow.transforms.search.InheritedFitness;
 import io.hatflow.transforms.search.PredictedLatency;
-import io.hatflow.core.run.Digests;
-import io.hatflow.core.run.RunDir;
-import io.hatflow.model.train.Corpus;
-import io.hatflow.transforms.io.Artifacts;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,6 +30,15 @@ import java.util.List;
  */
 public final class SearchStage implements Stage {
   public static final String NAME = "search";
+
+  /** The code this stage's outputs depend on (CodeScopeTest checks it covers everything the stage reaches). */
+  static final CodeScope SCOPE = TrainStage.SCOPE.plus(PredictorStage.SCOPE).plus(new CodeScope(List.of("io.hatflow.model.eval", "io.hatflow.pipelines.search"),
+      List.of("io.hatflow.pipelines.stages.SearchStage")));
+
+  @Override
+  public CodeScope codeScope() {
+    return SCOPE;
+  }
 
   @Override
   public String name() {

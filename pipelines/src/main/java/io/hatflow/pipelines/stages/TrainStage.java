@@ -1,6 +1,7 @@
 package io.hatflow.pipelines.stages;
 
 import io.hatflow.core.run.AtomicFiles;
+import io.hatflow.core.run.CodeScope;
 import io.hatflow.core.run.Digests;
 import io.hatflow.core.run.Manifest;
 import io.hatflow.core.run.UserInputException;
@@ -25,6 +26,15 @@ import java.util.List;
  */
 public final class TrainStage implements Stage {
   public static final String NAME = "train";
+
+  /** The code this stage's outputs depend on (CodeScopeTest checks it covers everything the stage reaches). */
+  static final CodeScope SCOPE = PrepareStage.SCOPE.plus(new CodeScope(List.of("io.hatflow.model.train", "io.hatflow.model.transformer"),
+      List.of("io.hatflow.pipelines.stages.TrainStage")));
+
+  @Override
+  public CodeScope codeScope() {
+    return SCOPE;
+  }
 
   @Override
   public String name() {
