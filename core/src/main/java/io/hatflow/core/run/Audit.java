@@ -48,7 +48,8 @@ public final class Audit {
    * @param currentCode the running {@code git describe}
    * @param recordedDigest the recorded code digest, or null in a manifest older than the digest
    * @param currentDigest the running code's digest
-   * @param stagesOtherCode stages whose recorded code digest differs from the running one
+   * @param stagesOtherCode stages whose recorded code digest differs from the running code's digest over the
+   *     stage's code scope (a stage digests only the code it reaches)
    */
   public record Result(List<Finding> findings, String recordedCode, String currentCode, String recordedDigest,
       String currentDigest, List<String> stagesOtherCode, List<String> notes) {
@@ -75,7 +76,8 @@ public final class Audit {
       }
       return "note      code: digest differs, recorded " + abbrev(recordedDigest) + ", running " + abbrev(currentDigest)
           + " (" + versions + "): a run with this code would run "
-          + (stagesOtherCode.isEmpty() ? "its stages" : String.join(", ", stagesOtherCode)) + " again";
+          + (stagesOtherCode.isEmpty() ? "no stage again (the change lies outside every stage's code scope)"
+          : String.join(", ", stagesOtherCode) + " again");
     }
 
     private static String abbrev(String s) {
@@ -115,6 +117,14 @@ public final class Audit {
   }
 
   public static Result check(Path runDir) {
+    return check(runDir, stage -> CodeDigest.current());
+  }
+
+  /**
+   * As {@link #check(Path)}, each stage's recorded code digest compared with {@code stageCode} of its name: the
+   * digest of the code in that stage's scope (stages live above this module, so the caller knows the scopes).
+   */
+  public static Result check(Path runDir, java.util.function.Function<String, String> stageCode) {
     if (!Files.exists(runDir.resolve(Manifest.FILE))) {
       throw new UserInputException(runDir + ": no " + Manifest.FILE + " (not a hatflow run directory)");
     }
@@ -156,7 +166,7 @@ public final class Audit {
     for (Iterator<Map.Entry<String, JsonNode>> st = m.stages().fields(); st.hasNext(); ) {
       Map.Entry<String, JsonNode> stage = st.next();
       String d = stage.getValue().path("code_digest").asText(null);
-      if (d != null && !d.equals(current)) {
+      if (d != null && !d.equals(stageCode.apply(stage.getKey()))) {
         otherCode.add(stage.getKey());
       }
     }

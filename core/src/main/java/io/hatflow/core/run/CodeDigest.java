@@ -22,7 +22,9 @@ import java.util.zip.ZipFile;
  * every {@code io/hatflow/**} entry (classes and bundled resources) in the class-path locations that hold
  * hatflow's modules, a jar or a classes directory. Contents only: timestamps, jar order and paths do not count,
  * so a rebuild of the same sources, or a commit that touches only docs, digests the same, while any change to
- * compiled code does not. Stage fingerprints use it instead of {@code git describe}.
+ * compiled code does not. Stage fingerprints use it instead of {@code git describe}, each over its stage's
+ * {@link CodeScope} ({@link #current(CodeScope)}): the same lines, only those in scope; {@link CodeScope#ALL}
+ * gives the whole-code digest, so a stage without a narrower scope keeps the fingerprint it had before scopes.
  */
 public final class CodeDigest {
   private CodeDigest() {}
@@ -37,20 +39,39 @@ public final class CodeDigest {
       "io.hatflow.transforms.search.SmallAvroFiles",
       "io.hatflow.pipelines.cli.Hatflow");
 
-  private static volatile String current;
+  private static volatile List<String> lines;
+  private static final java.util.Map<CodeScope, String> SCOPED = new java.util.concurrent.ConcurrentHashMap<>();
 
   /** The running code's digest (computed once per JVM: one pass over a few hundred entries). */
   public static String current() {
-    String d = current;
-    if (d == null) {
+    return current(CodeScope.ALL);
+  }
+
+  /** The digest of the running code in {@code scope} (the entries are read once per JVM). */
+  public static String current(CodeScope scope) {
+    return SCOPED.computeIfAbsent(scope, s -> digest(runningLines(), s, locations()));
+  }
+
+  private static List<String> runningLines() {
+    List<String> l = lines;
+    if (l == null) {
       synchronized (CodeDigest.class) {
-        if (current == null) {
-          current = of(locations());
+        if (lines == null) {
+          lines = lines(locations());
         }
-        d = current;
+        l = lines;
       }
     }
-    return d;
+    return l;
+  }
+
+  /** The names of the running code's {@code io/hatflow/**} entries (the scope test walks their classes). */
+  public static java.util.SortedSet<String> runningEntries() {
+    java.util.SortedSet<String> out = new java.util.TreeSet<>();
+    for (String line : runningLines()) {
+      out.add(line.substring(0, line.indexOf('\t')));
+    }
+    return out;
   }
 
   /** The jars or class directories that hold the hatflow modules' classes, in a stable order. */
@@ -81,19 +102,53 @@ public final class CodeDigest {
    * found in two locations counts twice (a stale copy on the class path is different code).
    */
   public static String of(List<Path> locations) {
-    List<String> lines = new ArrayList<>();
+    return digest(lines(locations), CodeScope.ALL, locations);
+  }
+
+  /** The digest of the in-scope {@code io/hatflow/**} entries of these locations. */
+  public static String of(List<Path> locations, CodeScope scope) {
+    return digest(lines(locations), scope, locations);
+  }
+
+  /**
+   * The digest of the in-scope entries of a set of class files and resources (entry name to bytes): the same
+   * value as {@link #of(List, CodeScope)} over a jar of exactly these entries.
+   */
+  public static String of(java.util.Map<String, byte[]> entries, CodeScope scope) {
+    List<String> l = new ArrayList<>();
+    entries.forEach((name, bytes) -> {
+      if (name.startsWith(PREFIX)) {
+        l.add(name + '\t' + Digests.sha256(bytes));
+      }
+    });
+    return digest(l, scope, entries.keySet());
+  }
+
+  private static List<String> lines(List<Path> locations) {
+    List<String> out = new ArrayList<>();
     for (Path loc : locations) {
       if (Files.isDirectory(loc)) {
-        fromDirectory(loc, lines);
+        fromDirectory(loc, out);
       } else if (Files.isRegularFile(loc)) {
-        fromJar(loc, lines);
+        fromJar(loc, out);
       }
     }
-    if (lines.isEmpty()) {
-      throw new IllegalStateException("no " + PREFIX + "** classes found in " + locations);
+    return out;
+  }
+
+  private static String digest(List<String> all, CodeScope scope, Object where) {
+    List<String> in = new ArrayList<>();
+    for (String line : all) {
+      if (scope.contains(line.substring(0, line.indexOf('\t')))) {
+        in.add(line);
+      }
     }
-    lines.sort(null);
-    return Digests.sha256(String.join("\n", lines));
+    if (in.isEmpty()) {
+      throw new IllegalStateException("no " + PREFIX + "** classes" + (scope.equals(CodeScope.ALL) ? "" : " in " + scope)
+          + " found in " + where);
+    }
+    in.sort(null);
+    return Digests.sha256(String.join("\n", in));
   }
 
   private static void fromDirectory(Path root, List<String> lines) {

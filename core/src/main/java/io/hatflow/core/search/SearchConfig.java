@@ -6,8 +6,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * HAT's evolutionary-search settings. Defaults ({@link #defaults()}) are HAT's: population 125 = 25 parents
- * + 50 mutations + 50 crossovers, mutation probability 0.3, 30 generations.
+ * HAT's evolutionary-search settings, built from the spec by {@code SearchStage.config} through {@link
+ * #builder()}. The defaults (HAT's: population 125 = 25 parents + 50 mutations + 50 crossovers, mutation
+ * probability 0.3, 30 generations) live in the spec layer only, so this record has none.
  *
  * @param population      candidates per search in the first generation (HAT: population_size)
  * @param parents         elitist top-k kept and bred from (HAT: parent_size)
@@ -16,7 +17,8 @@ import java.util.List;
  * @param mutationProb    probability that a mutation resamples each gene (HAT: mutation_prob)
  * @param generations     generations evaluated (HAT: evo_iter); the winner is the best of the last one
  * @param seed            the spec's seed; every random draw derives from it ({@link Rng})
- * @param fitnessPrecision ranking uses the validation loss rounded to this step (ties: canonical key)
+ * @param fitnessPrecision ranking uses the validation loss rounded to this step (ties: canonical key); the spec
+ *                        gives it as {@code search.fitness_decimals} (step 10^-decimals)
  * @param maxSampleTries  draws per population slot before constrained sampling gives up on the slot
  *                        (HAT loops forever; we return a smaller population and a warning)
  * @param mode            HAT's search per (target, budget), or one NSGA-II search per target ({@link SearchMode});
@@ -30,30 +32,72 @@ public record SearchConfig(
     int generations, long seed, double fitnessPrecision, int maxSampleTries, SearchMode mode,
     Hypervolume.Reference hvReference) implements Serializable {
 
-  /** HAT's mode with the default hypervolume reference. */
-  public SearchConfig(int population, int parents, int mutations, int crossovers, double mutationProb,
-      int generations, long seed, double fitnessPrecision, int maxSampleTries) {
-    this(population, parents, mutations, crossovers, mutationProb, generations, seed, fitnessPrecision,
-        maxSampleTries, SearchMode.HAT, Hypervolume.Reference.DEFAULT);
+  /** A builder with nothing set: {@link Builder#build()} names every field left unset. */
+  public static Builder builder() {
+    return new Builder();
   }
 
-  public static SearchConfig defaults() {
-    return new SearchConfig(125, 25, 50, 50, 0.3, 30, 1L, 1e-4, 1000);
+  /** A builder holding these settings (tests and benches vary one or two). */
+  public Builder toBuilder() {
+    return builder().population(population).parents(parents).mutations(mutations).crossovers(crossovers)
+        .mutationProb(mutationProb).generations(generations).seed(seed).fitnessPrecision(fitnessPrecision)
+        .maxSampleTries(maxSampleTries).mode(mode).hvReference(hvReference);
   }
 
-  public SearchConfig withSeed(long s) {
-    return new SearchConfig(population, parents, mutations, crossovers, mutationProb, generations, s,
-        fitnessPrecision, maxSampleTries, mode, hvReference);
-  }
+  /**
+   * Named setters; no defaults (they belong to the spec). {@link #build()} does not validate: {@link #problems()}
+   * is the one check, run by the search before it starts (tests build bad settings on purpose).
+   */
+  public static final class Builder {
+    private Integer population;
+    private Integer parents;
+    private Integer mutations;
+    private Integer crossovers;
+    private Double mutationProb;
+    private Integer generations;
+    private Long seed;
+    private Double fitnessPrecision;
+    private Integer maxSampleTries;
+    private SearchMode mode;
+    private Hypervolume.Reference hvReference;
 
-  public SearchConfig withSizes(int population, int parents, int mutations, int crossovers, int generations) {
-    return new SearchConfig(population, parents, mutations, crossovers, mutationProb, generations, seed,
-        fitnessPrecision, maxSampleTries, mode, hvReference);
-  }
+    private Builder() {}
 
-  public SearchConfig withMode(SearchMode m, Hypervolume.Reference ref) {
-    return new SearchConfig(population, parents, mutations, crossovers, mutationProb, generations, seed,
-        fitnessPrecision, maxSampleTries, m, ref);
+    public Builder population(int v) { population = v; return this; }
+    public Builder parents(int v) { parents = v; return this; }
+    public Builder mutations(int v) { mutations = v; return this; }
+    public Builder crossovers(int v) { crossovers = v; return this; }
+    public Builder mutationProb(double v) { mutationProb = v; return this; }
+    public Builder generations(int v) { generations = v; return this; }
+    public Builder seed(long v) { seed = v; return this; }
+    public Builder fitnessPrecision(double v) { fitnessPrecision = v; return this; }
+    public Builder maxSampleTries(int v) { maxSampleTries = v; return this; }
+    public Builder mode(SearchMode v) { mode = v; return this; }
+    public Builder hvReference(Hypervolume.Reference v) { hvReference = v; return this; }
+
+    /** The five sizes at once (population, parents, mutations, crossovers, generations), named by the caller. */
+    public Builder sizes(int population, int parents, int mutations, int crossovers, int generations) {
+      return population(population).parents(parents).mutations(mutations).crossovers(crossovers)
+          .generations(generations);
+    }
+
+    public SearchConfig build() {
+      List<String> unset = new ArrayList<>();
+      String[] names = {"population", "parents", "mutations", "crossovers", "mutationProb", "generations", "seed",
+          "fitnessPrecision", "maxSampleTries", "mode", "hvReference"};
+      Object[] values = {population, parents, mutations, crossovers, mutationProb, generations, seed,
+          fitnessPrecision, maxSampleTries, mode, hvReference};
+      for (int i = 0; i < names.length; i++) {
+        if (values[i] == null) {
+          unset.add(names[i]);
+        }
+      }
+      if (!unset.isEmpty()) {
+        throw new IllegalStateException("SearchConfig: not set: " + String.join(", ", unset));
+      }
+      return new SearchConfig(population, parents, mutations, crossovers, mutationProb, generations, seed,
+          fitnessPrecision, maxSampleTries, mode, hvReference);
+    }
   }
 
   /**
@@ -96,7 +140,8 @@ public record SearchConfig(
       out.add("search.generations: expected >= 1, got " + generations);
     }
     if (!(fitnessPrecision > 0) || Double.isInfinite(fitnessPrecision)) {
-      out.add("search.fitness_precision: expected a positive number, got " + fitnessPrecision);
+      // The record holds the rounding step; the spec key is the number of decimals (step = 10^-decimals).
+      out.add("search.fitness_decimals: expected a rounding step 10^-decimals > 0, got " + fitnessPrecision);
     }
     if (maxSampleTries < 1) {
       out.add("search.max_sample_tries: expected >= 1, got " + maxSampleTries);
@@ -115,7 +160,7 @@ public record SearchConfig(
     return out;
   }
 
-  /** Throws {@link IllegalArgumentException} naming every problem. */
+  /** Throws {@link UserInputException} naming every problem. */
   public SearchConfig validate() {
     List<String> p = problems();
     if (!p.isEmpty()) {

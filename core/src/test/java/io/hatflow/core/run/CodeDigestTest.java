@@ -119,4 +119,25 @@ class CodeDigestTest {
     assertTrue(CodeDigest.locations().stream().anyMatch(Files::exists));
     assertThrows(IllegalStateException.class, () -> CodeDigest.of(List.of(tmp.resolve("nothing-here"))));
   }
+
+  @Test
+  void aScopedDigestCoversOnlyItsPackagesAndClasses() throws Exception {
+    CodeScope train = new CodeScope(List.of("io.hatflow.core"), List.of("io.hatflow.model.B"));
+    Map<String, byte[]> css = new TreeMap<>(CLASSES);
+    css.put("io/hatflow/pipelines/report/style.css", "body{color:red}".getBytes());
+    assertEquals(CodeDigest.of(CLASSES, train), CodeDigest.of(css, train), "the report is outside train's scope");
+    assertNotEquals(CodeDigest.of(CLASSES, CodeScope.ALL), CodeDigest.of(css, CodeScope.ALL));
+    Map<String, byte[]> nested = new TreeMap<>(CLASSES);
+    nested.put("io/hatflow/model/B$Inner.class", new byte[] {1});
+    assertNotEquals(CodeDigest.of(CLASSES, train), CodeDigest.of(nested, train), "a class's nested classes count");
+    Map<String, byte[]> sibling = new TreeMap<>(CLASSES);
+    sibling.put("io/hatflow/model/BB.class", new byte[] {1});
+    assertEquals(CodeDigest.of(CLASSES, train), CodeDigest.of(sibling, train), "a class is not a name prefix");
+    // The same function over bytes and over a jar; ALL is the whole-code digest.
+    Path jar = jar("scoped.jar", CLASSES, 0, false);
+    assertEquals(CodeDigest.of(CLASSES, train), CodeDigest.of(List.of(jar), train));
+    assertEquals(CodeDigest.of(List.of(jar)), CodeDigest.of(CLASSES, CodeScope.ALL));
+    assertThrows(IllegalStateException.class,
+        () -> CodeDigest.of(CLASSES, new CodeScope(List.of("io.hatflow.nothing"), List.of())));
+  }
 }

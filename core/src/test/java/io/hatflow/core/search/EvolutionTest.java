@@ -124,7 +124,7 @@ class EvolutionTest {
 
   @Test
   void nextGenerationIsFeasibleSizedAndReproducible() {
-    SearchConfig cfg = SearchConfig.defaults().withSizes(20, 5, 8, 7, 3).withSeed(11);
+    SearchConfig cfg = Settings.hat().toBuilder().sizes(20, 5, 8, 7, 3).seed(11).build();
     SearchId id = new SearchId("cpu", 24.0);
     Population p0 = Evolution.initialPopulation(TINY, cfg, id, LAT);
     assertEquals(20, p0.members().size());
@@ -149,8 +149,7 @@ class EvolutionTest {
 
   @Test
   void constrainedSamplingGivesUpInsteadOfLoopingForever() {
-    SearchConfig cfg = SearchConfig.defaults().withSizes(10, 2, 2, 2, 1);
-    cfg = new SearchConfig(10, 2, 2, 2, 0.3, 1, 1, 1e-4, 50);
+    SearchConfig cfg = Settings.hat().toBuilder().sizes(10, 2, 2, 2, 1).maxSampleTries(50).build();
     LatencyRange range = LatencyRange.estimate(TINY, LAT, 1, 200);
     // Just above the minimum: only the smallest configs fit, most slots stay empty.
     SearchId id = new SearchId("cpu", range.minMs() + 0.01);
@@ -173,10 +172,18 @@ class EvolutionTest {
 
   @Test
   void badSettingsAreNamed() {
-    SearchConfig d = SearchConfig.defaults();
+    SearchConfig d = Settings.hat();
     assertTrue(d.problems().isEmpty());
-    assertTrue(d.withSizes(10, 20, 5, 5, 3).problems().get(0).contains("smaller than search.parents"));
-    SearchConfig badP = new SearchConfig(125, 25, 50, 50, 1.5, 30, 1, 1e-4, 100);
+    assertTrue(d.toBuilder().sizes(10, 20, 5, 5, 3).build().problems().get(0).contains("smaller than search.parents"));
+    // Every message names a real spec key: the record's rounding step is search.fitness_decimals in the spec.
+    List<String> step = d.toBuilder().fitnessPrecision(0).build().problems();
+    assertEquals(1, step.size());
+    assertTrue(step.get(0).startsWith("search.fitness_decimals: "), step.get(0));
+    IllegalStateException unset = assertThrows(IllegalStateException.class,
+        () -> SearchConfig.builder().sizes(10, 2, 2, 2, 1).build());
+    assertTrue(unset.getMessage().contains("mutationProb, seed, fitnessPrecision, maxSampleTries, mode, hvReference"),
+        unset.getMessage());
+    SearchConfig badP = d.toBuilder().mutationProb(1.5).maxSampleTries(100).build();
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, badP::validate);
     assertTrue(e.getMessage().contains("mutation_prob"), e.getMessage());
     assertThrows(IllegalArgumentException.class,

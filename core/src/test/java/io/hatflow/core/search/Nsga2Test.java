@@ -111,8 +111,7 @@ class Nsga2Test {
 
   @Test
   void nsga2GenerationIsFeasibleSizedReproducibleAndOrderFree() {
-    SearchConfig cfg = SearchConfig.defaults().withSizes(20, 8, 8, 6, 3).withSeed(5)
-        .withMode(SearchMode.NSGA2, Hypervolume.Reference.DEFAULT);
+    SearchConfig cfg = Settings.hat().toBuilder().sizes(20, 8, 8, 6, 3).seed(5).mode(SearchMode.NSGA2).build();
     SearchId id = new SearchId("cpu", 26.0);
     Population p0 = Evolution.initialPopulation(TINY, cfg, id, LAT);
     List<Scored> scored = new ArrayList<>();
@@ -140,18 +139,17 @@ class Nsga2Test {
 
   @Test
   void settingsNameTheNsga2PopulationAndTheReference() {
-    SearchConfig d = SearchConfig.defaults();
+    SearchConfig d = Settings.hat();
     // The state directory of a HAT search is named after this text: it must not change with new settings.
     assertEquals("SearchConfig[population=125, parents=25, mutations=50, crossovers=50, mutationProb=0.3,"
         + " generations=30, seed=1, fitnessPrecision=1.0E-4, maxSampleTries=1000]", d.courseKey());
-    assertEquals(d.courseKey(), d.withMode(SearchMode.HAT, new Hypervolume.Reference(2, 3)).courseKey());
-    assertNotEquals(d.courseKey(), d.withMode(SearchMode.NSGA2, Hypervolume.Reference.DEFAULT).courseKey());
-    SearchConfig small = new SearchConfig(3, 2, 1, 0, 0.3, 2, 1, 1e-4, 10, SearchMode.NSGA2,
-        Hypervolume.Reference.DEFAULT);
+    assertEquals(d.courseKey(), d.toBuilder().hvReference(new Hypervolume.Reference(2, 3)).build().courseKey());
+    assertNotEquals(d.courseKey(), d.toBuilder().mode(SearchMode.NSGA2).build().courseKey());
+    SearchConfig small = d.toBuilder().sizes(3, 2, 1, 0, 2).maxSampleTries(10).mode(SearchMode.NSGA2).build();
     assertEquals(1, small.problems().size());
     assertTrue(small.problems().get(0).startsWith("search.population: mode nsga2 needs a population of at least 4"));
-    assertTrue(small.withMode(SearchMode.HAT, Hypervolume.Reference.DEFAULT).problems().isEmpty());
-    List<String> ref = d.withMode(SearchMode.HAT, new Hypervolume.Reference(1.0, 1.1)).problems();
+    assertTrue(small.toBuilder().mode(SearchMode.HAT).build().problems().isEmpty());
+    List<String> ref = d.toBuilder().hvReference(new Hypervolume.Reference(1.0, 1.1)).build().problems();
     assertEquals(1, ref.size());
     assertTrue(ref.get(0).startsWith("search.hv_reference: [1.0, 1.1] does not dominate"), ref.get(0));
   }

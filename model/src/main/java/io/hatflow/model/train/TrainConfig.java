@@ -3,8 +3,9 @@ package io.hatflow.model.train;
 import io.hatflow.model.transformer.Dropouts;
 
 /**
- * SuperTransformer training settings. Defaults ({@link #defaults()}) suit the tiny space on a CPU; HAT's WMT
- * values are noted per field.
+ * SuperTransformer training settings. Built from the spec by the train and finalize stages ({@code
+ * TrainStage.config}, {@code FinalizeStage.config}) through {@link #builder()}: the defaults live in the spec
+ * layer only, so this record has none (every field must be set). HAT's WMT values are noted per field.
  *
  * @param steps optimizer updates (HAT WMT: 40k)
  * @param maxTokens padded tokens per batch (HAT: 4096 x 8 GPUs)
@@ -33,28 +34,111 @@ public record TrainConfig(
 
   public enum Schedule { INVERSE_SQRT, COSINE, CONSTANT }
 
+  /**
+   * The only validation of these settings (the spec checks its keys' ranges first, so this catches code that
+   * builds a record by hand). Messages name the spec key where there is one.
+   */
   public TrainConfig {
-    if (steps < 1 || maxTokens < 1 || gradAccum < 1 || checkpointEvery < 1 || threads < 1 || logEvery < 1) {
-      throw new IllegalArgumentException("steps, maxTokens, gradAccum, checkpointEvery, threads, logEvery must be >= 1");
+    java.util.List<String> bad = new java.util.ArrayList<>();
+    atLeast(bad, "train.steps (finalize.steps)", steps, 1);
+    atLeast(bad, "train.max_tokens", maxTokens, 1);
+    atLeast(bad, "train.grad_accum", gradAccum, 1);
+    atLeast(bad, "train.checkpoint_every (finalize.checkpoint_every)", checkpointEvery, 1);
+    atLeast(bad, "train.threads", threads, 1);
+    atLeast(bad, "log every (steps)", logEvery, 1);
+    atLeast(bad, "train.warmup_steps (finalize.warmup_steps)", warmupSteps, 0);
+    if (!(lr > 0)) {
+      bad.add("train.lr (finalize.lr): expected > 0, got " + lr);
     }
-    if (!(lr > 0) || warmupSteps < 0 || sandwichEvery < 0 || sandwichEvery == 1) {
-      throw new IllegalArgumentException("lr must be > 0, warmupSteps >= 0, sandwichEvery 0 or >= 2");
+    if (sandwichEvery < 0 || sandwichEvery == 1) {
+      bad.add("train.extremes_every: expected 0 or >= 2, got " + sandwichEvery);
+    }
+    if (schedule == null || dropouts == null) {
+      bad.add("train.schedule and the model's dropouts must be set");
+    }
+    if (!bad.isEmpty()) {
+      throw new IllegalArgumentException("bad training settings: " + String.join("; ", bad));
     }
   }
 
-  public static TrainConfig defaults() {
-    return new TrainConfig(2000, 2048, 1e-3, 200, Schedule.INVERSE_SQRT, 1e-7, 0.9, 0.98, 0.1, 0.0, 1,
-        new Dropouts(0.1f, 0.1f, 0.1f), 1, 500, 0, 2, 10);
+  private static void atLeast(java.util.List<String> bad, String key, long v, long min) {
+    if (v < min) {
+      bad.add(key + ": expected >= " + min + ", got " + v);
+    }
   }
 
-  public TrainConfig withSteps(int s) {
-    return new TrainConfig(s, maxTokens, lr, warmupSteps, schedule, minLr, beta1, beta2, labelSmoothing, clipNorm,
-        gradAccum, dropouts, seed, checkpointEvery, sandwichEvery, threads, logEvery);
+  /** A builder with nothing set: {@link Builder#build()} names every field left unset. */
+  public static Builder builder() {
+    return new Builder();
   }
 
-  public TrainConfig withCheckpointEvery(int every) {
-    return new TrainConfig(steps, maxTokens, lr, warmupSteps, schedule, minLr, beta1, beta2, labelSmoothing, clipNorm,
-        gradAccum, dropouts, seed, every, sandwichEvery, threads, logEvery);
+  /** A builder holding these settings (finalize derives its settings from train's). */
+  public Builder toBuilder() {
+    return builder().steps(steps).maxTokens(maxTokens).lr(lr).warmupSteps(warmupSteps).schedule(schedule)
+        .minLr(minLr).beta1(beta1).beta2(beta2).labelSmoothing(labelSmoothing).clipNorm(clipNorm)
+        .gradAccum(gradAccum).dropouts(dropouts).seed(seed).checkpointEvery(checkpointEvery)
+        .sandwichEvery(sandwichEvery).threads(threads).logEvery(logEvery);
+  }
+
+  /** Named setters for the 17 fields; no defaults (they belong to the spec). */
+  public static final class Builder {
+    private Integer steps;
+    private Integer maxTokens;
+    private Double lr;
+    private Integer warmupSteps;
+    private Schedule schedule;
+    private Double minLr;
+    private Double beta1;
+    private Double beta2;
+    private Double labelSmoothing;
+    private Double clipNorm;
+    private Integer gradAccum;
+    private Dropouts dropouts;
+    private Long seed;
+    private Integer checkpointEvery;
+    private Integer sandwichEvery;
+    private Integer threads;
+    private Integer logEvery;
+
+    private Builder() {}
+
+    public Builder steps(int v) { steps = v; return this; }
+    public Builder maxTokens(int v) { maxTokens = v; return this; }
+    public Builder lr(double v) { lr = v; return this; }
+    public Builder warmupSteps(int v) { warmupSteps = v; return this; }
+    public Builder schedule(Schedule v) { schedule = v; return this; }
+    public Builder minLr(double v) { minLr = v; return this; }
+    public Builder beta1(double v) { beta1 = v; return this; }
+    public Builder beta2(double v) { beta2 = v; return this; }
+    public Builder labelSmoothing(double v) { labelSmoothing = v; return this; }
+    public Builder clipNorm(double v) { clipNorm = v; return this; }
+    public Builder gradAccum(int v) { gradAccum = v; return this; }
+    public Builder dropouts(Dropouts v) { dropouts = v; return this; }
+    public Builder seed(long v) { seed = v; return this; }
+    public Builder checkpointEvery(int v) { checkpointEvery = v; return this; }
+    public Builder sandwichEvery(int v) { sandwichEvery = v; return this; }
+    public Builder threads(int v) { threads = v; return this; }
+    public Builder logEvery(int v) { logEvery = v; return this; }
+
+    /** The settings, validated by the record's constructor; throws naming every field left unset. */
+    public TrainConfig build() {
+      java.util.List<String> unset = new java.util.ArrayList<>();
+      String[] names = {"steps", "maxTokens", "lr", "warmupSteps", "schedule", "minLr", "beta1", "beta2",
+          "labelSmoothing", "clipNorm", "gradAccum", "dropouts", "seed", "checkpointEvery", "sandwichEvery",
+          "threads", "logEvery"};
+      Object[] values = {steps, maxTokens, lr, warmupSteps, schedule, minLr, beta1, beta2, labelSmoothing,
+          clipNorm, gradAccum, dropouts, seed, checkpointEvery, sandwichEvery, threads, logEvery};
+      for (int i = 0; i < names.length; i++) {
+        if (values[i] == null) {
+          unset.add(names[i]);
+        }
+      }
+      if (!unset.isEmpty()) {
+        throw new IllegalStateException("TrainConfig: not set: " + String.join(", ", unset));
+      }
+      return new TrainConfig(steps, maxTokens, lr, warmupSteps, schedule, minLr, beta1, beta2, labelSmoothing,
+          clipNorm, gradAccum, dropouts, seed, checkpointEvery, sandwichEvery, threads, logEvery);
+    }
   }
 
   /** Learning rate of update {@code step} (0-based), fairseq's warm-up from 1e-7 then the schedule. */

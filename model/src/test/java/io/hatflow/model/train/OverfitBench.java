@@ -118,9 +118,11 @@ public final class OverfitBench {
     }
     int v = TrainBench.vocabSize(shards);
     float d = Float.parseFloat(a[8]);
-    TrainConfig cfg = new TrainConfig(Integer.parseInt(a[3]), Integer.parseInt(a[4]), Double.parseDouble(a[5]),
-        Integer.parseInt(a[6]), TrainConfig.Schedule.INVERSE_SQRT, 1e-7, 0.9, 0.98, 0.1, Double.parseDouble(a[7]), 1,
-        new Dropouts(d, d, d), 1, 100000, Integer.parseInt(a[9]), 1, 25);
+    TrainConfig cfg = TrainConfig.builder().steps(Integer.parseInt(a[3])).maxTokens(Integer.parseInt(a[4]))
+        .lr(Double.parseDouble(a[5])).warmupSteps(Integer.parseInt(a[6])).schedule(TrainConfig.Schedule.INVERSE_SQRT)
+        .minLr(1e-7).beta1(0.9).beta2(0.98).labelSmoothing(0.1).clipNorm(Double.parseDouble(a[7])).gradAccum(1)
+        .dropouts(new Dropouts(d, d, d)).seed(1).checkpointEvery(100000).sandwichEvery(Integer.parseInt(a[9]))
+        .threads(1).logEvery(25).build();
     SearchSpace tiny = SearchSpace.preset("tiny");
     if (Boolean.getBoolean("fixedLargest")) {
       Map<String, List<Integer>> g = new java.util.LinkedHashMap<>();

@@ -14,8 +14,10 @@ class SamplingTest {
   @Test
   void consecutiveStepsSampleEveryGeneValue() {
     SearchSpace tiny = SearchSpace.preset("tiny");
-    TrainConfig cfg = new TrainConfig(300, 2048, 1e-3, 10, TrainConfig.Schedule.INVERSE_SQRT, 1e-7, 0.9, 0.98, 0.1,
-        0, 1, Dropouts.DEFAULT, 1, 100, 0, 1, 10);
+    TrainConfig cfg = TrainConfig.builder().steps(300).maxTokens(2048).lr(1e-3).warmupSteps(10)
+        .schedule(TrainConfig.Schedule.INVERSE_SQRT).minLr(1e-7).beta1(0.9).beta2(0.98).labelSmoothing(0.1)
+        .clipNorm(0).gradAccum(1).dropouts(Dropouts.DEFAULT).seed(1).checkpointEvery(100).sandwichEvery(0)
+        .threads(1).logEvery(10).build();
     int enc96 = 0;
     int dec96 = 0;
     int dec1 = 0;

@@ -247,8 +247,10 @@ public final class TrainBench {
   static void quality(Path shards, Path out, int steps, int threads, int ntest) throws Exception {
     int vocab = vocabSize(shards);
     SearchSpace tiny = SearchSpace.preset("tiny");
-    TrainConfig cfg = new TrainConfig(steps, Integer.getInteger("maxTokens", 1024), 1.5e-3, Math.min(300, steps / 5), TrainConfig.Schedule.COSINE, 1e-5,
-        0.9, 0.98, 0.1, 1.0, 1, new Dropouts(0.1f, 0.1f, 0.1f), 1, 200, 3, threads, 50);
+    TrainConfig cfg = TrainConfig.builder().steps(steps).maxTokens(Integer.getInteger("maxTokens", 1024)).lr(1.5e-3)
+        .warmupSteps(Math.min(300, steps / 5)).schedule(TrainConfig.Schedule.COSINE).minLr(1e-5).beta1(0.9)
+        .beta2(0.98).labelSmoothing(0.1).clipNorm(1.0).gradAccum(1).dropouts(new Dropouts(0.1f, 0.1f, 0.1f)).seed(1)
+        .checkpointEvery(200).sandwichEvery(3).threads(threads).logEvery(50).build();
     long t0 = System.nanoTime();
     Trainer.Result res = Trainer.train(cfg, tiny, vocab, shards, out, Files.exists(out.resolve(SuperTransformerCheckpoint.FILE_NAME)),
         p -> System.out.println(p.line()));

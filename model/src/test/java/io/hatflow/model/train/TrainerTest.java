@@ -29,8 +29,10 @@ class TrainerTest {
   }
 
   static TrainConfig cfg(int steps) {
-    return new TrainConfig(steps, 200, 2e-3, 3, TrainConfig.Schedule.COSINE, 1e-5, 0.9, 0.98, 0.1, 1.0, 2,
-        new Dropouts(0.1f, 0.1f, 0.1f), 5, 3, 3, 1, 1);
+    return TrainConfig.builder().steps(steps).maxTokens(200).lr(2e-3).warmupSteps(3)
+        .schedule(TrainConfig.Schedule.COSINE).minLr(1e-5).beta1(0.9).beta2(0.98).labelSmoothing(0.1).clipNorm(1.0)
+        .gradAccum(2).dropouts(new Dropouts(0.1f, 0.1f, 0.1f)).seed(5).checkpointEvery(3).sandwichEvery(3)
+        .threads(1).logEvery(1).build();
   }
 
   @Test
@@ -85,8 +87,8 @@ class TrainerTest {
         assertEquals(r.bestLoss(), loss.applyAsDouble(kept.model()), 1e-6, "the kept file holds the validated weights");
       }
 
-      TrainConfig hot = new TrainConfig(8, 200, 0.5, 0, TrainConfig.Schedule.CONSTANT, 1e-5, 0.9, 0.98, 0.1, 0, 1,
-          new Dropouts(0.1f, 0.1f, 0.1f), 5, 3, 3, 1, 1); // a rate that wrecks the weights
+      TrainConfig hot = cfg(8).toBuilder().lr(0.5).warmupSteps(0).schedule(TrainConfig.Schedule.CONSTANT)
+          .clipNorm(0).gradAccum(1).build(); // a rate that wrecks the weights
       Path bad = tmp.resolve("hot");
       Trainer.Result worse = Trainer.trainFixed(hot, TINY, fixed, m -> start.model().extract(m, fixed), V, shards,
           bad, false, null, new Trainer.Validation(loss, 2, startLoss));

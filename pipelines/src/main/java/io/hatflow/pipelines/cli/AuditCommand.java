@@ -60,8 +60,16 @@ public final class AuditCommand implements Callable<Integer> {
     });
   }
 
+  /** The running code's digest over a stage's scope (the whole code for a name that is not a stage). */
+  static String stageCode(String stage) {
+    return io.hatflow.pipelines.stages.Stages.names().contains(stage)
+        ? io.hatflow.pipelines.stages.StageRunner.codeDigest(io.hatflow.pipelines.stages.Stages.named(stage))
+        : io.hatflow.core.run.CodeDigest.current();
+  }
+
   private int audit() throws Exception {
-    Audit.Result r = Audit.check(runDir);
+    // Each stage's recorded code digest covers its code scope only: compare like with like.
+    Audit.Result r = Audit.check(runDir, AuditCommand::stageCode);
     for (Audit.Finding f : r.findings()) {
       System.out.println(f.line());
     }

@@ -1,8 +1,10 @@
 package io.hatflow.pipelines.search;
 
 import io.hatflow.core.run.UserInputException;
+import io.hatflow.core.search.Hypervolume;
 import io.hatflow.core.search.LatencyRange;
 import io.hatflow.core.search.SearchConfig;
+import io.hatflow.core.search.SearchMode;
 import io.hatflow.core.search.TargetBudgets;
 import io.hatflow.core.search.testing.SyntheticFitness;
 import io.hatflow.core.search.testing.SyntheticLatency;
@@ -43,8 +45,10 @@ public final class SearchBench {
       a.put(args[i].substring(2), args[i + 1]);
     }
     int gens = Integer.parseInt(a.get("generations"));
-    SearchConfig cfg = new SearchConfig(Integer.parseInt(a.get("population")), Integer.parseInt(a.get("parents")),
-        Integer.parseInt(a.get("mutations")), Integer.parseInt(a.get("crossovers")), 0.3, gens, 2020L, 1e-4, 1000);
+    SearchConfig cfg = SearchConfig.builder().sizes(Integer.parseInt(a.get("population")),
+        Integer.parseInt(a.get("parents")), Integer.parseInt(a.get("mutations")), Integer.parseInt(a.get("crossovers")),
+        gens).mutationProb(0.3).seed(2020L).fitnessPrecision(1e-4).maxSampleTries(1000).mode(SearchMode.HAT)
+        .hvReference(Hypervolume.Reference.DEFAULT).build();
     double fitnessMs = Double.parseDouble(a.get("fitness-ms"));
     int repeats = Integer.parseInt(a.get("repeats"));
     int perJob = Integer.parseInt(a.get("per-job"));
@@ -72,7 +76,7 @@ public final class SearchBench {
     // Fixed cost of one generation (pipeline start, shuffles, file writes), fitness free.
     int og = Integer.parseInt(a.get("overhead-generations"));
     if (og > 0) {
-      SearchConfig small = cfg.withSizes(cfg.population(), cfg.parents(), cfg.mutations(), cfg.crossovers(), og);
+      SearchConfig small = cfg.toBuilder().generations(og).build();
       for (int p : new int[] {1, 2}) {
         List<Long> perGen = new ArrayList<>();
         SearchPipeline.run(small, space, targets, SyntheticFitness.factory(0), "bench", out.resolve("overhead-p" + p),

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import io.hatflow.core.bleu.Bleu;
 import io.hatflow.core.bleu.BleuOptions;
 import io.hatflow.core.run.AtomicFiles;
+import io.hatflow.core.run.CodeScope;
 import io.hatflow.core.run.Digests;
 import io.hatflow.core.run.Manifest;
 import io.hatflow.core.run.UserInputException;
@@ -54,6 +55,15 @@ import java.util.TreeMap;
  */
 public final class FinalizeStage implements Stage {
   public static final String NAME = "finalize";
+
+  /** The code this stage's outputs depend on (CodeScopeTest checks it covers everything the stage reaches). */
+  static final CodeScope SCOPE = SearchStage.SCOPE.plus(new CodeScope(List.of("io.hatflow.core.bleu", "io.hatflow.pipelines.finalize"),
+      List.of("io.hatflow.pipelines.stages.FinalizeStage")));
+
+  @Override
+  public CodeScope codeScope() {
+    return SCOPE;
+  }
   /** Over-budget tolerance: measured latency more than 10% above the budget is flagged. */
   public static final double OVER_BUDGET_TOLERANCE = 0.10;
 
@@ -93,9 +103,10 @@ public final class FinalizeStage implements Stage {
     int warmup = f.warmupSteps() != null ? f.warmupSteps()
         : inherit ? Math.max(1, steps / 10) : Math.min(t.warmupSteps(), Math.max(1, steps / 5));
     TrainConfig.Schedule schedule = inherit ? TrainConfig.Schedule.CONSTANT : t.schedule();
-    return new TrainConfig(steps, t.maxTokens(), lr, warmup, schedule, t.minLr(), t.beta1(), t.beta2(),
-        t.labelSmoothing(), t.clipNorm(), t.gradAccum(), t.dropouts(), t.seed(), f.checkpointEvery(), 0, threads,
-        Math.max(1, steps / 5));
+    // Finalize trains one fixed SubTransformer: no sandwich sampling.
+    return t.toBuilder().steps(steps).lr(lr).warmupSteps(warmup).schedule(schedule)
+        .checkpointEvery(f.checkpointEvery()).sandwichEvery(0).threads(threads).logEvery(Math.max(1, steps / 5))
+        .build();
   }
 
   /** Validation points per finalize training (and its end): the best one's weights are kept. */

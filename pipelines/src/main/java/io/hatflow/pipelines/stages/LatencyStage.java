@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hatflow.core.latency.LatencyCsv;
 import io.hatflow.core.latency.LatencyTable;
 import io.hatflow.core.run.AtomicFiles;
+import io.hatflow.core.run.CodeScope;
 import io.hatflow.core.run.Digests;
 import io.hatflow.core.run.Manifest;
 import io.hatflow.core.run.UserInputException;
@@ -15,6 +16,7 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.apache.beam.sdk.options.PipelineOptions;
 
 /**
@@ -24,6 +26,15 @@ import org.apache.beam.sdk.options.PipelineOptions;
  */
 public final class LatencyStage implements Stage {
   public static final String NAME = "latency";
+
+  /** The code this stage's outputs depend on (CodeScopeTest checks it covers everything the stage reaches). */
+  static final CodeScope SCOPE = Stage.COMMON.plus(new CodeScope(List.of("io.hatflow.core.latency", "io.hatflow.model.decode", "io.hatflow.model.export", "io.hatflow.model.extract", "io.hatflow.model.latency", "io.hatflow.model.transformer", "io.hatflow.pipelines.latency", "io.hatflow.transforms.latency"),
+      List.of("io.hatflow.pipelines.stages.LatencyStage")));
+
+  @Override
+  public CodeScope codeScope() {
+    return SCOPE;
+  }
 
   @Override
   public String name() {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hatflow.core.latency.LatencyCsv;
 import io.hatflow.core.latency.LatencyTable;
 import io.hatflow.core.latency.Split;
+import io.hatflow.core.run.CodeScope;
 import io.hatflow.core.run.Digests;
 import io.hatflow.core.run.Manifest;
 import io.hatflow.core.spec.Spec;
@@ -23,6 +24,15 @@ import java.util.List;
  */
 public final class PredictorStage implements Stage {
   public static final String NAME = "predictor";
+
+  /** The code this stage's outputs depend on (CodeScopeTest checks it covers everything the stage reaches). */
+  static final CodeScope SCOPE = LatencyStage.SCOPE.plus(new CodeScope(List.of(),
+      List.of("io.hatflow.pipelines.stages.PredictorStage")));
+
+  @Override
+  public CodeScope codeScope() {
+    return SCOPE;
+  }
 
   /** Where a target's fitted predictor lives in a run directory. */
   public static Path dir(Path runDir, String target) {

@@ -1,6 +1,7 @@
 package io.hatflow.pipelines.stages;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hatflow.core.run.CodeScope;
 import io.hatflow.core.run.Digests;
 import io.hatflow.core.run.Manifest;
 import io.hatflow.core.spec.Spec;
@@ -13,6 +14,7 @@ import io.hatflow.transforms.prepare.CorpusFiles;
 import io.hatflow.transforms.prepare.PairRules.DropReason;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -21,6 +23,15 @@ import java.util.Map;
  */
 public final class PrepareStage implements Stage {
   public static final String NAME = "prepare";
+
+  /** The code this stage's outputs depend on (CodeScopeTest checks it covers everything the stage reaches). */
+  static final CodeScope SCOPE = Stage.COMMON.plus(new CodeScope(List.of("io.hatflow.pipelines.prepare", "io.hatflow.transforms.prepare"),
+      List.of("io.hatflow.pipelines.stages.PrepareStage")));
+
+  @Override
+  public CodeScope codeScope() {
+    return SCOPE;
+  }
 
   @Override
   public String name() {

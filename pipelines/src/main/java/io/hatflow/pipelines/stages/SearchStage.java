@@ -1,20 +1,21 @@
 package io.hatflow.pipelines.stages;
 
+import io.hatflow.core.run.CodeScope;
+import io.hatflow.core.run.Digests;
 import io.hatflow.core.run.Manifest;
+import io.hatflow.core.run.RunDir;
 import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.search.LatencyRange;
 import io.hatflow.core.search.SearchConfig;
 import io.hatflow.core.search.TargetBudgets;
 import io.hatflow.core.spec.Spec;
+import io.hatflow.model.train.Corpus;
 import io.hatflow.model.train.SuperTransformerCheckpoint;
 import io.hatflow.pipelines.search.SearchPipeline;
 import io.hatflow.pipelines.search.SearchResult;
+import io.hatflow.transforms.io.Artifacts;
 import io.hatflow.transforms.search.InheritedFitness;
 import io.hatflow.transforms.search.PredictedLatency;
-import io.hatflow.core.run.Digests;
-import io.hatflow.core.run.RunDir;
-import io.hatflow.model.train.Corpus;
-import io.hatflow.transforms.io.Artifacts;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,6 +30,15 @@ import java.util.List;
  */
 public final class SearchStage implements Stage {
   public static final String NAME = "search";
+
+  /** The code this stage's outputs depend on (CodeScopeTest checks it covers everything the stage reaches). */
+  static final CodeScope SCOPE = TrainStage.SCOPE.plus(PredictorStage.SCOPE).plus(new CodeScope(List.of("io.hatflow.model.eval", "io.hatflow.pipelines.search"),
+      List.of("io.hatflow.pipelines.stages.SearchStage")));
+
+  @Override
+  public CodeScope codeScope() {
+    return SCOPE;
+  }
 
   @Override
   public String name() {
@@ -65,11 +75,13 @@ public final class SearchStage implements Stage {
     return out;
   }
 
+  /** The search stage's settings, built from the spec once (its only source of defaults). */
   public static SearchConfig config(Spec spec) {
     Spec.SearchSpec s = spec.search();
-    return new SearchConfig(s.population(), s.parents(), s.mutations(), s.crossovers(), s.mutationProb(),
-        s.generations(), spec.seed(), Math.pow(10, -s.fitnessDecimals()), s.maxSampleTries(), s.searchMode(),
-        s.reference());
+    return SearchConfig.builder().population(s.population()).parents(s.parents()).mutations(s.mutations())
+        .crossovers(s.crossovers()).mutationProb(s.mutationProb()).generations(s.generations()).seed(spec.seed())
+        .fitnessPrecision(Math.pow(10, -s.fitnessDecimals())).maxSampleTries(s.maxSampleTries())
+        .mode(s.searchMode()).hvReference(s.reference()).build();
   }
 
   @Override

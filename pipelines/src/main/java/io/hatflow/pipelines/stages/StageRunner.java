@@ -15,9 +15,10 @@ import org.apache.beam.sdk.options.PipelineOptions;
 
 /**
  * Runs stages into one run directory with lineage and caching: a stage is skipped ("cached") when its
- * fingerprint (spec section + upstream output digests + {@link CodeDigest}, the digest of the compiled hatflow
- * classes, not {@code git describe}: a commit that changes no code keeps every stage cached) matches a finished
- * entry whose outputs still have their recorded digests.
+ * fingerprint (spec section + upstream output digests + {@link CodeDigest} of the classes in the stage's
+ * {@link Stage#codeScope()}, not {@code git describe}: a commit that changes no code the stage reaches, such as
+ * the report's CSS for train, keeps it cached) matches a finished entry whose outputs still have their recorded
+ * digests.
  */
 public final class StageRunner {
   private final FrozenSpec spec;
@@ -35,7 +36,7 @@ public final class StageRunner {
   public String fingerprint(Stage stage) {
     StringBuilder b = new StringBuilder();
     b.append("stage=").append(stage.name()).append('\n');
-    b.append("code=").append(CodeDigest.current()).append('\n');
+    b.append("code=").append(codeDigest(stage)).append('\n');
     b.append("seed=").append(spec.spec().seed()).append('\n');
     b.append("spec=").append(stage.specSection(context(stage, null, false))).append('\n');
     for (String up : stage.upstream()) {
@@ -43,6 +44,11 @@ public final class StageRunner {
       b.append("upstream ").append(up).append('=').append(outputsDigest(outs)).append('\n');
     }
     return Digests.sha256(b.toString());
+  }
+
+  /** The digest of the code in the stage's scope: its fingerprint's code part and its recorded code_digest. */
+  public static String codeDigest(Stage stage) {
+    return CodeDigest.current(stage.codeScope());
   }
 
   private static String outputsDigest(JsonNode outs) {
@@ -92,7 +98,7 @@ public final class StageRunner {
     boolean wasRunning = !force && (was.equals("running") || was.equals("failed"))
         && fp.equals(m.stages().path(stage.name()).path("fingerprint").asText());
     m.stageStarted(stage.name(), fp);
-    m.stage(stage.name()).put("code_digest", CodeDigest.current());
+    m.stage(stage.name()).put("code_digest", codeDigest(stage));
     recordUpstreamInputs(stage);
     long t0 = System.currentTimeMillis();
     StageContext ctx = context(stage, m.stage(stage.name()), wasRunning || resume);

@@ -1,6 +1,7 @@
 package io.hatflow.pipelines.stages;
 
 import io.hatflow.core.run.AtomicFiles;
+import io.hatflow.core.run.CodeScope;
 import io.hatflow.core.run.Digests;
 import io.hatflow.core.run.Manifest;
 import io.hatflow.core.run.UserInputException;
@@ -25,6 +26,15 @@ import java.util.List;
  */
 public final class TrainStage implements Stage {
   public static final String NAME = "train";
+
+  /** The code this stage's outputs depend on (CodeScopeTest checks it covers everything the stage reaches). */
+  static final CodeScope SCOPE = PrepareStage.SCOPE.plus(new CodeScope(List.of("io.hatflow.model.train", "io.hatflow.model.transformer"),
+      List.of("io.hatflow.pipelines.stages.TrainStage")));
+
+  @Override
+  public CodeScope codeScope() {
+    return SCOPE;
+  }
 
   @Override
   public String name() {
@@ -60,15 +70,21 @@ public final class TrainStage implements Stage {
     return runDir.resolve(NAME).resolve(SuperTransformerCheckpoint.FILE_NAME);
   }
 
+  /**
+   * The train stage's settings, built from the spec once (its only source of defaults). Adam's betas and the
+   * cosine floor are HAT's fixed values, not spec keys.
+   */
   static TrainConfig config(Spec spec) {
     Spec.TrainSpec t = spec.train();
     Spec.ModelSpec m = spec.model();
     int threads = t.threads() > 0 ? t.threads() : Math.max(1, Runtime.getRuntime().availableProcessors());
-    return new TrainConfig(t.steps(), t.maxTokens(), t.lr(), t.warmupSteps(),
-        t.schedule().equals("cosine") ? TrainConfig.Schedule.COSINE : TrainConfig.Schedule.INVERSE_SQRT, 1e-7,
-        0.9, 0.98, t.labelSmoothing(), t.clipNorm(), t.gradAccum(),
-        new Dropouts((float) m.dropout(), (float) m.attentionDropout(), (float) m.activationDropout()),
-        spec.seed(), t.checkpointEvery(), t.extremesEvery(), threads, Math.max(1, Math.min(50, t.steps() / 20)));
+    return TrainConfig.builder().steps(t.steps()).maxTokens(t.maxTokens()).lr(t.lr()).warmupSteps(t.warmupSteps())
+        .schedule(t.schedule().equals("cosine") ? TrainConfig.Schedule.COSINE : TrainConfig.Schedule.INVERSE_SQRT)
+        .minLr(1e-7).beta1(0.9).beta2(0.98).labelSmoothing(t.labelSmoothing()).clipNorm(t.clipNorm())
+        .gradAccum(t.gradAccum())
+        .dropouts(new Dropouts((float) m.dropout(), (float) m.attentionDropout(), (float) m.activationDropout()))
+        .seed(spec.seed()).checkpointEvery(t.checkpointEvery()).sandwichEvery(t.extremesEvery()).threads(threads)
+        .logEvery(Math.max(1, Math.min(50, t.steps() / 20))).build();
   }
 
   static int vocabSize(Path prepareDir) {

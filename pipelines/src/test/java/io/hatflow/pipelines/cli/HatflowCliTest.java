@@ -156,12 +156,17 @@ class HatflowCliTest {
     JsonNode m2 = new ObjectMapper().readTree(rd.resolve("manifest.json").toFile());
     assertEquals("v9.9-docs-only-dirty", m2.path("code_version").asText(), "git describe recorded for people");
     assertEquals(io.hatflow.core.run.CodeDigest.current(), m2.path("code_digest").asText());
-    assertEquals(io.hatflow.core.run.CodeDigest.current(), m2.path("stages").path("prepare").path("code_digest").asText());
+    // A stage records the digest of its code scope, not of the whole code (the report's code is not prepare's).
+    String prepareCode = io.hatflow.pipelines.stages.StageRunner.codeDigest(
+        io.hatflow.pipelines.stages.Stages.named("prepare"));
+    assertEquals(prepareCode, m2.path("stages").path("prepare").path("code_digest").asText());
+    assertTrue(!prepareCode.equals(io.hatflow.core.run.CodeDigest.current()));
 
     Out audit = run("audit", rd.toString(), "--json");
     assertEquals(0, audit.code(), audit.out());
     assertTrue(audit.out().contains("ok        code: digest " + io.hatflow.core.run.CodeDigest.current().substring(0, 12)
         + " matches (git describe recorded v9.9-docs-only-dirty"), audit.out());
+    assertTrue(!audit.out().contains("cached from other code"), "audit compares each stage with its own scope");
     String[] lines = audit.out().trim().split("\n");
     JsonNode aj = new ObjectMapper().readTree(lines[lines.length - 1]);
     assertTrue(aj.path("code_matches").asBoolean(), aj.toString());

@@ -35,10 +35,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 class SearchPipelineTest {
   static final SearchSpace TINY = SearchSpace.preset("tiny");
-  static final SearchConfig CFG = new SearchConfig(16, 4, 6, 6, 0.3, 3, 17L, 1e-4, 200);
+  static final SearchConfig CFG = SearchConfig.builder().sizes(16, 4, 6, 6, 3).mutationProb(0.3).seed(17L)
+      .fitnessPrecision(1e-4).maxSampleTries(200).mode(SearchMode.HAT).hvReference(Hypervolume.Reference.DEFAULT)
+      .build();
   /** NSGA-II at the same per-search sizes: one search per target instead of two. */
-  static final SearchConfig NSGA2 = CFG.withSizes(16, 6, 5, 5, 3).withMode(SearchMode.NSGA2,
-      Hypervolume.Reference.DEFAULT);
+  static final SearchConfig NSGA2 = CFG.toBuilder().sizes(16, 6, 5, 5, 3).mode(SearchMode.NSGA2).build();
   static final List<TargetBudgets> TARGETS = List.of(
       new TargetBudgets("cpu", SyntheticLatency.factory(1.0), List.of(22.0, 27.0)),
       new TargetBudgets("gpu", SyntheticLatency.factory(0.4), List.of(9.0, 11.5)));
@@ -257,7 +258,7 @@ class SearchPipelineTest {
     assertTrue(CALLS.isEmpty());
     // A HAT search of the same settings keeps its own state: the mode is part of the state's name.
     assertFalse(SearchPipeline.digest(NSGA2, TINY, TARGETS, "ckpt-1").equals(
-        SearchPipeline.digest(NSGA2.withMode(SearchMode.HAT, Hypervolume.Reference.DEFAULT), TINY, TARGETS, "ckpt-1")));
+        SearchPipeline.digest(NSGA2.toBuilder().mode(SearchMode.HAT).build(), TINY, TARGETS, "ckpt-1")));
   }
 
   @Test
@@ -269,20 +270,20 @@ class SearchPipelineTest {
     assertTrue(low.getMessage().contains("pi4") && low.getMessage().contains("budget 5 ms")
         && low.getMessage().contains("minimum"), low.getMessage());
     IllegalArgumentException small = assertThrows(IllegalArgumentException.class, () -> SearchPipeline.run(
-        CFG.withSizes(3, 4, 6, 6, 3), TINY, TARGETS, COUNTING, "c", out, direct(), SearchProgress.NONE));
+        CFG.toBuilder().sizes(3, 4, 6, 6, 3).build(), TINY, TARGETS, COUNTING, "c", out, direct(), SearchProgress.NONE));
     assertTrue(small.getMessage().contains("smaller than search.parents"), small.getMessage());
-    SearchConfig badProb = new SearchConfig(16, 4, 6, 6, -0.1, 3, 1, 1e-4, 10);
+    SearchConfig badProb = CFG.toBuilder().mutationProb(-0.1).seed(1).maxSampleTries(10).build();
     assertThrows(IllegalArgumentException.class, () -> SearchPipeline.run(badProb, TINY, TARGETS, COUNTING, "c", out,
         direct(), SearchProgress.NONE));
     assertThrows(IllegalArgumentException.class, () -> SearchPipeline.run(CFG, TINY, List.of(), COUNTING, "c", out,
         direct(), SearchProgress.NONE));
     assertThrows(IllegalArgumentException.class, () -> new TargetBudgets("cpu", SyntheticLatency.factory(1), List.of()));
     IllegalArgumentException few = assertThrows(IllegalArgumentException.class, () -> SearchPipeline.run(
-        NSGA2.withSizes(3, 2, 1, 1, 3), TINY, TARGETS, COUNTING, "c", out, direct(), SearchProgress.NONE));
+        NSGA2.toBuilder().sizes(3, 2, 1, 1, 3).build(), TINY, TARGETS, COUNTING, "c", out, direct(), SearchProgress.NONE));
     assertTrue(few.getMessage().contains("search.population: mode nsga2 needs a population of at least 4"),
         few.getMessage());
     IllegalArgumentException ref = assertThrows(IllegalArgumentException.class, () -> SearchPipeline.run(
-        CFG.withMode(SearchMode.HAT, new Hypervolume.Reference(1.1, 1.0)), TINY, TARGETS, COUNTING, "c", out, direct(),
+        CFG.toBuilder().hvReference(new Hypervolume.Reference(1.1, 1.0)).build(), TINY, TARGETS, COUNTING, "c", out, direct(),
         SearchProgress.NONE));
     assertTrue(ref.getMessage().contains("search.hv_reference: [1.1, 1.0] does not dominate"), ref.getMessage());
     assertFalse(Files.exists(out));

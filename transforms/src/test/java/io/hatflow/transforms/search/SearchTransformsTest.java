@@ -79,7 +79,8 @@ class SearchTransformsTest {
 
   @Test
   void breedingIgnoresArrivalOrderAndEmitsWinnersOnlyAtTheEnd() {
-    SearchConfig cfg = new SearchConfig(30, 5, 6, 6, 0.3, 2, 3, 1e-4, 200);
+    SearchConfig cfg = SearchConfig.builder().sizes(30, 5, 6, 6, 2).mutationProb(0.3).seed(3).fitnessPrecision(1e-4)
+        .maxSampleTries(200).mode(SearchMode.HAT).hvReference(Hypervolume.Reference.DEFAULT).build();
     List<TargetBudgets> targets = List.of(new TargetBudgets("cpu", SyntheticLatency.factory(1.0), List.of(30.0)),
         new TargetBudgets("gpu", SyntheticLatency.factory(0.4), List.of(12.0)));
     var r = EvaluateCandidates.evaluateShard(candidates(), 3, 3, 0, Map.of(), SyntheticFitness::loss, MODELS, "ck");
@@ -106,8 +107,8 @@ class SearchTransformsTest {
 
   @Test
   void nsga2BreedsFromItsSurvivorsAndPicksAWinnerPerBudgetFromTheFront() {
-    SearchConfig cfg = new SearchConfig(30, 8, 6, 6, 0.3, 2, 3, 1e-4, 200, SearchMode.NSGA2,
-        Hypervolume.Reference.DEFAULT);
+    SearchConfig cfg = SearchConfig.builder().sizes(30, 8, 6, 6, 2).mutationProb(0.3).seed(3).fitnessPrecision(1e-4)
+        .maxSampleTries(200).mode(SearchMode.NSGA2).hvReference(Hypervolume.Reference.DEFAULT).build();
     List<TargetBudgets> targets = List.of(new TargetBudgets("cpu", SyntheticLatency.factory(1.0), List.of(22.0, 30.0, 1.0)));
     var r = EvaluateCandidates.evaluateShard(candidates(), 3, 3, 0, Map.of(), SyntheticFitness::loss, MODELS, "ck");
     List<ScoredCandidate> cpu = r.scored().stream().filter(s -> s.getTarget().equals("cpu")).toList();
@@ -120,7 +121,7 @@ class SearchTransformsTest {
     assertEquals(8 + 6 + 6, mid.next().size());
     assertTrue(mid.winners().isEmpty());
     var hat = BreedNextGeneration.breed(cpu, new BreedNextGeneration.Settings(0, false,
-        cfg.withMode(SearchMode.HAT, Hypervolume.Reference.DEFAULT), SpaceSpec.of(TINY), targets), TINY, MODELS);
+        cfg.toBuilder().mode(SearchMode.HAT).build(), SpaceSpec.of(TINY), targets), TINY, MODELS);
     assertEquals(hat.stats(), mid.stats(), "the statistics do not depend on the mode");
     assertTrue(!hat.next().equals(mid.next()));
 
