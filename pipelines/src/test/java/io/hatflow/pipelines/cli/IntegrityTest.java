@@ -98,13 +98,14 @@ class IntegrityTest {
   @Test
   void nsga2SearchesTheSameTrainedRunPicksWinnersFromItsFrontAndAuditShowsTheHypervolume() throws Exception {
     HatflowCliTest.Out hat = HatflowCliTest.run("audit", base.toString());
-    assertTrue(hat.out().contains("info      search hypervolume (mode hat, reference [1.1,1.1], search/hypervolume.json):"
-        + " epyc-bundled=0."), hat.out());
+    // values depend on this machine's measured target (HAT mode counts every config any search evaluated)
+    assertTrue(hat.out().matches("(?s).*info      search hypervolume \\(mode hat, reference \\[1\\.1,1\\.1\\],"
+        + " search/hypervolume\\.json\\): epyc-bundled=[01]\\.\\d{4} this-cpu=[01]\\.\\d{4}.*"), hat.out());
 
     Path rd = copy("nsga2");
     HatflowCliTest.Out search = cmd("search", rd, "--force", "--set", "search.mode=nsga2");
     assertEquals(0, search.code(), search.err() + search.out());
-    assertTrue(search.out().contains("; hypervolume epyc-bundled=0."), search.out());
+    assertTrue(search.out().matches("(?s).*; hypervolume epyc-bundled=[01]\\.\\d{4}.*"), search.out());
     JsonNode front = new com.fasterxml.jackson.databind.ObjectMapper().readTree(rd.resolve("search/front.json").toFile());
     JsonNode winners = new com.fasterxml.jackson.databind.ObjectMapper().readTree(rd.resolve("search/winners.json").toFile());
     assertTrue(winners.path("winners").size() > 0, winners.toString());
