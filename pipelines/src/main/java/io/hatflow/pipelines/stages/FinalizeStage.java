@@ -228,11 +228,18 @@ public final class FinalizeStage implements Stage {
         Map<String, Double> predicted = new TreeMap<>();
         predictors.forEach((t, p) -> predicted.put(t, p.predictMs(Features.of(c.config()))));
         // random controls serve the ranking check only: not timed, to keep finalize short
-        Map<String, Double> measured = c.kind().equals(Candidate.WINNER) ? measure(spec, modelDir, space) : Map.of();
+        // Exported once, first: an onnx-* target is then timed on the export finalize keeps.
+        Path exportDir = null;
+        if (f.export()) {
+          exportDir = out.resolve("export").resolve(c.name());
+          OnnxExport.write(modelDir, prepared.resolve(PreparePipeline.VOCAB_DIR), exportDir, true, true);
+        }
+        Map<String, Double> measured = c.kind().equals(Candidate.WINNER) ? measure(spec, modelDir, exportDir, space)
+            : Map.of();
         boolean over = c.kind().equals(Candidate.WINNER) && Ranking.overBudget(
             measured.getOrDefault(c.target(), Double.NaN), c.budgetMs(), OVER_BUDGET_TOLERANCE);
-        Deployment dep = f.export() ? deploy(spec, modelDir, out.resolve("export").resolve(c.name()),
-            prepared.resolve(PreparePipeline.VOCAB_DIR), c, bleu, measured, testSrc, testRef, threads) : Deployment.NONE;
+        Deployment dep = exportDir == null ? Deployment.NONE
+            : deploy(spec, modelDir, exportDir, c, bleu, measured, testSrc, testRef, threads);
         FinalResult result = FinalResult.newBuilder().setName(c.name()).setKind(c.kind()).setMode(f.mode())
             .setExportDir(dep.dir() == null ? null : runDir.relativize(dep.dir()).toString())
             .setEngineBleu(dep.bleu()).setEngineMs(dep.ms())
@@ -297,13 +304,12 @@ public final class FinalizeStage implements Stage {
   }
 
   /**
-   * Exports {@code modelDir} to ONNX (fp32 and int8) in {@code exportDir}; a winner is then translated with both
-   * exports (same decoding as the DJL BLEU) and, when its own target is measured here, timed by HAT's protocol
-   * with that target's settings. Random controls are exported only: they serve the ranking check.
+   * A model's ONNX export ({@code exportDir}, fp32 and int8): a winner is translated with both exports (same
+   * decoding as the DJL BLEU) and, when its own target is measured here, timed by HAT's protocol with that target's
+   * settings. Random controls are exported only: they serve the ranking check.
    */
-  private static Deployment deploy(Spec spec, Path modelDir, Path exportDir, Path vocabDir, Candidate c,
+  private static Deployment deploy(Spec spec, Path modelDir, Path exportDir, Candidate c,
       double djlBleu, Map<String, Double> measured, List<String> testSrc, List<String> testRef, int threads) {
-    OnnxExport.write(modelDir, vocabDir, exportDir, true, true);
     if (!c.kind().equals(Candidate.WINNER)) {
       return new Deployment(exportDir, Map.of(), Map.of());
     }
@@ -336,12 +342,12 @@ public final class FinalizeStage implements Stage {
    * HAT's protocol on this machine for each target that says {@code latency.measure}, with its settings, on the
    * target's engine (what its predictor was fitted on).
    */
-  private static Map<String, Double> measure(Spec spec, Path modelDir, SearchSpace space) {
+  private static Map<String, Double> measure(Spec spec, Path modelDir, Path exportDir, SearchSpace space) {
     Map<String, Double> out = new TreeMap<>();
     for (Spec.TargetSpec t : spec.targets()) {
       Spec.Measure m = t.latency().measure();
       if (m != null) {
-        out.put(t.name(), timeOn(t.engine(), modelDir, null, m, space));
+        out.put(t.name(), timeOn(t.engine(), modelDir, exportDir, m, space));
       }
     }
     return out;
