@@ -44,6 +44,11 @@ public final class EngineLatencySubject implements LatencyProtocol.Subject, Auto
   }
 
   @Override
+  public void release() {
+    close();
+  }
+
+  @Override
   public void close() {
     if (decoding != null) {
       decoding.close();

@@ -33,9 +33,7 @@ public final class ModelLatencySubject implements LatencyProtocol.Subject, AutoC
 
   @Override
   public void encode() {
-    if (run != null) {
-      run.close();
-    }
+    release();
     run = model.manager().newSubManager();
     long[] src = new long[protocol.tokens()];
     java.util.Arrays.fill(src, 7);
@@ -71,9 +69,15 @@ public final class ModelLatencySubject implements LatencyProtocol.Subject, AutoC
   }
 
   @Override
-  public void close() {
+  public void release() {
     if (run != null) {
       run.close();
+      run = null;
     }
+  }
+
+  @Override
+  public void close() {
+    release();
   }
 }

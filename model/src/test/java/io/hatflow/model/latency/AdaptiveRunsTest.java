@@ -105,20 +105,41 @@ class AdaptiveRunsTest {
     assertEquals(0.0, LatencyProtocol.relativeHalfWidth(new double[] {3, 3, 3}, 0.1));
   }
 
-  /** A machine whose load follows a script, without pinning or pauses. */
+  /**
+   * A machine on which other processes use the scripted number of cores (NaN: unknown) in each interval sampled,
+   * without pinning or pauses: each timing samples before it and during it.
+   */
   static final class Scripted implements QuietTiming.Machine {
-    final List<Double> loads;
+    final List<Double> others;
+    long busy;
+    long total;
+    boolean unknown;
     int pauses;
     int pins;
 
-    Scripted(Double... loads) {
-      this.loads = new ArrayList<>(List.of(loads));
+    Scripted(Double... others) {
+      this.others = new ArrayList<>(List.of(others));
     }
 
     @Override
     public double load1() {
-      return loads.remove(0);
+      return 1.25;
     }
+
+    /** Each call after the first ends an interval of 100 ticks per core with the next scripted use. */
+    @Override
+    public QuietTiming.Ticks ticks() {
+      if (total > 0 || busy > 0) {
+        double o = others.remove(0);
+        unknown = Double.isNaN(o);
+        busy += unknown ? 0 : Math.round(o * 100);
+      }
+      total += 200;
+      return unknown ? QuietTiming.Ticks.UNKNOWN : new QuietTiming.Ticks(busy, total, 0, 0);
+    }
+
+    @Override
+    public void sampleWait() {}
 
     @Override
     public int cores() {
@@ -146,18 +167,20 @@ class AdaptiveRunsTest {
   void loadedRowsAreRetimedBoundedAndMarked() {
     LatencyProtocol p = new LatencyProtocol(4, 2, 0, 3, 0.1);
     Noisy n = new Noisy(0.01);
-    Scripted quietSecond = new Scripted(2.5, 2.4, 1.0, 1.5);
+    // before and during the first timing others use 0.2 and 0.9 cores of 2: re-timed; then 0.1 and 0.3
+    Scripted quietSecond = new Scripted(0.2, 0.9, 0.0, 0.1, 0.3);
     QuietTiming.Outcome o = QuietTiming.measure(p, n, () -> n.now, quietSecond, 3);
     assertEquals(2, o.tries());
     assertFalse(o.underLoad());
-    assertEquals(1.0, o.loadBefore());
-    assertEquals(1.5, o.loadAfter());
+    assertEquals(1.25, o.loadBefore());
+    assertEquals(0.3, o.othersCores(), 1e-9);
+    assertEquals(0.0, o.stealPct(), 1e-9);
     assertEquals(1, quietSecond.pauses);
     assertEquals("none", o.affinity());
     assertEquals("performance", o.governor());
     assertEquals(6, n.runs, "timed twice");
 
-    Scripted busy = new Scripted(3.0, 3.0, 3.0, 3.0, 3.0, 3.0);
+    Scripted busy = new Scripted(0.1, 1.0, 0.0, 0.1, 1.0, 0.0, 0.1, 1.0);
     QuietTiming.Outcome b = QuietTiming.measure(p, n, () -> n.now, busy, 3);
     assertEquals(3, b.tries());
     assertTrue(b.underLoad());
@@ -167,17 +190,20 @@ class AdaptiveRunsTest {
     LatencyProtocol adaptive = new LatencyProtocol(4, 2, 0, 3, 0.1).withMaxRuns(40);
     Noisy wild = new Noisy(0.5);
     // and only a timing that starts quiet is pinned
-    Scripted loadedStart = new Scripted(3.0, 3.0);
+    Scripted loadedStart = new Scripted(0.8, 0.0);
     assertEquals(3, QuietTiming.measure(adaptive, wild, () -> wild.now, loadedStart, 1).stats().runs());
     assertEquals(0, loadedStart.pins);
-    Scripted quietStart = new Scripted(1.0, 3.0);
+    Scripted quietStart = new Scripted(0.4, 1.5);
     assertEquals(40, QuietTiming.measure(adaptive, wild, () -> wild.now, quietStart, 1).stats().runs());
     assertEquals(1, quietStart.pins);
 
     Scripted unknown = new Scripted(Double.NaN, Double.NaN);
     assertFalse(QuietTiming.measure(p, n, () -> n.now, unknown, 3).underLoad(), "an unknown load counts as quiet");
-    assertTrue(QuietTiming.loaded(1.0, 2.01, 2));
-    assertFalse(QuietTiming.loaded(2.0, 2.0, 2));
+    assertTrue(QuietTiming.loaded(0.51, 2));
+    assertFalse(QuietTiming.loaded(0.5, 2));
+    assertFalse(QuietTiming.loaded(2.4, 4));
+    assertTrue(QuietTiming.loaded(2.6, 4));
+    assertFalse(QuietTiming.loaded(Double.NaN, 2));
   }
 
   @Test

@@ -48,6 +48,10 @@ public final class NoiseReport {
         .toArray();
     double[] load = rs.stream().filter(r -> r.getLoadBefore() != null).mapToDouble(LatencyRecord::getLoadBefore)
         .toArray();
+    double[] others = rs.stream().filter(r -> r.getOthersCpu() != null).mapToDouble(LatencyRecord::getOthersCpu)
+        .toArray();
+    double[] steal = rs.stream().filter(r -> r.getStealPct() != null).mapToDouble(LatencyRecord::getStealPct)
+        .toArray();
     long loaded = rs.stream().filter(LatencyRecord::getUnderLoad).count();
     TreeSet<String> aff = new TreeSet<>();
     TreeSet<String> gov = new TreeSet<>();
@@ -56,11 +60,14 @@ public final class NoiseReport {
       gov.add(r.getGovernor().toString());
     });
     return String.format(Locale.ROOT, "median runs %.0f (of %d..%d), median 95%% CI half-width %s, affinity %s, "
-            + "governor %s, median load before %s, %d of %d rows under load",
+            + "governor %s, median load before %s, other processes %s cores, steal %s, %d of %d rows under load",
         LatencyRecords.median(runs), rs.get(0).getRuns(), LatencyRecords.maxRunsOf(rs.get(0)),
         ci.length == 0 ? "n/a" : String.format(Locale.ROOT, "%.2f%%", LatencyRecords.median(ci)),
         String.join("/", aff), String.join("/", gov),
-        load.length == 0 ? "n/a" : String.format(Locale.ROOT, "%.2f", LatencyRecords.median(load)), loaded, rs.size());
+        load.length == 0 ? "n/a" : String.format(Locale.ROOT, "%.2f", LatencyRecords.median(load)),
+        others.length == 0 ? "n/a" : String.format(Locale.ROOT, "%.2f", LatencyRecords.median(others)),
+        steal.length == 0 ? "n/a" : String.format(Locale.ROOT, "%.1f%%", LatencyRecords.median(steal)),
+        loaded, rs.size());
   }
 
   /** Measured vs predicted latency of each finalized winner in a finalize results.json, per target. */

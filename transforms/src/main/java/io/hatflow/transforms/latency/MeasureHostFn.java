@@ -95,6 +95,8 @@ final class MeasureHostFn extends DoFn<KV<String, Iterable<String>>, LatencyReco
           .setAffinity(o.affinity()).setGovernor(o.governor())
           .setLoadBefore(Double.isNaN(o.loadBefore()) ? null : o.loadBefore())
           .setLoadAfter(Double.isNaN(o.loadAfter()) ? null : o.loadAfter())
+          .setOthersCpu(Double.isNaN(o.othersCores()) ? null : o.othersCores())
+          .setStealPct(Double.isNaN(o.stealPct()) ? null : o.stealPct())
           .setUnderLoad(o.underLoad()).setTries(o.tries())
           .build());
     }
