@@ -38,6 +38,20 @@ public final class Host {
     return Runtime.getRuntime().availableProcessors();
   }
 
+  /** This process's peak resident set (VmHWM, Linux) in bytes, -1 where unknown. */
+  public static long peakRssBytes() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmHWM:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // Not Linux: unknown.
+    }
+    return -1;
+  }
+
   public static long pid() {
     return ProcessHandle.current().pid();
   }

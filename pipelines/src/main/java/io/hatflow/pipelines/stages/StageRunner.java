@@ -125,7 +125,10 @@ public final class StageRunner {
     if (!before.equals(outputsDigest(m.stage(stage.name()).path("outputs")))) {
       markDownstreamStale(stage.name());
     }
-    log.printf("[%s] done in %.1f s%n", stage.name(), (System.currentTimeMillis() - t0) / 1000.0);
+    long rss = io.hatflow.core.run.Host.peakRssBytes();
+    // the process's peak so far: a stage that raises it is the one that sets the run's memory needs
+    log.printf("[%s] done in %.1f s%s%n", stage.name(), (System.currentTimeMillis() - t0) / 1000.0,
+        rss > 0 ? String.format(java.util.Locale.ROOT, " (peak RSS so far %.2f GB)", rss / 1e9) : "");
     return true;
   }
 
