@@ -43,6 +43,10 @@
 #   HATFLOW_SHARE_NOTHING_HIDE  more client dirs to hide from the cluster, colon-separated (the checkout always is)
 #   HDFS_RPC_PORT / HDFS_HTTP_PORT  NameNode ports (default 0: free ports, printed at start)
 set -euo pipefail
+# glibc gives each thread that allocates its own malloc arena and rarely hands freed memory back; a TaskManager
+# runs a fresh set of task threads per job (per search generation), each allocating libtorch tensors, so RSS
+# grew with every generation. Two arenas bound that; set MALLOC_ARENA_MAX yourself to override.
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 HATFLOW_HOME="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="${HATFLOW_FLINK_DIR:-$HATFLOW_HOME/runs/.flink-cluster}"
 POM="$HATFLOW_HOME/launch/flink-cluster/pom.xml"
