@@ -70,7 +70,7 @@ public final class LatencyCommand implements Callable<Integer> {
       PipelineOptions options = BeamArgs.parse(beamArgs);
       return RunDirs.any(args.runDirOr(fs.spec().name()), options, LatencyStage.NAME, (dir, uri) -> {
         LatencyPipeline.Result r = LatencyPipeline.run(LatencyPipeline.job(fs.spec(), t),
-            dir.resolve(LatencyStage.NAME), uri + "/" + LatencyStage.NAME, options, System.out);
+            LatencyStage.Outputs.at(dir).dir(), uri + "/" + LatencyStage.NAME, options, System.out);
         System.out.printf(Locale.ROOT, "%s: %d rows (%d measured now, %d kept), %.3f s per measured config%n",
             r.csv(), r.rows(), r.measured(), r.reused(), r.secondsPerConfig());
         return 0;
@@ -99,7 +99,7 @@ public final class LatencyCommand implements Callable<Integer> {
         return 0;
       }
       return RunDirs.any(runDir, null, LatencyStage.NAME, (dir, uri) -> {
-        Path dst = LatencyPipeline.csvPath(dir.resolve(LatencyStage.NAME), target);
+        Path dst = LatencyStage.Outputs.at(dir).csv(target);
         LatencyTable t = LatencyStage.importCsv("--csv", csv, dst, null).table();
         System.out.println(dst + ": " + t.size() + " rows imported from " + csv);
         return 0;
@@ -159,7 +159,7 @@ public final class LatencyCommand implements Callable<Integer> {
       Path results = finalizeResults;
       if (runDir != null) {
         Path dir = Path.of(runDir);
-        Path lat = dir.resolve(LatencyStage.NAME);
+        Path lat = LatencyStage.Outputs.at(dir).dir();
         if (files.isEmpty()) {
           if (!Files.isDirectory(lat)) {
             throw new UserInputException("--run-dir: no latency folder at " + lat + " (run the latency stage first)");
@@ -183,7 +183,7 @@ public final class LatencyCommand implements Callable<Integer> {
           }
         }
         if (results == null) {
-          Path r = dir.resolve("finalize").resolve(io.hatflow.pipelines.finalize.FinalizeOutputs.RESULTS_JSON);
+          Path r = io.hatflow.pipelines.stages.FinalizeStage.Outputs.at(dir).resultsJson();
           results = Files.isRegularFile(r) ? r : null;
           if (results == null) {
             System.out.println("no finalize results at " + r + " (run finalize for measured vs predicted)");

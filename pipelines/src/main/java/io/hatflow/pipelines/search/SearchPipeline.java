@@ -89,7 +89,8 @@ public final class SearchPipeline {
   /** As {@link #run(SearchConfig, SearchSpace, List, FitnessFactory, String, Path, String, String, int, PipelineOptions, SearchProgress)} with state and store under {@code outDir}. */
   public static SearchResult run(SearchConfig cfg, SearchSpace space, List<TargetBudgets> targets, FitnessFactory fitness,
       String checkpointDigest, Path outDir, PipelineOptions options, SearchProgress progress) {
-    return run(cfg, space, targets, fitness, checkpointDigest, outDir, outDir.resolve("eval-store"), options, progress);
+    return run(cfg, space, targets, fitness, checkpointDigest, outDir, outDir.resolve(SearchOutputs.EVAL_STORE), options,
+        progress);
   }
 
   public static SearchResult run(SearchConfig cfg, SearchSpace space, List<TargetBudgets> targets, FitnessFactory fitness,
@@ -101,7 +102,7 @@ public final class SearchPipeline {
   public static SearchResult run(SearchConfig cfg, SearchSpace space, List<TargetBudgets> targets, FitnessFactory fitness,
       String checkpointDigest, Path outDir, Path evalStore, int generationsPerJob, PipelineOptions options,
       SearchProgress progress) {
-    return run(cfg, space, targets, fitness, checkpointDigest, outDir, outDir.resolve("state").toString(),
+    return run(cfg, space, targets, fitness, checkpointDigest, outDir, outDir.resolve(SearchOutputs.STATE).toString(),
         evalStore.toString(), generationsPerJob, options, progress);
   }
 
@@ -286,9 +287,10 @@ public final class SearchPipeline {
   /** The search's {@code hypervolume.json} under {@code outDir}, parsed (for the manifest). */
   public static com.fasterxml.jackson.databind.JsonNode hypervolumeJson(Path outDir) {
     try {
-      return new com.fasterxml.jackson.databind.ObjectMapper().readTree(outDir.resolve("hypervolume.json").toFile());
+      return new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+          outDir.resolve(SearchOutputs.HYPERVOLUME_JSON).toFile());
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + outDir.resolve("hypervolume.json"), e);
+      throw new UncheckedIOException("cannot read " + outDir.resolve(SearchOutputs.HYPERVOLUME_JSON), e);
     }
   }
 
