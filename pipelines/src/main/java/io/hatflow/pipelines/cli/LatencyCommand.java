@@ -44,8 +44,8 @@ public final class LatencyCommand implements Callable<Integer> {
   }
 
   static void checkName(String target) {
-    if (!target.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
-      throw new UserInputException("--target: expected a name of letters, digits, '.', '_' or '-', got \"" + target + "\"");
+    if (!io.hatflow.core.spec.Names.valid(target)) {
+      throw new UserInputException("--target: " + io.hatflow.core.spec.Names.problem(target));
     }
   }
 

@@ -29,8 +29,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -352,15 +350,6 @@ public final class SearchPipeline {
     for (TargetBudgets t : targets) {
       b.append('|').append(t.name()).append(t.budgetsMs()).append(t.latency().identity());
     }
-    try {
-      byte[] h = MessageDigest.getInstance("SHA-256").digest(b.toString().getBytes(StandardCharsets.UTF_8));
-      StringBuilder hex = new StringBuilder();
-      for (int i = 0; i < 6; i++) {
-        hex.append(String.format("%02x", h[i]));
-      }
-      return hex.toString();
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return io.hatflow.core.run.Digests.sha256(b.toString()).substring(0, 12); // the first 6 bytes, in hex
   }
 }

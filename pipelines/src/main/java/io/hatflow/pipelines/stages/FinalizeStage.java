@@ -243,7 +243,7 @@ public final class FinalizeStage implements Stage {
     }
     StageContext.keepOnly(outputs.work(), workNames::containsValue);
     int qkv = space.qkvDim();
-    int len = space.iwsltLike() ? 23 : 30;
+    int len = space.dummyTokens();
     try (SuperTransformerCheckpoint supernet = SuperTransformerCheckpoint.load(checkpoint);
         SubwordVocabulary vocab = VocabularyFiles.load(prepare.vocab())) {
       FitnessEvaluator inheritedEval = new FitnessEvaluator(supernet.model(), threads, spec.train().labelSmoothing());
@@ -393,7 +393,7 @@ public final class FinalizeStage implements Stage {
   }
 
   private static LatencyProtocol protocol(Spec.Measure m, SearchSpace space) {
-    int tokens = m.srcTokens() > 0 ? m.srcTokens() : (space.iwsltLike() ? 23 : 30);
+    int tokens = m.srcTokens() > 0 ? m.srcTokens() : space.dummyTokens();
     return new LatencyProtocol(tokens, m.beam(), m.warmup(), m.runs(), 0.1).withMaxRuns(m.maxRuns());
   }
 

@@ -40,7 +40,7 @@ public interface Stage {
     return CodeScope.ALL;
   }
 
-  /** Runs the stage, writing its outputs under {@code ctx.out()} and recording them in {@code ctx.record()}. */
+  /** Runs the stage, writing the files of its {@code Outputs} record and recording them in {@code ctx.record()}. */
   void run(StageContext ctx) throws Exception;
 
   /**
