@@ -164,19 +164,7 @@ public final class LatencyCommand implements Callable<Integer> {
           if (!Files.isDirectory(lat)) {
             throw new UserInputException("--run-dir: no latency folder at " + lat + " (run the latency stage first)");
           }
-          try (var s = Files.list(lat)) {
-            for (Path f : s.sorted().toList()) {
-              String n = f.getFileName().toString();
-              boolean avro = n.endsWith(".avro");
-              boolean csvOnly = n.endsWith(".csv")
-                  && !Files.exists(f.resolveSibling(n.replaceFirst("\\.csv$", ".avro")));
-              if ((avro || csvOnly) && (target == null || n.startsWith(target + "."))) {
-                files.add(f);
-              }
-            }
-          } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot list " + lat, e);
-          }
+          files.addAll(LatencyStage.Outputs.at(dir).fullestRecords(target));
           if (files.isEmpty()) {
             throw new UserInputException("--run-dir: no latency files " + (target == null ? "" : "of " + target + " ")
                 + "in " + lat);

@@ -49,6 +49,27 @@ public final class LatencyStage implements Stage {
     public Path avro(String target) {
       return LatencyPipeline.avroPath(dir, target);
     }
+
+    /**
+     * Per target ({@code target}, or every one when null), its fullest record: the Avro rows where measured here,
+     * else the (imported) CSV; sorted.
+     */
+    public List<Path> fullestRecords(String target) {
+      List<Path> out = new java.util.ArrayList<>();
+      try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+        for (Path f : s.sorted().toList()) {
+          String n = f.getFileName().toString();
+          boolean avro = n.endsWith(".avro");
+          boolean csvOnly = n.endsWith(".csv") && !Files.exists(f.resolveSibling(n.replaceFirst("\\.csv$", ".avro")));
+          if ((avro || csvOnly) && (target == null || n.startsWith(target + "."))) {
+            out.add(f);
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot list " + dir, e);
+      }
+      return out;
+    }
   }
 
   @Override

@@ -46,6 +46,11 @@ public final class TrainStage implements Stage {
       return dir.resolve(SuperTransformerCheckpoint.FILE_NAME);
     }
 
+    /** The checkpoint of another run, local or remote ({@code gs://}: a published run), as a path or URI. */
+    public static String checkpointOf(String otherRun) {
+      return InputFiles.child(otherRun, NAME, SuperTransformerCheckpoint.FILE_NAME);
+    }
+
     public Path log() {
       return dir.resolve("train.log");
     }
@@ -122,7 +127,7 @@ public final class TrainStage implements Stage {
     Path out = outputs.dir();
     if (spec.train().fromRun() != null) {
       // Through Beam FileSystems: the other run may be local or published to gs:// (hatflow publish).
-      String theirs = InputFiles.child(spec.train().fromRun(), NAME, SuperTransformerCheckpoint.FILE_NAME);
+      String theirs = Outputs.checkpointOf(spec.train().fromRun());
       if (!InputFiles.exists(theirs, ctx.options())) {
         throw new UserInputException("train.from_run: " + theirs + " does not exist (no finished train stage there)");
       }
