@@ -13,7 +13,8 @@
 #                                                    fitness a store hit); the TaskManagers' RSS over a long search
 #                                                    (BENCH_RSS_GENERATIONS, default 30; 0 skips it). Ends with the
 #                                                    line "speed-up 2v1: X.XX"
-#   launch/bench/cluster.sh smoke                    the ClusterSmoke word count, cluster vs [local]
+#   launch/bench/cluster.sh smoke                    the ClusterSmoke word count (a test class, staged beside the
+#                                                    jar), cluster vs [local]
 #   launch/bench/cluster.sh CLASS [ARGS...]          a main class in pipelines/target/hatflow.jar, cluster vs [local]
 #   launch/bench/cluster.sh CMD [ARGS...]            any command (e.g. launch/hatflow search --spec S --run-dir D)
 # The demo search needs the stages before it: they are run once on DirectRunner into $BENCH_BASE (default
@@ -50,7 +51,10 @@ elif [ "$1" = share-nothing ]; then
   MODE=share-nothing
   shift
 elif [ "$1" = smoke ]; then
-  set -- io.hatflow.pipelines.cluster.ClusterSmoke
+  # ClusterSmoke lives with the tests: the shaded jar plus the test classes (Beam stages both on the cluster).
+  (cd "$HATFLOW_HOME" && mvn -B -q -o -pl pipelines -am test-compile) >&2
+  set -- java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$JAR:$HATFLOW_HOME/pipelines/target/test-classes" \
+    io.hatflow.pipelines.cluster.ClusterSmoke
 fi
 if [ "$MODE" = custom ] && [[ "$1" =~ ^[a-zA-Z_][a-zA-Z0-9_]*(\.[a-zA-Z_][a-zA-Z0-9_$]*)+$ ]] && [ ! -e "$1" ]; then
   set -- java -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$JAR" "$@"

@@ -1,12 +1,10 @@
 package io.hatflow.core.run;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -116,62 +114,74 @@ public final class Audit {
     }
   }
 
+  /**
+   * What a run directory holds besides recorded artifacts, as the stages that own it declare it: work folders
+   * (resume points) and sealed stores (cache entries each sealed by a {@code .sha256} file beside it), as paths
+   * relative to the run directory with a trailing {@code /}.
+   */
+  public record Owned(List<String> workFolders, List<SealedStore> sealedStores) {
+    public static final Owned NONE = new Owned(List.of(), List.of());
+  }
+
+  /** A folder of cache entries owned by {@code stage}, each {@code *.avro} sealed by its {@code .sha256}. */
+  public record SealedStore(String stage, String folder) {}
+
   public static Result check(Path runDir) {
-    return check(runDir, stage -> CodeDigest.current());
+    return check(runDir, stage -> CodeDigest.current(), Owned.NONE);
   }
 
   /**
    * As {@link #check(Path)}, each stage's recorded code digest compared with {@code stageCode} of its name: the
-   * digest of the code in that stage's scope (stages live above this module, so the caller knows the scopes).
+   * digest of the code in that stage's scope (stages live above this module, so the caller knows the scopes and
+   * the folders they own).
    */
-  public static Result check(Path runDir, java.util.function.Function<String, String> stageCode) {
+  public static Result check(Path runDir, java.util.function.Function<String, String> stageCode, Owned owned) {
     if (!Files.exists(runDir.resolve(Manifest.FILE))) {
       throw new UserInputException(runDir + ": no " + Manifest.FILE + " (not a hatflow run directory)");
     }
-    Manifest m = Manifest.load(runDir);
+    RunManifest m = Manifest.load(runDir).value();
     List<Finding> out = new ArrayList<>();
-    JsonNode spec = m.root().path("spec");
-    out.add(check("", "spec", "spec.yaml", runDir.resolve(RunDir.SPEC_FILE), "spec.yaml", spec.path("sha256").asText(null)));
-    for (Iterator<Map.Entry<String, JsonNode>> st = m.stages().fields(); st.hasNext(); ) {
-      Map.Entry<String, JsonNode> stage = st.next();
+    out.add(check("", "spec", "spec.yaml", runDir.resolve(RunDir.SPEC_FILE), "spec.yaml",
+        m.spec() == null ? null : m.spec().sha256()));
+    for (Map.Entry<String, StageRecord> stage : m.stages().entrySet()) {
       for (String kind : List.of("inputs", "outputs")) {
-        for (Iterator<Map.Entry<String, JsonNode>> it = stage.getValue().path(kind).fields(); it.hasNext(); ) {
-          Map.Entry<String, JsonNode> a = it.next();
-          String p = a.getValue().path("path").asText();
-          String expected = a.getValue().path("sha256").asText(null);
-          if (p.contains("://")) {
+        Map<String, Artifact> arts = kind.equals("inputs") ? stage.getValue().inputs() : stage.getValue().outputs();
+        for (Map.Entry<String, Artifact> a : arts.entrySet()) {
+          String p = a.getValue().path();
+          if (a.getValue().remoteUri()) {
             continue;
           }
           Path file = Path.of(p).isAbsolute() ? Path.of(p) : runDir.resolve(p);
-          out.add(check(stage.getKey(), kind, a.getKey(), file, p, expected));
+          out.add(check(stage.getKey(), kind, a.getKey(), file, p, a.getValue().sha256()));
         }
       }
     }
     out.addAll(lineage(m));
-    for (Iterator<Map.Entry<String, JsonNode>> st = m.stages().fields(); st.hasNext(); ) {
-      Map.Entry<String, JsonNode> stage = st.next();
-      String status = stage.getValue().path("status").asText("");
-      if (!status.equals("done") && !status.equals("cached")) {
-        String why = status.equals("stale") ? stage.getValue().path("stale_because").asText("an input changed")
+    for (Map.Entry<String, StageRecord> stage : m.stages().entrySet()) {
+      StageRecord s = stage.getValue();
+      if (!s.done()) {
+        String status = s.statusOrEmpty();
+        String why = status.equals(StageRecord.STALE)
+            ? (s.staleBecause() == null ? "an input changed" : s.staleBecause())
             + "; its outputs were made from the old one (hatflow run makes it again)"
             : "status " + (status.isEmpty() ? "none" : status) + " (hatflow run finishes it)";
         out.add(new Finding(stage.getKey(), STATUS, why, "", "done", status, false));
       }
     }
     List<String> notes = new ArrayList<>();
-    out.addAll(cacheEntries(runDir, notes));
-    notes.addAll(unknownFiles(runDir, m));
+    for (SealedStore store : owned.sealedStores()) {
+      out.addAll(cacheEntries(runDir, store, notes));
+    }
+    notes.addAll(unknownFiles(runDir, m, owned));
     String current = CodeDigest.current();
     List<String> otherCode = new ArrayList<>();
-    for (Iterator<Map.Entry<String, JsonNode>> st = m.stages().fields(); st.hasNext(); ) {
-      Map.Entry<String, JsonNode> stage = st.next();
-      String d = stage.getValue().path("code_digest").asText(null);
+    for (Map.Entry<String, StageRecord> stage : m.stages().entrySet()) {
+      String d = stage.getValue().codeDigest();
       if (d != null && !d.equals(stageCode.apply(stage.getKey()))) {
         otherCode.add(stage.getKey());
       }
     }
-    return new Result(out, m.root().path("code_version").asText(null), CodeVersion.get(),
-        m.root().path("code_digest").asText(null), current, otherCode, notes);
+    return new Result(out, m.codeVersion(), CodeVersion.get(), m.codeDigest(), current, otherCode, notes);
   }
 
   static final String STATUS = "status";
@@ -182,14 +192,12 @@ public final class Audit {
    * output (or a file inside an output folder) must carry the digest that stage's output has today. This
    * catches a stage left behind by an upstream re-run even where no file on disk is wrong.
    */
-  static List<Finding> lineage(Manifest m) {
+  static List<Finding> lineage(RunManifest m) {
     List<Finding> out = new ArrayList<>();
-    for (Iterator<Map.Entry<String, JsonNode>> st = m.stages().fields(); st.hasNext(); ) {
-      Map.Entry<String, JsonNode> consumer = st.next();
-      for (Iterator<Map.Entry<String, JsonNode>> it = consumer.getValue().path("inputs").fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> in = it.next();
-        String p = in.getValue().path("path").asText();
-        String used = in.getValue().path("sha256").asText(null);
+    for (Map.Entry<String, StageRecord> consumer : m.stages().entrySet()) {
+      for (Map.Entry<String, Artifact> in : consumer.getValue().inputs().entrySet()) {
+        String p = in.getValue().path();
+        String used = in.getValue().sha256();
         String produced = producedDigest(m, consumer.getKey(), p);
         if (produced != null && used != null) {
           out.add(new Finding(consumer.getKey(), LINEAGE, in.getKey(), p, produced, used, produced.equals(used)));
@@ -200,37 +208,35 @@ public final class Audit {
   }
 
   /** The digest another stage records today for {@code path}: its output, or a file inside its output folder. */
-  private static String producedDigest(Manifest m, String consumer, String path) {
-    for (Iterator<Map.Entry<String, JsonNode>> st = m.stages().fields(); st.hasNext(); ) {
-      Map.Entry<String, JsonNode> producer = st.next();
+  private static String producedDigest(RunManifest m, String consumer, String path) {
+    for (Map.Entry<String, StageRecord> producer : m.stages().entrySet()) {
       if (producer.getKey().equals(consumer)) {
         continue;
       }
-      for (JsonNode o : producer.getValue().path("outputs")) {
-        String q = o.path("path").asText();
+      for (Artifact o : producer.getValue().outputs().values()) {
+        String q = o.path();
         if (q.equals(path)) {
-          return o.path("sha256").asText(null);
+          return o.sha256();
         }
-        if (path.startsWith(q + "/") && o.path("files").has(path.substring(q.length() + 1))) {
-          return o.path("files").path(path.substring(q.length() + 1)).asText(null);
+        if (path.startsWith(q + "/") && o.files() != null && o.files().containsKey(path.substring(q.length() + 1))) {
+          return o.files().get(path.substring(q.length() + 1));
         }
       }
     }
     return null;
   }
-  /** The search's evaluation store: cache entries, each sealed by a {@code .sha256} file beside it. */
-  static final String EVAL_STORE = "search/eval-store";
-  /** Files a run keeps besides its recorded artifacts: bookkeeping, and the search's resume points. */
-  static final List<String> KNOWN = List.of(Manifest.FILE, RunDir.SPEC_FILE, ".lock", ".sync", "search/state/");
 
-  /** Evaluation-store entries against their seals; an unsealed entry is a note (the search does not reuse it). */
-  private static List<Finding> cacheEntries(Path runDir, List<String> notes) {
+  /** Files a run keeps besides its recorded artifacts and the stages' own folders: bookkeeping. */
+  static final List<String> KNOWN = List.of(Manifest.FILE, RunDir.SPEC_FILE, ".lock", ".sync");
+
+  /** Store entries against their seals; an unsealed entry is a note (its owner does not reuse it). */
+  private static List<Finding> cacheEntries(Path runDir, SealedStore store, List<String> notes) {
     List<Finding> out = new ArrayList<>();
-    Path store = runDir.resolve(EVAL_STORE);
-    if (!Files.isDirectory(store)) {
+    Path dir = runDir.resolve(store.folder());
+    if (!Files.isDirectory(dir)) {
       return out;
     }
-    for (Path f : Digests.files(store)) {
+    for (Path f : Digests.files(dir)) {
       String name = f.getFileName().toString();
       if (!name.endsWith(".avro")) {
         continue;
@@ -238,11 +244,12 @@ public final class Audit {
       String rel = runDir.relativize(f).toString();
       Path seal = f.resolveSibling(name + ".sha256");
       if (!Files.exists(seal)) {
-        notes.add("unsealed evaluation-store entry " + rel + " (its job did not finish; the search does not reuse it)");
+        notes.add("unsealed evaluation-store entry " + rel + " (its job did not finish; the " + store.stage()
+            + " does not reuse it)");
         continue;
       }
       try {
-        out.add(check("search", "cache", name, f, rel, Files.readString(seal).trim()));
+        out.add(check(store.stage(), "cache", name, f, rel, Files.readString(seal).trim()));
       } catch (java.io.IOException e) {
         throw new java.io.UncheckedIOException("cannot read " + seal, e);
       }
@@ -251,16 +258,15 @@ public final class Audit {
   }
 
   /** Files that are no recorded artifact, cache entry or bookkeeping: named, so nothing lies there unseen. */
-  private static List<String> unknownFiles(Path runDir, Manifest m) {
+  private static List<String> unknownFiles(Path runDir, RunManifest m, Owned owned) {
     List<String> covered = new ArrayList<>(KNOWN);
-    covered.add(EVAL_STORE + "/");
-    for (Iterator<Map.Entry<String, JsonNode>> st = m.stages().fields(); st.hasNext(); ) {
-      JsonNode stage = st.next().getValue();
-      for (String kind : List.of("inputs", "outputs")) {
-        stage.path(kind).forEach(a -> {
-          String p = a.path("path").asText();
-          covered.add(p);
-          covered.add(p + "/");
+    covered.addAll(owned.workFolders());
+    owned.sealedStores().forEach(s -> covered.add(s.folder()));
+    for (StageRecord stage : m.stages().values()) {
+      for (Map<String, Artifact> arts : List.of(stage.inputs(), stage.outputs())) {
+        arts.values().forEach(a -> {
+          covered.add(a.path());
+          covered.add(a.path() + "/");
         });
       }
     }

@@ -75,7 +75,7 @@ public final class RunDir implements AutoCloseable {
       }
       String prev = rd.manifest.effectiveSpecDigest();
       if (prev != null && !prev.equals(spec.effectiveSha256()) && !force) {
-        boolean finished = rd.manifest.root().path("finished").asBoolean(false);
+        boolean finished = rd.manifest.value().runFinished();
         throw new UserInputException(dir + ": already holds " + (finished ? "a finished" : "an unfinished")
             + " run of a different spec (recorded spec digest " + prev.substring(0, 12) + ", this spec "
             + spec.effectiveSha256().substring(0, 12) + "); use another --run-dir, or --force (hatflow run: --force all) to replace it");
@@ -88,7 +88,7 @@ public final class RunDir implements AutoCloseable {
       if (prev != null && !prev.equals(spec.effectiveSha256())) {
         // Stage records stay: their fingerprints hold the spec sections they ran with, so a stage whose
         // section did not change is still cached and every other one runs again.
-        rd.manifest.root().put("finished", false);
+        rd.manifest.finished(false);
       }
       return rd;
     } catch (IOException e) {

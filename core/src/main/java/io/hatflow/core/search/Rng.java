@@ -1,8 +1,6 @@
 package io.hatflow.core.search;
 
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Random;
 
 /**
@@ -23,15 +21,11 @@ public final class Rng {
   }
 
   static long mix(String s) {
-    try {
-      byte[] h = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-      long v = 0;
-      for (int i = 0; i < 8; i++) {
-        v = (v << 8) | (h[i] & 0xff);
-      }
-      return v;
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+    byte[] h = io.hatflow.core.run.Digests.sha256().digest(s.getBytes(StandardCharsets.UTF_8));
+    long v = 0;
+    for (int i = 0; i < 8; i++) {
+      v = (v << 8) | (h[i] & 0xff);
     }
+    return v;
   }
 }

@@ -10,8 +10,8 @@ public record TargetBudgets(String name, LatencyModelFactory latency, List<Doubl
   public TargetBudgets {
     Objects.requireNonNull(name, "target name");
     Objects.requireNonNull(latency, "latency model of target " + name);
-    if (!name.matches("[A-Za-z0-9_.-]+")) {
-      throw new UserInputException("target name \"" + name + "\": use letters, digits, '_', '.', '-' only");
+    if (!io.hatflow.core.spec.Names.valid(name)) {
+      throw new UserInputException("target name: " + io.hatflow.core.spec.Names.problem(name));
     }
     if (budgetsMs == null || budgetsMs.isEmpty()) {
       throw new UserInputException("target " + name + ": empty budgets_ms (need at least one latency budget)");

@@ -273,8 +273,18 @@ public record SearchSpace(String name, int qkvDim, Map<String, List<Integer>> ge
     }
   }
 
+  /** HAT's dummy sentence length for IWSLT-like spaces (its latency and FLOPs inputs). */
+  public static final int IWSLT_DUMMY_TOKENS = 23;
+  /** HAT's dummy sentence length for the WMT spaces (and ours). */
+  public static final int WMT_DUMMY_TOKENS = 30;
+
   /** Whether this is an IWSLT-like space (HAT times those with 23-token inputs instead of 30). */
   public boolean iwsltLike() {
     return name.contains("iwslt");
+  }
+
+  /** HAT's dummy sentence length in tokens for this space: what latency is timed and FLOPs are counted at. */
+  public int dummyTokens() {
+    return iwsltLike() ? IWSLT_DUMMY_TOKENS : WMT_DUMMY_TOKENS;
   }
 }

@@ -37,8 +37,8 @@ public record Spec(
       throw root.at("version").error("this hatflow reads spec version " + VERSION + "; got " + version);
     }
     String name = root.string("name", null);
-    if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
-      throw root.at("name").error("expected a name of letters, digits, '.', '_' or '-', got \"" + name + "\"");
+    if (!Names.valid(name)) {
+      throw root.at("name").error(Names.problem(name));
     }
     long seed = root.longInt("seed", 0, Long.MAX_VALUE, 1L);
     DataSpec data = DataSpec.from(root.section("data"), baseDir);
@@ -214,8 +214,8 @@ public record Spec(
     static TargetSpec from(SpecNode n, Path baseDir) {
       n.only("name", "latency", "budgets_ms", "budgets_pct", "predictor", "engine");
       String name = n.string("name", null);
-      if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
-        throw n.at("name").error("expected a name of letters, digits, '.', '_' or '-', got \"" + name + "\"");
+      if (!Names.valid(name)) {
+        throw n.at("name").error(Names.problem(name));
       }
       SpecNode l = n.section("latency").only("dataset", "measure");
       LatencySource src;

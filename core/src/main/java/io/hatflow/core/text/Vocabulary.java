@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -271,16 +270,12 @@ public final class Vocabulary implements SubwordVocabulary, Serializable {
 
   /** SHA-256 over both files' names and contents, in a fixed order. */
   static String sha256(byte[] vocab, byte[] mergeLines) {
-    try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      md.update((VOCAB_FILE + "\n").getBytes(StandardCharsets.UTF_8));
-      md.update(vocab);
-      md.update((MERGES_FILE + "\n").getBytes(StandardCharsets.UTF_8));
-      md.update(mergeLines);
-      return HexFormat.of().formatHex(md.digest());
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    MessageDigest md = io.hatflow.core.run.Digests.sha256();
+    md.update((VOCAB_FILE + "\n").getBytes(StandardCharsets.UTF_8));
+    md.update(vocab);
+    md.update((MERGES_FILE + "\n").getBytes(StandardCharsets.UTF_8));
+    md.update(mergeLines);
+    return HexFormat.of().formatHex(md.digest());
   }
 
   private static long pairKey(int l, int r) {

@@ -43,7 +43,7 @@ public record LatencyProtocol(int tokens, int beam, int warmup, int runs, double
 
   /** HAT's settings for a space: 30 tokens (23 for IWSLT-like spaces), beam 5, 5 warm-up, 20 timed, 10% trim. */
   public static LatencyProtocol hat(SearchSpace space) {
-    return new LatencyProtocol(space.iwsltLike() ? 23 : 30, 5, 5, 20, 0.1);
+    return new LatencyProtocol(space.dummyTokens(), 5, 5, 20, 0.1);
   }
 
   /** What is timed: one encoder pass, and the whole incremental decoding (all steps) of one run. */

@@ -18,7 +18,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -256,13 +255,9 @@ public final class SuperTransformerCheckpoint implements AutoCloseable {
   }
 
   static byte[] sha256(byte[] b, int len) {
-    try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      md.update(b, 0, len);
-      return md.digest();
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    MessageDigest md = io.hatflow.core.run.Digests.sha256();
+    md.update(b, 0, len);
+    return md.digest();
   }
 
   @Override

@@ -5,6 +5,7 @@ import io.hatflow.core.run.AtomicFiles;
 import io.hatflow.core.run.Audit;
 import io.hatflow.core.run.Manifest;
 import io.hatflow.core.run.RunDir;
+import io.hatflow.core.run.RunManifest;
 import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.spec.FrozenSpec;
 import io.hatflow.core.spec.SpecLoader;
@@ -69,7 +70,7 @@ public final class AuditCommand implements Callable<Integer> {
 
   private int audit() throws Exception {
     // Each stage's recorded code digest covers its code scope only: compare like with like.
-    Audit.Result r = Audit.check(runDir, AuditCommand::stageCode);
+    Audit.Result r = Audit.check(runDir, AuditCommand::stageCode, SearchStage.Outputs.owned());
     for (Audit.Finding f : r.findings()) {
       System.out.println(f.line());
     }
@@ -102,13 +103,13 @@ public final class AuditCommand implements Callable<Integer> {
 
   /** Prints the search's final hypervolume per target (information, not a check); null without one. */
   private JsonNode hypervolume() throws IOException {
-    Path f = runDir.resolve(SearchStage.NAME).resolve("hypervolume.json");
+    Path f = SearchStage.Outputs.at(runDir).hypervolumeJson();
     if (!Files.exists(f)) {
       return null;
     }
     JsonNode hv = new com.fasterxml.jackson.databind.ObjectMapper().readTree(f.toFile());
     StringBuilder b = new StringBuilder("info      search hypervolume (mode " + hv.path("mode").asText()
-        + ", reference " + hv.path("reference") + ", search/hypervolume.json):");
+        + ", reference " + hv.path("reference") + ", " + runDir.relativize(f) + "):");
     hv.path("final").fields().forEachRemaining(e -> b.append(String.format(java.util.Locale.ROOT, " %s=%.4f",
         e.getKey(), e.getValue().asDouble())));
     System.out.println(b);
@@ -117,14 +118,15 @@ public final class AuditCommand implements Callable<Integer> {
 
   /** Re-runs the search in a scratch copy of the run's inputs (no evaluation store) and compares winners. */
   private boolean rerunSearch() throws Exception {
-    Path winners = runDir.resolve(SearchStage.NAME).resolve("winners.json");
+    Path winners = SearchStage.Outputs.at(runDir).winnersJson();
     if (!Files.exists(winners)) {
-      throw new UserInputException(runDir + ": no search/winners.json to compare with (the search has not finished)");
+      throw new UserInputException(runDir + ": no " + runDir.relativize(winners)
+          + " to compare with (the search has not finished)");
     }
-    Manifest m = Manifest.load(runDir);
+    RunManifest m = Manifest.load(runDir).value();
     List<String> sets = new ArrayList<>();
-    for (JsonNode o : m.root().path("overrides")) {
-      sets.add(o.path("key").asText() + "=" + o.path("value").asText());
+    for (RunManifest.Override o : m.overrides() == null ? List.<RunManifest.Override>of() : m.overrides()) {
+      sets.add(o.key() + "=" + o.value());
     }
     Path scratch = Files.createTempDirectory("hatflow-audit-");
     try {
@@ -140,9 +142,9 @@ public final class AuditCommand implements Callable<Integer> {
         new StageRunner(spec, rd, options, System.out).run(new SearchStage(), true, false);
       }
       boolean same = Arrays.equals(Files.readAllBytes(winners),
-          Files.readAllBytes(scratch.resolve(SearchStage.NAME).resolve("winners.json")));
+          Files.readAllBytes(SearchStage.Outputs.at(scratch).winnersJson()));
       System.out.println((same ? "ok        " : "MISMATCH  ") + "search re-run from recorded inputs: winners "
-          + (same ? "identical byte for byte" : "differ from search/winners.json"));
+          + (same ? "identical byte for byte" : "differ from " + runDir.relativize(winners)));
       return same;
     } finally {
       AtomicFiles.deleteTree(scratch);

@@ -44,8 +44,8 @@ public final class LatencyCommand implements Callable<Integer> {
   }
 
   static void checkName(String target) {
-    if (!target.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
-      throw new UserInputException("--target: expected a name of letters, digits, '.', '_' or '-', got \"" + target + "\"");
+    if (!io.hatflow.core.spec.Names.valid(target)) {
+      throw new UserInputException("--target: " + io.hatflow.core.spec.Names.problem(target));
     }
   }
 
@@ -70,7 +70,7 @@ public final class LatencyCommand implements Callable<Integer> {
       PipelineOptions options = BeamArgs.parse(beamArgs);
       return RunDirs.any(args.runDirOr(fs.spec().name()), options, LatencyStage.NAME, (dir, uri) -> {
         LatencyPipeline.Result r = LatencyPipeline.run(LatencyPipeline.job(fs.spec(), t),
-            dir.resolve(LatencyStage.NAME), uri + "/" + LatencyStage.NAME, options, System.out);
+            LatencyStage.Outputs.at(dir).dir(), uri + "/" + LatencyStage.NAME, options, System.out);
         System.out.printf(Locale.ROOT, "%s: %d rows (%d measured now, %d kept), %.3f s per measured config%n",
             r.csv(), r.rows(), r.measured(), r.reused(), r.secondsPerConfig());
         return 0;
@@ -99,7 +99,7 @@ public final class LatencyCommand implements Callable<Integer> {
         return 0;
       }
       return RunDirs.any(runDir, null, LatencyStage.NAME, (dir, uri) -> {
-        Path dst = LatencyPipeline.csvPath(dir.resolve(LatencyStage.NAME), target);
+        Path dst = LatencyStage.Outputs.at(dir).csv(target);
         LatencyTable t = LatencyStage.importCsv("--csv", csv, dst, null).table();
         System.out.println(dst + ": " + t.size() + " rows imported from " + csv);
         return 0;
@@ -159,31 +159,19 @@ public final class LatencyCommand implements Callable<Integer> {
       Path results = finalizeResults;
       if (runDir != null) {
         Path dir = Path.of(runDir);
-        Path lat = dir.resolve(LatencyStage.NAME);
+        Path lat = LatencyStage.Outputs.at(dir).dir();
         if (files.isEmpty()) {
           if (!Files.isDirectory(lat)) {
             throw new UserInputException("--run-dir: no latency folder at " + lat + " (run the latency stage first)");
           }
-          try (var s = Files.list(lat)) {
-            for (Path f : s.sorted().toList()) {
-              String n = f.getFileName().toString();
-              boolean avro = n.endsWith(".avro");
-              boolean csvOnly = n.endsWith(".csv")
-                  && !Files.exists(f.resolveSibling(n.replaceFirst("\\.csv$", ".avro")));
-              if ((avro || csvOnly) && (target == null || n.startsWith(target + "."))) {
-                files.add(f);
-              }
-            }
-          } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot list " + lat, e);
-          }
+          files.addAll(LatencyStage.Outputs.at(dir).fullestRecords(target));
           if (files.isEmpty()) {
             throw new UserInputException("--run-dir: no latency files " + (target == null ? "" : "of " + target + " ")
                 + "in " + lat);
           }
         }
         if (results == null) {
-          Path r = dir.resolve("finalize").resolve(io.hatflow.pipelines.finalize.FinalizeOutputs.RESULTS_JSON);
+          Path r = io.hatflow.pipelines.stages.FinalizeStage.Outputs.at(dir).resultsJson();
           results = Files.isRegularFile(r) ? r : null;
           if (results == null) {
             System.out.println("no finalize results at " + r + " (run finalize for measured vs predicted)");

@@ -22,12 +22,12 @@ public final class ReportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    return RunDirs.existing(runDirArg, null, out == null ? "report" : null, (dir, uri) -> write(dir));
+    return RunDirs.existing(runDirArg, null, out == null ? io.hatflow.pipelines.stages.ReportStage.NAME : null, (dir, uri) -> write(dir));
   }
 
   private int write(Path runDir) {
     String title = null;
-    Path spec = runDir.resolve("spec.yaml");
+    Path spec = runDir.resolve(io.hatflow.core.run.RunDir.SPEC_FILE);
     if (Files.exists(spec)) {
       try {
         title = SpecLoader.load(spec, List.of()).spec().report().title();
@@ -35,7 +35,8 @@ public final class ReportCommand implements Callable<Integer> {
         System.err.println("hatflow: warning: cannot read " + spec + " for the title: " + e.getMessage());
       }
     }
-    Path index = ReportWriter.write(runDir, out != null ? out : runDir.resolve("report"), title);
+    Path index = ReportWriter.write(runDir,
+        out != null ? out : io.hatflow.pipelines.stages.ReportStage.Outputs.at(runDir).dir(), title);
     System.out.println("report: " + index);
     return 0;
   }

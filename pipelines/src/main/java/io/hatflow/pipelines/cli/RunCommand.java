@@ -58,11 +58,11 @@ public final class RunCommand implements Callable<Integer> {
     try (RunDir rd = RunDir.open(loc.work(), loc.home(), spec, replaceOtherSpec)) {
       rd.manifest().recordSpec(spec, CodeVersion.get(), options.getRunner().getSimpleName(),
           BeamArgs.recorded(beamArgs, options));
-      rd.manifest().root().put("finished", false);
+      rd.manifest().finished(false);
       rd.manifest().save();
       long t0 = System.currentTimeMillis();
       new StageRunner(spec, rd, options, System.out).runAll(stages, force, false);
-      rd.manifest().root().put("finished", true);
+      rd.manifest().finished(true);
       rd.manifest().save();
       System.out.printf("run finished in %.1f s: %s%n", (System.currentTimeMillis() - t0) / 1000.0, rd.location());
     }

@@ -84,8 +84,9 @@ public final class TranslateCommand implements Callable<Integer> {
       if (VocabularyFiles.isVocabularyDir(p.resolve("vocab"))) {
         return p.resolve("vocab");
       }
-      if (VocabularyFiles.isVocabularyDir(p.resolve("prepare/vocab"))) {
-        return p.resolve("prepare/vocab");
+      Path prepared = io.hatflow.pipelines.stages.PrepareStage.Outputs.at(p).vocab();
+      if (VocabularyFiles.isVocabularyDir(prepared)) {
+        return prepared;
       }
     }
     throw new UserInputException("--model " + model + ": no vocabulary found beside it; give --vocab DIR");

@@ -1,6 +1,5 @@
 package io.hatflow.pipelines.publish;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.cloud.ReadChannel;
 import com.google.cloud.WriteChannel;
@@ -164,18 +163,17 @@ public final class Publisher {
       throw new UserInputException(runDir + ": no " + Manifest.FILE + ", so this is not a hatflow run "
           + "directory (or its run never started); only finished runs are published");
     }
-    JsonNode root;
+    Boolean fin;
     try {
-      root = Manifest.json().readTree(mf.toFile());
+      fin = Manifest.parse(Files.readAllBytes(mf), mf.toString()).finished();
     } catch (IOException e) {
       throw new UserInputException(mf + ": unreadable manifest: " + e.getMessage(), e);
     }
-    JsonNode fin = root == null ? null : root.get("finished");
-    if (fin == null || !fin.isBoolean()) {
+    if (fin == null) {
       throw new UserInputException(mf + ": has no \"finished\" entry, so the run has not finished (still "
           + "running, failed or stopped); finish it with `hatflow run` before publishing");
     }
-    if (!fin.booleanValue()) {
+    if (!fin) {
       throw new UserInputException(mf + ": says \"finished\": false, so the run has not finished (still "
           + "running, failed or stopped); finish it with `hatflow run` before publishing");
     }

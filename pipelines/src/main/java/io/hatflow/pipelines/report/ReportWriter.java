@@ -9,7 +9,15 @@ import io.hatflow.core.latency.Split;
 import io.hatflow.core.run.AtomicFiles;
 import io.hatflow.model.predictor.LatencyPredictor;
 import io.hatflow.model.predictor.PredictorIO;
+import io.hatflow.core.run.Manifest;
+import io.hatflow.core.run.RunDir;
+import io.hatflow.core.run.RunManifest;
+import io.hatflow.core.run.StageRecord;
 import io.hatflow.pipelines.finalize.FinalizeOutputs;
+import io.hatflow.pipelines.stages.FinalizeStage;
+import io.hatflow.pipelines.stages.LatencyStage;
+import io.hatflow.pipelines.stages.PredictorStage;
+import io.hatflow.pipelines.stages.SearchStage;
 import io.hatflow.pipelines.finalize.Ranking;
 import io.hatflow.schemas.Evaluation;
 import io.hatflow.schemas.FinalResult;
@@ -21,15 +29,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.stream.Stream;
-import org.apache.avro.file.DataFileReader;
-import org.apache.avro.specific.SpecificDatumReader;
 import org.knowm.xchart.XYChart;
 
 /**
@@ -39,6 +44,8 @@ import org.knowm.xchart.XYChart;
  * what is missing. Written to a temporary directory and renamed into place.
  */
 public final class ReportWriter {
+  /** The page's file name in the output folder. */
+  public static final String INDEX = "index.html";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Color GREY = new Color(160, 170, 185);
   private static final Color BLUE = new Color(31, 100, 200);
@@ -48,6 +55,10 @@ public final class ReportWriter {
       new Color(0, 150, 160), new Color(120, 120, 0), new Color(200, 80, 150)};
 
   private final Path run;
+  private final SearchStage.Outputs search;
+  private final FinalizeStage.Outputs finalized;
+  private final PredictorStage.Outputs predictors;
+  private final LatencyStage.Outputs latency;
   private final StringBuilder html = new StringBuilder();
   private final List<String> missing = new ArrayList<>();
   private final List<String> warnings = new ArrayList<>();
@@ -56,6 +67,15 @@ public final class ReportWriter {
 
   private ReportWriter(Path run) {
     this.run = run;
+    this.search = SearchStage.Outputs.at(run);
+    this.finalized = FinalizeStage.Outputs.at(run);
+    this.predictors = PredictorStage.Outputs.at(run);
+    this.latency = LatencyStage.Outputs.at(run);
+  }
+
+  /** {@code f} as users see it: relative to the run directory. */
+  private String rel(Path f) {
+    return run.relativize(f).toString().replace('\\', '/');
   }
 
   /** Writes {@code out/index.html} and its charts for the run in {@code runDir}; returns the index file. */
@@ -65,19 +85,19 @@ public final class ReportWriter {
     w.dir = tmp;
     String page = w.render(title);
     try {
-      Files.writeString(tmp.resolve("index.html"), page, StandardCharsets.UTF_8);
+      Files.writeString(tmp.resolve(INDEX), page, StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the report in " + tmp, e);
     }
     AtomicFiles.commitDir(tmp, out);
-    return out.resolve("index.html");
+    return out.resolve(INDEX);
   }
 
   // ------------------------------------------------------------------ page
 
   private String render(String title) {
-    JsonNode manifest = json(run.resolve("manifest.json"), "manifest.json (run lineage)");
-    String name = manifest == null ? run.getFileName().toString() : manifest.path("name").asText(run.getFileName().toString());
+    RunManifest manifest = manifest();
+    String name = manifest == null || manifest.name() == null ? run.getFileName().toString() : manifest.name();
     String heading = title == null || title.isBlank() ? "hatflow run " + name : title;
     StringBuilder body = new StringBuilder();
     body.append("<h1>").append(esc(heading)).append("</h1>\n");
@@ -87,7 +107,7 @@ public final class ReportWriter {
 
     String lineage = lineage(manifest);
     List<FinalResult> results = finalResults();
-    JsonNode winners = json(run.resolve("search/winners.json"), "search/winners.json (winners)");
+    JsonNode winners = json(search.winnersJson(), rel(search.winnersJson()) + " (winners)");
     String winnersTable = winnersTable(results, winners);
     String ranking = ranking();
     String pareto = pareto(winners);
@@ -140,42 +160,60 @@ public final class ReportWriter {
 
   // ------------------------------------------------------------------ lineage and spec
 
-  private String lineage(JsonNode m) {
+  /** The run's manifest, or null (listed as missing) when there is none or it cannot be read. */
+  private RunManifest manifest() {
+    Path f = run.resolve(Manifest.FILE);
+    if (!Files.exists(f)) {
+      missing.add(Manifest.FILE + " (run lineage)");
+      return null;
+    }
+    try {
+      return Manifest.parse(Files.readAllBytes(f), f.toString());
+    } catch (IOException | RuntimeException e) {
+      missing.add(Manifest.FILE + ": unreadable (" + e.getMessage() + ")");
+      return null;
+    }
+  }
+
+  private static String text(Object o) {
+    return o == null ? "" : o.toString();
+  }
+
+  private String lineage(RunManifest m) {
     if (m == null) {
       return "<p>No manifest.json.</p>";
     }
     StringBuilder b = new StringBuilder("<table>");
-    row(b, "run name", m.path("name").asText());
-    row(b, "spec (effective sha256)", m.path("spec").path("effective_sha256").asText());
-    row(b, "spec file sha256", m.path("spec").path("sha256").asText());
-    row(b, "code version", m.path("code_version").asText());
-    row(b, "runner", m.path("runner").asText() + " " + m.path("options").toString());
-    row(b, "seed", m.path("seed").asText());
-    row(b, "host", m.path("host").asText());
-    if (m.path("overrides").size() > 0) {
-      row(b, "overrides", m.path("overrides").toString());
+    row(b, "run name", text(m.name()));
+    row(b, "spec (effective sha256)", m.spec() == null ? "" : text(m.spec().effectiveSha256()));
+    row(b, "spec file sha256", m.spec() == null ? "" : text(m.spec().sha256()));
+    row(b, "code version", text(m.codeVersion()));
+    row(b, "runner", text(m.runner()) + " " + JSON.valueToTree(m.options() == null ? Map.of() : m.options()));
+    row(b, "seed", text(m.seed()));
+    row(b, "host", text(m.host()));
+    if (m.overrides() != null && !m.overrides().isEmpty()) {
+      row(b, "overrides", JSON.valueToTree(m.overrides()).toString());
     }
     b.append("</table>\n<h3>Stages</h3><table><tr><th>stage</th><th>status</th><th>seconds</th><th>finished</th><th>counts</th></tr>");
-    for (Iterator<Map.Entry<String, JsonNode>> it = m.path("stages").fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
-      JsonNode s = e.getValue();
-      String status = s.path("status").asText();
+    for (Map.Entry<String, StageRecord> e : m.stages().entrySet()) {
+      StageRecord s = e.getValue();
+      String status = s.statusOrEmpty();
       if (e.getKey().equals("report") && status.equals("running")) {
         status = "done (this report)"; // written by the report stage itself, which finishes with it
       }
       b.append("<tr><td>").append(esc(e.getKey())).append("</td><td class=")
           .append(status.equals("failed") || status.equals("stale") ? "bad" : "ok").append('>').append(esc(status)).append("</td><td class=n>")
-          .append(s.has("seconds") ? fmt(s.path("seconds").asDouble(), 1) : "").append("</td><td>")
-          .append(esc(s.path("finished").asText(""))).append("</td><td><code>")
-          .append(esc(s.has("counts") ? s.get("counts").toString() : "")).append("</code>")
-          .append(s.has("error") ? "<br><span class=bad>" + esc(s.get("error").asText()) + "</span>" : "")
+          .append(s.seconds() != null ? fmt(s.seconds(), 1) : "").append("</td><td>")
+          .append(esc(text(s.finished()))).append("</td><td><code>")
+          .append(esc(s.counts() != null ? s.counts().toString() : "")).append("</code>")
+          .append(s.error() != null ? "<br><span class=bad>" + esc(s.error()) + "</span>" : "")
           .append("</td></tr>");
     }
     return b.append("</table>").toString();
   }
 
   private String spec() {
-    Path f = run.resolve("spec.yaml");
+    Path f = run.resolve(RunDir.SPEC_FILE);
     if (!Files.exists(f)) {
       missing.add("spec.yaml");
       return "<p>No spec.yaml.</p>";
@@ -190,12 +228,12 @@ public final class ReportWriter {
   // ------------------------------------------------------------------ winners and ranking
 
   private List<FinalResult> finalResults() {
-    Path f = run.resolve("finalize").resolve(FinalizeOutputs.RESULTS_AVRO);
+    Path f = finalized.results();
     if (!Files.exists(f)) {
-      missing.add("finalize/results.avro: winners not trained or scored yet (run `hatflow finalize`)");
+      missing.add(rel(f) + ": winners not trained or scored yet (run `hatflow finalize`)");
       return List.of();
     }
-    List<FinalResult> rs = FinalizeOutputs.read(run.resolve("finalize"));
+    List<FinalResult> rs = finalized.readResults();
     for (FinalResult r : rs) {
       if (r.getOverBudget()) {
         warnings.add(r.getName() + ": measured " + fmt(r.getMeasuredMs().get(r.getTarget()), 2) + " ms exceeds its "
@@ -311,9 +349,9 @@ public final class ReportWriter {
   }
 
   private String ranking() {
-    JsonNode r = json(run.resolve("finalize").resolve(FinalizeOutputs.RANKING_JSON), null);
+    JsonNode r = json(finalized.ranking(), null);
     if (r == null) {
-      return "<p>No finalize/ranking.json.</p>";
+      return "<p>No " + esc(rel(finalized.ranking())) + ".</p>";
     }
     StringBuilder b = new StringBuilder("<p>Kendall's &tau; over ").append(r.path("models").asInt())
         .append(" models (winners and random controls): inherited-weight validation loss vs validation loss after "
@@ -338,7 +376,7 @@ public final class ReportWriter {
   // ------------------------------------------------------------------ search
 
   private String pareto(JsonNode winners) {
-    JsonNode front = json(run.resolve("search/pareto.json"), "search/pareto.json (Pareto fronts)");
+    JsonNode front = json(search.paretoJson(), rel(search.paretoJson()) + " (Pareto fronts)");
     Map<String, Evaluation> evals = evaluations();
     TreeSet<String> targets = new TreeSet<>();
     if (front != null) {
@@ -387,34 +425,22 @@ public final class ReportWriter {
     return b.append("</div>").toString();
   }
 
-  /** Every distinct config evaluated by the search, from its per-generation state files (first sighting kept). */
+  /** Every distinct config evaluated by the search (its typed output: the generations' evaluations). */
   private Map<String, Evaluation> evaluations() {
-    Map<String, Evaluation> out = new TreeMap<>();
-    Path search = run.resolve("search");
-    if (!Files.isDirectory(search)) {
-      return out;
+    if (!Files.isDirectory(search.dir())) {
+      return new TreeMap<>();
     }
-    List<Path> files;
-    try (Stream<Path> s = Files.walk(search)) {
-      files = s.filter(p -> p.getFileName().toString().equals("evaluations.avro")).sorted().toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot list " + search, e);
-    }
-    for (Path f : files) {
-      try (DataFileReader<Evaluation> r = new DataFileReader<>(f.toFile(), new SpecificDatumReader<>(Evaluation.class))) {
-        r.forEach(e -> out.putIfAbsent(e.getConfigKey(), e));
-      } catch (IOException e) {
-        missing.add(run.relativize(f) + ": unreadable (" + e.getMessage() + ")");
-      }
-    }
-    if (files.isEmpty()) {
-      missing.add("search/**/evaluations.avro: the Pareto charts show only the frontier");
+    List<String> unreadable = new ArrayList<>();
+    Map<String, Evaluation> out = search.evaluations(unreadable);
+    unreadable.forEach(u -> missing.add(u));
+    if (out.isEmpty() && unreadable.isEmpty()) {
+      missing.add(rel(search.dir()) + ": no evaluated configs recorded; the Pareto charts show only the frontier");
     }
     return out;
   }
 
   private String convergence() {
-    JsonNode h = json(run.resolve("search/history.json"), "search/history.json (convergence)");
+    JsonNode h = json(search.historyJson(), rel(search.historyJson()) + " (convergence)");
     if (h == null) {
       return "<p>No search history.</p>";
     }
@@ -449,14 +475,15 @@ public final class ReportWriter {
         Charts.add(v, new Charts.Series(e.getKey(), List.copyOf(e.getValue().keySet()),
             List.copyOf(e.getValue().values()), true, PALETTE[j++ % PALETTE.length], false));
       }
-      hvChart = figure(v, "hypervolume", "hypervolume per target (search/hypervolume.json: bounds, reference point)");
+      hvChart = figure(v, "hypervolume", "hypervolume per target (" + rel(search.hypervolumeJson())
+          + ": bounds, reference point)");
     }
     return "<p>One line per search (target, budget); hypervolume one line per target.</p><div class=charts>"
         + figure(c, "convergence", "search convergence") + hvChart + "</div>";
   }
 
   private void searchWarnings() {
-    JsonNode s = json(run.resolve("search/summary.json"), null);
+    JsonNode s = json(search.summaryJson(), null);
     if (s != null) {
       for (JsonNode w : s.path("warnings")) {
         warnings.add("search: " + w.asText());
@@ -466,17 +493,12 @@ public final class ReportWriter {
 
   // ------------------------------------------------------------------ predictor
 
-  private String predictorAccuracy(List<FinalResult> results, JsonNode manifest) {
-    Path pdir = run.resolve("predictor");
+  private String predictorAccuracy(List<FinalResult> results, RunManifest manifest) {
     TreeSet<String> targets = new TreeSet<>();
-    if (Files.isDirectory(pdir)) {
-      try (Stream<Path> s = Files.list(pdir)) {
-        s.filter(Files::isDirectory).forEach(p -> targets.add(p.getFileName().toString()));
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
+    if (Files.isDirectory(predictors.dir())) {
+      targets.addAll(predictors.targets());
     } else {
-      missing.add("predictor/: no latency predictors");
+      missing.add(rel(predictors.dir()) + "/: no latency predictors");
     }
     results.forEach(r -> targets.addAll(r.getMeasuredMs().keySet()));
     if (targets.isEmpty()) {
@@ -492,7 +514,7 @@ public final class ReportWriter {
       LatencyPredictor pred = null;
       JsonNode metrics = null;
       String model = "";
-      Path d = pdir.resolve(t);
+      Path d = predictors.predictor(t);
       if (Files.isDirectory(d)) {
         try {
           PredictorIO.Loaded l = PredictorIO.load(d);
@@ -500,13 +522,13 @@ public final class ReportWriter {
           metrics = l.metrics();
           model = pred.name();
         } catch (RuntimeException e) {
-          missing.add("predictor/" + t + ": cannot load (" + e.getMessage() + ")");
+          missing.add(rel(d) + ": cannot load (" + e.getMessage() + ")");
         }
       }
       List<Double> mx = new ArrayList<>();
       List<Double> py = new ArrayList<>();
       String rowsNote = "";
-      Path csv = run.resolve("latency").resolve(t + ".csv");
+      Path csv = latency.csv(t);
       if (pred != null && Files.exists(csv)) {
         try {
           LatencyTable tab = LatencyCsv.read(csv);
@@ -527,10 +549,10 @@ public final class ReportWriter {
             py.add(pred.predictMs(r.features()));
           }
         } catch (RuntimeException e) {
-          missing.add("latency/" + t + ".csv: cannot read (" + e.getMessage() + ")");
+          missing.add(rel(csv) + ": cannot read (" + e.getMessage() + ")");
         }
       } else if (!Files.exists(csv)) {
-        missing.add("latency/" + t + ".csv");
+        missing.add(rel(csv));
       }
       List<Double> fx = new ArrayList<>();
       List<Double> fy = new ArrayList<>();
@@ -557,7 +579,8 @@ public final class ReportWriter {
       Charts.add(c, new Charts.Series("finalized models (" + fx.size() + ")", fx, fy, false, RED, true));
       figs.append(figure(c, "predictor-" + safe(t), "predicted vs measured, target " + t));
       JsonNode test = metrics == null ? null : metrics.path("test");
-      String asked = manifest == null ? model : manifest.path("stages").path("predictor").path("counts").path(t).path("model").asText(model);
+      JsonNode counts = manifest == null ? null : manifest.stage(PredictorStage.NAME).counts();
+      String asked = counts == null ? model : counts.path(t).path("model").asText(model);
       String shown = asked.equals(model) || model.isEmpty() ? asked : asked + " (fitted: " + model + ", too few rows)";
       String points = metrics == null ? String.valueOf(mx.size())
           : metrics.path("train").path("n").asInt() + " train / " + metrics.path("valid").path("n").asInt()

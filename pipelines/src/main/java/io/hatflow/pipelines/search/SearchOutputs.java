@@ -38,7 +38,28 @@ import java.util.TreeMap;
  * {@code summary.json}, {@code hypervolume.json} (normalisation bounds, reference point, final values) and, in
  * nsga2 mode, {@code front.json} (each target's final front). Everything sorted canonically, so equal searches give byte-identical files.
  */
-final class SearchOutputs {
+public final class SearchOutputs {
+  public static final String WINNERS_AVRO = "winners.avro";
+  public static final String WINNERS_JSON = "winners.json";
+  /** A folder: HAT's SubTransformer YAML per winner. */
+  public static final String WINNERS_YAML = "winners";
+  public static final String PARETO_AVRO = "pareto.avro";
+  public static final String PARETO_JSON = "pareto.json";
+  public static final String HISTORY_AVRO = "history.avro";
+  public static final String HISTORY_JSON = "history.json";
+  public static final String HYPERVOLUME_JSON = "hypervolume.json";
+  public static final String FRONT_JSON = "front.json";
+  public static final String GENERATIONS_JSON = "generations.json";
+  public static final String SUMMARY_JSON = "summary.json";
+  /** The outputs the search stage records, in the manifest's order (its consumers' fingerprints depend on it). */
+  public static final List<String> RECORDED = List.of(WINNERS_JSON, WINNERS_AVRO, WINNERS_YAML, PARETO_JSON,
+      PARETO_AVRO, HISTORY_JSON, HISTORY_AVRO, HYPERVOLUME_JSON, FRONT_JSON);
+  /** The generations' state (resume points) and the evaluation store, folders of {@code outDir}. */
+  public static final String STATE = "state";
+  public static final String EVAL_STORE = "eval-store";
+  /** Every generation's evaluated candidates, in the state. */
+  static final String EVALUATIONS_AVRO = "evaluations.avro";
+
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private SearchOutputs() {}
@@ -57,7 +78,7 @@ final class SearchOutputs {
     for (int g = 0; g <= last; g++) {
       String dir = SearchPipeline.genDir(state, g);
       history.addAll(AvroFiles.read(dir + "/stats.avro", GenerationStats.class));
-      for (Evaluation e : AvroFiles.read(dir + "/evaluations.avro", Evaluation.class)) {
+      for (Evaluation e : AvroFiles.read(dir + "/" + EVALUATIONS_AVRO, Evaluation.class)) {
         firstSeen.putIfAbsent(e.getConfigKey(), e);
       }
       for (SearchCandidate c : AvroFiles.read(SearchPipeline.populationFile(state, g), SearchCandidate.class)) {
@@ -106,13 +127,13 @@ final class SearchOutputs {
       }
     }
 
-    AvroFiles.write(outDir.resolve("winners.avro"), Winner.class, winners);
-    AvroFiles.writeText(outDir.resolve("winners.json"), json(Map.of("winners", winners.stream().map(SearchOutputs::winnerJson).toList())));
+    AvroFiles.write(outDir.resolve(WINNERS_AVRO), Winner.class, winners);
+    AvroFiles.writeText(outDir.resolve(WINNERS_JSON), json(Map.of("winners", winners.stream().map(SearchOutputs::winnerJson).toList())));
     for (Winner w : winners) {
       String name = new SearchId(w.getTarget(), w.getBudgetMs()).name();
-      AvroFiles.writeText(outDir.resolve("winners").resolve(name + ".yml"), HatJson.read(w.getConfig()).toHatYaml());
+      AvroFiles.writeText(outDir.resolve(WINNERS_YAML).resolve(name + ".yml"), HatJson.read(w.getConfig()).toHatYaml());
     }
-    AvroFiles.write(outDir.resolve("pareto.avro"), ParetoPoint.class, allPareto);
+    AvroFiles.write(outDir.resolve(PARETO_AVRO), ParetoPoint.class, allPareto);
     Map<String, Object> paretoJson = new LinkedHashMap<>();
     pareto.forEach((t, pts) -> paretoJson.put(t, pts.stream().map(p -> {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -122,9 +143,9 @@ final class SearchOutputs {
       m.put("config", HatJson.read(p.getConfig()).toHatMap());
       return m;
     }).toList()));
-    AvroFiles.writeText(outDir.resolve("pareto.json"), json(paretoJson));
-    AvroFiles.write(outDir.resolve("history.avro"), GenerationStats.class, history);
-    AvroFiles.writeText(outDir.resolve("history.json"), json(history.stream().map(s -> {
+    AvroFiles.writeText(outDir.resolve(PARETO_JSON), json(paretoJson));
+    AvroFiles.write(outDir.resolve(HISTORY_AVRO), GenerationStats.class, history);
+    AvroFiles.writeText(outDir.resolve(HISTORY_JSON), json(history.stream().map(s -> {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("generation", s.getGeneration());
       m.put("search", new SearchId(s.getTarget(), s.getBudgetMs()).name());
@@ -138,13 +159,13 @@ final class SearchOutputs {
       return m;
     }).toList()));
 
-    AvroFiles.writeText(outDir.resolve("hypervolume.json"), json(hv.json()));
+    AvroFiles.writeText(outDir.resolve(HYPERVOLUME_JSON), json(hv.json()));
     if (nsga2) {
-      AvroFiles.writeText(outDir.resolve("front.json"), json(nsga2Fronts(state, last, cfg, space, targets)));
+      AvroFiles.writeText(outDir.resolve(FRONT_JSON), json(nsga2Fronts(state, last, cfg, space, targets)));
     }
 
     // Per generation, all searches together (wall times differ between runs: kept out of history.json).
-    AvroFiles.writeText(outDir.resolve("generations.json"), json(reports.stream().map(r -> {
+    AvroFiles.writeText(outDir.resolve(GENERATIONS_JSON), json(reports.stream().map(r -> {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("generation", r.generation());
       m.put("candidates", r.candidates());
@@ -173,7 +194,7 @@ final class SearchOutputs {
     summary.put("per_search_distinct_configs", perSearchDistinct);
     summary.put("distinct_configs", firstSeen.size());
     summary.put("warnings", warnings);
-    AvroFiles.writeText(outDir.resolve("summary.json"), json(summary));
+    AvroFiles.writeText(outDir.resolve(SUMMARY_JSON), json(summary));
     return new SearchResult(winners, pareto, history, reports, candidates, perSearchDistinct, firstSeen.size(),
         evaluations, warnings, outDir, hv.last());
   }
@@ -212,8 +233,34 @@ final class SearchOutputs {
     m.put("params", w.getParams());
     m.put("flops", w.getFlops());
     m.put("config", HatJson.read(w.getConfig()).toHatMap());
-    m.put("yaml", "winners/" + name + ".yml");
+    m.put("yaml", WINNERS_YAML + "/" + name + ".yml");
     return m;
+  }
+
+  /**
+   * Every distinct config evaluated by a search whose state lies under the local {@code stateRoot} (all its
+   * generations, first sighting kept); {@code unreadable} collects the files that could not be read.
+   */
+  public static Map<String, Evaluation> evaluated(Path stateRoot, List<String> unreadable) {
+    Map<String, Evaluation> out = new TreeMap<>();
+    if (!java.nio.file.Files.isDirectory(stateRoot)) {
+      return out;
+    }
+    List<Path> files;
+    try (java.util.stream.Stream<Path> s = java.nio.file.Files.walk(stateRoot)) {
+      files = s.filter(p -> p.getFileName().toString().equals(EVALUATIONS_AVRO)).sorted().toList();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot list " + stateRoot, e);
+    }
+    for (Path f : files) {
+      try (org.apache.avro.file.DataFileReader<Evaluation> r = new org.apache.avro.file.DataFileReader<>(f.toFile(),
+          new org.apache.avro.specific.SpecificDatumReader<>(Evaluation.class))) {
+        r.forEach(e -> out.putIfAbsent(e.getConfigKey(), e));
+      } catch (java.io.IOException e) {
+        unreadable.add(f + ": unreadable (" + e.getMessage() + ")");
+      }
+    }
+    return out;
   }
 
   private static String json(Object o) {

@@ -29,8 +29,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -89,7 +87,8 @@ public final class SearchPipeline {
   /** As {@link #run(SearchConfig, SearchSpace, List, FitnessFactory, String, Path, String, String, int, PipelineOptions, SearchProgress)} with state and store under {@code outDir}. */
   public static SearchResult run(SearchConfig cfg, SearchSpace space, List<TargetBudgets> targets, FitnessFactory fitness,
       String checkpointDigest, Path outDir, PipelineOptions options, SearchProgress progress) {
-    return run(cfg, space, targets, fitness, checkpointDigest, outDir, outDir.resolve("eval-store"), options, progress);
+    return run(cfg, space, targets, fitness, checkpointDigest, outDir, outDir.resolve(SearchOutputs.EVAL_STORE), options,
+        progress);
   }
 
   public static SearchResult run(SearchConfig cfg, SearchSpace space, List<TargetBudgets> targets, FitnessFactory fitness,
@@ -101,7 +100,7 @@ public final class SearchPipeline {
   public static SearchResult run(SearchConfig cfg, SearchSpace space, List<TargetBudgets> targets, FitnessFactory fitness,
       String checkpointDigest, Path outDir, Path evalStore, int generationsPerJob, PipelineOptions options,
       SearchProgress progress) {
-    return run(cfg, space, targets, fitness, checkpointDigest, outDir, outDir.resolve("state").toString(),
+    return run(cfg, space, targets, fitness, checkpointDigest, outDir, outDir.resolve(SearchOutputs.STATE).toString(),
         evalStore.toString(), generationsPerJob, options, progress);
   }
 
@@ -286,9 +285,10 @@ public final class SearchPipeline {
   /** The search's {@code hypervolume.json} under {@code outDir}, parsed (for the manifest). */
   public static com.fasterxml.jackson.databind.JsonNode hypervolumeJson(Path outDir) {
     try {
-      return new com.fasterxml.jackson.databind.ObjectMapper().readTree(outDir.resolve("hypervolume.json").toFile());
+      return new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+          outDir.resolve(SearchOutputs.HYPERVOLUME_JSON).toFile());
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + outDir.resolve("hypervolume.json"), e);
+      throw new UncheckedIOException("cannot read " + outDir.resolve(SearchOutputs.HYPERVOLUME_JSON), e);
     }
   }
 
@@ -350,15 +350,6 @@ public final class SearchPipeline {
     for (TargetBudgets t : targets) {
       b.append('|').append(t.name()).append(t.budgetsMs()).append(t.latency().identity());
     }
-    try {
-      byte[] h = MessageDigest.getInstance("SHA-256").digest(b.toString().getBytes(StandardCharsets.UTF_8));
-      StringBuilder hex = new StringBuilder();
-      for (int i = 0; i < 6; i++) {
-        hex.append(String.format("%02x", h[i]));
-      }
-      return hex.toString();
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return io.hatflow.core.run.Digests.sha256(b.toString()).substring(0, 12); // the first 6 bytes, in hex
   }
 }

@@ -6,7 +6,6 @@ import io.hatflow.core.bleu.BleuOptions;
 import io.hatflow.core.run.AtomicFiles;
 import io.hatflow.core.run.CodeScope;
 import io.hatflow.core.run.Digests;
-import io.hatflow.core.run.Manifest;
 import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.search.HatJson;
 import io.hatflow.core.space.Complexity;
@@ -60,6 +59,64 @@ public final class FinalizeStage implements Stage {
   static final CodeScope SCOPE = SearchStage.SCOPE.plus(new CodeScope(List.of("io.hatflow.core.bleu", "io.hatflow.pipelines.finalize"),
       List.of("io.hatflow.pipelines.stages.FinalizeStage")));
 
+  /**
+   * finalize's outputs: the results (Avro, JSON, CSV), the ranking check, each model's SubTransformer folder and,
+   * with {@code finalize.export}, its ONNX export. Per-model training state ({@code work/}) is the stage's own.
+   */
+  public record Outputs(Path dir) {
+    /** In a run directory's local copy ({@link io.hatflow.core.run.RunDir#dir()}). */
+    public static Outputs at(Path runDir) {
+      return new Outputs(runDir.resolve(NAME));
+    }
+
+    public static Outputs in(io.hatflow.core.run.RunDir rd) {
+      return at(rd.dir());
+    }
+
+    public Path results() {
+      return dir.resolve(FinalizeOutputs.RESULTS_AVRO);
+    }
+
+    public Path resultsJson() {
+      return dir.resolve(FinalizeOutputs.RESULTS_JSON);
+    }
+
+    public Path resultsCsv() {
+      return dir.resolve(FinalizeOutputs.RESULTS_CSV);
+    }
+
+    public Path ranking() {
+      return dir.resolve(FinalizeOutputs.RANKING_JSON);
+    }
+
+    /** The models' SubTransformer folders. */
+    public Path models() {
+      return dir.resolve("models");
+    }
+
+    public Path model(String name) {
+      return models().resolve(name);
+    }
+
+    /** The models' ONNX exports. */
+    public Path exports() {
+      return dir.resolve("export");
+    }
+
+    public Path export(String name) {
+      return exports().resolve(name);
+    }
+
+    /** The results written, as records. */
+    public List<FinalResult> readResults() {
+      return FinalizeOutputs.readResults(results());
+    }
+
+    Path work() {
+      return dir.resolve("work");
+    }
+  }
+
   @Override
   public CodeScope codeScope() {
     return SCOPE;
@@ -74,7 +131,7 @@ public final class FinalizeStage implements Stage {
 
   @Override
   public List<String> upstream() {
-    return List.of("search", TrainStage.NAME, PrepareStage.NAME);
+    return List.of(SearchStage.NAME, TrainStage.NAME, PrepareStage.NAME);
   }
 
   @Override
@@ -132,26 +189,28 @@ public final class FinalizeStage implements Stage {
 
   @Override
   public boolean hasWorkToResume(StageContext ctx) {
-    return SearchStage.nonEmpty(ctx.out(NAME).resolve("work")); // models' checkpoints and finished results
+    return SearchStage.nonEmpty(Outputs.in(ctx.runDir()).work()); // models' checkpoints and finished results
   }
 
   @Override
   public void run(StageContext ctx) throws IOException {
     Spec spec = ctx.spec();
     Path runDir = ctx.runDir().dir();
-    Path prepared = ctx.stageDir(PrepareStage.NAME);
-    Path out = ctx.out(NAME);
-    Path winnersJson = ctx.stageDir("search").resolve("winners.json");
+    PrepareStage.Outputs prepare = PrepareStage.Outputs.in(ctx.runDir());
+    Path prepared = prepare.dir();
+    Outputs outputs = Outputs.in(ctx.runDir());
+    Path out = outputs.dir();
+    Path winnersJson = SearchStage.Outputs.in(ctx.runDir()).winnersJson();
     if (!Files.exists(winnersJson)) {
       throw new UserInputException("finalize needs the search's winners: " + winnersJson + " does not exist");
     }
     if (!ctx.resume()) {
       // Only the scratch: finished models and results stay until their replacements are written.
-      AtomicFiles.deleteTree(out.resolve("work"));
+      AtomicFiles.deleteTree(outputs.work());
     }
     Files.createDirectories(out);
     SearchSpace space = spec.model().space();
-    Path checkpoint = TrainStage.checkpoint(runDir);
+    Path checkpoint = TrainStage.Outputs.in(ctx.runDir()).checkpoint();
     int threads = threads(spec);
     List<Batch> valid = Corpus.batches(Corpus.subset(Corpus.read(prepared, "valid"), spec.search().validSubset()),
         spec.train().maxTokens());
@@ -172,26 +231,26 @@ public final class FinalizeStage implements Stage {
     boolean inherit = f.mode().equals("inherit");
     ctx.log().printf("[finalize] training: lr %.3g, %s schedule, %d warm-up steps%n", tc.lr(),
         tc.schedule().name().toLowerCase(java.util.Locale.ROOT), tc.warmupSteps());
-    ctx.record().putObject("training").put("mode", f.mode()).put("steps", tc.steps()).put("lr", tc.lr())
+    ctx.record().training().put("mode", f.mode()).put("steps", tc.steps()).put("lr", tc.lr())
         .put("warmup_steps", tc.warmupSteps()).put("schedule", tc.schedule().name().toLowerCase(java.util.Locale.ROOT));
     // Work (checkpoint, finished result) is keyed by the stage fingerprint (settings, upstream digests, code)
     // and the model: an interrupted finalize resumes it, one with anything changed starts afresh, and the work
     // and models of other settings or of models no longer chosen are dropped.
     Map<String, String> workNames = new java.util.LinkedHashMap<>();
     for (Candidate c : models) {
-      workNames.put(c.name(), c.name() + "-" + Digests.sha256(ctx.record().path("fingerprint").asText() + c.name()
+      workNames.put(c.name(), c.name() + "-" + Digests.sha256(ctx.record().fingerprint() + c.name()
           + c.config().key()).substring(0, 16));
     }
-    StageContext.keepOnly(out.resolve("work"), workNames::containsValue);
+    StageContext.keepOnly(outputs.work(), workNames::containsValue);
     int qkv = space.qkvDim();
-    int len = space.iwsltLike() ? 23 : 30;
+    int len = space.dummyTokens();
     try (SuperTransformerCheckpoint supernet = SuperTransformerCheckpoint.load(checkpoint);
-        SubwordVocabulary vocab = VocabularyFiles.load(prepared.resolve(PreparePipeline.VOCAB_DIR))) {
+        SubwordVocabulary vocab = VocabularyFiles.load(prepare.vocab())) {
       FitnessEvaluator inheritedEval = new FitnessEvaluator(supernet.model(), threads, spec.train().labelSmoothing());
       for (Candidate c : models) {
         long t0 = System.nanoTime();
-        Path work = out.resolve("work").resolve(workNames.get(c.name()));
-        Path modelDir = out.resolve("models").resolve(c.name());
+        Path work = outputs.work().resolve(workNames.get(c.name()));
+        Path modelDir = outputs.model(c.name());
         Path done = work.resolve("result.avro");
         if (ctx.resume() && Files.exists(done) && modelCameFrom(modelDir, work)) {
           FinalResult kept = FinalizeOutputs.readResults(done).get(0);
@@ -231,8 +290,8 @@ public final class FinalizeStage implements Stage {
         // Exported once, first: an onnx-* target is then timed on the export finalize keeps.
         Path exportDir = null;
         if (f.export()) {
-          exportDir = out.resolve("export").resolve(c.name());
-          OnnxExport.write(modelDir, prepared.resolve(PreparePipeline.VOCAB_DIR), exportDir, true, true);
+          exportDir = outputs.export(c.name());
+          OnnxExport.write(modelDir, prepare.vocab(), exportDir, true, true);
         }
         Map<String, Double> measured = c.kind().equals(Candidate.WINNER) ? measure(spec, modelDir, exportDir, space)
             : Map.of();
@@ -257,11 +316,11 @@ public final class FinalizeStage implements Stage {
       }
     }
     Ranking.Tau tau = FinalizeOutputs.write(out, results);
-    StageContext.keepOnly(out.resolve("models"), workNames::containsKey); // models no longer chosen, once replaced
-    StageContext.keepOnly(out.resolve("export"), n -> f.export() && workNames.containsKey(n));
+    StageContext.keepOnly(outputs.models(), workNames::containsKey); // models no longer chosen, once replaced
+    StageContext.keepOnly(outputs.exports(), n -> f.export() && workNames.containsKey(n));
     ctx.log().printf("[finalize] Kendall tau inherited vs trained loss %.3f, vs BLEU %.3f (%d models)%n",
         tau.lossVsLoss(), tau.lossVsBleu(), tau.models());
-    var counts = ctx.record().putObject("counts");
+    var counts = ctx.record().counts();
     counts.put("models", results.size()).put("winners", results.stream().filter(x -> x.getKind().equals(Candidate.WINNER)).count())
         .put("over_budget", results.stream().filter(FinalResult::getOverBudget).count());
     if (!Double.isNaN(tau.lossVsLoss())) {
@@ -272,23 +331,23 @@ public final class FinalizeStage implements Stage {
     }
     for (String file : List.of(FinalizeOutputs.RESULTS_AVRO, FinalizeOutputs.RESULTS_JSON, FinalizeOutputs.RESULTS_CSV,
         FinalizeOutputs.RANKING_JSON)) {
-      Manifest.addArtifact(ctx.record(), "outputs", file, out.resolve(file), runDir);
+      ctx.record().output(file, out.resolve(file));
     }
     for (FinalResult x : results) {
-      Path d = out.resolve("models").resolve(x.getName());
-      Manifest.addArtifact(ctx.record(), "outputs", "model_" + x.getName(), d.resolve(SubTransformerModel.WEIGHTS), runDir);
+      ctx.record().output("model_" + x.getName(), outputs.model(x.getName()).resolve(SubTransformerModel.WEIGHTS));
       if (x.getExportDir() != null) {
-        Manifest.addArtifact(ctx.record(), "outputs", "export_" + x.getName(), runDir.resolve(x.getExportDir()), runDir);
+        ctx.record().output("export_" + x.getName(), runDir.resolve(x.getExportDir()));
       }
     }
-    Manifest.addArtifact(ctx.record(), "inputs", "winners", winnersJson, runDir);
+    ctx.record().input("winners", winnersJson);
   }
 
   /** Predictors of every target that has one under {@code predictor/<target>/}. */
   private static Map<String, LatencyPredictor> predictors(StageContext ctx) {
     Map<String, LatencyPredictor> out = new TreeMap<>();
+    PredictorStage.Outputs predictors = PredictorStage.Outputs.in(ctx.runDir());
     for (Spec.TargetSpec t : ctx.spec().targets()) {
-      Path dir = ctx.stageDir("predictor").resolve(t.name());
+      Path dir = predictors.predictor(t.name());
       if (Files.isDirectory(dir)) {
         out.put(t.name(), PredictorIO.load(dir).predictor());
       } else {
@@ -334,7 +393,7 @@ public final class FinalizeStage implements Stage {
   }
 
   private static LatencyProtocol protocol(Spec.Measure m, SearchSpace space) {
-    int tokens = m.srcTokens() > 0 ? m.srcTokens() : (space.iwsltLike() ? 23 : 30);
+    int tokens = m.srcTokens() > 0 ? m.srcTokens() : space.dummyTokens();
     return new LatencyProtocol(tokens, m.beam(), m.warmup(), m.runs(), 0.1).withMaxRuns(m.maxRuns());
   }
 

@@ -6,7 +6,7 @@ import io.hatflow.core.latency.LatencyTable;
 import io.hatflow.core.run.AtomicFiles;
 import io.hatflow.core.run.CodeScope;
 import io.hatflow.core.run.Digests;
-import io.hatflow.core.run.Manifest;
+import io.hatflow.core.run.Artifact;
 import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.spec.Spec;
 import io.hatflow.pipelines.io.InputFiles;
@@ -31,6 +31,47 @@ public final class LatencyStage implements Stage {
   static final CodeScope SCOPE = Stage.COMMON.plus(new CodeScope(List.of("io.hatflow.core.latency", "io.hatflow.model.decode", "io.hatflow.model.export", "io.hatflow.model.extract", "io.hatflow.model.latency", "io.hatflow.model.transformer", "io.hatflow.pipelines.latency", "io.hatflow.transforms.latency"),
       List.of("io.hatflow.pipelines.stages.LatencyStage")));
 
+  /** latency's outputs: per target HAT's CSV and, when measured here, the Avro rows with host and versions. */
+  public record Outputs(Path dir) {
+    /** In a run directory's local copy ({@link io.hatflow.core.run.RunDir#dir()}). */
+    public static Outputs at(Path runDir) {
+      return new Outputs(runDir.resolve(NAME));
+    }
+
+    public static Outputs in(io.hatflow.core.run.RunDir rd) {
+      return at(rd.dir());
+    }
+
+    public Path csv(String target) {
+      return LatencyPipeline.csvPath(dir, target);
+    }
+
+    public Path avro(String target) {
+      return LatencyPipeline.avroPath(dir, target);
+    }
+
+    /**
+     * Per target ({@code target}, or every one when null), its fullest record: the Avro rows where measured here,
+     * else the (imported) CSV; sorted.
+     */
+    public List<Path> fullestRecords(String target) {
+      List<Path> out = new java.util.ArrayList<>();
+      try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+        for (Path f : s.sorted().toList()) {
+          String n = f.getFileName().toString();
+          boolean avro = n.endsWith(".avro");
+          boolean csvOnly = n.endsWith(".csv") && !Files.exists(f.resolveSibling(n.replaceFirst("\\.csv$", ".avro")));
+          if ((avro || csvOnly) && (target == null || n.startsWith(target + "."))) {
+            out.add(f);
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot list " + dir, e);
+      }
+      return out;
+    }
+  }
+
   @Override
   public CodeScope codeScope() {
     return SCOPE;
@@ -54,33 +95,33 @@ public final class LatencyStage implements Stage {
 
   @Override
   public void run(StageContext ctx) throws IOException {
-    Path out = ctx.out(NAME);
+    Outputs outputs = Outputs.in(ctx.runDir());
+    Path out = outputs.dir();
     ctx.pruneOtherTargets(out);
-    ObjectNode rec = ctx.record();
-    ObjectNode counts = rec.putObject("counts");
-    Path runDir = ctx.runDir().dir();
+    StageRecorder rec = ctx.record();
+    ObjectNode counts = rec.counts();
     for (Spec.TargetSpec t : ctx.spec().targets()) {
       ObjectNode c = counts.putObject(t.name());
       if (t.latency().measured()) {
         LatencyPipeline.Result r = LatencyPipeline.run(LatencyPipeline.job(ctx.spec(), t), out,
-            ctx.runDir().uri(NAME), ctx.options(), ctx.log());
+            ctx.uri(out), ctx.options(), ctx.log());
         c.put("rows", r.rows());
         c.put("measured", r.measured());
         c.put("reused", r.reused());
         c.put("median_std_over_mean_total", r.stability().medianTotal());
-        Manifest.addArtifact(rec, "outputs", t.name() + ".csv", r.csv(), runDir);
-        Manifest.addArtifact(rec, "outputs", t.name() + ".avro", r.avro(), runDir);
+        rec.output(t.name() + ".csv", r.csv());
+        rec.output(t.name() + ".avro", r.avro());
       } else {
         String src = t.latency().dataset();
-        Path dst = LatencyPipeline.csvPath(out, t.name());
+        Path dst = outputs.csv(t.name());
         Imported imp = importCsv("targets." + t.name() + ".latency.dataset", src, dst, ctx.options());
         c.put("rows", imp.table().size());
         if (InputFiles.isRemote(src)) {
-          Manifest.addRemoteArtifact(rec, "inputs", t.name(), src, imp.sha256());
+          rec.input(t.name(), Artifact.remote(src, imp.sha256()));
         } else {
-          Manifest.addArtifact(rec, "inputs", t.name(), Path.of(src), runDir);
+          rec.input(t.name(), Path.of(src));
         }
-        Manifest.addArtifact(rec, "outputs", t.name() + ".csv", dst, runDir);
+        rec.output(t.name() + ".csv", dst);
         ctx.log().printf("[latency] %s: imported %d rows from %s%n", t.name(), imp.table().size(), src);
       }
     }

@@ -6,14 +6,12 @@ import io.hatflow.core.latency.LatencyTable;
 import io.hatflow.core.latency.Split;
 import io.hatflow.core.run.CodeScope;
 import io.hatflow.core.run.Digests;
-import io.hatflow.core.run.Manifest;
 import io.hatflow.core.spec.Spec;
 import io.hatflow.model.predictor.FitResult;
 import io.hatflow.model.predictor.Metrics;
 import io.hatflow.model.predictor.PredictorFit;
 import io.hatflow.model.predictor.PredictorIO;
 import io.hatflow.model.predictor.PredictorMeta;
-import io.hatflow.pipelines.latency.LatencyPipeline;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -34,9 +32,34 @@ public final class PredictorStage implements Stage {
     return SCOPE;
   }
 
-  /** Where a target's fitted predictor lives in a run directory. */
-  public static Path dir(Path runDir, String target) {
-    return runDir.resolve(NAME).resolve(target);
+  /** predictor's outputs: per target a fitted predictor folder ({@link PredictorIO}) with its test metrics. */
+  public record Outputs(Path dir) {
+    /** In a run directory's local copy ({@link io.hatflow.core.run.RunDir#dir()}). */
+    public static Outputs at(Path runDir) {
+      return new Outputs(runDir.resolve(NAME));
+    }
+
+    public static Outputs in(io.hatflow.core.run.RunDir rd) {
+      return at(rd.dir());
+    }
+
+    /** A target's predictor folder. */
+    public Path predictor(String target) {
+      return dir.resolve(target);
+    }
+
+    /** The targets with a predictor folder, sorted. */
+    public List<String> targets() {
+      if (!java.nio.file.Files.isDirectory(dir)) {
+        return List.of();
+      }
+      try (java.util.stream.Stream<Path> s = java.nio.file.Files.list(dir)) {
+        return s.filter(java.nio.file.Files::isDirectory).map(p -> p.getFileName().toString())
+            .filter(n -> !n.startsWith(".")).sorted().toList();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException("cannot list " + dir, e);
+      }
+    }
   }
 
   @Override
@@ -66,16 +89,17 @@ public final class PredictorStage implements Stage {
 
   @Override
   public void run(StageContext ctx) throws IOException {
-    ctx.pruneOtherTargets(ctx.out(NAME));
-    ObjectNode rec = ctx.record();
-    ObjectNode counts = rec.putObject("counts");
-    Path runDir = ctx.runDir().dir();
+    Outputs outputs = Outputs.in(ctx.runDir());
+    ctx.pruneOtherTargets(outputs.dir());
+    StageRecorder rec = ctx.record();
+    ObjectNode counts = rec.counts();
+    LatencyStage.Outputs latency = LatencyStage.Outputs.in(ctx.runDir());
     for (Spec.TargetSpec t : ctx.spec().targets()) {
-      Path csv = LatencyPipeline.csvPath(ctx.stageDir(LatencyStage.NAME), t.name());
-      Path dir = ctx.out(NAME).resolve(t.name());
+      Path csv = latency.csv(t.name());
+      Path dir = outputs.predictor(t.name());
       Metrics test = fit(csv, dir, ctx.spec().model().space().name(), t.name(), model(t), t.predictorSeed());
-      Manifest.addArtifact(rec, "inputs", t.name(), csv, runDir);
-      Manifest.addArtifact(rec, "outputs", t.name(), dir, runDir);
+      rec.input(t.name(), csv);
+      rec.output(t.name(), dir);
       ObjectNode c = counts.putObject(t.name());
       c.put("model", model(t));
       c.put("test_n", test.n());

@@ -3,7 +3,8 @@ package io.hatflow.pipelines.stages;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hatflow.core.run.CodeScope;
 import io.hatflow.core.run.Digests;
-import io.hatflow.core.run.Manifest;
+import io.hatflow.core.run.Artifact;
+import io.hatflow.core.run.RunDir;
 import io.hatflow.core.spec.Spec;
 import io.hatflow.model.text.VocabularyFiles;
 import io.hatflow.pipelines.io.InputFiles;
@@ -27,6 +28,23 @@ public final class PrepareStage implements Stage {
   /** The code this stage's outputs depend on (CodeScopeTest checks it covers everything the stage reaches). */
   static final CodeScope SCOPE = Stage.COMMON.plus(new CodeScope(List.of("io.hatflow.pipelines.prepare", "io.hatflow.transforms.prepare"),
       List.of("io.hatflow.pipelines.stages.PrepareStage")));
+
+  /** prepare's outputs: the Avro shards of every split (read with {@code Corpus}) and the joint vocabulary. */
+  public record Outputs(Path dir) {
+    /** In a run directory's local copy ({@link RunDir#dir()}). */
+    public static Outputs at(Path runDir) {
+      return new Outputs(runDir.resolve(NAME));
+    }
+
+    public static Outputs in(RunDir rd) {
+      return at(rd.dir());
+    }
+
+    /** The vocabulary folder ({@code VocabularyFiles}). */
+    public Path vocab() {
+      return dir.resolve(PreparePipeline.VOCAB_DIR);
+    }
+  }
 
   @Override
   public CodeScope codeScope() {
@@ -86,8 +104,8 @@ public final class PrepareStage implements Stage {
   }
 
   /** A remote SentencePiece model is digested through its copy in {@code vocab/}; other remote inputs are not. */
-  private static String remoteDigest(String input, Path out) {
-    Path copy = out.resolve(PreparePipeline.VOCAB_DIR).resolve(VocabularyFiles.SENTENCEPIECE_FILE);
+  private static String remoteDigest(String input, Outputs out) {
+    Path copy = out.vocab().resolve(VocabularyFiles.SENTENCEPIECE_FILE);
     return input.equals("vocab_from") && Files.isRegularFile(copy) ? Digests.sha256(copy) : null;
   }
 
@@ -98,21 +116,20 @@ public final class PrepareStage implements Stage {
   @Override
   public void run(StageContext ctx) {
     Spec.DataSpec d = ctx.spec().data();
-    Path out = ctx.out(NAME);
+    Outputs out = Outputs.in(ctx.runDir());
     // Workers write the shards straight into the run directory (its URI when it is on HDFS or GCS).
-    PrepareResult r = PreparePipeline.run(config(d, ctx.runDir().uri(NAME)), ctx.options());
+    PrepareResult r = PreparePipeline.run(config(d, ctx.uri(out.dir())), ctx.options());
     ctx.runDir().refresh(NAME);
-    ObjectNode rec = ctx.record();
-    Path runDir = ctx.runDir().dir();
+    StageRecorder rec = ctx.record();
     for (Map.Entry<String, String> e : inputs(d).entrySet()) {
       if (InputFiles.isRemote(e.getValue())) {
-        Manifest.addRemoteArtifact(rec, "inputs", e.getKey(), e.getValue(), remoteDigest(e.getKey(), out));
+        rec.input(e.getKey(), Artifact.remote(e.getValue(), remoteDigest(e.getKey(), out)));
       } else {
-        Manifest.addArtifact(rec, "inputs", e.getKey(), Path.of(e.getValue()), runDir);
+        rec.input(e.getKey(), Path.of(e.getValue()));
       }
     }
-    Manifest.addArtifact(rec, "outputs", "prepare", out, runDir);
-    ObjectNode counts = rec.putObject("counts");
+    rec.output("prepare", out.dir());
+    ObjectNode counts = rec.counts();
     counts.put("vocab_size", r.vocabSize());
     counts.put("record_digest", r.recordDigest());
     for (PrepareResult.SplitCounts s : r.splits()) {

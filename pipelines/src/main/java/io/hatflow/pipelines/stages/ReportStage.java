@@ -1,6 +1,5 @@
 package io.hatflow.pipelines.stages;
 
-import io.hatflow.core.run.Manifest;
 import io.hatflow.pipelines.report.ReportWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -12,6 +11,18 @@ import java.util.List;
 public final class ReportStage implements Stage {
   public static final String NAME = "report";
 
+  /** report's output: the page (charts beside it). */
+  public record Outputs(Path dir) {
+    /** In a run directory's local copy ({@link io.hatflow.core.run.RunDir#dir()}). */
+    public static Outputs at(Path runDir) {
+      return new Outputs(runDir.resolve(NAME));
+    }
+
+    public Path index() {
+      return dir.resolve(ReportWriter.INDEX);
+    }
+  }
+
   @Override
   public String name() {
     return NAME;
@@ -19,7 +30,7 @@ public final class ReportStage implements Stage {
 
   @Override
   public List<String> upstream() {
-    return List.of(FinalizeStage.NAME, "search", "predictor", "latency");
+    return List.of(FinalizeStage.NAME, SearchStage.NAME, PredictorStage.NAME, LatencyStage.NAME);
   }
 
   @Override
@@ -30,8 +41,8 @@ public final class ReportStage implements Stage {
   @Override
   public void run(StageContext ctx) {
     Path runDir = ctx.runDir().dir();
-    Path index = ReportWriter.write(runDir, ctx.out(NAME), ctx.spec().report().title());
+    Path index = ReportWriter.write(runDir, Outputs.at(runDir).dir(), ctx.spec().report().title());
     ctx.log().println("[report] " + index);
-    Manifest.addArtifact(ctx.record(), "outputs", "index_html", index, runDir);
+    ctx.record().output("index_html", index);
   }
 }

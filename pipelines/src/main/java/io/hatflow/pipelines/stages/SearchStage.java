@@ -2,7 +2,8 @@ package io.hatflow.pipelines.stages;
 
 import io.hatflow.core.run.CodeScope;
 import io.hatflow.core.run.Digests;
-import io.hatflow.core.run.Manifest;
+import io.hatflow.core.run.Artifact;
+import io.hatflow.core.run.Audit;
 import io.hatflow.core.run.RunDir;
 import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.search.LatencyRange;
@@ -11,8 +12,10 @@ import io.hatflow.core.search.TargetBudgets;
 import io.hatflow.core.spec.Spec;
 import io.hatflow.model.train.Corpus;
 import io.hatflow.model.train.SuperTransformerCheckpoint;
+import io.hatflow.pipelines.search.SearchOutputs;
 import io.hatflow.pipelines.search.SearchPipeline;
 import io.hatflow.pipelines.search.SearchResult;
+import io.hatflow.schemas.Evaluation;
 import io.hatflow.transforms.io.Artifacts;
 import io.hatflow.transforms.search.InheritedFitness;
 import io.hatflow.transforms.search.PredictedLatency;
@@ -20,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * search: HAT's evolutionary search for every (target, budget) of the spec (or, with {@code search.mode: nsga2},
@@ -34,6 +38,66 @@ public final class SearchStage implements Stage {
   /** The code this stage's outputs depend on (CodeScopeTest checks it covers everything the stage reaches). */
   static final CodeScope SCOPE = TrainStage.SCOPE.plus(PredictorStage.SCOPE).plus(new CodeScope(List.of("io.hatflow.model.eval", "io.hatflow.pipelines.search"),
       List.of("io.hatflow.pipelines.stages.SearchStage")));
+
+  /**
+   * search's outputs: winners (JSON, Avro, HAT YAML per winner), each target's Pareto points over every evaluated
+   * config, the per-generation history, the hypervolume frame and values, NSGA-II's final fronts, the summary,
+   * and every evaluated config (from the generations' state). The state and evaluation store are the stage's own.
+   */
+  public record Outputs(Path dir) {
+    /** In a run directory's local copy ({@link RunDir#dir()}). */
+    public static Outputs at(Path runDir) {
+      return new Outputs(runDir.resolve(NAME));
+    }
+
+    public static Outputs in(RunDir rd) {
+      return at(rd.dir());
+    }
+
+    public Path winnersJson() {
+      return dir.resolve(SearchOutputs.WINNERS_JSON);
+    }
+
+    public Path winnersAvro() {
+      return dir.resolve(SearchOutputs.WINNERS_AVRO);
+    }
+
+    public Path paretoJson() {
+      return dir.resolve(SearchOutputs.PARETO_JSON);
+    }
+
+    public Path historyJson() {
+      return dir.resolve(SearchOutputs.HISTORY_JSON);
+    }
+
+    public Path hypervolumeJson() {
+      return dir.resolve(SearchOutputs.HYPERVOLUME_JSON);
+    }
+
+    public Path summaryJson() {
+      return dir.resolve(SearchOutputs.SUMMARY_JSON);
+    }
+
+    /** Every distinct config the search evaluated (first sighting kept); unreadable files are added to the list. */
+    public Map<String, Evaluation> evaluations(List<String> unreadable) {
+      return SearchOutputs.evaluated(state(), unreadable);
+    }
+
+    /** The generations' state: the search's resume points. */
+    Path state() {
+      return dir.resolve(SearchOutputs.STATE);
+    }
+
+    Path evalStore() {
+      return dir.resolve(SearchOutputs.EVAL_STORE);
+    }
+
+    /** What audit must know of the folders the search keeps besides its recorded outputs. */
+    public static Audit.Owned owned() {
+      return new Audit.Owned(List.of(NAME + "/" + SearchOutputs.STATE + "/"),
+          List.of(new Audit.SealedStore(NAME, NAME + "/" + SearchOutputs.EVAL_STORE + "/")));
+    }
+  }
 
   @Override
   public CodeScope codeScope() {
@@ -86,7 +150,7 @@ public final class SearchStage implements Stage {
 
   @Override
   public boolean hasWorkToResume(StageContext ctx) {
-    return nonEmpty(ctx.out(NAME).resolve("state")); // the finished generations
+    return nonEmpty(Outputs.in(ctx.runDir()).state()); // the finished generations
   }
 
   static boolean nonEmpty(Path dir) {
@@ -101,12 +165,12 @@ public final class SearchStage implements Stage {
   public void run(StageContext ctx) {
     Spec spec = ctx.spec();
     RunDir rd = ctx.runDir();
-    Path runDir = rd.dir();
     if (spec.targets().isEmpty()) {
       throw new UserInputException("targets: the search needs at least one hardware target with budgets_ms");
     }
-    Path checkpoint = TrainStage.checkpoint(runDir);
-    Path prepared = ctx.stageDir(PrepareStage.NAME);
+    Path checkpoint = TrainStage.Outputs.in(rd).checkpoint();
+    PrepareStage.Outputs prepared = PrepareStage.Outputs.in(rd);
+    PredictorStage.Outputs predictors = PredictorStage.Outputs.in(rd);
     String digest;
     try (SuperTransformerCheckpoint ck = SuperTransformerCheckpoint.load(checkpoint)) {
       ck.requireCompatible(spec.model().space(), TrainStage.vocabSize(prepared));
@@ -116,53 +180,54 @@ public final class SearchStage implements Stage {
     java.util.Set<String> verified = new java.util.HashSet<>();
     Artifacts.Ref checkpointRef = ref(ctx, verified, "checkpoint", checkpoint, false);
     List<Artifacts.Ref> valid = new ArrayList<>();
-    for (Path shard : Corpus.shards(prepared, "valid")) {
+    for (Path shard : Corpus.shards(prepared.dir(), "valid")) {
       valid.add(ref(ctx, verified, "valid/" + shard.getFileName(), shard, false));
     }
     List<TargetBudgets> targets = new ArrayList<>();
     for (Spec.TargetSpec t : spec.targets()) {
-      Path pred = PredictorStage.dir(runDir, t.name());
+      Path pred = predictors.predictor(t.name());
       if (!Files.isDirectory(pred)) {
         throw new UserInputException("target " + t.name() + ": no latency predictor at " + pred
             + " (run the predictor stage first)");
       }
-      PredictedLatency latency = new PredictedLatency(ref(ctx, verified, "predictor/" + t.name(), pred, true),
+      PredictedLatency latency = new PredictedLatency(ref(ctx, verified, PredictorStage.NAME + "/" + t.name(), pred, true),
           spec.model().space().name());
       List<Double> budgets = t.relativeBudgets() ? resolve(spec, t, latency) : t.budgetsMs();
       if (t.relativeBudgets()) {
         ctx.log().printf("[search] %s: budgets %s%% of the predicted range -> %s ms%n", t.name(), t.budgetsPct(),
             budgets.stream().map(x -> String.format(java.util.Locale.ROOT, "%.2f", x)).toList());
       }
-      ctx.record().with("budgets_ms").putPOJO(t.name(), budgets);
+      ctx.record().budgetsMs(t.name(), budgets);
       targets.add(new TargetBudgets(t.name(), latency, budgets));
     }
     InheritedFitness fitness = new InheritedFitness(checkpointRef, valid, spec.search().validSubset(),
         spec.train().maxTokens(), spec.search().threads(), spec.train().labelSmoothing());
-    Path out = ctx.out(NAME);
-    String state = rd.uri(NAME + "/state");
+    Outputs outputs = Outputs.in(rd);
+    Path out = outputs.dir();
+    String state = ctx.uri(outputs.state());
+    String store = ctx.uri(outputs.evalStore());
     // A damaged cache entry stops the search before anything of the last one is deleted.
-    io.hatflow.pipelines.search.StoreSeals.verified(rd.uri(NAME + "/eval-store"), new ArrayList<>());
+    io.hatflow.pipelines.search.StoreSeals.verified(store, new ArrayList<>());
     if (!ctx.resume()) {
       // A fresh (not resumed) search breeds again from generation 0; evaluated fitness stays in the store.
       SearchPipeline.deleteState(state);
-      io.hatflow.core.run.AtomicFiles.deleteTree(out.resolve("state"));
+      io.hatflow.core.run.AtomicFiles.deleteTree(outputs.state());
     }
     SearchResult r = SearchPipeline.run(config(spec), spec.model().space(), targets, fitness, digest, out, state,
-        rd.uri(NAME + "/eval-store"), SearchPipeline.GENERATIONS_PER_JOB, ctx.options(),
+        store, SearchPipeline.GENERATIONS_PER_JOB, ctx.options(),
         g -> ctx.log().println("[search] " + g.line()));
     rd.refresh(NAME); // the state and store the workers wrote at home, for audit and the report
     for (String w : r.warnings()) {
       ctx.log().println("[search] warning: " + w);
     }
-    ctx.record().putObject("counts").put("candidates", r.candidates()).put("distinct_configs", r.distinctConfigs())
+    ctx.record().counts().put("candidates", r.candidates()).put("distinct_configs", r.distinctConfigs())
         .put("fitness_evaluations", r.fitnessEvaluations()).put("winners", r.winners().size())
         .put("warnings", r.warnings().size()).put("checkpoint_digest", digest);
     // The hypervolume's frame (reference point, normalisation bounds) and final values, as hypervolume.json has them.
-    ctx.record().set("hypervolume", SearchPipeline.hypervolumeJson(out));
-    for (String f : List.of("winners.json", "winners.avro", "winners", "pareto.json", "pareto.avro",
-        "history.json", "history.avro", "hypervolume.json", "front.json")) {
+    ctx.record().hypervolume(SearchPipeline.hypervolumeJson(out));
+    for (String f : SearchOutputs.RECORDED) {
       if (Files.exists(out.resolve(f))) {
-        Manifest.addArtifact(ctx.record(), "outputs", f, out.resolve(f), runDir);
+        ctx.record().output(f, out.resolve(f));
       }
     }
   }
@@ -176,7 +241,7 @@ public final class SearchStage implements Stage {
     String rel = ctx.runDir().dir().toAbsolutePath().relativize(local.toAbsolutePath()).toString().replace('\\', '/');
     String sha = folder ? Digests.sha256Tree(local) : Digests.sha256(local);
     checkRecorded(ctx, rel, verified);
-    ctx.record().with("inputs").putObject(name).put("path", rel).put("sha256", sha);
+    ctx.record().input(name, Artifact.used(rel, sha));
     return new Artifacts.Ref(ctx.runDir().uri(rel), sha, folder);
   }
 
@@ -186,18 +251,16 @@ public final class SearchStage implements Stage {
    */
   private static void checkRecorded(StageContext ctx, String rel, java.util.Set<String> verified) {
     for (String up : List.of(PrepareStage.NAME, TrainStage.NAME, PredictorStage.NAME)) {
-      var outs = ctx.runDir().manifest().stages().path(up).path("outputs");
-      for (var it = outs.fields(); it.hasNext(); ) {
-        var o = it.next().getValue();
-        String p = o.path("path").asText();
+      for (Artifact o : ctx.runDir().manifest().stage(up).outputs().values()) {
+        String p = o.path();
         if (rel.equals(p) || rel.startsWith(p + "/")) {
           if (!verified.add(p)) {
             return;
           }
           String now = Digests.sha256Tree(ctx.runDir().dir().resolve(p));
-          if (!now.equals(o.path("sha256").asText())) {
+          if (!now.equals(o.sha256())) {
             throw new Artifacts.DigestMismatchException(ctx.runDir().uri(p) + ": does not match the digest the " + up
-                + " stage recorded (recorded " + o.path("sha256").asText().substring(0, 12) + ", found "
+                + " stage recorded (recorded " + o.sha256().substring(0, 12) + ", found "
                 + now.substring(0, 12) + "): it changed after " + up + " finished; not used. Re-run "
                 + up + " (hatflow run --from " + up + " --force " + up + ")");
           }

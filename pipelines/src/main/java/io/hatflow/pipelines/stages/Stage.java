@@ -18,7 +18,7 @@ public interface Stage {
       "io.hatflow.pipelines.io", "io.hatflow.pipelines.publish", "io.hatflow.pipelines.rundir", "io.hatflow.schemas",
       "io.hatflow.transforms.io", "io.hatflow.transforms.search"),
       List.of("io.hatflow.pipelines.stages.Stage", "io.hatflow.pipelines.stages.StageContext",
-          "io.hatflow.pipelines.stages.Contents"));
+          "io.hatflow.pipelines.stages.Contents", "io.hatflow.pipelines.stages.StageRecorder"));
 
   /** The stage's name: also its folder in the run directory and its key in the manifest. */
   String name();
@@ -40,7 +40,7 @@ public interface Stage {
     return CodeScope.ALL;
   }
 
-  /** Runs the stage, writing its outputs under {@code ctx.out()} and recording them in {@code ctx.record()}. */
+  /** Runs the stage, writing the files of its {@code Outputs} record and recording them in {@code ctx.record()}. */
   void run(StageContext ctx) throws Exception;
 
   /**

@@ -1,6 +1,5 @@
 package io.hatflow.pipelines.stages;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hatflow.core.run.AtomicFiles;
 import io.hatflow.core.run.RunDir;
 import io.hatflow.core.spec.FrozenSpec;
@@ -15,17 +14,17 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.beam.sdk.options.PipelineOptions;
 
-/** What a running stage sees: the frozen spec, its run directory, Beam's options and its manifest entry. */
+/** What a running stage sees: the frozen spec, its run directory, Beam's options and its manifest recorder. */
 public record StageContext(
-    FrozenSpec frozen, RunDir runDir, PipelineOptions options, ObjectNode record, PrintStream log, boolean resume) {
+    FrozenSpec frozen, RunDir runDir, PipelineOptions options, StageRecorder record, PrintStream log, boolean resume) {
 
   public Spec spec() {
     return frozen.spec();
   }
 
-  /** This stage's output folder. */
-  public Path out(String stage) {
-    return runDir.stageDir(stage);
+  /** The URI of a local path of the run directory as Beam workers must open it (in the home when remote). */
+  public String uri(Path local) {
+    return runDir.uri(runDir.dir().toAbsolutePath().relativize(local.toAbsolutePath()).toString().replace('\\', '/'));
   }
 
   /**
@@ -52,8 +51,4 @@ public record StageContext(
     }
   }
 
-  /** Another stage's output folder (an upstream's, possibly redirected to another run). */
-  public Path stageDir(String stage) {
-    return runDir.stageDir(stage);
-  }
 }

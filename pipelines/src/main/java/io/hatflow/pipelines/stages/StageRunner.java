@@ -1,14 +1,16 @@
 package io.hatflow.pipelines.stages;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hatflow.core.run.Artifact;
 import io.hatflow.core.run.CodeDigest;
 import io.hatflow.core.run.Digests;
 import io.hatflow.core.run.Manifest;
 import io.hatflow.core.run.RunDir;
+import io.hatflow.core.run.StageRecord;
 import io.hatflow.core.spec.FrozenSpec;
 import java.io.PrintStream;
-import java.util.Iterator;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -40,8 +42,7 @@ public final class StageRunner {
     b.append("seed=").append(spec.spec().seed()).append('\n');
     b.append("spec=").append(stage.specSection(context(stage, null, false))).append('\n');
     for (String up : stage.upstream()) {
-      JsonNode outs = runDir.manifest().stages().path(up).path("outputs");
-      b.append("upstream ").append(up).append('=').append(outputsDigest(outs)).append('\n');
+      b.append("upstream ").append(up).append('=').append(outputsDigest(runDir.manifest().stage(up))).append('\n');
     }
     return Digests.sha256(b.toString());
   }
@@ -51,29 +52,23 @@ public final class StageRunner {
     return CodeDigest.current(stage.codeScope());
   }
 
-  private static String outputsDigest(JsonNode outs) {
+  /** The stage's outputs as one digest, in recorded order (its consumers' fingerprints hold it). */
+  private static String outputsDigest(StageRecord s) {
     StringBuilder b = new StringBuilder();
-    for (Iterator<Map.Entry<String, JsonNode>> it = outs.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
-      b.append(e.getKey()).append(':').append(e.getValue().path("sha256").asText()).append(';');
-    }
+    s.outputs().forEach((name, a) -> b.append(name).append(':').append(a.sha256() == null ? "" : a.sha256())
+        .append(';'));
     return Digests.sha256(b.toString());
   }
 
   /** Whether the stage's recorded outputs are finished, match its fingerprint, and are intact on disk. */
   public boolean upToDate(Stage stage, String fingerprint) {
-    Manifest m = runDir.manifest();
-    if (!m.stageDone(stage.name())) {
+    StageRecord rec = runDir.manifest().stage(stage.name());
+    if (!rec.done() || !fingerprint.equals(rec.fingerprint())) {
       return false;
     }
-    ObjectNode rec = m.stage(stage.name());
-    if (!fingerprint.equals(rec.path("fingerprint").asText())) {
-      return false;
-    }
-    for (Iterator<Map.Entry<String, JsonNode>> it = rec.path("outputs").fields(); it.hasNext(); ) {
-      JsonNode a = it.next().getValue();
-      java.nio.file.Path p = runDir.dir().resolve(a.path("path").asText());
-      if (!java.nio.file.Files.exists(p) || !Digests.sha256Tree(p).equals(a.path("sha256").asText())) {
+    for (Artifact a : rec.outputs().values()) {
+      Path p = runDir.dir().resolve(a.path());
+      if (!Files.exists(p) || !Digests.sha256Tree(p).equals(a.sha256())) {
         return false;
       }
     }
@@ -83,25 +78,23 @@ public final class StageRunner {
   /** Runs one stage unless cached (or {@code force}); returns true when it ran. */
   public boolean run(Stage stage, boolean force, boolean resume) throws Exception {
     String fp = fingerprint(stage);
+    Manifest m = runDir.manifest();
     if (!force && upToDate(stage, fp)) {
-      runDir.manifest().stage(stage.name()).put("status", "cached");
-      runDir.manifest().save();
+      m.update(stage.name(), s -> s.withStatus(StageRecord.CACHED));
+      m.save();
       log.printf("[%s] cached (fingerprint %s)%n", stage.name(), fp.substring(0, 12));
       return false;
     }
-    Manifest m = runDir.manifest();
     verifyUpstream(stage);
-    String before = outputsDigest(m.stages().path(stage.name()).path("outputs"));
+    StageRecord was = m.stage(stage.name());
+    String before = outputsDigest(was);
     // Killed (still "running") or failed (e.g. a TaskManager lost mid-search) with the same fingerprint: go on
     // from what it finished (train's checkpoint, the search's finished generations); --force starts afresh.
-    String was = m.stages().path(stage.name()).path("status").asText();
-    boolean wasRunning = !force && (was.equals("running") || was.equals("failed"))
-        && fp.equals(m.stages().path(stage.name()).path("fingerprint").asText());
-    m.stageStarted(stage.name(), fp);
-    m.stage(stage.name()).put("code_digest", codeDigest(stage));
-    recordUpstreamInputs(stage);
+    boolean wasRunning = !force && (StageRecord.RUNNING.equals(was.status()) || StageRecord.FAILED.equals(was.status()))
+        && fp.equals(was.fingerprint());
+    m.stageStarted(stage.name(), fp, codeDigest(stage), upstreamInputs(stage));
     long t0 = System.currentTimeMillis();
-    StageContext ctx = context(stage, m.stage(stage.name()), wasRunning || resume);
+    StageContext ctx = context(stage, new StageRecorder(runDir.dir(), fp), wasRunning || resume);
     // A stage killed before its first checkpoint starts over: say "resuming" only when there is work to go on from.
     log.printf("[%s] running%s%n", stage.name(), ctx.resume() && stage.hasWorkToResume(ctx)
         ? " (resuming where it stopped)" : "");
@@ -115,14 +108,14 @@ public final class StageRunner {
         e.addSuppressed(ignored);
       }
       try {
-        m.stageFailed(stage.name(), io.hatflow.core.run.Failures.oneLine(e));
+        m.stageFailed(stage.name(), io.hatflow.core.run.Failures.oneLine(e), ctx.record().recorded());
       } catch (RuntimeException alsoFailed) {
         e.addSuppressed(alsoFailed); // e.g. the disk is full: the stage's own error is the one to report
       }
       throw e;
     }
-    m.stageFinished(stage.name(), System.currentTimeMillis() - t0);
-    if (!before.equals(outputsDigest(m.stage(stage.name()).path("outputs")))) {
+    m.stageFinished(stage.name(), System.currentTimeMillis() - t0, ctx.record().recorded());
+    if (!before.equals(outputsDigest(m.stage(stage.name())))) {
       markDownstreamStale(stage.name());
     }
     long rss = io.hatflow.core.run.Host.peakRssBytes();
@@ -139,21 +132,21 @@ public final class StageRunner {
   void verifyUpstream(Stage stage) {
     Manifest m = runDir.manifest();
     for (String up : stage.upstream()) {
-      if (!m.stageDone(up)) {
-        String st = m.stages().path(up).path("status").asText("");
+      StageRecord u = m.stage(up);
+      if (!u.done()) {
+        String st = u.statusOrEmpty();
         throw new UpstreamException("[" + stage.name() + "] needs the " + up + " stage finished, but it "
             + (st.isEmpty() ? "has not run" : "is " + st + (st.equals("running") ? " (interrupted?)" : ""))
             + " in " + runDir.location() + ": run `hatflow run` (it runs or resumes " + up + " first) or `hatflow "
             + up + "`");
       }
-      for (Iterator<Map.Entry<String, JsonNode>> it = m.stages().path(up).path("outputs").fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        String rel = e.getValue().path("path").asText();
-        String want = e.getValue().path("sha256").asText();
-        java.nio.file.Path p = runDir.dir().resolve(rel);
-        String got = java.nio.file.Files.exists(p) ? Digests.sha256Tree(p) : null;
+      for (Artifact a : u.outputs().values()) {
+        String rel = a.path();
+        String want = a.sha256();
+        Path p = runDir.dir().resolve(rel);
+        String got = Files.exists(p) ? Digests.sha256Tree(p) : null;
         if (!want.equals(got)) {
-          String file = Manifest.firstDifference(e.getValue(), p);
+          String file = a.firstDifference(p);
           if (file != null) {
             rel = file;
           }
@@ -172,16 +165,13 @@ public final class StageRunner {
    * The upstream outputs this stage consumes (just verified), as its inputs named {@code <upstream>/<output>}:
    * audit compares them with what the upstream records later, so lineage is read from the manifest alone.
    */
-  private void recordUpstreamInputs(Stage stage) {
-    ObjectNode inputs = runDir.manifest().stage(stage.name()).with("inputs");
+  private Map<String, Artifact> upstreamInputs(Stage stage) {
+    Map<String, Artifact> inputs = new LinkedHashMap<>();
     for (String up : stage.upstream()) {
-      for (Iterator<Map.Entry<String, JsonNode>> it = runDir.manifest().stages().path(up).path("outputs").fields();
-          it.hasNext(); ) {
-        Map.Entry<String, JsonNode> e = it.next();
-        inputs.putObject(up + "/" + e.getKey()).put("path", e.getValue().path("path").asText())
-            .put("sha256", e.getValue().path("sha256").asText());
-      }
+      runDir.manifest().stage(up).outputs().forEach((name, a) ->
+          inputs.put(up + "/" + name, Artifact.used(a.path(), a.sha256())));
     }
+    return inputs;
   }
 
   /** After a stage's outputs changed, every finished stage built on them says so until it runs again. */
@@ -190,13 +180,13 @@ public final class StageRunner {
     boolean any = false;
     for (String down : Stages.downstream(changed)) {
       if (m.stageDone(down)) {
-        m.stage(down).put("status", "stale").put("stale_because", changed + " changed since it ran");
+        m.update(down, s -> s.stale(changed + " changed since it ran"));
         log.printf("[%s] %s is now stale (its input from %s changed)%n", changed, down, changed);
         any = true;
       }
     }
     if (any) {
-      m.root().put("finished", false);
+      m.finished(false);
       m.save();
     }
   }
@@ -209,7 +199,7 @@ public final class StageRunner {
     }
   }
 
-  private StageContext context(Stage stage, ObjectNode record, boolean resume) {
+  private StageContext context(Stage stage, StageRecorder record, boolean resume) {
     return new StageContext(spec, runDir, options, record, log, resume);
   }
 

@@ -3,7 +3,8 @@ package io.hatflow.pipelines.stages;
 import io.hatflow.core.run.AtomicFiles;
 import io.hatflow.core.run.CodeScope;
 import io.hatflow.core.run.Digests;
-import io.hatflow.core.run.Manifest;
+import io.hatflow.core.run.Artifact;
+import io.hatflow.core.run.RunDir;
 import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.spec.Spec;
 import io.hatflow.model.text.VocabularyFiles;
@@ -12,7 +13,6 @@ import io.hatflow.model.train.TrainConfig;
 import io.hatflow.model.train.Trainer;
 import io.hatflow.model.transformer.Dropouts;
 import io.hatflow.pipelines.io.InputFiles;
-import io.hatflow.pipelines.prepare.PreparePipeline;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -30,6 +30,36 @@ public final class TrainStage implements Stage {
   /** The code this stage's outputs depend on (CodeScopeTest checks it covers everything the stage reaches). */
   static final CodeScope SCOPE = PrepareStage.SCOPE.plus(new CodeScope(List.of("io.hatflow.model.train", "io.hatflow.model.transformer"),
       List.of("io.hatflow.pipelines.stages.TrainStage")));
+
+  /** train's outputs: the SuperTransformer checkpoint and, when trained here, its log. */
+  public record Outputs(Path dir) {
+    /** In a run directory's local copy ({@link RunDir#dir()}). */
+    public static Outputs at(Path runDir) {
+      return new Outputs(runDir.resolve(NAME));
+    }
+
+    public static Outputs in(RunDir rd) {
+      return at(rd.dir());
+    }
+
+    public Path checkpoint() {
+      return dir.resolve(SuperTransformerCheckpoint.FILE_NAME);
+    }
+
+    /** The checkpoint of another run, local or remote ({@code gs://}: a published run), as a path or URI. */
+    public static String checkpointOf(String otherRun) {
+      return InputFiles.child(otherRun, NAME, SuperTransformerCheckpoint.FILE_NAME);
+    }
+
+    public Path log() {
+      return dir.resolve("train.log");
+    }
+
+    /** Where an unfinished training lives (and resumes) until it replaces the finished checkpoint. */
+    Path next() {
+      return dir.resolve(".next");
+    }
+  }
 
   @Override
   public CodeScope codeScope() {
@@ -51,23 +81,17 @@ public final class TrainStage implements Stage {
     Spec.TrainSpec t = ctx.spec().train();
     String from = t.fromRun();
     // The reused checkpoint by content (a retrained source run is copied again), not by where it lies.
-    String fromContent = from == null || InputFiles.isRemote(from) ? from : Contents.of(checkpoint(Path.of(from)).toString());
+    String fromContent = from == null || InputFiles.isRemote(from) ? from
+        : Contents.of(Outputs.at(Path.of(from)).checkpoint().toString());
     return ctx.spec().model().toString() + new Spec.TrainSpec(t.steps(), t.maxTokens(), t.lr(), t.warmupSteps(),
         t.schedule(), t.clipNorm(), t.gradAccum(), t.labelSmoothing(), t.checkpointEvery(), t.extremesEvery(),
         t.threads(), fromContent);
   }
 
-  /** Where an unfinished training lives (and resumes) until it replaces the finished checkpoint. */
-  static final String NEXT = ".next";
-
   @Override
   public boolean hasWorkToResume(StageContext ctx) {
     return ctx.spec().train().fromRun() == null
-        && Files.exists(ctx.out(NAME).resolve(NEXT).resolve(SuperTransformerCheckpoint.FILE_NAME));
-  }
-
-  public static Path checkpoint(Path runDir) {
-    return runDir.resolve(NAME).resolve(SuperTransformerCheckpoint.FILE_NAME);
+        && Files.exists(Outputs.in(ctx.runDir()).next().resolve(SuperTransformerCheckpoint.FILE_NAME));
   }
 
   /**
@@ -87,23 +111,23 @@ public final class TrainStage implements Stage {
         .logEvery(Math.max(1, Math.min(50, t.steps() / 20))).build();
   }
 
-  static int vocabSize(Path prepareDir) {
+  static int vocabSize(PrepareStage.Outputs prepared) {
     try {
-      return VocabularyFiles.read(prepareDir.resolve(PreparePipeline.VOCAB_DIR)).size();
+      return VocabularyFiles.read(prepared.vocab()).size();
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the vocabulary of " + prepareDir, e);
+      throw new UncheckedIOException("cannot read the vocabulary of " + prepared.dir(), e);
     }
   }
 
   @Override
   public void run(StageContext ctx) throws IOException {
     Spec spec = ctx.spec();
-    Path runDir = ctx.runDir().dir();
-    Path prepared = ctx.stageDir(PrepareStage.NAME);
-    Path out = ctx.out(NAME);
+    PrepareStage.Outputs prepared = PrepareStage.Outputs.in(ctx.runDir());
+    Outputs outputs = Outputs.in(ctx.runDir());
+    Path out = outputs.dir();
     if (spec.train().fromRun() != null) {
       // Through Beam FileSystems: the other run may be local or published to gs:// (hatflow publish).
-      String theirs = InputFiles.child(spec.train().fromRun(), NAME, SuperTransformerCheckpoint.FILE_NAME);
+      String theirs = Outputs.checkpointOf(spec.train().fromRun());
       if (!InputFiles.exists(theirs, ctx.options())) {
         throw new UserInputException("train.from_run: " + theirs + " does not exist (no finished train stage there)");
       }
@@ -121,28 +145,27 @@ public final class TrainStage implements Stage {
       }
       AtomicFiles.commitDir(tmp, out);
       if (InputFiles.isRemote(theirs)) {
-        Manifest.addRemoteArtifact(ctx.record(), "inputs", "from_run_checkpoint", theirs,
-            Digests.sha256(checkpoint(runDir)));
+        ctx.record().input("from_run_checkpoint", Artifact.remote(theirs, Digests.sha256(outputs.checkpoint())));
       } else {
-        Manifest.addArtifact(ctx.record(), "inputs", "from_run_checkpoint", Path.of(theirs), runDir);
+        ctx.record().input("from_run_checkpoint", Path.of(theirs));
       }
-      ctx.record().put("from_run", spec.train().fromRun());
+      ctx.record().fromRun(spec.train().fromRun());
       ctx.log().printf("[train] reusing the SuperTransformer of %s%n", spec.train().fromRun());
     } else {
       int vocab = vocabSize(prepared);
       // Training happens in train/.next: a finished checkpoint stays whole until the new one has finished.
-      Path next = out.resolve(NEXT);
+      Path next = outputs.next();
       boolean resume = ctx.resume() && Files.exists(next.resolve(SuperTransformerCheckpoint.FILE_NAME));
       if (!resume) {
         AtomicFiles.deleteTree(next);
       }
-      Trainer.Result r = Trainer.train(config(spec), spec.model().space(), vocab, prepared, next, resume,
+      Trainer.Result r = Trainer.train(config(spec), spec.model().space(), vocab, prepared.dir(), next, resume,
           p -> ctx.log().println("[train] " + p.line()));
       AtomicFiles.promote(next, out, SuperTransformerCheckpoint.FILE_NAME);
-      ctx.record().putObject("counts").put("steps", r.steps()).put("last_loss", r.lastLoss())
+      ctx.record().counts().put("steps", r.steps()).put("last_loss", r.lastLoss())
           .put("checkpoint_digest", r.digest());
-      Manifest.addArtifact(ctx.record(), "outputs", "train_log", out.resolve("train.log"), runDir);
+      ctx.record().output("train_log", outputs.log());
     }
-    Manifest.addArtifact(ctx.record(), "outputs", "checkpoint", out.resolve(SuperTransformerCheckpoint.FILE_NAME), runDir);
+    ctx.record().output("checkpoint", outputs.checkpoint());
   }
 }

@@ -58,7 +58,7 @@ class IntegrityTest {
   }
 
   static JsonNode manifest(Path rd) {
-    return Manifest.load(rd).root();
+    return Manifest.load(rd).tree();
   }
 
   static String lastLine(String s) {
@@ -214,7 +214,7 @@ class IntegrityTest {
         Files.copy(base.resolve(f), rd.resolve(f));
       }
       AtomicFiles.copyTree(base.resolve("prepare"), rd.resolve("prepare"));
-      ObjectNode m = (ObjectNode) Manifest.load(rd).root();
+      ObjectNode m = (ObjectNode) Manifest.load(rd).tree();
       ((ObjectNode) m.path("stages")).retain("prepare");
       Files.writeString(rd.resolve("manifest.json"), m.toPrettyString());
 

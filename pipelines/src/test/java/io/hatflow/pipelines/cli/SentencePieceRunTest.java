@@ -70,7 +70,7 @@ class SentencePieceRunTest {
     Out tr = HatflowCliTest.run("train", "--spec", spec.toString(), "--run-dir", run.toString());
     assertEquals(0, tr.code(), tr.err());
     Path sub = run.resolve("extract").resolve("smallest");
-    try (SuperTransformerCheckpoint ck = SuperTransformerCheckpoint.load(TrainStage.checkpoint(run))) {
+    try (SuperTransformerCheckpoint ck = SuperTransformerCheckpoint.load(TrainStage.Outputs.at(run).checkpoint())) {
       assertEquals(vocabSize, ck.vocabSize());
       SubTransformerModel.write(ck.model(), SearchSpace.preset("tiny").smallest(), ck.digest(), sub);
     }

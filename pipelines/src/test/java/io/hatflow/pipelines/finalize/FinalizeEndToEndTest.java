@@ -153,9 +153,8 @@ class FinalizeEndToEndTest {
     // recorded as a finished search's output: finalize consumes only finished, recorded upstream outputs
     io.hatflow.core.run.Manifest m = io.hatflow.core.run.Manifest.load(dir.getParent());
     m.stageStarted("search", null);
-    io.hatflow.core.run.Manifest.addArtifact(m.stage("search"), "outputs", "winners.json", dir.resolve("winners.json"),
-        dir.getParent());
-    m.stageFinished("search", 0);
+    m.stageFinished("search", 0, io.hatflow.core.run.StageRecord.Recorded.outputs(Map.of("winners.json",
+        io.hatflow.core.run.Artifact.of(dir.resolve("winners.json"), dir.getParent()))));
   }
 
   @Test

@@ -105,9 +105,8 @@ class FinalizeResumeAndScratchTest {
     // recorded as a finished search's output: finalize consumes only finished, recorded upstream outputs
     io.hatflow.core.run.Manifest m = io.hatflow.core.run.Manifest.load(dir.getParent());
     m.stageStarted("search", null);
-    io.hatflow.core.run.Manifest.addArtifact(m.stage("search"), "outputs", "winners.json", dir.resolve("winners.json"),
-        dir.getParent());
-    m.stageFinished("search", 0);
+    m.stageFinished("search", 0, io.hatflow.core.run.StageRecord.Recorded.outputs(Map.of("winners.json",
+        io.hatflow.core.run.Artifact.of(dir.resolve("winners.json"), dir.getParent()))));
   }
 
   static Path copy(Path from, Path to) {
@@ -214,7 +213,7 @@ class FinalizeResumeAndScratchTest {
       double untrained;
       try (NDManager nm = NDManager.newBaseManager();
           SuperTransformer fresh = SuperTransformer.create(nm, Candidate.shapeSpace(c, qkv).largest(), qkv,
-              TrainStage.vocabSize(run.resolve("prepare")), new Dropouts(0.1f, 0.1f, 0.1f), fs.spec().seed())) {
+              TrainStage.vocabSize(PrepareStage.Outputs.at(run)), new Dropouts(0.1f, 0.1f, 0.1f), fs.spec().seed())) {
         untrained = new FitnessEvaluator(fresh, 1, fs.spec().train().labelSmoothing()).validLoss(c, valid);
       }
       assertEquals(untrained, r.getTrainedLoss(), 1e-3, r.getName() + ": starts from an untrained model's loss");

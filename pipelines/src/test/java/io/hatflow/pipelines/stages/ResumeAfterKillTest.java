@@ -74,7 +74,7 @@ public class ResumeAfterKillTest {
     Path s = spec();
     Path ref = tmp.resolve("ref");
     assertEquals(0, Hatflow.execute("run", "--spec", s.toString(), "--run-dir", ref.toString()));
-    byte[] refCheckpoint = Files.readAllBytes(TrainStage.checkpoint(ref));
+    byte[] refCheckpoint = Files.readAllBytes(TrainStage.Outputs.at(ref).checkpoint());
     byte[] refWinners = Files.readAllBytes(ref.resolve("search/winners.json"));
 
     Path run = tmp.resolve("run");
@@ -83,11 +83,11 @@ public class ResumeAfterKillTest {
     runAndKill(List.of("run", "--spec", s.toString(), "--run-dir", run.toString()),
         out -> out.matches("(?s).*\\[train\\] step (2[0-9]|[3-5][0-9])/60.*"), log);
     assertTrue(Files.exists(run.resolve("train/.next/checkpoint.hfc")), "a checkpoint was written before the kill");
-    assertFalse(Files.exists(TrainStage.checkpoint(run)), "nothing unfinished lies under the checkpoint's final name");
+    assertFalse(Files.exists(TrainStage.Outputs.at(run).checkpoint()), "nothing unfinished lies under the checkpoint's final name");
     assertEquals(0, Hatflow.execute("run", "--spec", s.toString(), "--run-dir", run.toString(), "--only", "train"));
     assertTrue(Files.readString(run.resolve("train/train.log")).matches("(?s).*resumed from step [1-9][0-9]* .*"),
         "training continued from its checkpoint, not from step 0");
-    assertArrayEquals(refCheckpoint, Files.readAllBytes(TrainStage.checkpoint(run)),
+    assertArrayEquals(refCheckpoint, Files.readAllBytes(TrainStage.Outputs.at(run).checkpoint()),
         "the resumed training reaches the uninterrupted weights bit for bit");
 
     // The reference's measurements, which the latency stage reuses as rows already measured on this host, so

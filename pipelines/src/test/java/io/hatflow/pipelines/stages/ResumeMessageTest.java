@@ -66,7 +66,7 @@ class ResumeMessageTest {
       Flaky s = new Flaky();
       s.fail = true;
       assertThrows(IllegalStateException.class, () -> runner.run(s, false, false));
-      assertEquals("failed", rd.manifest().stage("prepare").path("status").asText());
+      assertEquals("failed", rd.manifest().stage("prepare").status());
 
       s.fail = false;
       log.reset();

@@ -46,7 +46,7 @@ public record MeasureSettings(
    */
   public static MeasureSettings of(String target, SearchSpace space, int vocabSize, int srcTokens, int beam,
       int warmup, int runs, int threads, long modelSeed) {
-    int tokens = srcTokens > 0 ? srcTokens : (space.iwsltLike() ? 23 : 30);
+    int tokens = srcTokens > 0 ? srcTokens : space.dummyTokens();
     return new MeasureSettings(target, io.hatflow.core.run.Host.name(), LatencyRecords.genesJson(space.largest()),
         space.qkvDim(), vocabSize, tokens, beam, warmup, runs, 0.1, threads, modelSeed);
   }

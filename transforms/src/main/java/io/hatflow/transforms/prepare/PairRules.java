@@ -2,8 +2,6 @@ package io.hatflow.transforms.prepare;
 
 import io.hatflow.schemas.SentencePair;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -29,11 +27,7 @@ public final class PairRules {
   }
 
   static byte[] sha256(String s) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return io.hatflow.core.run.Digests.sha256().digest(s.getBytes(StandardCharsets.UTF_8));
   }
 
   /**

@@ -148,7 +148,7 @@ public class BreedNextGeneration extends PTransform<PCollection<ScoredCandidate>
     models.forEach((name, m) -> ms.put(name, m.predictMs(best.config())));
     SubConfig active = best.config().active();
     // FLOPs for HAT's latency input: a 30-token sentence each way (23 for IWSLT-like spaces).
-    int tokens = space.iwsltLike() ? 23 : 30;
+    int tokens = space.dummyTokens();
     return new Winner(id.target(), id.budgetMs(), best.key(), HatJson.write(active),
         Genome.encode(best.config()), best.fitness(), ms,
         io.hatflow.core.space.Complexity.params(active, space.qkvDim()),

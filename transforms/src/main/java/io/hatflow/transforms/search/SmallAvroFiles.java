@@ -7,8 +7,6 @@ import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -151,11 +149,7 @@ public final class SmallAvroFiles {
 
   /** A sync marker derived from the schema instead of a random one: reproducible files. */
   public static byte[] syncMarker(Schema schema) {
-    try {
-      return Arrays.copyOf(MessageDigest.getInstance("SHA-256")
-          .digest(schema.toString().getBytes(StandardCharsets.UTF_8)), 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return Arrays.copyOf(io.hatflow.core.run.Digests.sha256()
+        .digest(schema.toString().getBytes(StandardCharsets.UTF_8)), 16);
   }
 }

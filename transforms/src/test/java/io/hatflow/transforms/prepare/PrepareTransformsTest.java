@@ -21,14 +21,16 @@ import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TypeDescriptors;
+import io.hatflow.transforms.testing.TestPipelineExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(TestPipelineExtension.class)
 class PrepareTransformsTest {
   private static int creates;
 
-  static TestPipeline pipeline() {
-    return TestPipeline.create().enableAbandonedNodeEnforcement(false);
-  }
+  /** One pipeline per test, checked by Beam's rule: it must run, and every PAssert in it with it. */
+  final transient TestPipeline p = TestPipeline.create();
 
   static SentencePair raw(String split, String src, String tgt) {
     return PairRules.rawPair(split, src, tgt);
@@ -55,7 +57,6 @@ class PrepareTransformsTest {
 
   @Test
   void normalizeAndDropDuplicates() {
-    TestPipeline p = pipeline();
     PCollectionTuple out = of(p, List.of(raw("train", "A  man .", "Ein Mann ."), raw("train", " A man . ", "Ein\tMann ."),
             raw("valid", "A man .", "Ein Mann ."), raw("train", "Cafe\u0301", "Caf\u00e9")))
         .apply(NormalizePairs.create()).apply(DropDuplicates.create());
@@ -77,7 +78,6 @@ class PrepareTransformsTest {
     pairs.add(NormalizePairs.normalize(raw("train", "cat", "die Katze sass auf der Matte")));
     pairs.add(NormalizePairs.normalize(raw("train", "", "leer")));
     pairs.add(NormalizePairs.normalize(raw("test", "cat", "die Katze sass auf der Matte")));
-    TestPipeline p = pipeline();
     PCollection<SentencePair> in = of(p, pairs);
     PCollection<VocabularyFiles> vocab = in.apply(CountWords.create()).apply(LearnBpe.of(60));
     PCollectionTuple filtered = in.apply(EncodePairs.with(vocab.apply(View.asSingleton())))
@@ -104,7 +104,6 @@ class PrepareTransformsTest {
       pairs.add(NormalizePairs.normalize(raw("train", "s" + i, "t" + i)));
     }
     List<String> ids = new ArrayList<>(pairs.stream().map(SentencePair::getId).sorted().toList());
-    TestPipeline p = pipeline();
     PCollection<SentencePair> split = of(p, pairs).apply(SplitPairs.of(7, 5));
     PAssert.that(split.apply(MapElements.into(TypeDescriptors.strings()).via(x -> x.getSplit() + " " + x.getId()))
             .apply(org.apache.beam.sdk.transforms.Filter.by(s -> !s.startsWith("train"))))

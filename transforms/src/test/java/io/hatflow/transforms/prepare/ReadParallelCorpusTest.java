@@ -17,10 +17,16 @@ import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TypeDescriptors;
+import io.hatflow.transforms.testing.TestPipelineExtension;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+@ExtendWith(TestPipelineExtension.class)
 class ReadParallelCorpusTest {
+  /** Checked by Beam's rule: a test that builds a pipeline must run it, with every PAssert in it. */
+  final transient TestPipeline p = TestPipeline.create();
+
   @TempDir
   Path dir;
 
@@ -92,7 +98,6 @@ class ReadParallelCorpusTest {
     }
     Path s = gz("p.en.gz", en.toString());
     Path t = file("p.de", de.toString());
-    TestPipeline p = TestPipeline.create().enableAbandonedNodeEnforcement(false);
     PCollection<String> got = p.apply(ReadParallelCorpus.of("train", CorpusFiles.of(s.toString(), t.toString())))
         .apply(MapElements.into(TypeDescriptors.strings())
             .via((SentencePair x) -> x.getSplit() + "|" + x.getSrc() + "|" + x.getTgt()));
