@@ -18,9 +18,9 @@ echo 'def tabulate(*a, **k): return ""' > "$W/sb/stubs/tabulate.py"
 : > "$W/sb/stubs/portalocker.py"; : > "$W/sb/stubs/lxml/__init__.py"; : > "$W/sb/stubs/lxml/etree.py"
 PY="env PYTHONPATH=$W/sb:$W/sb/stubs python3 launch/bench/sacrebleu_grid.py"
 
-mvn -B -q -o -pl core -am test-compile
-mvn -B -q -o -pl core dependency:build-classpath -Dmdep.outputFile="$W/cp.txt" >/dev/null
-JAVA="java -cp core/target/classes:core/target/test-classes:$(cat "$W/cp.txt") io.hatflow.core.bleu.BleuTool"
+. launch/bench/lib.sh
+CP=$(bench_classpath core)
+JAVA="java -cp $CP io.hatflow.core.bleu.BleuTool"
 
 fail=0
 for lang in de en; do

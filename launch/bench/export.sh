@@ -11,9 +11,8 @@ cd "$(dirname "$0")/../.."
 SPACE=${1:-hat-wmt-space0}
 WORK=${WORK:-/tmp/hatflow-bench-export}
 mkdir -p "$WORK"
-mvn -B -q -o -pl model -am test-compile
-mvn -B -q -o -pl model -am dependency:build-classpath -Dmdep.outputFile="$WORK.cp" >/dev/null
-CP="model/target/classes:model/target/test-classes:core/target/classes:schemas/target/classes:$(cat "$WORK.cp")"
+. launch/bench/lib.sh
+CP=$(bench_classpath model)
 grep -m1 'model name' /proc/cpuinfo
 grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx|avx2|avx512f|avx512_vnni|avx_vnni|fma|amx)' | tr '\n' ' '; echo
 if [ "${1:-}" = "--run" ]; then

@@ -10,9 +10,9 @@ cd "$(dirname "$0")/../.."
 CSV=${CSV:-testdata/latency/wmt14ende_cpu_xeon_all.csv}
 SPLIT=${SPLIT:-testdata/latency/wmt14ende_cpu_xeon_seed0_split.json}
 # LatencyBench lives with the tests (not in the jar users run): compile them too.
-mvn -B -q -o -pl model -am test-compile >/dev/null
-mvn -B -q -o -pl model -am dependency:build-classpath -Dmdep.outputFile=target/latency-bench.cp >/dev/null
-CP="core/target/classes:model/target/classes:model/target/test-classes:$(cat model/target/latency-bench.cp)"
+. launch/bench/lib.sh
+CP=$(bench_classpath model)
+bench_cpu
 # One libtorch thread: fits and the configs/s figure are single-core numbers. XGBoost runs with nthread=1.
 exec java -Xmx2g -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1 \
   -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" io.hatflow.model.predictor.LatencyBench \

@@ -6,8 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # MeasureBench lives with the tests (not in the jar users run): compile them too.
-mvn -B -q -o -pl pipelines -am test-compile >/dev/null
-mvn -B -q -o -pl pipelines -am dependency:build-classpath -Dmdep.outputFile=target/latency-measure.cp >/dev/null
-CP="schemas/target/classes:core/target/classes:model/target/classes:transforms/target/classes:pipelines/target/classes:pipelines/target/test-classes:$(cat pipelines/target/latency-measure.cp)"
+. launch/bench/lib.sh
+CP=$(bench_classpath pipelines)
+bench_cpu
 exec java -Xmx2g -Dai.djl.offline=true -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" \
   io.hatflow.pipelines.latency.MeasureBench "$@" 2> >(grep -v 'AutoNonVariableTypeMode\|CudaUtils' >&2)

@@ -7,9 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MODE=${1:-overfit}; shift || true
-mvn -B -q -o -pl model -am test-compile
-mvn -B -q -o -pl model -am dependency:build-classpath -Dmdep.outputFile=/tmp/hatflow-overfit.cp >/dev/null
-CP="model/target/classes:model/target/test-classes:core/target/classes:schemas/target/classes:$(cat /tmp/hatflow-overfit.cp)"
+. launch/bench/lib.sh
+CP=$(bench_classpath model)
 J="java -Xmx3g -Dai.djl.offline=true -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp $CP io.hatflow.model.train.OverfitBench"
 case "$MODE" in
   overfit) $J "${@:-50}" ;;

@@ -13,9 +13,9 @@ RUNNERS=${2:-direct:10,flink1,flink2}
 REPS=${3:-3}
 WORK=${WORK:-$(mktemp -d /tmp/prepare-bench.XXXXXX)}
 [ -f "$DATA/train.en.gz" ] || { echo "no Multi30k at $DATA (set DATA=...)" >&2; exit 2; }
-# one reactor invocation, so our modules resolve to their target/classes and not to any jar in ~/.m2
-mvn -B -q -o -pl pipelines -am test-compile dependency:build-classpath -Dmdep.outputFile="$WORK/cp.txt" >/dev/null
-CP="pipelines/target/test-classes:pipelines/target/classes:transforms/target/classes:core/target/classes:schemas/target/classes:model/target/classes:$(cat "$WORK/cp.txt")"
+. launch/bench/lib.sh
+CP=$(bench_classpath pipelines)
+bench_cpu
 java -Xmx${HEAP:-8g} -Dorg.slf4j.simpleLogger.defaultLogLevel=error -cp "$CP" \
   io.hatflow.pipelines.prepare.PrepareBench "$DATA" "$WORK" "$SIZES" "$RUNNERS" "$REPS"
 echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores (shared machine: figures are noisy)"

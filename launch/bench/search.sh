@@ -7,9 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # SearchBench lives with the tests (not in the jar users run): compile them too.
-mvn -B -q -o -pl pipelines -am test-compile >/dev/null
-mvn -B -q -o -pl pipelines dependency:build-classpath -Dmdep.outputFile=/tmp/hatflow-search-cp.txt >/dev/null
-CP="core/target/classes:schemas/target/classes:model/target/classes:transforms/target/classes:pipelines/target/classes:pipelines/target/test-classes:$(cat /tmp/hatflow-search-cp.txt)"
+. launch/bench/lib.sh
+CP=$(bench_classpath pipelines)
+bench_cpu
 LOGCFG=$(mktemp -d)
 printf 'org.slf4j.simpleLogger.defaultLogLevel=error\n' > "$LOGCFG/simplelogger.properties"
 exec java -Xmx4g -cp "$LOGCFG:$CP" io.hatflow.pipelines.search.SearchBench "$@"

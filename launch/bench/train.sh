@@ -9,9 +9,8 @@ MODE=${1:-all}
 THREADS=${THREADS:-2}
 DATA=${DATA:-/work/shared/data/multi30k}
 WORK=${WORK:-/tmp/hatflow-bench-train}
-mvn -B -q -o -pl model -am test-compile
-mvn -B -q -o -pl model -am dependency:build-classpath -Dmdep.outputFile="$WORK.cp" >/dev/null
-CP="model/target/classes:model/target/test-classes:core/target/classes:schemas/target/classes:$(cat "$WORK.cp")"
+. launch/bench/lib.sh
+CP=$(bench_classpath model)
 JAVA="java -Xmx4g -Dai.djl.offline=true -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp $CP io.hatflow.model.train.TrainBench"
 if [ "$MODE" = score ]; then $JAVA score "$2/prepare" "$2/train" "$THREADS" "${NTEST:-1000}"; exit; fi
 if [ ! -f "$DATA/train.en.gz" ]; then echo "no Multi30k in $DATA: cannot run"; exit 2; fi
