@@ -146,12 +146,15 @@ public final class FinalizeStage implements Stage {
     if (!Files.exists(winnersJson)) {
       throw new UserInputException("finalize needs the search's winners: " + winnersJson + " does not exist");
     }
+    SearchSpace space = spec.model().space();
+    List<Candidate> models = new ArrayList<>(Candidate.winners(winnersJson));
+    models.addAll(Candidate.randoms(space, spec.finalizeSpec().randomSubnets(), spec.seed(), models));
+    checkUpdateLayers(spec.finalizeSpec(), models); // before anything is removed
     if (!ctx.resume()) {
       // Only the scratch: finished models and results stay until their replacements are written.
       AtomicFiles.deleteTree(out.resolve("work"));
     }
     Files.createDirectories(out);
-    SearchSpace space = spec.model().space();
     Path checkpoint = TrainStage.checkpoint(runDir);
     int threads = threads(spec);
     List<Batch> valid = Corpus.batches(Corpus.subset(Corpus.read(prepared, "valid"), spec.search().validSubset()),
@@ -161,9 +164,6 @@ public final class FinalizeStage implements Stage {
     List<String> testRef = test.stream().map(SentencePair::getTgt).toList();
     Map<String, LatencyPredictor> predictors = predictors(ctx);
 
-    List<Candidate> models = new ArrayList<>(Candidate.winners(winnersJson));
-    models.addAll(Candidate.randoms(space, spec.finalizeSpec().randomSubnets(), spec.seed(), models));
-    checkUpdateLayers(spec.finalizeSpec(), models);
     ctx.log().printf("[finalize] %d models (%s), %d steps each, mode %s, %d thread(s)%n", models.size(),
         String.join(", ", models.stream().map(Candidate::name).toList()), spec.finalizeSpec().steps(),
         spec.finalizeSpec().mode(), threads);
