@@ -2,7 +2,9 @@
 # Sparse fine-tuning of a run's winners (finalize.update): all, bias, last_k 2 and auto at budget 0.3, each in a
 # copy of the run and its own JVM (so peak memory is its own), the same finalize.steps for all. Per winner: updated
 # layers and parameters, median step and backward time, peak RSS while training (VmHWM reset at the start of each
-# model's training), the process's max RSS, validation loss (best validated step, as finalize keeps) and test BLEU.
+# model's training), the process's max RSS, validation loss (best validated step, as finalize keeps) and test BLEU
+# (beam 1, to keep it short). The run's own --set overrides (from its manifest) are replayed, so its upstream stages
+# stay current.
 #   launch/bench/finalize_sparse.sh RUN_DIR [SPEC=launch/specs/demo.yaml] [STEPS=spec's finalize.steps]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,11 +19,14 @@ grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx|avx2|avx512f|avx5
   | tr '\n' ' '; echo
 echo "cores $(nproc), load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
 launch/hatflow --version >/dev/null 2>&1 || true   # builds the jar once, outside the timings
+mapfile -t RUN_SETS < <(python3 -c 'import json, sys
+for o in json.load(open(sys.argv[1])).get("overrides", []): print("--set"); print(o["key"] + "=" + o["value"])' \
+  "$RUN/manifest.json")
 
 run_mode() { # name, --set arguments...
   local name=$1; shift
   rm -rf "$W/run"; cp -a "$RUN" "$W/run"; rm -f "$W/run/.lock"
-  local sets=(--set finalize.random_subnets=0 --set finalize.export=false "$@")
+  local sets=("${RUN_SETS[@]}" --set finalize.random_subnets=0 --set finalize.export=false --set finalize.beam=1 "$@")
   [ -n "$STEPS" ] && sets+=(--set "finalize.steps=$STEPS")
   /usr/bin/time -f '%M' -o "$W/maxrss" launch/hatflow finalize --spec "$SPEC" --run-dir "$W/run" "${sets[@]}" --force \
     > "$W/$name.log" 2>&1 || { echo "finalize $name failed:"; tail -20 "$W/$name.log"; exit 1; }
