@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sparse fine-tuning of a run's winners (finalize.update): all, bias, last_k 2 and auto at budget 0.3, each in a
 # copy of the run and its own JVM (so peak memory is its own), the same finalize.steps for all. Per winner: updated
-# layers and parameters, median step and backward time, peak RSS while training (VmHWM reset at the start of each
-# model's training), the process's max RSS, validation loss (best validated step, as finalize keeps) and test BLEU
+# layers and parameters, median step and backward time, peak RSS while training (the largest resident set sampled
+# between a forward pass and its backward), the process's max RSS (GNU time), validation loss (best validated step, as finalize keeps) and test BLEU
 # (beam 1, to keep it short). The run's own --set overrides (from its manifest) are replayed, so its upstream stages
 # stay current.
 #   launch/bench/finalize_sparse.sh RUN_DIR [SPEC=launch/specs/demo.yaml] [STEPS=spec's finalize.steps]

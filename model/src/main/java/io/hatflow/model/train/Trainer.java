@@ -67,8 +67,9 @@ public final class Trainer {
 
   /**
    * What the updates of this process cost: median wall time of an update and of its backward passes (validation and
-   * checkpoints excluded), the process's peak resident memory while training (VmHWM, Linux; -1 elsewhere), and the
-   * updated parameters (each also holds a gradient and two Adam moments). NaN times when no update ran.
+   * checkpoints excluded), the largest resident set sampled between a forward and its backward (Linux; -1 elsewhere,
+   * or when no update ran), and the updated parameters (each also holds a gradient and two Adam moments). NaN times
+   * when no update ran.
    */
   public record Cost(double stepMs, double backwardMs, long peakRssBytes, long updatedParams) {}
 
@@ -190,7 +191,7 @@ public final class Trainer {
       }
       List<Double> stepMs = new ArrayList<>();
       List<Double> backwardMs = new ArrayList<>();
-      resetPeakRss();
+      long[] peakRss = {-1};
       log.write("train " + pairs.size() + " pairs in " + batches.size() + " batches, space " + space.name()
           + ", vocab " + vocabSize + ", " + cfg + "\n");
       // best so far: step 0 (the starting weights) unless an earlier part of this run, resumed, did better
@@ -221,7 +222,7 @@ public final class Trainer {
         try (NDScope scope = new NDScope()) {
           scope.suppressNotUsedWarning();
           NDManager sm = manager.newSubManager();
-          double[] lb = forwardBackward(cfg, model, c, micro, step, stepTokens, sm);
+          double[] lb = forwardBackward(cfg, model, c, micro, step, stepTokens, sm, peakRss);
           lossSum = lb[0];
           backwardNs = (long) lb[1];
           Threads.gradMode(false);
@@ -305,7 +306,7 @@ public final class Trainer {
           }
         }
       }
-      Cost cost = new Cost(median(stepMs), median(backwardMs), peakRss(),
+      Cost cost = new Cost(median(stepMs), median(backwardMs), peakRss[0],
           params.stream().mapToLong(NDArray::size).sum());
       log.write(String.format(Locale.ROOT, "cost: step %.2f ms, backward %.2f ms (medians), peak RSS %d MB, %d parameters"
           + " updated%n", cost.stepMs(), cost.backwardMs(), cost.peakRssBytes() >> 20, cost.updatedParams()));
@@ -334,10 +335,12 @@ public final class Trainer {
 
   /**
    * The micro-batches of update {@code step}: forward, loss, backward (gradients accumulate on the weights that
-   * require them). Returns the summed loss and the nanoseconds spent in backward.
+   * require them). Returns the summed loss and the nanoseconds spent in backward; {@code peakRss[0]} becomes the
+   * largest resident set seen between a forward and its backward (the graph's saved activations, the gradients
+   * and the optimizer moments all live then).
    */
   private static double[] forwardBackward(TrainConfig cfg, SuperTransformer model, SubConfig c, List<Batch> micro,
-      long step, int stepTokens, NDManager sm) {
+      long step, int stepTokens, NDManager sm, long[] peakRss) {
     double lossSum = 0;
     long backwardNs = 0;
     for (int j = 0; j < micro.size(); j++) {
@@ -346,6 +349,7 @@ public final class Trainer {
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
         NDArray logits = model.forward(c, b.srcArray(sm), b.prevArray(sm), true);
         NDArray[] loss = Loss.labelSmoothed(logits, b.targetArray(sm), cfg.labelSmoothing());
+        peakRss[0] = Math.max(peakRss[0], io.hatflow.core.run.Host.rssBytes());
         long bw = System.nanoTime();
         gc.backward(Scalars.over(loss[0], stepTokens));
         backwardNs += System.nanoTime() - bw;
@@ -403,7 +407,7 @@ public final class Trainer {
           try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDManager sm = manager.newSubManager();
-            double[] lb = forwardBackward(cfg, model, fixed, micro, step, stepTokens, sm);
+            double[] lb = forwardBackward(cfg, model, fixed, micro, step, stepTokens, sm, new long[1]);
             backwardMs.add(lb[1] / 1e6);
             Threads.gradMode(false);
             double sq = 0;
@@ -457,29 +461,6 @@ public final class Trainer {
     }
     double[] a = xs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
     return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
-  }
-
-  /** Starts a new peak for {@link #peakRss} at the current resident set (Linux 4.0+; elsewhere nothing). */
-  static void resetPeakRss() {
-    try {
-      Files.writeString(Path.of("/proc/self/clear_refs"), "5");
-    } catch (IOException | RuntimeException e) {
-      // no per-training peak: the process's
-    }
-  }
-
-  /** This process's peak resident set (VmHWM in /proc/self/status) in bytes; -1 where there is none. */
-  public static long peakRss() {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-        if (line.startsWith("VmHWM:")) {
-          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      // not Linux: no figure
-    }
-    return -1;
   }
 
   /** The SubTransformer trained at update {@code step}: a pure function of (seed, step). */

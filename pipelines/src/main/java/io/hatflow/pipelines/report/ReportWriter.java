@@ -270,8 +270,8 @@ public final class ReportWriter {
     StringBuilder b = new StringBuilder("<p>Sparse fine-tuning (finalize.update <b>" + esc(results.get(0).getUpdate())
         + "</b>" + (results.get(0).getUpdateBudget() == null ? "" : ", budget " + fmt(results.get(0).getUpdateBudget(), 2)
         + " of the full backward time") + "): frozen weights keep their inherited values and get no gradient or"
-        + " optimizer state. Step and backward times are medians over finalize's updates; peak memory is the"
-        + " process's resident peak while the model trained.</p><table><tr><th>model</th><th>updated layers</th>"
+        + " optimizer state. Step and backward times are medians over finalize's updates; peak RSS is the"
+        + " process's largest resident set sampled between a forward pass and its backward.</p><table><tr><th>model</th><th>updated layers</th>"
         + "<th>updated params</th><th>step ms</th><th>backward ms</th><th>peak RSS MiB</th>"
         + "<th>probe: layer loss gain / backward ms</th></tr>");
     for (FinalResult r : results) {
