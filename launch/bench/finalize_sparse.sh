@@ -5,7 +5,7 @@
 # between a forward pass and its backward), the process's max RSS (GNU time), validation loss (best validated step, as finalize keeps) and test BLEU
 # (beam 1, to keep it short). The run's own --set overrides (from its manifest) are replayed, so its upstream stages
 # stay current.
-#   launch/bench/finalize_sparse.sh RUN_DIR [SPEC=launch/specs/demo.yaml] [STEPS=spec's finalize.steps]
+#   [MODES="all bias last_k auto"] [BUDGETS=0.3] launch/bench/finalize_sparse.sh RUN_DIR [SPEC=launch/specs/demo.yaml] [STEPS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUN=${1:?usage: finalize_sparse.sh RUN_DIR [SPEC] [STEPS]}
@@ -30,22 +30,27 @@ run_mode() { # name, --set arguments...
   [ -n "$STEPS" ] && sets+=(--set "finalize.steps=$STEPS")
   /usr/bin/time -f '%M' -o "$W/maxrss" launch/hatflow finalize --spec "$SPEC" --run-dir "$W/run" "${sets[@]}" --force \
     > "$W/$name.log" 2>&1 || { echo "finalize $name failed:"; tail -20 "$W/$name.log"; exit 1; }
-  grep -E "auto picked|sparse fine-tuning" "$W/$name.log" | sed 's/^/  /' || true
+  grep -E "auto picked|sparse fine-tuning|probe " "$W/$name.log" | sed 's/^/  /' || true
   python3 - "$W/run/finalize/results.json" "$name" "$(cat "$W/maxrss")" <<'PY'
 import json, sys
 rs = json.load(open(sys.argv[1]))["results"]
 for r in rs:
     layers = " ".join(r["updated_layers"]) or "-"
-    print(f"{sys.argv[2]:<8} {r['name']:<22} {layers:<26} {r['updated_params']:>9} {r['step_ms']:>8.1f} "
-          f"{r['backward_ms']:>8.1f} {r['peak_rss_mb'] or float('nan'):>8.0f} {int(sys.argv[3]) / 1024:>8.0f} "
+    n = lambda k: float("nan") if r[k] is None else r[k]  # auto that picked nothing: not trained
+    print(f"{sys.argv[2]:<8} {r['name']:<22} {layers:<26} {r['updated_params']:>9} {n('step_ms'):>8.1f} "
+          f"{n('backward_ms'):>8.1f} {n('peak_rss_mb'):>8.0f} {int(sys.argv[3]) / 1024:>8.0f} "
           f"{r['inherited_loss']:>7.4f} {r['trained_loss']:>7.4f} {r['kept_step']:>4} {r['bleu']:>6.2f}")
 PY
 }
 
 printf '%-8s %-22s %-26s %9s %8s %8s %8s %8s %7s %7s %4s %6s\n' update model layers params step_ms bwd_ms \
   rss_mb proc_mb inh_loss val_loss kept bleu
-run_mode all
-run_mode bias --set finalize.update=bias
-run_mode last_k --set finalize.update=last_k --set finalize.update_layers=2
-run_mode auto --set finalize.update=auto --set finalize.update_budget=0.3
+for m in ${MODES:-all bias last_k auto}; do
+  case $m in
+    all) run_mode all ;;
+    bias) run_mode bias --set finalize.update=bias ;;
+    last_k) run_mode last_k --set finalize.update=last_k --set finalize.update_layers=2 ;;
+    auto) for b in ${BUDGETS:-0.3}; do run_mode "auto$b" --set finalize.update=auto --set finalize.update_budget="$b"; done ;;
+  esac
+done
 echo "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
