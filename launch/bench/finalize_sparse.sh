@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Sparse fine-tuning of a run's winners (finalize.update): all, bias, last_k 2 and auto at budget 0.3, each in a
-# copy of the run and its own JVM (so peak memory is its own), the same finalize.steps for all. Per winner: updated
-# layers and parameters, median step and backward time, peak RSS while training (the largest resident set sampled
-# between a forward pass and its backward), the process's max RSS (GNU time), validation loss (best validated step, as finalize keeps) and test BLEU
-# (beam 1, to keep it short). The run's own --set overrides (from its manifest) are replayed, so its upstream stages
-# stay current.
+# copy of the run and its own JVM, the same finalize.steps for all. Per winner: updated layers and parameters; from
+# the manifest's stages.finalize.costs, the median update and backward time and the peak RSS while training (largest
+# resident set sampled between a forward pass and its backward); the process's max RSS (GNU time); validation loss
+# (best validated step, as finalize keeps) and test BLEU (beam 1, to keep it short). The run's own --set overrides
+# (from its manifest) are replayed, so its upstream stages stay current.
 #   [MODES="all bias last_k auto"] [BUDGETS=0.3] launch/bench/finalize_sparse.sh RUN_DIR [SPEC=launch/specs/demo.yaml] [STEPS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -31,12 +31,14 @@ run_mode() { # name, --set arguments...
   /usr/bin/time -f '%M' -o "$W/maxrss" launch/hatflow finalize --spec "$SPEC" --run-dir "$W/run" "${sets[@]}" --force \
     > "$W/$name.log" 2>&1 || { echo "finalize $name failed:"; tail -20 "$W/$name.log"; exit 1; }
   grep -E "auto picked|sparse fine-tuning|probe " "$W/$name.log" | sed 's/^/  /' || true
-  python3 - "$W/run/finalize/results.json" "$name" "$(cat "$W/maxrss")" <<'PY'
+  python3 - "$W/run" "$name" "$(cat "$W/maxrss")" <<'PY'
 import json, sys
-rs = json.load(open(sys.argv[1]))["results"]
+rs = json.load(open(sys.argv[1] + "/finalize/results.json"))["results"]
+costs = json.load(open(sys.argv[1] + "/manifest.json"))["stages"]["finalize"].get("costs", {})
 for r in rs:
     layers = " ".join(r["updated_layers"]) or "-"
-    n = lambda k: float("nan") if r[k] is None else r[k]  # auto that picked nothing: not trained
+    cost = costs.get(r["name"], {})  # none: auto picked nothing, not trained
+    n = lambda k: cost.get(k, float("nan"))
     print(f"{sys.argv[2]:<8} {r['name']:<22} {layers:<26} {r['updated_params']:>9} {n('step_ms'):>8.1f} "
           f"{n('backward_ms'):>8.1f} {n('peak_rss_mb'):>8.0f} {int(sys.argv[3]) / 1024:>8.0f} "
           f"{r['inherited_loss']:>7.4f} {r['trained_loss']:>7.4f} {r['kept_step']:>4} {r['bleu']:>6.2f}")

@@ -117,9 +117,6 @@ public final class FinalizeOutputs {
     o.put("update", r.getUpdate());
     r.getUpdatedLayers().forEach(o.putArray("updated_layers")::add);
     o.put("updated_params", r.getUpdatedParams());
-    putNullable(o, "step_ms", r.getStepMs());
-    putNullable(o, "backward_ms", r.getBackwardMs());
-    putNullable(o, "peak_rss_mb", r.getPeakRssMb());
     putNullable(o, "update_budget", r.getUpdateBudget());
     ArrayNode probe = o.putArray("update_probe");
     for (var x : r.getUpdateProbe()) {
@@ -144,7 +141,7 @@ public final class FinalizeOutputs {
     for (String e : ENGINES) {
       b.append(",bleu_").append(e).append(",measured_ms_").append(e);
     }
-    b.append(",export_dir,update,updated_layers,updated_params,step_ms,backward_ms,peak_rss_mb\n");
+    b.append(",export_dir,update,updated_layers,updated_params\n");
     for (FinalResult r : results) {
       b.append(r.getName()).append(',').append(r.getKind()).append(',').append(r.getMode()).append(',')
           .append(r.getTarget() == null ? "" : r.getTarget())
@@ -166,9 +163,7 @@ public final class FinalizeOutputs {
       }
       b.append(',').append(r.getExportDir() == null ? "" : r.getExportDir());
       b.append(',').append(r.getUpdate()).append(',').append(String.join(" ", r.getUpdatedLayers())).append(',')
-          .append(r.getUpdatedParams()).append(',').append(r.getStepMs() == null ? "" : num(r.getStepMs())).append(',')
-          .append(r.getBackwardMs() == null ? "" : num(r.getBackwardMs())).append(',')
-          .append(r.getPeakRssMb() == null ? "" : num(r.getPeakRssMb())).append('\n');
+          .append(r.getUpdatedParams()).append('\n');
     }
     return b.toString();
   }

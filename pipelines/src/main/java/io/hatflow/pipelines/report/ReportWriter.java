@@ -270,10 +270,10 @@ public final class ReportWriter {
     StringBuilder b = new StringBuilder("<p>Sparse fine-tuning (finalize.update <b>" + esc(results.get(0).getUpdate())
         + "</b>" + (results.get(0).getUpdateBudget() == null ? "" : ", budget " + fmt(results.get(0).getUpdateBudget(), 2)
         + " of the full backward time") + "): frozen weights keep their inherited values and get no gradient or"
-        + " optimizer state. Step and backward times are medians over finalize's updates; peak RSS is the"
-        + " process's largest resident set sampled between a forward pass and its backward.</p><table><tr><th>model</th><th>updated layers</th>"
-        + "<th>updated params</th><th>step ms</th><th>backward ms</th><th>peak RSS MiB</th>"
-        + "<th>probe: layer loss gain / backward ms</th></tr>");
+        + " optimizer state. Per model: what was updated and, for auto, the probe's validation-loss gain and backward"
+        + " ms per layer (picked in bold). Update and backward times and peak memory of each finalize training are"
+        + " in the manifest (stages.finalize.costs).</p><table><tr><th>model</th><th>updated layers</th>"
+        + "<th>updated params</th><th>probe: layer loss gain / backward ms</th></tr>");
     for (FinalResult r : results) {
       List<String> probe = new ArrayList<>();
       r.getUpdateProbe().forEach(x -> probe.add((x.getPicked() ? "<b>" : "") + esc(x.getLayer()) + " "
@@ -283,9 +283,6 @@ public final class ReportWriter {
               : r.getUpdate()) : String.join(" ", r.getUpdatedLayers())))
           .append("</td><td class=n>").append(r.getUpdatedParams() < 0 ? "" : String.format(Locale.ROOT, "%,d",
               r.getUpdatedParams()))
-          .append("</td><td class=n>").append(r.getStepMs() == null ? "" : fmt(r.getStepMs(), 1))
-          .append("</td><td class=n>").append(r.getBackwardMs() == null ? "" : fmt(r.getBackwardMs(), 1))
-          .append("</td><td class=n>").append(r.getPeakRssMb() == null ? "" : fmt(r.getPeakRssMb(), 0))
           .append("</td><td>").append(String.join(", ", probe)).append("</td></tr>");
     }
     return b.append("</table>").toString();

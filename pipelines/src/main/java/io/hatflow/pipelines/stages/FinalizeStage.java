@@ -263,10 +263,19 @@ public final class FinalizeStage implements Stage {
             .setUpdate(f.update()).setUpdatedLayers(sparse.layers()).setUpdateBudget(f.updateBudget())
             .setUpdateProbe(sparse.probe())
             .setUpdatedParams(r.cost() == null ? -1 : r.cost().updatedParams())
-            .setStepMs(r.cost() == null ? null : r.cost().stepMs())
-            .setBackwardMs(r.cost() == null ? null : r.cost().backwardMs())
-            .setPeakRssMb(r.cost() == null || r.cost().peakRssBytes() < 0 ? null : r.cost().peakRssBytes() / 1048576.0)
             .build();
+        if (r.cost() != null) {
+          // timings of this process's updates: in the manifest, not the results (a resumed finalize ends with the
+          // uninterrupted one's results byte for byte)
+          var costs = ctx.record().has("costs") ? (com.fasterxml.jackson.databind.node.ObjectNode) ctx.record().get("costs")
+              : ctx.record().putObject("costs");
+          costs.putObject(c.name()).put("update", f.update())
+              .put("updated_params", r.cost().updatedParams()).put("step_ms", r.cost().stepMs())
+              .put("backward_ms", r.cost().backwardMs()).put("peak_rss_mb", r.cost().peakRssBytes() / 1048576.0);
+          ctx.log().printf(java.util.Locale.ROOT, "[finalize] %s: %,d parameters updated; an update %.1f ms, its backward"
+              + " %.1f ms (medians), peak RSS %.0f MiB%n", c.name(), r.cost().updatedParams(), r.cost().stepMs(),
+              r.cost().backwardMs(), r.cost().peakRssBytes() / 1048576.0);
+        }
         FinalizeOutputs.writeResults(done, List.of(result));
         results.add(result);
         ctx.log().printf("[finalize] %s: inherited loss %.4f -> %.4f (step %d kept), BLEU %.2f, measured %s, predicted %s%s%s (%.1fs)%n",
