@@ -40,9 +40,18 @@ public final class Host {
 
   /** This process's peak resident set (VmHWM, Linux) in bytes, -1 where unknown. */
   public static long peakRssBytes() {
+    return status("VmHWM:");
+  }
+
+  /** This process's resident set now (VmRSS, Linux) in bytes, -1 where unknown. */
+  public static long rssBytes() {
+    return status("VmRSS:");
+  }
+
+  private static long status(String field) {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-        if (line.startsWith("VmHWM:")) {
+        if (line.startsWith(field)) {
           return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
         }
       }

@@ -53,7 +53,7 @@ public record Spec(
       }
     }
     SearchSpec search = SearchSpec.from(root.sectionOrEmpty("search"));
-    FinalizeSpec finalize = FinalizeSpec.from(root.sectionOrEmpty("finalize"));
+    FinalizeSpec finalize = FinalizeSpec.from(root.sectionOrEmpty("finalize"), model.space());
     ReportSpec report = ReportSpec.from(root.sectionOrEmpty("report"));
     return new Spec(version, name, seed, data, model, train, targets, search, finalize, report);
   }
@@ -302,21 +302,52 @@ public record Spec(
    * spec leaves them to their mode's default (see {@code FinalizeStage.config}): where train's schedule ended,
    * constant after a short warm-up, for {@code inherit} (fine-tuning); train.lr and train's schedule for
    * {@code scratch} (HAT's final training). {@code export}: each model also as ONNX (fp32 and int8), its winners
-   * scored and timed on ONNX Runtime beside DJL.
+   * scored and timed on ONNX Runtime beside DJL. {@code update}: which weights fine-tuning updates (PockEngine-style
+   * sparse fine-tuning): {@code all}; {@code bias} (bias and layer-norm shift vectors); {@code last_k} (the
+   * {@code updateLayers} layers nearest the output); {@code auto} (layers picked by a probe, under
+   * {@code updateBudget}, a fraction of the full backward time). {@code updateLayers} / {@code updateBudget} are
+   * null unless their mode is chosen.
    */
   public record FinalizeSpec(String mode, int steps, int randomSubnets, int beam, double lenpen, int checkpointEvery,
-      Double lr, Integer warmupSteps, boolean export) {
-    static FinalizeSpec from(SpecNode n) {
-      n.only("mode", "steps", "random_subnets", "beam", "lenpen", "checkpoint_every", "lr", "warmup_steps", "export");
+      Double lr, Integer warmupSteps, boolean export, String update, Integer updateLayers, Double updateBudget) {
+    public static final List<String> UPDATES = List.of("all", "bias", "last_k", "auto");
+
+    static FinalizeSpec from(SpecNode n, SearchSpace space) {
+      n.only("mode", "steps", "random_subnets", "beam", "lenpen", "checkpoint_every", "lr", "warmup_steps", "export",
+          "update", "update_layers", "update_budget");
+      String update = n.choice("update", UPDATES, "all");
+      if (n.has("update_layers") && !update.equals("last_k")) {
+        throw n.at("update_layers").error("only read with finalize.update: last_k, not " + update);
+      }
+      if (n.has("update_budget") && !update.equals("auto")) {
+        throw n.at("update_budget").error("only read with finalize.update: auto, not " + update);
+      }
+      int layers = space.maxEncoderLayers() + space.maxDecoderLayers();
+      Integer updateLayers = update.equals("last_k") ? n.integer("update_layers", 1, 1_000_000, 2) : null;
+      if (updateLayers != null && updateLayers > layers) {
+        throw n.at("update_layers").error("expected at most the model's " + layers + " layers (space "
+            + space.name() + ": " + space.maxEncoderLayers() + " encoder + " + space.maxDecoderLayers()
+            + " decoder), got " + updateLayers);
+      }
+      Double updateBudget = update.equals("auto") ? n.number("update_budget", 0.0, 1.0, 0.3) : null;
+      if (updateBudget != null && updateBudget <= 0) {
+        throw n.at("update_budget").error("expected a fraction of the full backward cost in (0, 1], got "
+            + n.at("update_budget").asString());
+      }
       FinalizeSpec f = new FinalizeSpec(n.choice("mode", List.of("inherit", "scratch"), "inherit"),
           n.integer("steps", 0, 100_000_000, 200), n.integer("random_subnets", 0, 10_000, 4),
           n.integer("beam", 1, 64, 4), n.number("lenpen", 0.0, 10.0, 0.6),
           n.integer("checkpoint_every", 1, 100_000_000, 100),
           n.has("lr") ? n.at("lr").asNumber(1e-9, 10.0) : null,
-          n.has("warmup_steps") ? n.at("warmup_steps").asInt(0, 100_000_000) : null, n.bool("export", true));
+          n.has("warmup_steps") ? n.at("warmup_steps").asInt(0, 100_000_000) : null, n.bool("export", true),
+          update, updateLayers, updateBudget);
       if (f.warmupSteps != null && f.warmupSteps > Math.max(1, f.steps)) {
         throw n.at("warmup_steps").error("expected at most finalize.steps (" + f.steps + ") warm-up steps, got "
             + f.warmupSteps);
+      }
+      if (!update.equals("all") && f.mode.equals("scratch")) {
+        throw n.at("update").error("sparse fine-tuning (" + update + ") needs finalize.mode: inherit: random"
+            + " weights frozen stay random");
       }
       return f;
     }

@@ -222,6 +222,36 @@ class SpecLoaderTest {
   }
 
   @Test
+  void finalizeSparseUpdateKeysDefaultAndAreChecked() {
+    Spec.FinalizeSpec d = parse(BASE).spec().finalizeSpec();
+    assertEquals("all", d.update());
+    assertNull(d.updateLayers(), "read with last_k only");
+    assertNull(d.updateBudget(), "read with auto only");
+    assertEquals(2, parse(BASE, "finalize.update=last_k").spec().finalizeSpec().updateLayers());
+    assertEquals(0.3, parse(BASE, "finalize.update=auto").spec().finalizeSpec().updateBudget());
+    String fin = BASE + "finalize:\n  update: last_k\n  update_layers: 6\n";   // lines 17-19
+    assertEquals(6, parse(fin).spec().finalizeSpec().updateLayers()); // tiny: 3 encoder + 3 decoder layers
+    String m = error(fin.replace("update_layers: 6", "update_layers: 7"));
+    assertTrue(m.startsWith("spec.yaml:19: finalize.update_layers: expected at most the model's 6 layers (space tiny:"
+        + " 3 encoder + 3 decoder), got 7"), m);
+    assertTrue(error(fin.replace("update_layers: 6", "update_layers: 0"))
+        .startsWith("spec.yaml:19: finalize.update_layers: expected an integer"));
+    m = error(fin.replace("last_k", "sparse"));
+    assertTrue(m.startsWith("spec.yaml:18: finalize.update: expected one of all, bias, last_k, auto, got \"sparse\""), m);
+    assertTrue(error(fin.replace("last_k", "bias")).startsWith(
+        "spec.yaml:19: finalize.update_layers: only read with finalize.update: last_k, not bias"));
+    String auto = BASE + "finalize:\n  update: auto\n  update_budget: 0.5\n";
+    assertEquals(0.5, parse(auto).spec().finalizeSpec().updateBudget());
+    assertEquals(1.0, parse(auto, "finalize.update_budget=1").spec().finalizeSpec().updateBudget());
+    for (String bad : List.of("0", "0.0", "-0.1", "1.5", "lots")) {
+      m = error(auto.replace("update_budget: 0.5", "update_budget: " + bad));
+      assertTrue(m.startsWith("spec.yaml:19: finalize.update_budget: expected "), bad + ": " + m);
+    }
+    assertTrue(error(auto, "finalize.mode=scratch").contains("finalize.update: sparse fine-tuning (auto) needs"
+        + " finalize.mode: inherit"));
+  }
+
+  @Test
   void shippedExampleSpecsAreValid(@TempDir Path tmp) throws Exception {
     Path specs = findUp("launch/specs");
     org.junit.jupiter.api.Assumptions.assumeTrue(specs != null);

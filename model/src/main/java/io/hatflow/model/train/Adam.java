@@ -10,7 +10,8 @@ import java.util.List;
 /**
  * Adam as fairseq's (no weight decay, eps 1e-8, bias-corrected), on the whole parameter arrays: rows outside
  * the sampled slice get zero gradients and still move by their momentum, as in HAT's PyTorch training.
- * Own code rather than DJL's Optimizer so the moments are plain arrays that checkpoint with the weights.
+ * Own code rather than DJL's Optimizer so the moments are plain arrays that checkpoint with the weights. Holds
+ * moments only for the arrays it is given: a sparse fine-tuning ({@link Trainable}) passes the updated ones only.
  */
 final class Adam {
   private final List<NDArray> params;
@@ -22,18 +23,27 @@ final class Adam {
 
   /** Restores saved moments (same order as the weights). */
   Adam(Weights w, double beta1, double beta2, NDList m, NDList v) {
-    this.params = new ArrayList<>(w.all().values());
+    this(new ArrayList<>(w.all().values()), beta1, beta2, m, v);
+  }
+
+  Adam(Weights w, NDManager manager, double beta1, double beta2) {
+    this(new ArrayList<>(w.all().values()), manager, beta1, beta2);
+  }
+
+  /** Restores saved moments of {@code params} (same order). */
+  Adam(List<NDArray> params, double beta1, double beta2, NDList m, NDList v) {
+    this.params = new ArrayList<>(params);
     this.beta1 = beta1;
     this.beta2 = beta2;
     if (m.size() != params.size() || v.size() != params.size()) {
-      throw new IllegalArgumentException("optimizer state has " + m.size() + " arrays, model has " + params.size());
+      throw new IllegalArgumentException("optimizer state has " + m.size() + " arrays, the model has " + this.params.size() + " updated");
     }
     this.m.addAll(m);
     this.v.addAll(v);
   }
 
-  Adam(Weights w, NDManager manager, double beta1, double beta2) {
-    this.params = new ArrayList<>(w.all().values());
+  Adam(List<NDArray> params, NDManager manager, double beta1, double beta2) {
+    this.params = new ArrayList<>(params);
     this.beta1 = beta1;
     this.beta2 = beta2;
     for (NDArray p : params) {

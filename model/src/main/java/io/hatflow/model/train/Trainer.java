@@ -59,11 +59,19 @@ public final class Trainer {
    * step ({@code bestStep} 0: nothing beat the starting weights, {@code best} is then null), else -1.
    */
   public record Result(Path checkpoint, String digest, long steps, double lastLoss, long bestStep, double bestLoss,
-      Path best) {
-    Result(Path checkpoint, String digest, long steps, double lastLoss) {
-      this(checkpoint, digest, steps, lastLoss, -1, Double.NaN, null);
+      Path best, Cost cost) {
+    Result(Path checkpoint, String digest, long steps, double lastLoss, Cost cost) {
+      this(checkpoint, digest, steps, lastLoss, -1, Double.NaN, null, cost);
     }
   }
+
+  /**
+   * What the updates of this process cost: median wall time of an update and of its backward passes (validation and
+   * checkpoints excluded), the largest resident set sampled between a forward and its backward (Linux; -1 elsewhere,
+   * or when no update ran), and the updated parameters (each also holds a gradient and two Adam moments). NaN times
+   * when no update ran.
+   */
+  public record Cost(double stepMs, double backwardMs, long peakRssBytes, long updatedParams) {}
 
   /**
    * Validation during training: every {@code every} updates (and at the end) {@code loss} scores the model in
@@ -109,21 +117,29 @@ public final class Trainer {
   public static Result trainFixed(TrainConfig cfg, SearchSpace space, SubConfig fixed,
       java.util.function.Function<NDManager, SuperTransformer> initial, int vocabSize, Path shardsDir, Path outDir,
       boolean resume, Listener listener, Validation validation) {
+    return trainFixed(cfg, space, fixed, initial, vocabSize, shardsDir, outDir, resume, listener, validation,
+        Trainable.ALL);
+  }
+
+  /** {@link #trainFixed} updating only the {@code trainable} weights (the others stay as {@code initial} made them). */
+  public static Result trainFixed(TrainConfig cfg, SearchSpace space, SubConfig fixed,
+      java.util.function.Function<NDManager, SuperTransformer> initial, int vocabSize, Path shardsDir, Path outDir,
+      boolean resume, Listener listener, Validation validation, Trainable trainable) {
     if (!space.contains(fixed)) {
       throw new UserInputException("config " + fixed.key() + " is not in the space " + space.name());
     }
-    return run(cfg, space, vocabSize, shardsDir, outDir, resume, listener, fixed, initial, validation);
+    return run(cfg, space, vocabSize, shardsDir, outDir, resume, listener, fixed, initial, validation, trainable);
   }
 
   private static Result run(TrainConfig cfg, SearchSpace space, int vocabSize, Path shardsDir, Path outDir,
       boolean resume, Listener listener, SubConfig fixed,
       java.util.function.Function<NDManager, SuperTransformer> initial) {
-    return run(cfg, space, vocabSize, shardsDir, outDir, resume, listener, fixed, initial, null);
+    return run(cfg, space, vocabSize, shardsDir, outDir, resume, listener, fixed, initial, null, Trainable.ALL);
   }
 
   private static Result run(TrainConfig cfg, SearchSpace space, int vocabSize, Path shardsDir, Path outDir,
       boolean resume, Listener listener, SubConfig fixed,
-      java.util.function.Function<NDManager, SuperTransformer> initial, Validation validation) {
+      java.util.function.Function<NDManager, SuperTransformer> initial, Validation validation, Trainable trainable) {
     Threads.useIntraOp(cfg.threads());
     List<Corpus.Pair> pairs = Corpus.read(shardsDir, "train");
     checkIds(pairs, vocabSize, shardsDir);
@@ -154,19 +170,28 @@ public final class Trainer {
               "checkpoint " + ckFile + " has no optimizer state: cannot resume");
         }
         model = ck.model();
-        adam = new Adam(model.weights(), cfg.beta1(), cfg.beta2(), ck.adamM(), ck.adamV());
+        adam = new Adam(updated(model, trainable), cfg.beta1(), cfg.beta2(), ck.adamM(), ck.adamV());
         start = ck.step();
         log.write("resumed from step " + start + " (" + ck.digest() + ")\n");
       } else if (initial != null) {
         model = initial.apply(manager);
-        adam = new Adam(model.weights(), model.manager(), cfg.beta1(), cfg.beta2());
+        adam = new Adam(updated(model, trainable), model.manager(), cfg.beta1(), cfg.beta2());
       } else {
         model = SuperTransformer.create(manager, space.largest(), space.qkvDim(), vocabSize, cfg.dropouts(), cfg.seed());
-        adam = new Adam(model.weights(), model.manager(), cfg.beta1(), cfg.beta2());
+        adam = new Adam(updated(model, trainable), model.manager(), cfg.beta1(), cfg.beta2());
       }
-      for (NDArray p : model.weights().all().values()) {
+      List<NDArray> params = updated(model, trainable);
+      for (NDArray p : params) {
         p.setRequiresGradient(true);
       }
+      if (!trainable.isAll()) {
+        log.write("updating " + trainable.mode() + (trainable.layers().isEmpty() ? "" : " " + trainable.layers())
+            + ": " + params.stream().mapToLong(NDArray::size).sum() + " of " + model.weights().numel()
+            + " parameters\n");
+      }
+      List<Double> stepMs = new ArrayList<>();
+      List<Double> backwardMs = new ArrayList<>();
+      long[] peakRss = {-1};
       log.write("train " + pairs.size() + " pairs in " + batches.size() + " batches, space " + space.name()
           + ", vocab " + vocabSize + ", " + cfg + "\n");
       // best so far: step 0 (the starting weights) unless an earlier part of this run, resumed, did better
@@ -192,26 +217,21 @@ public final class Trainer {
           stepTokens += b.targetTokens();
         }
         double lossSum = 0;
+        long stepStart = System.nanoTime();
+        long backwardNs = 0;
         try (NDScope scope = new NDScope()) {
           scope.suppressNotUsedWarning();
           NDManager sm = manager.newSubManager();
-          for (int j = 0; j < micro.size(); j++) {
-            Batch b = micro.get(j);
-            Engine.getInstance().setRandomSeed((int) (cfg.seed() * 1_000_003L + step * cfg.gradAccum() + j));
-            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-              NDArray logits = model.forward(c, b.srcArray(sm), b.prevArray(sm), true);
-              NDArray[] loss = Loss.labelSmoothed(logits, b.targetArray(sm), cfg.labelSmoothing());
-              gc.backward(Scalars.over(loss[0], stepTokens));
-              lossSum += loss[0].getFloat();
-            }
-          }
+          double[] lb = forwardBackward(cfg, model, c, micro, step, stepTokens, sm, peakRss);
+          lossSum = lb[0];
+          backwardNs = (long) lb[1];
           Threads.gradMode(false);
           double sq = 0;
           String firstBad = null;
-          for (var e : model.weights().all().entrySet()) {
-            double g = e.getValue().getGradient().square().sum().getFloat();
+          for (NDArray p : params) {
+            double g = p.getGradient().square().sum().getFloat();
             if (!Double.isFinite(g) && firstBad == null) {
-              firstBad = e.getKey();
+              firstBad = p.getName();
             }
             sq += g;
           }
@@ -241,11 +261,13 @@ public final class Trainer {
             }
             adam.update(step + 1, cfg.lrAt(step), scale);
           }
-          for (NDArray p : model.weights().all().values()) {
+          for (NDArray p : params) {
             JniUtils.zeroGrad((PtNDArray) p);
           }
           sm.close();
         }
+        stepMs.add((System.nanoTime() - stepStart) / 1e6);
+        backwardMs.add(backwardNs / 1e6);
         tokens += stepTokens;
         lastLoss = lossSum / stepTokens / Math.log(2);
         if (!Double.isFinite(lastLoss)) {
@@ -284,6 +306,10 @@ public final class Trainer {
           }
         }
       }
+      Cost cost = new Cost(median(stepMs), median(backwardMs), peakRss[0],
+          params.stream().mapToLong(NDArray::size).sum());
+      log.write(String.format(Locale.ROOT, "cost: step %.2f ms, backward %.2f ms (medians), peak RSS %d MB, %d parameters"
+          + " updated%n", cost.stepMs(), cost.backwardMs(), cost.peakRssBytes() >> 20, cost.updatedParams()));
       if (ck != null) {
         ck.close();
       } else {
@@ -296,15 +322,145 @@ public final class Trainer {
       log.write("done: " + ckFile + " sha256 " + digest + (skipped > 0 ? " (" + skipped + " updates skipped)" : "")
           + "\n");
       if (validation == null) {
-        return new Result(ckFile, digest, cfg.steps(), lastLoss);
+        return new Result(ckFile, digest, cfg.steps(), lastLoss, cost);
       }
       log.write("kept step " + bestStep + (bestStep == 0 ? " (the starting weights)" : "") + ": validation loss "
           + bestLoss + "\n");
       return new Result(ckFile, digest, cfg.steps(), lastLoss, bestStep, bestLoss,
-          bestStep == 0 ? null : outDir.resolve(BEST));
+          bestStep == 0 ? null : outDir.resolve(BEST), cost);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write training log in " + outDir, e);
     }
+  }
+
+  /**
+   * The micro-batches of update {@code step}: forward, loss, backward (gradients accumulate on the weights that
+   * require them). Returns the summed loss and the nanoseconds spent in backward; {@code peakRss[0]} becomes the
+   * largest resident set seen between a forward and its backward (the graph's saved activations, the gradients
+   * and the optimizer moments all live then).
+   */
+  private static double[] forwardBackward(TrainConfig cfg, SuperTransformer model, SubConfig c, List<Batch> micro,
+      long step, int stepTokens, NDManager sm, long[] peakRss) {
+    double lossSum = 0;
+    long backwardNs = 0;
+    for (int j = 0; j < micro.size(); j++) {
+      Batch b = micro.get(j);
+      Engine.getInstance().setRandomSeed((int) (cfg.seed() * 1_000_003L + step * cfg.gradAccum() + j));
+      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+        NDArray logits = model.forward(c, b.srcArray(sm), b.prevArray(sm), true);
+        NDArray[] loss = Loss.labelSmoothed(logits, b.targetArray(sm), cfg.labelSmoothing());
+        peakRss[0] = Math.max(peakRss[0], io.hatflow.core.run.Host.rssBytes());
+        long bw = System.nanoTime();
+        gc.backward(Scalars.over(loss[0], stepTokens));
+        backwardNs += System.nanoTime() - bw;
+        lossSum += loss[0].getFloat();
+      }
+    }
+    return new double[] {lossSum, backwardNs};
+  }
+
+  /**
+   * What a sparse fine-tuning probe measured: per layer trained alone, and for all weights together ({@code full}),
+   * the validation-loss gain after the probe's updates and the median backward time of an update.
+   */
+  public record ProbeResult(int steps, double startLoss, Trainable.Probe full, List<Trainable.Probe> layers) {}
+
+  /**
+   * PockEngine's probe: from {@code initial}'s weights each time, trains every layer of {@code fixed} alone (then all
+   * weights) for {@code steps} updates at the peak rate {@code cfg.lr()} on the run's first batches, and measures the
+   * validation-loss gain ({@code validLoss} before minus after) and the backward time. Nothing is written.
+   */
+  public static ProbeResult probe(TrainConfig cfg, SubConfig fixed,
+      java.util.function.Function<NDManager, SuperTransformer> initial, Path shardsDir, int steps,
+      java.util.function.ToDoubleFunction<SuperTransformer> validLoss, java.util.function.Consumer<String> log) {
+    if (steps < 1) {
+      throw new IllegalArgumentException("probe steps must be >= 1, got " + steps);
+    }
+    Threads.useIntraOp(cfg.threads());
+    List<Batch> batches = Corpus.batches(Corpus.read(shardsDir, "train"), cfg.maxTokens());
+    double startLoss;
+    try (NDManager manager = NDManager.newBaseManager(); SuperTransformer start = initial.apply(manager)) {
+      startLoss = validLoss.applyAsDouble(start);
+    }
+    List<Trainable.Probe> rows = new ArrayList<>();
+    Trainable.Probe full = null;
+    List<String> units = new ArrayList<>(Trainable.layers(fixed));
+    units.add("all");
+    for (String unit : units) {
+      Trainable t = unit.equals("all") ? Trainable.ALL : Trainable.picked(List.of(unit));
+      List<Double> backwardMs = new ArrayList<>();
+      double after;
+      try (NDManager manager = NDManager.newBaseManager(); SuperTransformer model = initial.apply(manager)) {
+        List<NDArray> params = updated(model, t);
+        for (NDArray p : params) {
+          p.setRequiresGradient(true);
+        }
+        Adam adam = new Adam(params, model.manager(), cfg.beta1(), cfg.beta2());
+        for (long step = 0; step < steps; step++) {
+          List<Batch> micro = new ArrayList<>();
+          int stepTokens = 0;
+          for (int j = 0; j < cfg.gradAccum(); j++) {
+            Batch b = batchAt(batches, cfg.seed(), step * cfg.gradAccum() + j);
+            micro.add(b);
+            stepTokens += b.targetTokens();
+          }
+          try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDManager sm = manager.newSubManager();
+            double[] lb = forwardBackward(cfg, model, fixed, micro, step, stepTokens, sm, new long[1]);
+            backwardMs.add(lb[1] / 1e6);
+            Threads.gradMode(false);
+            double sq = 0;
+            for (NDArray p : params) {
+              sq += p.getGradient().square().sum().getFloat();
+            }
+            double norm = Math.sqrt(sq);
+            if (Double.isFinite(lb[0]) && norm <= MAX_GRAD_NORM) {
+              adam.update(step + 1, cfg.lr(), cfg.clipNorm() > 0 && norm > cfg.clipNorm()
+                  ? (float) (cfg.clipNorm() / (norm + 1e-6)) : 1f);
+            }
+            for (NDArray p : params) {
+              JniUtils.zeroGrad((PtNDArray) p);
+            }
+            sm.close();
+          }
+        }
+        after = validLoss.applyAsDouble(model);
+      }
+      Trainable.Probe row = new Trainable.Probe(unit, startLoss - after, median(backwardMs));
+      if (log != null) {
+        log.accept(String.format(Locale.ROOT, "probe %s (%d/%d): validation loss %.4f -> %.4f, backward %.2f ms",
+            unit, rows.size() + 1, units.size(), startLoss, after, row.backwardMs()));
+      }
+      if (unit.equals("all")) {
+        full = row;
+      } else {
+        rows.add(row);
+      }
+    }
+    return new ProbeResult(steps, startLoss, full, rows);
+  }
+
+  /** The weights {@code trainable} updates, in the model's order (the order of their optimizer state). */
+  static List<NDArray> updated(SuperTransformer model, Trainable trainable) {
+    List<NDArray> out = new ArrayList<>();
+    model.weights().all().forEach((name, a) -> {
+      if (trainable.test(name)) {
+        out.add(a);
+      }
+    });
+    if (out.isEmpty()) {
+      throw new IllegalArgumentException("fine-tuning " + trainable + " updates no weight of the model");
+    }
+    return out;
+  }
+
+  static double median(List<Double> xs) {
+    if (xs.isEmpty()) {
+      return Double.NaN;
+    }
+    double[] a = xs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
   }
 
   /** The SubTransformer trained at update {@code step}: a pure function of (seed, step). */

@@ -114,6 +114,15 @@ public final class FinalizeOutputs {
     ObjectNode em = o.putObject("engine_ms");
     r.getEngineMs().forEach(em::put);
     o.set("config", JSON.valueToTree(HatJson.read(r.getConfig()).toHatMap()));
+    o.put("update", r.getUpdate());
+    r.getUpdatedLayers().forEach(o.putArray("updated_layers")::add);
+    o.put("updated_params", r.getUpdatedParams());
+    putNullable(o, "update_budget", r.getUpdateBudget());
+    ArrayNode probe = o.putArray("update_probe");
+    for (var x : r.getUpdateProbe()) {
+      probe.addObject().put("layer", x.getLayer()).put("loss_gain", x.getLossGain()).put("backward_ms", x.getBackwardMs())
+          .put("picked", x.getPicked());
+    }
     return o;
   }
 
@@ -132,7 +141,7 @@ public final class FinalizeOutputs {
     for (String e : ENGINES) {
       b.append(",bleu_").append(e).append(",measured_ms_").append(e);
     }
-    b.append(",export_dir\n");
+    b.append(",export_dir,update,updated_layers,updated_params\n");
     for (FinalResult r : results) {
       b.append(r.getName()).append(',').append(r.getKind()).append(',').append(r.getMode()).append(',')
           .append(r.getTarget() == null ? "" : r.getTarget())
@@ -152,7 +161,9 @@ public final class FinalizeOutputs {
         Double ms = r.getEngineMs().get(e);
         b.append(',').append(x == null ? "" : num(x)).append(',').append(ms == null ? "" : num(ms));
       }
-      b.append(',').append(r.getExportDir() == null ? "" : r.getExportDir()).append('\n');
+      b.append(',').append(r.getExportDir() == null ? "" : r.getExportDir());
+      b.append(',').append(r.getUpdate()).append(',').append(String.join(" ", r.getUpdatedLayers())).append(',')
+          .append(r.getUpdatedParams()).append('\n');
     }
     return b.toString();
   }
@@ -162,6 +173,14 @@ public final class FinalizeOutputs {
 
   private static String num(double x) {
     return String.format(Locale.ROOT, "%.6g", x);
+  }
+
+  private static void putNullable(ObjectNode o, String k, Double v) {
+    if (v == null) {
+      o.putNull(k);
+    } else {
+      o.put(k, v);
+    }
   }
 
   private static void putNumber(ObjectNode o, String k, double v) {

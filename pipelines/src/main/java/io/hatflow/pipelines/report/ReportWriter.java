@@ -280,7 +280,7 @@ public final class ReportWriter {
         b.append(esc(String.join(", ", errs))).append("</td><td>")
             .append(r.getOverBudget() ? "<span class=bad>yes</span>" : (r.getTarget() == null ? "" : "no")).append("</td></tr>");
       }
-      return b.append("</table></div>").append(deploymentTable(results)).toString();
+      return b.append("</table></div>").append(deploymentTable(results)).append(sparseTable(results)).toString();
     }
     if (winners == null) {
       return "<p>No winners: the search has not run.</p>";
@@ -293,6 +293,35 @@ public final class ReportWriter {
           .append("</td><td class=n>").append(esc(w.path("flops").asText())).append("</td><td class=n>")
           .append(fmt(w.path("fitness").asDouble(), 4)).append("</td><td class=n>")
           .append(fmt(w.path("predicted_ms").path(w.path("target").asText()).asDouble(Double.NaN), 2)).append("</td></tr>");
+    }
+    return b.append("</table>").toString();
+  }
+
+  /**
+   * Sparse fine-tuning (finalize.update other than all): what each model updated and what an update cost; for
+   * auto, the probe's loss gain and backward time per layer, the picked ones marked.
+   */
+  private static String sparseTable(List<FinalResult> results) {
+    if (results.stream().allMatch(r -> r.getUpdate().equals("all"))) {
+      return "";
+    }
+    StringBuilder b = new StringBuilder("<p>Sparse fine-tuning (finalize.update <b>" + esc(results.get(0).getUpdate())
+        + "</b>" + (results.get(0).getUpdateBudget() == null ? "" : ", budget " + fmt(results.get(0).getUpdateBudget(), 2)
+        + " of the full backward time") + "): frozen weights keep their inherited values and get no gradient or"
+        + " optimizer state. Per model: what was updated and, for auto, the probe's validation-loss gain and backward"
+        + " ms per layer (picked in bold). Update and backward times and peak memory of each finalize training are"
+        + " in the manifest (stages.finalize.costs).</p><table><tr><th>model</th><th>updated layers</th>"
+        + "<th>updated params</th><th>probe: layer loss gain / backward ms</th></tr>");
+    for (FinalResult r : results) {
+      List<String> probe = new ArrayList<>();
+      r.getUpdateProbe().forEach(x -> probe.add((x.getPicked() ? "<b>" : "") + esc(x.getLayer()) + " "
+          + fmt(x.getLossGain(), 4) + " / " + fmt(x.getBackwardMs(), 1) + (x.getPicked() ? "</b>" : "")));
+      b.append("<tr><td>").append(esc(r.getName())).append("</td><td>")
+          .append(esc(r.getUpdatedLayers().isEmpty() ? (r.getUpdate().equals("auto") ? "(none: not trained)"
+              : r.getUpdate()) : String.join(" ", r.getUpdatedLayers())))
+          .append("</td><td class=n>").append(r.getUpdatedParams() < 0 ? "" : String.format(Locale.ROOT, "%,d",
+              r.getUpdatedParams()))
+          .append("</td><td>").append(String.join(", ", probe)).append("</td></tr>");
     }
     return b.append("</table>").toString();
   }

@@ -29,6 +29,7 @@ import io.hatflow.model.train.Batch;
 import io.hatflow.model.train.Corpus;
 import io.hatflow.model.train.SuperTransformerCheckpoint;
 import io.hatflow.model.train.TrainConfig;
+import io.hatflow.model.train.Trainable;
 import io.hatflow.model.train.Trainer;
 import io.hatflow.pipelines.finalize.Candidate;
 import io.hatflow.pipelines.finalize.FinalizeOutputs;
@@ -204,12 +205,15 @@ public final class FinalizeStage implements Stage {
     if (!Files.exists(winnersJson)) {
       throw new UserInputException("finalize needs the search's winners: " + winnersJson + " does not exist");
     }
+    SearchSpace space = spec.model().space();
+    List<Candidate> models = new ArrayList<>(Candidate.winners(winnersJson));
+    models.addAll(Candidate.randoms(space, spec.finalizeSpec().randomSubnets(), spec.seed(), models));
+    checkUpdateLayers(spec.finalizeSpec(), models); // before anything is removed
     if (!ctx.resume()) {
       // Only the scratch: finished models and results stay until their replacements are written.
       AtomicFiles.deleteTree(outputs.work());
     }
     Files.createDirectories(out);
-    SearchSpace space = spec.model().space();
     Path checkpoint = TrainStage.Outputs.in(ctx.runDir()).checkpoint();
     int threads = threads(spec);
     List<Batch> valid = Corpus.batches(Corpus.subset(Corpus.read(prepared, "valid"), spec.search().validSubset()),
@@ -219,8 +223,6 @@ public final class FinalizeStage implements Stage {
     List<String> testRef = test.stream().map(SentencePair::getTgt).toList();
     Map<String, LatencyPredictor> predictors = predictors(ctx);
 
-    List<Candidate> models = new ArrayList<>(Candidate.winners(winnersJson));
-    models.addAll(Candidate.randoms(space, spec.finalizeSpec().randomSubnets(), spec.seed(), models));
     ctx.log().printf("[finalize] %d models (%s), %d steps each, mode %s, %d thread(s)%n", models.size(),
         String.join(", ", models.stream().map(Candidate::name).toList()), spec.finalizeSpec().steps(),
         spec.finalizeSpec().mode(), threads);
@@ -231,8 +233,14 @@ public final class FinalizeStage implements Stage {
     boolean inherit = f.mode().equals("inherit");
     ctx.log().printf("[finalize] training: lr %.3g, %s schedule, %d warm-up steps%n", tc.lr(),
         tc.schedule().name().toLowerCase(java.util.Locale.ROOT), tc.warmupSteps());
-    ctx.record().training().put("mode", f.mode()).put("steps", tc.steps()).put("lr", tc.lr())
+    var training = ctx.record().training().put("mode", f.mode()).put("steps", tc.steps()).put("lr", tc.lr())
         .put("warmup_steps", tc.warmupSteps()).put("schedule", tc.schedule().name().toLowerCase(java.util.Locale.ROOT));
+    if (!f.update().equals("all")) {
+      training.put("update", f.update());
+      ctx.log().printf("[finalize] sparse fine-tuning: update %s%s%n", f.update(), f.update().equals("last_k")
+          ? " (" + f.updateLayers() + " layers)" : f.update().equals("auto") ? " (budget " + f.updateBudget()
+          + " of the full backward time, probe of " + probeSteps(tc) + " updates per layer)" : "");
+    }
     // Work (checkpoint, finished result) is keyed by the stage fingerprint (settings, upstream digests, code)
     // and the model: an interrupted finalize resumes it, one with anything changed starts afresh, and the work
     // and models of other settings or of models no longer chosen are dropped.
@@ -266,10 +274,14 @@ public final class FinalizeStage implements Stage {
         Trainer.Validation validation = new Trainer.Validation(
             m -> new FitnessEvaluator(m, threads, spec.train().labelSmoothing()).validLoss(c.config(), valid),
             Math.max(1, tc.steps() / VALIDATIONS), inherit ? inheritedLoss : Double.NaN);
-        Trainer.Result r = Trainer.trainFixed(tc, shape, c.config(),
-            inherit ? m -> supernet.model().extract(m, shape.largest()) : null,
-            supernet.vocabSize(), prepared, work, ctx.resume(), p -> ctx.log().println("[finalize] " + c.name() + " " + p.line()),
-            validation);
+        java.util.function.Function<NDManager, io.hatflow.model.transformer.SuperTransformer> start =
+            inherit ? m -> supernet.model().extract(m, shape.largest()) : null;
+        Sparse sparse = sparse(ctx, f, tc, c, start, prepared, work, m -> new FitnessEvaluator(m, threads,
+            spec.train().labelSmoothing()).validLoss(c.config(), valid));
+        Trainer.Result r = sparse.trainable() == null
+            ? new Trainer.Result(null, null, 0, Double.NaN, 0, inheritedLoss, null, null) // nothing worth updating
+            : Trainer.trainFixed(tc, shape, c.config(), start, supernet.vocabSize(), prepared, work, ctx.resume(),
+                p -> ctx.log().println("[finalize] " + c.name() + " " + p.line()), validation, sparse.trainable());
         double trainedLoss = r.bestLoss();
         if (r.best() == null) {
           ctx.log().printf("[finalize] %s: fine-tuning did not beat the inherited weights on validation (%.4f): kept"
@@ -307,7 +319,23 @@ public final class FinalizeStage implements Stage {
             .setParams(Complexity.params(c.config(), qkv)).setFlops(Complexity.flops(c.config(), qkv, len, len))
             .setInheritedLoss(inheritedLoss).setTrainedLoss(trainedLoss).setKeptStep(r.bestStep()).setBleu(bleu)
             .setPredictedMs(new TreeMap<>(predicted)).setMeasuredMs(new TreeMap<>(measured)).setOverBudget(over)
+            .setUpdate(f.update()).setUpdatedLayers(sparse.layers()).setUpdateBudget(f.updateBudget())
+            .setUpdateProbe(sparse.probe())
+            .setUpdatedParams(r.cost() == null ? -1 : r.cost().updatedParams())
             .build();
+        if (r.cost() != null) {
+          // timings of this process's updates: in the manifest, not the results (a resumed finalize ends with the
+          // uninterrupted one's results byte for byte)
+          var costs = ctx.record().training().has("costs")
+              ? (com.fasterxml.jackson.databind.node.ObjectNode) ctx.record().training().get("costs")
+              : ctx.record().training().putObject("costs");
+          costs.putObject(c.name()).put("update", f.update())
+              .put("updated_params", r.cost().updatedParams()).put("step_ms", r.cost().stepMs())
+              .put("backward_ms", r.cost().backwardMs()).put("peak_rss_mb", r.cost().peakRssBytes() / 1048576.0);
+          ctx.log().printf(java.util.Locale.ROOT, "[finalize] %s: %,d parameters updated; an update %.1f ms, its backward"
+              + " %.1f ms (medians), peak RSS %.0f MiB%n", c.name(), r.cost().updatedParams(), r.cost().stepMs(),
+              r.cost().backwardMs(), r.cost().peakRssBytes() / 1048576.0);
+        }
         FinalizeOutputs.writeResults(done, List.of(result));
         results.add(result);
         ctx.log().printf("[finalize] %s: inherited loss %.4f -> %.4f (step %d kept), BLEU %.2f, measured %s, predicted %s%s%s (%.1fs)%n",
@@ -340,6 +368,102 @@ public final class FinalizeStage implements Stage {
       }
     }
     ctx.record().input("winners", winnersJson);
+  }
+
+  /** last_k's layer count must fit every model finalize trains (the spec checked the space's largest). */
+  static void checkUpdateLayers(Spec.FinalizeSpec f, List<Candidate> models) {
+    if (!f.update().equals("last_k")) {
+      return;
+    }
+    for (Candidate c : models) {
+      int layers = c.config().encoderLayerNum() + c.config().decoderLayerNum();
+      if (f.updateLayers() > layers) {
+        throw new UserInputException("finalize.update_layers: " + f.updateLayers() + " is above the layer count of "
+            + c.name() + " (" + c.config().encoderLayerNum() + " encoder + " + c.config().decoderLayerNum()
+            + " decoder = " + layers + " layers); lower it to at most " + layers);
+      }
+    }
+  }
+
+  /** Updates per layer in auto's probe: a tenth of finalize's steps, 2 to 10. */
+  static int probeSteps(TrainConfig tc) {
+    return Math.max(2, Math.min(10, tc.steps() / 10));
+  }
+
+  /** What a model's fine-tuning updates; {@code trainable} null: auto found nothing worth its cost (no training). */
+  record Sparse(Trainable trainable, List<String> layers, List<io.hatflow.schemas.UpdateProbe> probe) {}
+
+  static final String PROBE_JSON = "probe.json";
+
+  /**
+   * The weights finalize updates for {@code c}. auto probes (PockEngine) and picks under the budget; the probe's
+   * measurements are kept in the model's work directory, so a resumed finalize trains the same layers.
+   */
+  private static Sparse sparse(StageContext ctx, Spec.FinalizeSpec f, TrainConfig tc, Candidate c,
+      java.util.function.Function<NDManager, io.hatflow.model.transformer.SuperTransformer> start, Path prepared,
+      Path work, java.util.function.ToDoubleFunction<io.hatflow.model.transformer.SuperTransformer> validLoss)
+      throws IOException {
+    switch (f.update()) {
+      case "all":
+        return new Sparse(Trainable.ALL, List.of(), List.of());
+      case "bias":
+        return new Sparse(Trainable.bias(), List.of(), List.of());
+      case "last_k": {
+        Trainable t = Trainable.lastK(c.config(), f.updateLayers());
+        ctx.log().printf("[finalize] %s: updating the last %d layers %s%n", c.name(), f.updateLayers(), t.layers());
+        return new Sparse(t, t.layers(), List.of());
+      }
+      default:
+        break;
+    }
+    Path saved = work.resolve(PROBE_JSON);
+    Trainer.ProbeResult p;
+    if (ctx.resume() && Files.exists(saved)) {
+      p = readProbe(saved);
+      ctx.log().printf("[finalize] %s: probe measured before, kept%n", c.name());
+    } else {
+      p = Trainer.probe(tc, c.config(), start, prepared, probeSteps(tc), validLoss,
+          line -> ctx.log().println("[finalize] " + c.name() + " " + line));
+      Files.createDirectories(work);
+      AtomicFiles.writeString(saved, writeProbe(p));
+    }
+    List<String> picked = Trainable.pick(p.layers(), p.full().backwardMs(), f.updateBudget());
+    double est = Trainable.estimatedMs(p.layers(), picked);
+    ctx.log().printf("[finalize] %s: auto picked %s: %.2f of %.2f ms backward (%.0f%%, budget %.0f%%)%n", c.name(),
+        picked, est, p.full().backwardMs(), 100 * est / p.full().backwardMs(), 100 * f.updateBudget());
+    List<io.hatflow.schemas.UpdateProbe> rows = new ArrayList<>();
+    for (Trainable.Probe x : p.layers()) {
+      rows.add(new io.hatflow.schemas.UpdateProbe(x.layer(), x.lossGain(), x.backwardMs(), picked.contains(x.layer())));
+    }
+    rows.add(new io.hatflow.schemas.UpdateProbe("all", p.full().lossGain(), p.full().backwardMs(), false));
+    if (picked.isEmpty()) {
+      ctx.log().printf("[finalize] %s: no layer lowered the validation loss within the budget: inherited weights"
+          + " kept, not trained%n", c.name());
+      return new Sparse(null, List.of(), rows);
+    }
+    return new Sparse(Trainable.picked(picked), picked, rows);
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+  static String writeProbe(Trainer.ProbeResult p) throws IOException {
+    var root = JSON.createObjectNode().put("steps", p.steps()).put("start_loss", p.startLoss());
+    var rows = root.putArray("rows");
+    for (Trainable.Probe x : p.layers()) {
+      rows.addObject().put("layer", x.layer()).put("loss_gain", x.lossGain()).put("backward_ms", x.backwardMs());
+    }
+    root.putObject("all").put("loss_gain", p.full().lossGain()).put("backward_ms", p.full().backwardMs());
+    return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
+  }
+
+  static Trainer.ProbeResult readProbe(Path f) throws IOException {
+    var root = JSON.readTree(f.toFile());
+    List<Trainable.Probe> rows = new ArrayList<>();
+    root.path("rows").forEach(x -> rows.add(new Trainable.Probe(x.path("layer").asText(),
+        x.path("loss_gain").asDouble(), x.path("backward_ms").asDouble())));
+    var all = root.path("all");
+    return new Trainer.ProbeResult(root.path("steps").asInt(), root.path("start_loss").asDouble(),
+        new Trainable.Probe("all", all.path("loss_gain").asDouble(), all.path("backward_ms").asDouble()), rows);
   }
 
   /** Predictors of every target that has one under {@code predictor/<target>/}. */

@@ -243,7 +243,7 @@ class FinalizeEndToEndTest {
     }
     assertTrue(html.contains("<h3>Deployment</h3>") && html.contains("ms onnx-int8"), "deployment table");
     assertTrue(csv.split("\n")[0].endsWith(",bleu_djl,measured_ms_djl,bleu_onnx-fp32,measured_ms_onnx-fp32,"
-        + "bleu_onnx-int8,measured_ms_onnx-int8,export_dir"), csv);
+        + "bleu_onnx-int8,measured_ms_onnx-int8,export_dir,update,updated_layers,updated_params"), csv);
 
     // hatflow export, then translate on ONNX Runtime: the same output as DJL's greedy decoding of the model
     Path model = fin.resolve("models").resolve("cpu-1t-1000ms");

@@ -80,10 +80,10 @@ class RankingTest {
         .setOverBudget(false).build();
     String[] lines = FinalizeOutputs.csv(List.of(r)).split("\n");
     assertTrue(lines[0].endsWith("predicted_ms_t,measured_ms_t,error_pct_t,predicted_ms_u,measured_ms_u,error_pct_u,over_budget"
-        + ",bleu_djl,measured_ms_djl,bleu_onnx-fp32,measured_ms_onnx-fp32,bleu_onnx-int8,measured_ms_onnx-int8,export_dir"),
+        + ",bleu_djl,measured_ms_djl,bleu_onnx-fp32,measured_ms_onnx-fp32,bleu_onnx-int8,measured_ms_onnx-int8,export_dir,update,updated_layers,updated_params"),
         lines[0]);
     assertTrue(lines[0].startsWith("name,kind,mode,target,"), lines[0]);
     assertEquals("t-10ms,winner,scratch,t,10.0000,\"E1|D2\",10,20,5.00000,4.00000,-1,12.5000,11.0000,10.0000,10.0000,3.00000,,,false"
-        + ",,,,,,,", lines[1]);
+        + ",,,,,,,,all,,-1", lines[1]);
   }
 }

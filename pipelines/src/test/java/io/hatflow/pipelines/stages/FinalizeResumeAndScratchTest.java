@@ -229,4 +229,93 @@ class FinalizeResumeAndScratchTest {
         "--input", in.toString());
     assertEquals(1, out.lines().count(), "translate loads the scratch model and writes one line:\n" + out);
   }
+
+  /**
+   * finalize.update: a last_k wider than a winner fails before training (exit 2, naming the key); auto probes each
+   * winner's layers, picks within the budget, records it, and leaves every other weight exactly as inherited.
+   */
+  @Test
+  void sparseFineTuningUpdatesOnlyWhatItPicked() throws Exception {
+    Path run = copy(base, tmp.resolve("sparse"));
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream old = System.err;
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    try {
+      // W1 is the tiny space's smallest model: 3 encoder + 1 decoder layers; the space allows 6
+      assertEquals(2, Hatflow.execute("finalize", "--spec", spec.toString(), "--run-dir", run.toString(),
+          "--set", "finalize.update=last_k", "--set", "finalize.update_layers=5", "--force"));
+    } finally {
+      System.setErr(old);
+    }
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("finalize.update_layers: 5 is above the layer count of "
+        + W1 + " (3 encoder + 1 decoder = 4 layers)"), err.toString(StandardCharsets.UTF_8));
+
+    double budget = 0.5;
+    assertEquals(0, Hatflow.execute("finalize", "--spec", spec.toString(), "--run-dir", run.toString(),
+        "--set", "finalize.update=auto", "--set", "finalize.update_budget=" + budget, "--set", "finalize.steps=6",
+        "--set", "finalize.export=false", "--force"));
+    List<FinalResult> rs = FinalizeOutputs.read(run.resolve("finalize"));
+    List<FinalResult> all = FinalizeOutputs.read(ref.resolve("finalize"));
+    for (int i = 0; i < rs.size(); i++) {
+      FinalResult r = rs.get(i);
+      SubConfig c = io.hatflow.core.search.HatJson.read(r.getConfig());
+      assertEquals("all", all.get(i).getUpdate());
+      assertEquals("auto", r.getUpdate());
+      assertEquals(budget, r.getUpdateBudget());
+      List<String> layers = new ArrayList<>(io.hatflow.model.train.Trainable.layers(c));
+      layers.add("all");
+      assertEquals(layers, r.getUpdateProbe().stream().map(x -> x.getLayer()).toList(), "every layer probed, then all");
+      List<io.hatflow.model.train.Trainable.Probe> rows = r.getUpdateProbe().stream()
+          .filter(x -> !x.getLayer().equals("all"))
+          .map(x -> new io.hatflow.model.train.Trainable.Probe(x.getLayer(), x.getLossGain(), x.getBackwardMs())).toList();
+      double full = r.getUpdateProbe().get(r.getUpdateProbe().size() - 1).getBackwardMs();
+      List<String> picked = r.getUpdateProbe().stream().filter(x -> x.getPicked()).map(x -> x.getLayer()).toList();
+      assertEquals(picked, r.getUpdatedLayers());
+      assertEquals(io.hatflow.model.train.Trainable.pick(rows, full, budget), picked);
+      assertTrue(io.hatflow.model.train.Trainable.estimatedMs(rows, picked) <= budget * full, r.getName());
+      // the weights outside the picked layers are the inherited ones, bit for bit (as finalize writes a model)
+      Path inheritedDir = tmp.resolve("inherited-" + r.getName());
+      try (var supernet = io.hatflow.model.train.SuperTransformerCheckpoint.load(TrainStage.checkpoint(run))) {
+        io.hatflow.model.extract.SubTransformerModel.write(supernet.model(), c, supernet.digest(), inheritedDir);
+      }
+      try (NDManager nm = NDManager.newBaseManager();
+          var inheritedModel = io.hatflow.model.extract.SubTransformerModel.load(inheritedDir, nm);
+          var kept = io.hatflow.model.extract.SubTransformerModel.load(run.resolve("finalize/models")
+              .resolve(r.getName()), nm)) {
+        SuperTransformer inherited = inheritedModel.model();
+        io.hatflow.model.train.Trainable t = io.hatflow.model.train.Trainable.picked(picked);
+        int moved = 0;
+        for (var e : kept.model().weights().all().entrySet()) {
+          boolean same = java.util.Arrays.equals(e.getValue().toFloatArray(),
+              inherited.weights().get(e.getKey()).toFloatArray());
+          assertTrue(same || t.test(e.getKey()), r.getName() + ": frozen " + e.getKey() + " changed");
+          moved += same ? 0 : 1;
+        }
+        assertEquals(r.getKeptStep() > 0, moved > 0, r.getName() + " kept step " + r.getKeptStep());
+      }
+      if (!picked.isEmpty()) {
+        assertTrue(r.getUpdatedParams() > 0 && r.getUpdatedParams() < all.get(i).getUpdatedParams(), r.getName());
+      }
+    }
+    String json = Files.readString(run.resolve("finalize/results.json"));
+    assertTrue(json.contains("\"update\" : \"auto\"") && json.contains("\"update_probe\""), json);
+    assertTrue(Files.readString(run.resolve("finalize/results.csv")).lines().findFirst().orElseThrow()
+        .endsWith(",export_dir,update,updated_layers,updated_params"));
+    // what each training cost: in the manifest's training record (all in the reference run, auto here)
+    for (Path r : List.of(ref, run)) {
+      var costs = new ObjectMapper().readTree(r.resolve("manifest.json").toFile()).path("stages").path("finalize")
+          .path("training").path("costs");
+      for (String w : List.of(W1, W2)) {
+        assertEquals(r == ref ? "all" : "auto", costs.path(w).path("update").asText(), r + " " + w + ": " + costs);
+        if (costs.path(w).path("updated_params").asLong() > 0) {
+          assertTrue(costs.path(w).path("step_ms").asDouble() > costs.path(w).path("backward_ms").asDouble()
+              && costs.path(w).path("backward_ms").asDouble() > 0 && costs.path(w).path("peak_rss_mb").asDouble() > 0,
+              costs.toString());
+        }
+      }
+    }
+    String html = Files.readString(io.hatflow.pipelines.report.ReportWriter.write(run, tmp.resolve("sparse-report"),
+        null));
+    assertTrue(html.contains("Sparse fine-tuning (finalize.update <b>auto</b>, budget 0.50"), "report table");
+  }
 }

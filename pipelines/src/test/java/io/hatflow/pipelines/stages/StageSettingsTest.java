@@ -42,6 +42,10 @@ class StageSettingsTest {
     TrainConfig f = FinalizeStage.config(spec(), 1);
     assertEquals(new TrainConfig(200, 4096, FinalizeStage.inheritLr(t), 20, TrainConfig.Schedule.CONSTANT, 1e-7,
         0.9, 0.98, 0.1, 1.0, 1, new Dropouts(0.1f, 0.1f, 0.0f), 1, 100, 0, 1, 40), f);
+    // sparse fine-tuning is off unless asked for; auto's probe: a tenth of the 200 steps, at most 10 updates
+    assertEquals("all", spec().finalizeSpec().update());
+    assertEquals(10, FinalizeStage.probeSteps(f));
+    assertEquals(2, FinalizeStage.probeSteps(f.toBuilder().steps(6).build()));
   }
 
   @Test

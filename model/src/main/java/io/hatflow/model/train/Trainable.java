@@ -1,0 +1,105 @@
+package io.hatflow.model.train;
+
+import io.hatflow.core.space.SubConfig;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * Which weights a fine-tuning updates (PockEngine-style sparse update). The others are frozen: they never require a
+ * gradient, so libtorch neither computes nor stores one for them (and stops the backward pass where nothing below
+ * needs it), and {@link Adam} keeps no moments for them. {@code layers}: the layers updated whole ({@code enc.<i>},
+ * {@code dec.<i>}), empty for {@code all} and {@code bias}. The shared embedding (also the output projection) is
+ * updated by {@code all} only.
+ */
+public record Trainable(String mode, List<String> layers) implements Predicate<String> {
+  public static final Trainable ALL = new Trainable("all", List.of());
+
+  public Trainable {
+    layers = List.copyOf(layers);
+  }
+
+  /** Bias and layer-norm shift vectors of every layer (BitFit's choice), nothing else. */
+  public static Trainable bias() {
+    return new Trainable("bias", List.of());
+  }
+
+  /** The {@code k} layers nearest the output: the decoder's from the top, then the encoder's. */
+  public static Trainable lastK(SubConfig shape, int k) {
+    List<String> order = layers(shape);
+    if (k < 1 || k > order.size()) {
+      throw new IllegalArgumentException("last " + k + " layers of a model with " + order.size());
+    }
+    return new Trainable("last_k", order.subList(0, k));
+  }
+
+  /** The layers a probe picked. */
+  public static Trainable picked(List<String> layers) {
+    return new Trainable("auto", layers);
+  }
+
+  public boolean isAll() {
+    return mode.equals("all");
+  }
+
+  /** The model's layers, nearest the output first: {@code dec.<D-1>} .. {@code dec.0}, {@code enc.<E-1>} .. {@code enc.0}. */
+  public static List<String> layers(SubConfig shape) {
+    List<String> out = new ArrayList<>();
+    for (int i = shape.decoderLayerNum() - 1; i >= 0; i--) {
+      out.add("dec." + i);
+    }
+    for (int i = shape.encoderLayerNum() - 1; i >= 0; i--) {
+      out.add("enc." + i);
+    }
+    return out;
+  }
+
+  /** Whether the parameter named {@code name} (a {@code Weights} name) is updated. */
+  @Override
+  public boolean test(String name) {
+    return switch (mode) {
+      case "all" -> true;
+      case "bias" -> name.endsWith("_b") || name.endsWith(".b"); // self.in_b, fc1.b, ln1.b ...; not embed
+      default -> layers.contains(layerOf(name));
+    };
+  }
+
+  /** {@code enc.3} for {@code enc.3.fc1.w}; the name itself for weights outside a layer ({@code embed}). */
+  static String layerOf(String name) {
+    int first = name.indexOf('.');
+    int second = first < 0 ? -1 : name.indexOf('.', first + 1);
+    return second < 0 ? name : name.substring(0, second);
+  }
+
+  /** What a probe measured for one layer trained alone (or for {@code all}). */
+  public record Probe(String layer, double lossGain, double backwardMs) {}
+
+  /**
+   * PockEngine's greedy choice: layers by validation-loss gain per ms of backward time, best first, each taken while
+   * the chosen layers' summed backward times stay within {@code budget} x {@code fullBackwardMs}. The sum
+   * over-counts the backward path the layers share, so the real cost stays under the estimate. Layers that did
+   * not lower the loss are never taken. The result keeps the model's layer order (output first).
+   */
+  public static List<String> pick(List<Probe> probes, double fullBackwardMs, double budget) {
+    double limit = budget * fullBackwardMs;
+    List<Probe> byValue = new ArrayList<>(probes);
+    byValue.sort(Comparator.comparingDouble((Probe p) -> -p.lossGain() / Math.max(p.backwardMs(), 1e-9))
+        .thenComparing(Probe::layer));
+    double used = 0;
+    Set<String> chosen = new java.util.HashSet<>();
+    for (Probe p : byValue) {
+      if (p.lossGain() > 0 && used + p.backwardMs() <= limit) {
+        chosen.add(p.layer());
+        used += p.backwardMs();
+      }
+    }
+    return probes.stream().map(Probe::layer).filter(chosen::contains).toList();
+  }
+
+  /** The summed probe backward time of {@code chosen}: the estimate {@link #pick} kept within the budget. */
+  public static double estimatedMs(List<Probe> probes, List<String> chosen) {
+    return probes.stream().filter(p -> chosen.contains(p.layer())).mapToDouble(Probe::backwardMs).sum();
+  }
+}
