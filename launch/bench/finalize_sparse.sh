@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sparse fine-tuning of a run's winners (finalize.update): all, bias, last_k 2 and auto at budget 0.3, each in a
 # copy of the run and its own JVM, the same finalize.steps for all. Per winner: updated layers and parameters; from
-# the manifest's stages.finalize.costs, the median update and backward time and the peak RSS while training (largest
+# the manifest's stages.finalize.training.costs, the median update and backward time and the peak RSS while training (largest
 # resident set sampled between a forward pass and its backward); the process's max RSS (GNU time); validation loss
 # (best validated step, as finalize keeps) and test BLEU (beam 1, to keep it short). The run's own --set overrides
 # (from its manifest) are replayed, so its upstream stages stay current.

@@ -310,7 +310,7 @@ public final class ReportWriter {
         + " of the full backward time") + "): frozen weights keep their inherited values and get no gradient or"
         + " optimizer state. Per model: what was updated and, for auto, the probe's validation-loss gain and backward"
         + " ms per layer (picked in bold). Update and backward times and peak memory of each finalize training are"
-        + " in the manifest (stages.finalize.costs).</p><table><tr><th>model</th><th>updated layers</th>"
+        + " in the manifest (stages.finalize.training.costs).</p><table><tr><th>model</th><th>updated layers</th>"
         + "<th>updated params</th><th>probe: layer loss gain / backward ms</th></tr>");
     for (FinalResult r : results) {
       List<String> probe = new ArrayList<>();
