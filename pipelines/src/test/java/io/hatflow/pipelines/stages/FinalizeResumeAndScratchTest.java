@@ -275,7 +275,7 @@ class FinalizeResumeAndScratchTest {
       assertTrue(io.hatflow.model.train.Trainable.estimatedMs(rows, picked) <= budget * full, r.getName());
       // the weights outside the picked layers are the inherited ones, bit for bit (as finalize writes a model)
       Path inheritedDir = tmp.resolve("inherited-" + r.getName());
-      try (var supernet = io.hatflow.model.train.SuperTransformerCheckpoint.load(TrainStage.checkpoint(run))) {
+      try (var supernet = io.hatflow.model.train.SuperTransformerCheckpoint.load(TrainStage.Outputs.at(run).checkpoint())) {
         io.hatflow.model.extract.SubTransformerModel.write(supernet.model(), c, supernet.digest(), inheritedDir);
       }
       try (NDManager nm = NDManager.newBaseManager();
