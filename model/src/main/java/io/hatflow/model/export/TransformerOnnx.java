@@ -1,5 +1,7 @@
 package io.hatflow.model.export;
 
+import static io.hatflow.model.transformer.WeightNames.*;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.hatflow.core.space.SubConfig;
@@ -64,14 +66,14 @@ final class TransformerOnnx {
     String x = embed("src_tokens", embedTable("enc", e), e, g.ints(0), len, "enc");
     String[] outs = new String[c.encoderLayerNum()];
     for (int i = 0; i < c.encoderLayerNum(); i++) {
-      String p = "enc." + i + ".";
+      String p = enc(i);
       int h = c.encoderSelfAttentionHeads().get(i);
-      String[] qkv = split3(linear(x, p + "self.in_w", 3 * q, e, p + "self.in_b", 0, 3 * q));
+      String[] qkv = split3(linear(x, p + SELF_IN_W, 3 * q, e, p + SELF_IN_B, 0, 3 * q));
       String qs = g.op("Mul", qkv[0], g.scalar(scale(h)));
       String a = merge(attend(heads(qs, h), heads(qkv[1], h), heads(qkv[2], h), mask));
-      a = linear(a, p + "self.out_w", e, q, p + "self.out_b", 0, e);
-      x = norm(g.op("Add", x, a), p + "ln1", e);
-      x = norm(g.op("Add", x, ffn(x, p, e, c.encoderFfnEmbedDim().get(i))), p + "ln2", e);
+      a = linear(a, p + SELF_OUT_W, e, q, p + SELF_OUT_B, 0, e);
+      x = norm(g.op("Add", x, a), p + LN1, e);
+      x = norm(g.op("Add", x, ffn(x, p, e, c.encoderFfnEmbedDim().get(i))), p + LN2, e);
       outs[i] = x;
     }
     int last = outs.length - 1;
@@ -79,7 +81,7 @@ final class TransformerOnnx {
     g.output("encoder_out", OnnxGraph.FLOAT, "batch", "src_len", (long) e);
     g.output("encoder_padding_mask", OnnxGraph.BOOL, "batch", "src_len");
     for (int i = 0; i < c.decoderLayerNum(); i++) {
-      String p = "dec." + i + ".";
+      String p = dec(i);
       int n = c.endeLayersAttended(i);
       int h = c.decoderEndeAttentionHeads().get(i);
       // HAT's order: the last layer's output, then the second last, then the third last
@@ -91,8 +93,8 @@ final class TransformerOnnx {
         }
         kv = g.op("Concat", parts, Attr.i("axis", 1));
       }
-      String k = heads(linear(kv, p + "ende.k_w", q, e, p + "ende.in_b", q, 2 * q), h);
-      String v = heads(linear(kv, p + "ende.v_w", q, e, p + "ende.in_b", 2 * q, 3 * q), h);
+      String k = heads(linear(kv, p + ENDE_K_W, q, e, p + ENDE_IN_B, q, 2 * q), h);
+      String v = heads(linear(kv, p + ENDE_V_W, q, e, p + ENDE_IN_B, 2 * q, 3 * q), h);
       g.node("Identity", new String[] {k}, new String[] {"cross_k_" + i});
       g.node("Identity", new String[] {v}, new String[] {"cross_v_" + i});
       g.output("cross_k_" + i, OnnxGraph.FLOAT, "batch", (long) h, "cross_len_" + i, (long) (q / h));
@@ -131,19 +133,19 @@ final class TransformerOnnx {
     String y = embed(tokens, table, d, past, next, "dec");
     String mask = additiveMask("encoder_padding_mask");
     for (int i = 0; i < c.decoderLayerNum(); i++) {
-      String p = "dec." + i + ".";
+      String p = dec(i);
       int h = c.decoderSelfAttentionHeads().get(i);
-      String[] qkv = split3(linear(y, p + "self.in_w", 3 * q, d, p + "self.in_b", 0, 3 * q));
+      String[] qkv = split3(linear(y, p + SELF_IN_W, 3 * q, d, p + SELF_IN_B, 0, 3 * q));
       String qs = g.op("Mul", qkv[0], g.scalar(scale(h)));
       g.node("Concat", new String[] {"cache_k_" + i, heads(qkv[1], h)}, new String[] {"new_cache_k_" + i},
           Attr.i("axis", 2));
       g.node("Concat", new String[] {"cache_v_" + i, heads(qkv[2], h)}, new String[] {"new_cache_v_" + i},
           Attr.i("axis", 2));
       String a = merge(attend(heads(qs, h), "new_cache_k_" + i, "new_cache_v_" + i, null));
-      a = linear(a, p + "self.out_w", d, q, p + "self.out_b", 0, d);
-      y = norm(g.op("Add", y, a), p + "ln1", d);
+      a = linear(a, p + SELF_OUT_W, d, q, p + SELF_OUT_B, 0, d);
+      y = norm(g.op("Add", y, a), p + LN1, d);
       int he = c.decoderEndeAttentionHeads().get(i);
-      String qe = g.op("Mul", linear(y, p + "ende.q_w", q, d, p + "ende.in_b", 0, q), g.scalar(scale(he)));
+      String qe = g.op("Mul", linear(y, p + ENDE_Q_W, q, d, p + ENDE_IN_B, 0, q), g.scalar(scale(he)));
       int n = c.endeLayersAttended(i);
       String m = mask;
       if (n > 1) {
@@ -152,14 +154,14 @@ final class TransformerOnnx {
         m = g.op("Concat", parts, Attr.i("axis", 3));
       }
       a = merge(attend(heads(qe, he), "cross_k_" + i, "cross_v_" + i, m));
-      a = linear(a, p + "ende.out_w", d, q, p + "ende.out_b", 0, d);
-      y = norm(g.op("Add", y, a), p + "ln2", d);
-      y = norm(g.op("Add", y, ffn(y, p, d, c.decoderFfnEmbedDim().get(i))), p + "ln3", d);
+      a = linear(a, p + ENDE_OUT_W, d, q, p + ENDE_OUT_B, 0, d);
+      y = norm(g.op("Add", y, a), p + LN2, d);
+      y = norm(g.op("Add", y, ffn(y, p, d, c.decoderFfnEmbedDim().get(i))), p + LN3, d);
     }
     // output projection tied to the embedding (HAT shares it): logits = y · embed[:V, :d]ᵀ. fp32 reuses the
     // decoder's embedding initializer through Gemm's transB rather than storing a transposed copy.
     String y2 = g.op("Squeeze", y, g.ints(1));
-    String logits = int8 ? linear(y2, "embed", vocab, d, null, 0, 0)
+    String logits = int8 ? linear(y2, EMBED, vocab, d, null, 0, 0)
         : g.op("Gemm", new String[] {y2, table}, Attr.i("transB", 1));
     g.node("LogSoftmax", new String[] {logits}, new String[] {"log_probs"}, Attr.i("axis", -1));
     return g;
@@ -179,7 +181,7 @@ final class TransformerOnnx {
 
   /** Token embedding times sqrt(dim) plus the positions [from, to) of the sinusoid table sliced to {@code dim}. */
   private String embedTable(String tag, int dim) {
-    return g.floats(tag + ".embed", new long[] {vocab, dim}, block("embed", vocab, dim));
+    return g.floats(tag + ".embed", new long[] {vocab, dim}, block(EMBED, vocab, dim));
   }
 
   private String embed(String tokens, String table, int dim, String from, String to, String tag) {
@@ -236,13 +238,13 @@ final class TransformerOnnx {
   }
 
   private String ffn(String x, String p, int dim, int ffnDim) {
-    String h = g.op("Relu", linear(x, p + "fc1.w", ffnDim, dim, p + "fc1.b", 0, ffnDim));
-    return linear(h, p + "fc2.w", dim, ffnDim, p + "fc2.b", 0, dim);
+    String h = g.op("Relu", linear(x, p + FC1_W, ffnDim, dim, p + FC1_B, 0, ffnDim));
+    return linear(h, p + FC2_W, dim, ffnDim, p + FC2_B, 0, dim);
   }
 
   private String norm(String x, String p, int dim) {
-    String gamma = g.floats(p + ".g", new long[] {dim}, vector(p + ".g", 0, dim));
-    String beta = g.floats(p + ".b", new long[] {dim}, vector(p + ".b", 0, dim));
+    String gamma = g.floats(p + GAIN, new long[] {dim}, vector(p + GAIN, 0, dim));
+    String beta = g.floats(p + BIAS, new long[] {dim}, vector(p + BIAS, 0, dim));
     return g.op("LayerNormalization", new String[] {x, gamma, beta}, Attr.i("axis", -1), Attr.f("epsilon", 1e-5f));
   }
 
