@@ -219,7 +219,13 @@ public final class OnnxExport {
     for (Map.Entry<String, Object> e : c.toHatMap().entrySet()) {
       if (e.getValue() instanceof List<?> l) {
         ArrayNode a = cfg.putArray(e.getKey());
-        l.forEach(x -> a.add((Integer) x));
+        l.forEach(x -> {
+          if (x instanceof Integer n) {
+            a.add(n);
+          } else {
+            a.add(x.toString()); // activation names
+          }
+        });
       } else {
         cfg.put(e.getKey(), (Integer) e.getValue());
       }

@@ -13,6 +13,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.norm.LayerNorm;
 import io.hatflow.core.run.UserInputException;
+import io.hatflow.core.space.Activation;
 import io.hatflow.core.space.SubConfig;
 import io.hatflow.core.text.SpecialTokens;
 import java.util.ArrayList;
@@ -27,6 +28,11 @@ import java.util.Random;
  * active dim, attention keeps the fixed qkv dim (heads split it: head dim = qkvDim / heads) and only slices its
  * input dims, the first {@code *LayerNum} layers run, and decoder layer i attends to the last 1-3 encoder layer
  * outputs concatenated along time ({@code decoder_arbitrary_ende_attn}).
+ *
+ * <p>Primer's optional genes: a layer's FFN activation (ReLU, squared ReLU or erf GELU) and a 3-wide depthwise
+ * convolution over time after the Q, K and V projections of self-attention (centred in the encoder, causal in the
+ * decoder; zero padding, encoder padding zeroed first). The kernels act per channel of the fixed qkv dim, so
+ * SubTransformers share them unsliced; a SuperTransformer holds them for the layers its shape convolves.
  *
  * <p>The SubConfig is an immutable argument of every call, never state: one model serves many configs from
  * many threads in eval mode (forward ops only read the weights). An extracted SubTransformer is the same class
@@ -94,7 +100,7 @@ public final class SuperTransformer implements AutoCloseable {
     int e = s.encoderEmbedDim();
     for (int i = 0; i < s.encoderLayerNum(); i++) {
       String p = enc(i);
-      selfAttention(p, e, rnd);
+      selfAttention(p, e, s.encoderDconvAt(i), false, rnd);
       layerNorm(p + LN1, e);
       ffnWeights(p, e, s.encoderFfnEmbedDim().get(i), rnd);
       layerNorm(p + LN2, e);
@@ -102,7 +108,7 @@ public final class SuperTransformer implements AutoCloseable {
     int d = s.decoderEmbedDim();
     for (int i = 0; i < s.decoderLayerNum(); i++) {
       String p = dec(i);
-      selfAttention(p, d, rnd);
+      selfAttention(p, d, s.decoderDconvAt(i), true, rnd);
       layerNorm(p + LN1, d);
       weights.xavier(p + ENDE_Q_W, q, d, rnd);
       weights.xavier(p + ENDE_K_W, q, e, rnd);
@@ -117,11 +123,20 @@ public final class SuperTransformer implements AutoCloseable {
   }
 
   // the draw order of rnd is the checkpoint format: these helpers keep HAT's per-layer order
-  private void selfAttention(String p, int dim, Random rnd) {
+  private void selfAttention(String p, int dim, int dconv, boolean causal, Random rnd) {
     weights.xavier(p + SELF_IN_W, 3 * qkvDim, dim, rnd);
     weights.constant(p + SELF_IN_B, 3 * qkvDim, 0);
     weights.xavier(p + SELF_OUT_W, dim, qkvDim, rnd);
     weights.constant(p + SELF_OUT_B, dim, 0);
+    if (dconv > 0) {
+      // identity kernels (1 at the current position): training starts from plain attention and draws nothing
+      // from rnd, so the other weights' init does not depend on whether the space convolves
+      float[] k = new float[3 * qkvDim * dconv];
+      for (int c = 0; c < 3 * qkvDim; c++) {
+        k[c * dconv + (causal ? dconv - 1 : dconv / 2)] = 1f;
+      }
+      weights.put(p + SELF_DCONV, weights.manager().create(k, new Shape(3 * qkvDim, dconv)));
+    }
   }
 
   private void ffnWeights(String p, int dim, int ffnDim, Random rnd) {
@@ -186,6 +201,7 @@ public final class SuperTransformer implements AutoCloseable {
         bad.add("encoder_ffn_embed_dim[" + i + "] too large");
       }
       heads(bad, "encoder_self_attention_heads", i, c.encoderSelfAttentionHeads().get(i));
+      dconv(bad, "encoder_attention_dconv", i, c.encoderDconvAt(i), enc(i));
     }
     for (int i = 0; i < Math.min(c.decoderLayerNum(), s.decoderLayerNum()); i++) {
       if (c.decoderFfnEmbedDim().get(i) > s.decoderFfnEmbedDim().get(i)) {
@@ -193,6 +209,7 @@ public final class SuperTransformer implements AutoCloseable {
       }
       heads(bad, "decoder_self_attention_heads", i, c.decoderSelfAttentionHeads().get(i));
       heads(bad, "decoder_ende_attention_heads", i, c.decoderEndeAttentionHeads().get(i));
+      dconv(bad, "decoder_attention_dconv", i, c.decoderDconvAt(i), dec(i));
       if (c.endeLayersAttended(i) > c.encoderLayerNum()) {
         bad.add("decoder_arbitrary_ende_attn[" + i + "] attends to more layers than the encoder has");
       }
@@ -200,6 +217,12 @@ public final class SuperTransformer implements AutoCloseable {
     if (!bad.isEmpty()) {
       throw new UserInputException("SubConfig " + c.key() + " does not fit the model " + shape.key() + ": "
           + String.join("; ", bad));
+    }
+  }
+
+  private void dconv(List<String> bad, String gene, int i, int width, String prefix) {
+    if (width > 0 && !weights.has(prefix + SELF_DCONV)) {
+      bad.add(gene + "[" + i + "]=" + width + " but the model has no depthwise kernels there (trained without the gene)");
     }
   }
 
@@ -243,15 +266,20 @@ public final class SuperTransformer implements AutoCloseable {
     NDArray pad = src.eq(SpecialTokens.PAD).toType(DataType.FLOAT32, false).mul(NEG)
         .expandDims(1).expandDims(1);
     List<NDArray> outs = new ArrayList<>();
+    NDArray keep = null; // [B, S, 1]: 1 at tokens, 0 at padding, so a convolution does not read padding
     for (int i = 0; i < c.encoderLayerNum(); i++) {
       String p = enc(i);
       NDArray r = x;
       NDArray qkv = lin(x, p + SELF_IN_W, 3 * qkvDim, e, p + SELF_IN_B, 3 * qkvDim);
+      if (c.encoderDconvAt(i) > 0) {
+        keep = keep != null ? keep : src.neq(SpecialTokens.PAD).toType(DataType.FLOAT32, false).expandDims(2);
+        qkv = dconv(qkv.mul(keep), weights.get(p + SELF_DCONV), false);
+      }
       NDList parts = qkv.split(3, 2);
       NDArray a = attention(parts.get(0), parts.get(1), parts.get(2), c.encoderSelfAttentionHeads().get(i), pad, train);
       a = lin(a, p + SELF_OUT_W, e, qkvDim, p + SELF_OUT_B, e);
       x = norm(r.add(drop(a, dropouts.dropout(), train)), p + LN1, e);
-      x = norm(x.add(ffn(x, p, e, c.encoderFfnEmbedDim().get(i), train)), p + LN2, e);
+      x = norm(x.add(ffn(x, p, e, c.encoderFfnEmbedDim().get(i), c.encoderActivationAt(i), train)), p + LN2, e);
       outs.add(x);
     }
     return new Encoded(outs, pad);
@@ -281,7 +309,21 @@ public final class SuperTransformer implements AutoCloseable {
     String p = dec(i);
     int d = c.decoderEmbedDim();
     int h = c.decoderSelfAttentionHeads().get(i);
-    NDList parts = lin(y, p + SELF_IN_W, 3 * qkvDim, d, p + SELF_IN_B, 3 * qkvDim).split(3, 2);
+    NDArray qkv = lin(y, p + SELF_IN_W, 3 * qkvDim, d, p + SELF_IN_B, 3 * qkvDim);
+    if (c.decoderDconvAt(i) > 0) {
+      NDArray w = weights.get(p + SELF_DCONV);
+      if (cache == null) {
+        qkv = dconv(qkv, w, true);
+      } else {
+        // the causal kernel reads this position's projections and the last two: keep those, zeros before the start
+        NDArray past = cache.convIn[i] != null ? cache.convIn[i]
+            : qkv.getManager().zeros(new Shape(qkv.getShape().get(0), 2, 3L * qkvDim), qkv.getDataType());
+        NDArray window = past.concat(qkv, 1);
+        cache.convIn[i] = window.get(":, 1:, :");
+        qkv = dconv(window, w, true).get(":, 2:, :");
+      }
+    }
+    NDList parts = qkv.split(3, 2);
     NDArray a;
     if (cache == null) {
       a = attention(parts.get(0), parts.get(1), parts.get(2), h, causal, train);
@@ -303,7 +345,7 @@ public final class SuperTransformer implements AutoCloseable {
     a = merge(attend(queryHeads(q, he), ende.kT, ende.v, ende.mask, train));
     a = lin(a, p + ENDE_OUT_W, d, qkvDim, p + ENDE_OUT_B, d);
     y = norm(y.add(drop(a, dropouts.dropout(), train)), p + LN2, d);
-    return norm(y.add(ffn(y, p, d, c.decoderFfnEmbedDim().get(i), train)), p + LN3, d);
+    return norm(y.add(ffn(y, p, d, c.decoderFfnEmbedDim().get(i), c.decoderActivationAt(i), train)), p + LN3, d);
   }
 
   /** Ende attention keys (transposed, {@code [B, H, hd, S']}), values {@code [B, H, S', hd]} and key mask. */
@@ -332,11 +374,45 @@ public final class SuperTransformer implements AutoCloseable {
     return Linear.linear(y, slice2(weights.get(EMBED), vocabSize, d)).singletonOrThrow();
   }
 
-  private NDArray ffn(NDArray x, String p, int dim, int ffnDim, boolean train) {
-    NDArray h = ai.djl.nn.Activation.relu(lin(x, p + FC1_W, ffnDim, dim, p + FC1_B, ffnDim));
+  private NDArray ffn(NDArray x, String p, int dim, int ffnDim, Activation act, boolean train) {
+    NDArray h = lin(x, p + FC1_W, ffnDim, dim, p + FC1_B, ffnDim);
+    h = switch (act) {
+      case RELU -> ai.djl.nn.Activation.relu(h);
+      case SQUARED_RELU -> {
+        NDArray r = ai.djl.nn.Activation.relu(h);
+        yield r.mul(r);
+      }
+      case GELU -> ai.djl.nn.Activation.gelu(h); // PyTorch's exact (erf) form
+    };
     h = drop(h, dropouts.relu(), train);
     h = lin(h, p + FC2_W, dim, ffnDim, p + FC2_B, dim);
     return drop(h, dropouts.dropout(), train);
+  }
+
+  /**
+   * Depthwise convolution over time of {@code x} [B, T, C] with kernels {@code w} [C, K] and zero padding: output t
+   * is sum_k w[:, k] * x[t - K + 1 + k] (causal) or x[t - K/2 + k] (centred). Returns [B, T, C].
+   */
+  private static NDArray dconv(NDArray x, NDArray w, boolean causal) {
+    long b = x.getShape().get(0);
+    long t = x.getShape().get(1);
+    long c = x.getShape().get(2);
+    int k = (int) w.getShape().get(1);
+    int before = causal ? k - 1 : k / 2;
+    int after = k - 1 - before;
+    NDArray xp = x;
+    if (before > 0) {
+      xp = x.getManager().zeros(new Shape(b, before, c), x.getDataType()).concat(xp, 1);
+    }
+    if (after > 0) {
+      xp = xp.concat(x.getManager().zeros(new Shape(b, after, c), x.getDataType()), 1);
+    }
+    NDArray y = null;
+    for (int j = 0; j < k; j++) {
+      NDArray term = xp.get(new NDIndex(":, " + j + ":" + (j + t) + ", :")).mul(w.get(new NDIndex(":, " + j)));
+      y = y == null ? term : y.add(term);
+    }
+    return y;
   }
 
   /** Multi-head attention on projected q [B,T,Q], k/v [B,S,Q]; mask broadcastable to [B,H,T,S]. Returns [B,T,Q]. */
@@ -423,6 +499,8 @@ public final class SuperTransformer implements AutoCloseable {
     final NDArray[] selfK;
     final NDArray[] selfV;
     final EndeHeads[] ende;
+    /** Per layer with a causal convolution: its last 2 unconvolved Q/K/V projections {@code [B, 2, 3 * qkv]}. */
+    final NDArray[] convIn;
     int steps;
 
     DecoderState(SubConfig c, int layers) {
@@ -430,6 +508,7 @@ public final class SuperTransformer implements AutoCloseable {
       selfK = new NDArray[layers];
       selfV = new NDArray[layers];
       ende = new EndeHeads[layers];
+      convIn = new NDArray[layers];
     }
 
     public int steps() {
@@ -443,6 +522,9 @@ public final class SuperTransformer implements AutoCloseable {
         if (selfK[i] != null) {
           selfK[i] = selfK[i].get(rows);
           selfV[i] = selfV[i].get(rows);
+        }
+        if (convIn[i] != null) {
+          convIn[i] = convIn[i].get(rows);
         }
         ende[i] = new EndeHeads(ende[i].kT.get(rows), ende[i].v.get(rows), ende[i].mask.get(rows));
       }

@@ -11,6 +11,11 @@ public final class WeightNames {
   public static final String SELF_IN_B = "self.in_b";
   public static final String SELF_OUT_W = "self.out_w";
   public static final String SELF_OUT_B = "self.out_b";
+  /**
+   * Primer's depthwise kernels [3 * qkv, 3] of a layer with {@code *_attention_dconv} 3: rows [0, qkv) convolve the
+   * Q projection, then K, then V (one kernel per channel, i.e. per head and head dimension).
+   */
+  public static final String SELF_DCONV = "self.dconv";
   public static final String ENDE_Q_W = "ende.q_w";
   public static final String ENDE_K_W = "ende.k_w";
   public static final String ENDE_V_W = "ende.v_w";

@@ -244,7 +244,7 @@ public final class SearchPipeline {
           .apply("KnownAsIterable" + n, View.asIterable());
       PCollectionTuple evaluated = population.apply("Evaluate" + n, new EvaluateCandidates(
           new EvaluateCandidates.Settings(g, space.maxEncoderLayers(), space.maxDecoderLayers(), fitness, targets,
-              checkpointDigest, shards(options)), store));
+              checkpointDigest, shards(options), optionalGenes(space)), store));
       PCollectionTuple bred = evaluated.get(EvaluateCandidates.SCORED).apply("Breed" + n,
           new BreedNextGeneration(new BreedNextGeneration.Settings(g, last, cfg, SpaceSpec.of(space), targets)));
       PCollection<StoredFitness> fresh = evaluated.get(EvaluateCandidates.NEW_FITNESS);
@@ -360,5 +360,13 @@ public final class SearchPipeline {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  private static List<Boolean> optionalGenes(SearchSpace space) {
+    List<Boolean> out = new ArrayList<>();
+    for (boolean b : io.hatflow.core.search.Genome.optionalGenes(space)) {
+      out.add(b);
+    }
+    return out;
   }
 }
