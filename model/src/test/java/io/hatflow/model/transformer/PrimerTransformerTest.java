@@ -171,6 +171,25 @@ class PrimerTransformerTest {
   }
 
   @Test
+  void aSubTransformerDirectoryKeepsTheGenesInHatYaml(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+      throws Exception {
+    SubConfig c = mixed();
+    java.nio.file.Path dir = tmp.resolve("sub");
+    io.hatflow.model.extract.SubTransformerModel.write(model, c, "d", dir);
+    String yaml = java.nio.file.Files.readString(dir.resolve(io.hatflow.model.extract.SubTransformerModel.CONFIG));
+    assertTrue(yaml.contains("encoder-activation-all-subtransformer: [squared_relu, gelu, relu]"), yaml);
+    assertTrue(yaml.contains("decoder-attention-dconv-all-subtransformer: [3, 3, 0]"), yaml);
+    try (NDManager m = manager.newSubManager();
+        var loaded = io.hatflow.model.extract.SubTransformerModel.load(dir, m)) {
+      assertEquals(c.active(), loaded.config());
+      Random r = new Random(12);
+      NDArray src = tokens(m, new long[][] {randomIds(r, 5)});
+      NDArray tgt = tokens(m, new long[][] {randomIds(r, 4)});
+      assertClose(model.forward(c, src, tgt, false), loaded.model().forward(loaded.config(), src, tgt, false), 1e-5f);
+    }
+  }
+
+  @Test
   void aModelTrainedWithoutTheConvolutionRejectsIt() {
     SearchSpace tiny = SearchSpace.preset("tiny");
     try (NDManager m = manager.newSubManager();
