@@ -34,6 +34,19 @@ class PrimerGenesTest {
     assertTrue(PRIMER.hasPrimerGenes());
   }
 
+  /** SHA-256 of the keys of 200 tiny configs drawn from Random(11), computed with the code before Primer's genes. */
+  @Test
+  void aHatSpaceDrawsTheSameConfigsAsBeforeThePrimerGenes() throws Exception {
+    java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+    Random r = new Random(11);
+    for (int i = 0; i < 200; i++) {
+      md.update(TINY.sample(r).key().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    assertEquals("2b904137dabd121bb8a4a8fda616ca5176d1270f93cc3de2c3411bde9b325446",
+        java.util.HexFormat.of().formatHex(md.digest()));
+    assertEquals(4 + 2 * 3 + 4 * 3, Genome.choices(TINY).size(), "HAT's gene vector, nothing appended");
+  }
+
   @Test
   void aPrimerSpaceDrawsHatGenesFirstSoItsHatPartMatchesTheTinyStream() {
     Random a = new Random(3);
