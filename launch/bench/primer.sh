@@ -74,7 +74,7 @@ def primitives(configs):
     return c
 
 print("\n== winners: BLEU (test split) and measured latency (ms) per target and budget")
-print(f"  {'space':12s} {'target':14s} {'budget':>8s} {'BLEU':>6s} {'measured':>9s} {'predicted':>9s}  primitives")
+print(f"  {'space':12s} {'target':14s} {'budget':>8s} {'BLEU':>6s} {'predicted':>9s}  {'measured (on each measured target)':34s} primitives")
 for space, run in (("tiny", sys.argv[1]), ("tiny-primer", sys.argv[2])):
     for r in results(run):
         if r.get("kind") != "winner":
@@ -84,10 +84,10 @@ for space, run in (("tiny", sys.argv[1]), ("tiny-primer", sys.argv[2])):
         prim = primitives([cfg])
         n = prim["layers"] or 1
         desc = " ".join(f"{k} {prim[k]}/{n}" for k in ("squared_relu", "gelu", "dconv") if prim[k]) or "-"
-        meas = r["measured_ms"].get(t)
+        meas = ", ".join(f"{k} {v:.2f}" for k, v in sorted(r["measured_ms"].items())) or "-"
         pred = r["predicted_ms"].get(t)
         print(f"  {space:12s} {t:14s} {r.get('budget_ms', float('nan')):8.2f} {r['bleu']:6.2f} "
-              f"{(meas if meas is not None else float('nan')):9.2f} {(pred if pred is not None else float('nan')):9.2f}  {desc}")
+              f"{(pred if pred is not None else float('nan')):9.2f}  {meas:34s} {desc}")
 
 run = sys.argv[2]
 winners = [w["config"] for w in json.load(open(os.path.join(run, "search", "winners.json")))["winners"]]
