@@ -33,12 +33,14 @@ public final class Complexity {
       n += 2 * e;                  // layer norm after attention
       n += e * f + f + f * e + e;  // fc1, fc2
       n += 2 * e;                  // final layer norm
+      n += 3 * q * c.encoderDconvAt(i); // Primer's depthwise kernels (0 without)
     }
     for (int i = 0; i < c.decoderLayerNum(); i++) {
       long f = c.decoderFfnEmbedDim().get(i);
       n += 3 * q * d + 3 * q + q * d + d + 2 * d;          // self-attention + its layer norm
       n += q * d + 2 * q * e + 3 * q + q * d + d + 2 * d;  // encoder-decoder attention + its layer norm
       n += d * f + f + f * d + d + 2 * d;                  // FFN + its layer norm
+      n += 3 * q * c.decoderDconvAt(i);                    // Primer's depthwise kernels
     }
     return n;
   }
@@ -54,6 +56,7 @@ public final class Complexity {
     for (int i = 0; i < c.encoderLayerNum(); i++) {
       long f = c.encoderFfnEmbedDim().get(i);
       macs += s * e * 3 * q + 2 * s * s * q + s * q * e + 2 * s * e * f;
+      macs += s * 3 * q * c.encoderDconvAt(i); // depthwise convolution
     }
     for (int i = 0; i < c.decoderLayerNum(); i++) {
       long f = c.decoderFfnEmbedDim().get(i);
@@ -61,6 +64,7 @@ public final class Complexity {
       macs += t * d * 3 * q + 2 * t * t * q + t * q * d;              // self-attention
       macs += t * d * q + 2 * kv * e * q + 2 * t * kv * q + t * q * d; // encoder-decoder attention
       macs += 2 * t * d * f;                                           // FFN
+      macs += t * 3 * q * c.decoderDconvAt(i);                         // depthwise convolution
     }
     return 2 * macs;
   }

@@ -12,6 +12,9 @@ import java.util.TreeSet;
 /**
  * The choices of every gene, HAT's names. Per-layer genes take one choice per layer, from the same list
  * for every layer (as in HAT). {@code qkvDim} is fixed: elastic heads split it, so heads must divide it.
+ *
+ * <p>Primer's genes ({@link #OPTIONAL_GENES}) may be left out; a space without them samples, mutates and
+ * trains exactly as before they existed. Activations are held as {@link Activation} codes.
  */
 public record SearchSpace(String name, int qkvDim, Map<String, List<Integer>> genes) {
 
@@ -32,11 +35,30 @@ public record SearchSpace(String name, int qkvDim, Map<String, List<Integer>> ge
       DECODER_EMBED_DIM, DECODER_LAYER_NUM, DECODER_FFN_EMBED_DIM, DECODER_SELF_ATTENTION_HEADS,
       DECODER_ENDE_ATTENTION_HEADS, DECODER_ARBITRARY_ENDE_ATTN);
 
-  public static final List<String> PRESETS = List.of("tiny", "hat-wmt-space0", "hat-iwslt-space1");
+  /** Primer's per-layer FFN activation ({@link Activation} codes) and self-attention dconv width (0 or 3). */
+  public static final String ENCODER_ACTIVATION = "encoder_activation";
+  public static final String ENCODER_ATTENTION_DCONV = "encoder_attention_dconv";
+  public static final String DECODER_ACTIVATION = "decoder_activation";
+  public static final String DECODER_ATTENTION_DCONV = "decoder_attention_dconv";
+
+  /** Genes a space may leave out, in the order they follow HAT's genes (draws, gene vector, maps). */
+  public static final List<String> OPTIONAL_GENES = List.of(
+      ENCODER_ACTIVATION, ENCODER_ATTENTION_DCONV, DECODER_ACTIVATION, DECODER_ATTENTION_DCONV);
+
+  /** The depthwise convolution's kernel width when on (Primer's 3x1). */
+  public static final int DCONV_WIDTH = 3;
+
+  public static final List<String> PRESETS = List.of("tiny", "tiny-primer", "hat-wmt-space0", "hat-iwslt-space1");
 
   public SearchSpace {
     Map<String, List<Integer>> copy = new LinkedHashMap<>();
     for (String g : GENE_NAMES) {
+      List<Integer> c = genes.get(g);
+      if (c != null) {
+        copy.put(g, List.copyOf(c));
+      }
+    }
+    for (String g : OPTIONAL_GENES) {
       List<Integer> c = genes.get(g);
       if (c != null) {
         copy.put(g, List.copyOf(c));
@@ -56,8 +78,24 @@ public record SearchSpace(String name, int qkvDim, Map<String, List<Integer>> ge
       out.add("qkv_dim: expected an integer >= 1, got " + qkvDim);
     }
     for (String g : genes.keySet()) {
-      if (!GENE_NAMES.contains(g)) {
-        out.add(g + ": unknown gene (known: " + String.join(", ", GENE_NAMES) + ")");
+      if (!GENE_NAMES.contains(g) && !OPTIONAL_GENES.contains(g)) {
+        out.add(g + ": unknown gene (known: " + String.join(", ", GENE_NAMES) + ", optional: "
+            + String.join(", ", OPTIONAL_GENES) + ")");
+      }
+    }
+    for (String g : OPTIONAL_GENES) {
+      List<Integer> c = genes.get(g);
+      if (c == null) {
+        continue;
+      }
+      if (c.isEmpty()) {
+        out.add(g + ": empty choice list");
+      }
+      for (int v : c) {
+        String bad = invalidChoice(g, v);
+        if (bad != null) {
+          out.add(g + ": " + bad);
+        }
       }
     }
     for (String g : GENE_NAMES) {
@@ -95,6 +133,27 @@ public record SearchSpace(String name, int qkvDim, Map<String, List<Integer>> ge
       }
     }
     return out;
+  }
+
+  /** Why {@code v} cannot be a choice of optional gene {@code gene}, or null when it can. */
+  public static String invalidChoice(String gene, int v) {
+    return switch (gene) {
+      case ENCODER_ACTIVATION, DECODER_ACTIVATION -> v >= 0 && v < Activation.values().length ? null
+          : "invalid activation code " + v;
+      case ENCODER_ATTENTION_DCONV, DECODER_ATTENTION_DCONV -> v == 0 || v == DCONV_WIDTH ? null
+          : "invalid kernel width " + v + " (expected 0 = off or " + DCONV_WIDTH + ")";
+      default -> null;
+    };
+  }
+
+  /** Whether the space has {@code gene} (always true for HAT's genes). */
+  public boolean has(String gene) {
+    return genes.containsKey(gene);
+  }
+
+  /** Whether the space has any of Primer's optional genes. */
+  public boolean hasPrimerGenes() {
+    return OPTIONAL_GENES.stream().anyMatch(genes::containsKey);
   }
 
   public List<Integer> choices(String gene) {
@@ -140,7 +199,14 @@ public record SearchSpace(String name, int qkvDim, Map<String, List<Integer>> ge
         Collections.nCopies(d, pick.applyAsInt(DECODER_FFN_EMBED_DIM)),
         Collections.nCopies(d, pick.applyAsInt(DECODER_SELF_ATTENTION_HEADS)),
         Collections.nCopies(d, pick.applyAsInt(DECODER_ENDE_ATTENTION_HEADS)),
-        Collections.nCopies(d, arb));
+        Collections.nCopies(d, arb),
+        uniformOptional(ENCODER_ACTIVATION, e, big), uniformOptional(ENCODER_ATTENTION_DCONV, e, big),
+        uniformOptional(DECODER_ACTIVATION, d, big), uniformOptional(DECODER_ATTENTION_DCONV, d, big));
+  }
+
+  // largest(): the convolution on (the SuperTransformer then holds its kernels) and the highest activation code
+  private List<Integer> uniformOptional(String gene, int n, boolean big) {
+    return has(gene) ? Collections.nCopies(n, big ? max(gene) : min(gene)) : List.of();
   }
 
   /**
@@ -161,7 +227,17 @@ public record SearchSpace(String name, int qkvDim, Map<String, List<Integer>> ge
     List<Integer> decHeads = drawLayers(rnd, DECODER_SELF_ATTENTION_HEADS, d);
     List<Integer> endeHeads = drawLayers(rnd, DECODER_ENDE_ATTENTION_HEADS, d);
     List<Integer> arb = drawLayers(rnd, DECODER_ARBITRARY_ENDE_ATTN, d);
-    return new SubConfig(encEmbed, encLayers, encFfn, encHeads, decEmbed, decLayers, decFfn, decHeads, endeHeads, arb);
+    // Primer's genes are drawn after HAT's, and only when present: a HAT space's stream of configs is unchanged
+    List<Integer> encAct = drawOptional(rnd, ENCODER_ACTIVATION, e);
+    List<Integer> encConv = drawOptional(rnd, ENCODER_ATTENTION_DCONV, e);
+    List<Integer> decAct = drawOptional(rnd, DECODER_ACTIVATION, d);
+    List<Integer> decConv = drawOptional(rnd, DECODER_ATTENTION_DCONV, d);
+    return new SubConfig(encEmbed, encLayers, encFfn, encHeads, decEmbed, decLayers, decFfn, decHeads, endeHeads, arb,
+        encAct, encConv, decAct, decConv);
+  }
+
+  private List<Integer> drawOptional(Random rnd, String gene, int n) {
+    return has(gene) ? drawLayers(rnd, gene, n) : List.of();
   }
 
   /** Draws one choice of a gene. */
@@ -189,7 +265,14 @@ public record SearchSpace(String name, int qkvDim, Map<String, List<Integer>> ge
         && all(DECODER_SELF_ATTENTION_HEADS, a.decoderSelfAttentionHeads())
         && all(DECODER_ENDE_ATTENTION_HEADS, a.decoderEndeAttentionHeads())
         && all(DECODER_ARBITRARY_ENDE_ATTN, a.decoderArbitraryEndeAttn())
-        && a.encoderLayerNum() <= maxEncoderLayers() && a.decoderLayerNum() <= maxDecoderLayers();
+        && a.encoderLayerNum() <= maxEncoderLayers() && a.decoderLayerNum() <= maxDecoderLayers()
+        && optional(ENCODER_ACTIVATION, a.encoderActivation()) && optional(ENCODER_ATTENTION_DCONV, a.encoderAttentionDconv())
+        && optional(DECODER_ACTIVATION, a.decoderActivation()) && optional(DECODER_ATTENTION_DCONV, a.decoderAttentionDconv());
+  }
+
+  /** An optional gene fits when both leave it out, or the space has it and every value is a choice. */
+  private boolean optional(String g, List<Integer> vs) {
+    return has(g) ? !vs.isEmpty() && genes.get(g).containsAll(vs) : vs.isEmpty();
   }
 
   private boolean in(String g, int v) {
@@ -222,7 +305,7 @@ public record SearchSpace(String name, int qkvDim, Map<String, List<Integer>> ge
     return List.copyOf(s);
   }
 
-  /** A named preset: {@code tiny}, {@code hat-wmt-space0} or {@code hat-iwslt-space1}. */
+  /** A named preset: {@code tiny}, {@code tiny-primer}, {@code hat-wmt-space0} or {@code hat-iwslt-space1}. */
   public static SearchSpace preset(String name) {
     Map<String, List<Integer>> g = new LinkedHashMap<>();
     switch (name) {
@@ -253,6 +336,17 @@ public record SearchSpace(String name, int qkvDim, Map<String, List<Integer>> ge
         g.put(DECODER_ENDE_ATTENTION_HEADS, List.of(4, 2));
         g.put(DECODER_ARBITRARY_ENDE_ATTN, List.of(-1, 1, 2));
         return new SearchSpace(name, 512, g);
+      }
+      case "tiny-primer" -> {
+        // tiny plus Primer's primitives as per-layer genes
+        g.putAll(preset("tiny").genes());
+        List<Integer> acts = List.of(Activation.RELU.ordinal(), Activation.SQUARED_RELU.ordinal(),
+            Activation.GELU.ordinal());
+        g.put(ENCODER_ACTIVATION, acts);
+        g.put(ENCODER_ATTENTION_DCONV, List.of(0, DCONV_WIDTH));
+        g.put(DECODER_ACTIVATION, acts);
+        g.put(DECODER_ATTENTION_DCONV, List.of(0, DCONV_WIDTH));
+        return new SearchSpace(name, 128, g);
       }
       case "tiny" -> {
         // HAT's shape scaled down to train on 2 CPU cores in minutes.

@@ -128,6 +128,7 @@ public record Spec(
         return SearchSpace.preset(name);
       }
       List<String> known = new ArrayList<>(SearchSpace.GENE_NAMES);
+      known.addAll(SearchSpace.OPTIONAL_GENES);
       known.add("qkv_dim");
       known.add("name");
       n.only(known.toArray(String[]::new));
@@ -135,6 +136,13 @@ public record Spec(
       Map<String, List<Integer>> genes = new LinkedHashMap<>();
       for (String g : SearchSpace.GENE_NAMES) {
         genes.put(g, n.list(g, true, null, item -> item.asInt(-1, 1 << 20)));
+      }
+      // Primer's optional genes: activations by name, kernel widths as numbers
+      for (String g : SearchSpace.OPTIONAL_GENES) {
+        if (n.has(g)) {
+          genes.put(g, n.list(g, true, null, g.endsWith("_activation") ? item -> activation(g, item)
+              : item -> item.asInt(-1, 1 << 20)));
+        }
       }
       List<String> problems = SearchSpace.problems(qkv, genes);
       if (!problems.isEmpty()) {
@@ -144,6 +152,14 @@ public record Spec(
         throw at.error(p.substring(p.indexOf(':') + 2));
       }
       return new SearchSpace(n.string("name", "custom"), qkv, genes);
+    }
+
+    private static int activation(String gene, SpecNode item) {
+      try {
+        return io.hatflow.core.space.Activation.byName(gene, item.asString()).ordinal();
+      } catch (io.hatflow.core.run.UserInputException e) {
+        throw item.error(e.getMessage().substring(gene.length() + 2)); // the node's path names the gene
+      }
     }
   }
 

@@ -158,6 +158,35 @@ class SpecLoaderTest {
   }
 
   @Test
+  void primerGenesInACustomSpaceByNameAndTheirBadValues() {
+    String custom = BASE.replace("  space: tiny", String.join("\n",
+        "  space:",
+        "    qkv_dim: 128",
+        "    encoder_embed_dim: [128]",
+        "    encoder_layer_num: [2]",
+        "    encoder_ffn_embed_dim: [256]",
+        "    encoder_self_attention_heads: [4]",
+        "    decoder_embed_dim: [128]",
+        "    decoder_layer_num: [1, 2]",
+        "    decoder_ffn_embed_dim: [256]",
+        "    decoder_self_attention_heads: [4]",
+        "    decoder_ende_attention_heads: [4]",
+        "    decoder_arbitrary_ende_attn: [-1]",
+        "    decoder_activation: [relu, squared_relu]",
+        "    encoder_attention_dconv: [0, 3]"));
+    SearchSpace s = parse(custom).spec().model().space();
+    assertEquals(List.of(0, 1), s.choices(SearchSpace.DECODER_ACTIVATION));
+    assertEquals(List.of(0, 3), s.choices(SearchSpace.ENCODER_ATTENTION_DCONV));
+    assertTrue(!s.has(SearchSpace.ENCODER_ACTIVATION) && !s.has(SearchSpace.DECODER_ATTENTION_DCONV));
+    assertEquals("spec.yaml:21: model.space.decoder_activation[1]: unknown activation \"swish\" "
+        + "(known: relu, squared_relu, gelu)", error(custom.replace("squared_relu]", "swish]")));
+    assertEquals("spec.yaml:22: model.space.encoder_attention_dconv: invalid kernel width 5 (expected 0 = off or 3)",
+        error(custom.replace("[0, 3]", "[0, 5]")));
+    assertEquals(SearchSpace.preset("tiny-primer").genes(),
+        parse(BASE.replace("space: tiny", "space: tiny-primer")).spec().model().space().genes());
+  }
+
+  @Test
   void budgetsAreAbsoluteOrRelativeNotBoth() {
     Spec s = parse(BASE.replace("budgets_ms: [10, 20]", "budgets_pct: [25, 75]")).spec();
     assertTrue(s.targets().get(0).relativeBudgets());

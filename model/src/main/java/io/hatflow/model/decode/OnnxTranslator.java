@@ -41,6 +41,14 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
   /** Per decoder layer: self-attention heads and head dim, the cache shape [rows, heads, past_len, head_dim]. */
   private final int[] selfHeads;
   private final int[] selfHeadDim;
+  /**
+   * The decoder step's recurrent inputs, fed back from the outputs of the previous step: per layer the self-attention
+   * caches, then per layer with Primer's causal convolution its projection history; the shape each starts with
+   * (past/history length 0).
+   */
+  private final List<String> stateIn = new ArrayList<>();
+  private final List<String> stateOut = new ArrayList<>();
+  private final List<long[]> stateStart = new ArrayList<>();
   private final SubwordVocabulary vocab;
 
   private OnnxTranslator(Path dir, boolean int8, int threads) {
@@ -77,6 +85,19 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
             + " does not divide qkv_dim " + qkv);
       }
       selfHeadDim[i] = qkv / selfHeads[i];
+      for (String kv : List.of("k_", "v_")) {
+        stateIn.add("cache_" + kv + i);
+        stateOut.add("new_cache_" + kv + i);
+        stateStart.add(new long[] {1, selfHeads[i], 0, selfHeadDim[i]});
+      }
+    }
+    JsonNode dconv = meta.path("config").path("decoder_attention_dconv");
+    for (int i = 0; i < layers && dconv.isArray(); i++) {
+      if (dconv.path(i).asInt() > 0) {
+        stateIn.add("conv_in_" + i);
+        stateOut.add("new_conv_in_" + i);
+        stateStart.add(new long[] {1, 0, 3L * qkv});
+      }
     }
     String variant = int8 ? "int8" : "fp32";
     JsonNode files = meta.path("files").path(variant);
@@ -167,8 +188,8 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
     private final List<OnnxTensor> cross = new ArrayList<>();
     private OnnxTensor mask;
     private int rows;
-    /** Self-attention caches k0, v0, k1, v1, ...: owned tensors, or tensors of {@link #last}. */
-    private final OnnxTensor[] caches = new OnnxTensor[2 * layers];
+    /** The step's recurrent state ({@link #stateIn}): owned tensors, or tensors of {@link #last}. */
+    private final OnnxTensor[] caches = new OnnxTensor[stateIn.size()];
     private boolean ownCaches;
     private OrtSession.Result last;
     private int steps;
@@ -191,10 +212,9 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
         }
         rows(1);
         ownCaches = true;
-        for (int i = 0; i < 2 * layers; i++) {
+        for (int i = 0; i < caches.length; i++) {
           // past_len 0 at the first step: empty caches
-          caches[i] = OnnxTensor.createTensor(env, FloatBuffer.allocate(0),
-              new long[] {1, selfHeads[i / 2], 0, selfHeadDim[i / 2]});
+          caches[i] = OnnxTensor.createTensor(env, FloatBuffer.allocate(0), stateStart.get(i));
         }
       } catch (OrtException e) {
         close();
@@ -249,15 +269,15 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
         for (int i = 0; i < layers; i++) {
           in.put("cross_k_" + i, cross.get(2 * i));
           in.put("cross_v_" + i, cross.get(2 * i + 1));
-          in.put("cache_k_" + i, caches[2 * i]);
-          in.put("cache_v_" + i, caches[2 * i + 1]);
+        }
+        for (int i = 0; i < caches.length; i++) {
+          in.put(stateIn.get(i), caches[i]);
         }
         OrtSession.Result r = decoder.run(in);
         dropCaches();
         last = r;
-        for (int i = 0; i < layers; i++) {
-          caches[2 * i] = (OnnxTensor) value(r, "new_cache_k_" + i);
-          caches[2 * i + 1] = (OnnxTensor) value(r, "new_cache_v_" + i);
+        for (int i = 0; i < caches.length; i++) {
+          caches[i] = (OnnxTensor) value(r, stateOut.get(i));
         }
         steps++;
         return floats((OnnxTensor) value(r, "log_probs"));
@@ -274,7 +294,10 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
         for (int i = 0; i < caches.length; i++) {
           long[] s = caches[i].getInfo().getShape();
           float[] all = floats(caches[i]);
-          int row = (int) (s[1] * s[2] * s[3]);
+          int row = 1;
+          for (int d = 1; d < s.length; d++) {
+            row *= (int) s[d];
+          }
           FloatBuffer b = FloatBuffer.allocate(row * order.length);
           for (long o : order) {
             if (o < 0 || o >= s[0]) {
@@ -283,7 +306,9 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
             b.put(all, (int) o * row, row);
           }
           b.flip();
-          next[i] = OnnxTensor.createTensor(env, b, new long[] {order.length, s[1], s[2], s[3]});
+          long[] shape = s.clone();
+          shape[0] = order.length;
+          next[i] = OnnxTensor.createTensor(env, b, shape);
         }
         dropCaches();
         System.arraycopy(next, 0, caches, 0, caches.length);

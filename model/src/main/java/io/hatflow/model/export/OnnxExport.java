@@ -219,7 +219,13 @@ public final class OnnxExport {
     for (Map.Entry<String, Object> e : c.toHatMap().entrySet()) {
       if (e.getValue() instanceof List<?> l) {
         ArrayNode a = cfg.putArray(e.getKey());
-        l.forEach(x -> a.add((Integer) x));
+        l.forEach(x -> {
+          if (x instanceof Integer n) {
+            a.add(n);
+          } else {
+            a.add(x.toString()); // activation names
+          }
+        });
       } else {
         cfg.put(e.getKey(), (Integer) e.getValue());
       }
@@ -245,6 +251,11 @@ public final class OnnxExport {
     notes.put("self_attention_cache", "cache_k_i/cache_v_i [batch, heads_i, past_len, head_dim_i], past_len 0 at "
         + "the first step; feed new_cache_* back as cache_*; the step's position is past_len; for beam search "
         + "reorder the cache rows between steps");
+    if (c.decoderAttentionDconv().stream().anyMatch(k -> k > 0)) { // only exports with Primer's convolution
+      notes.put("convolution_history", "a decoder layer i with decoder_attention_dconv 3 also takes conv_in_i "
+          + "[batch, hist_len, 3 * qkv_dim] (hist_len 0 at the first step) and returns new_conv_in_i: its last "
+          + "2 unconvolved q/k/v projections; feed it back and reorder its rows like the caches");
+    }
     return m;
   }
 

@@ -1,7 +1,10 @@
 package io.hatflow.model.export;
 
+import static io.hatflow.model.transformer.WeightNames.*;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.hatflow.core.space.Activation;
 import io.hatflow.core.space.SubConfig;
 import io.hatflow.core.text.SpecialTokens;
 import io.hatflow.model.export.OnnxGraph.Attr;
@@ -25,6 +28,12 @@ import io.hatflow.model.transformer.SuperTransformer;
  * [batch, self_heads_i, past_len, head_dim_i] (past_len = 0 at the first step) to {@code log_probs} [batch, vocab]
  * for the next token and the caches with this step appended ({@code new_cache_k_i}, {@code new_cache_v_i}). The
  * step's position is past_len, read from {@code cache_k_0}'s shape, so it cannot disagree with the caches.
+ *
+ * <p>Primer's genes: a layer's FFN activation is Relu, Relu then Mul (squared ReLU) or Erf-based GELU; a layer with
+ * a self-attention depthwise convolution runs a {@code Conv} with {@code group} = channels over the Q/K/V projections
+ * (encoder: centred, padding zeroed first). The decoder step of such a layer takes {@code conv_in_i}
+ * [batch, hist_len, 3 * qkv_dim], its last (up to 2) unconvolved projections ({@code hist_len} 0 at the first step),
+ * and returns {@code new_conv_in_i} to feed back, so the causal kernel sees what teacher forcing sees.
  *
  * <p>int8: every MatMul with a weight initializer (attention projections, FFN, output projection) becomes
  * {@code DynamicQuantizeLinear} on the activation, {@code MatMulInteger} with the weight quantized here
@@ -63,15 +72,23 @@ final class TransformerOnnx {
     String len = g.op("Shape", new String[] {"src_tokens"}, Attr.i("start", 1), Attr.i("end", 2));
     String x = embed("src_tokens", embedTable("enc", e), e, g.ints(0), len, "enc");
     String[] outs = new String[c.encoderLayerNum()];
+    String keep = null;
     for (int i = 0; i < c.encoderLayerNum(); i++) {
-      String p = "enc." + i + ".";
+      String p = enc(i);
       int h = c.encoderSelfAttentionHeads().get(i);
-      String[] qkv = split3(linear(x, p + "self.in_w", 3 * q, e, p + "self.in_b", 0, 3 * q));
+      String proj = linear(x, p + SELF_IN_W, 3 * q, e, p + SELF_IN_B, 0, 3 * q);
+      if (c.encoderDconvAt(i) > 0) {
+        if (keep == null) { // [B, S, 1]: 1 at tokens, 0 at padding, as SuperTransformer.encode
+          keep = g.op("Unsqueeze", g.op("Cast", g.op("Not", pad), Attr.i("to", OnnxGraph.FLOAT)), g.ints(2));
+        }
+        proj = dconv(g.op("Mul", proj, keep), p, c.encoderDconvAt(i), false);
+      }
+      String[] qkv = split3(proj);
       String qs = g.op("Mul", qkv[0], g.scalar(scale(h)));
       String a = merge(attend(heads(qs, h), heads(qkv[1], h), heads(qkv[2], h), mask));
-      a = linear(a, p + "self.out_w", e, q, p + "self.out_b", 0, e);
-      x = norm(g.op("Add", x, a), p + "ln1", e);
-      x = norm(g.op("Add", x, ffn(x, p, e, c.encoderFfnEmbedDim().get(i))), p + "ln2", e);
+      a = linear(a, p + SELF_OUT_W, e, q, p + SELF_OUT_B, 0, e);
+      x = norm(g.op("Add", x, a), p + LN1, e);
+      x = norm(g.op("Add", x, ffn(x, p, e, c.encoderFfnEmbedDim().get(i), c.encoderActivationAt(i))), p + LN2, e);
       outs[i] = x;
     }
     int last = outs.length - 1;
@@ -79,7 +96,7 @@ final class TransformerOnnx {
     g.output("encoder_out", OnnxGraph.FLOAT, "batch", "src_len", (long) e);
     g.output("encoder_padding_mask", OnnxGraph.BOOL, "batch", "src_len");
     for (int i = 0; i < c.decoderLayerNum(); i++) {
-      String p = "dec." + i + ".";
+      String p = dec(i);
       int n = c.endeLayersAttended(i);
       int h = c.decoderEndeAttentionHeads().get(i);
       // HAT's order: the last layer's output, then the second last, then the third last
@@ -91,8 +108,8 @@ final class TransformerOnnx {
         }
         kv = g.op("Concat", parts, Attr.i("axis", 1));
       }
-      String k = heads(linear(kv, p + "ende.k_w", q, e, p + "ende.in_b", q, 2 * q), h);
-      String v = heads(linear(kv, p + "ende.v_w", q, e, p + "ende.in_b", 2 * q, 3 * q), h);
+      String k = heads(linear(kv, p + ENDE_K_W, q, e, p + ENDE_IN_B, q, 2 * q), h);
+      String v = heads(linear(kv, p + ENDE_V_W, q, e, p + ENDE_IN_B, 2 * q, 3 * q), h);
       g.node("Identity", new String[] {k}, new String[] {"cross_k_" + i});
       g.node("Identity", new String[] {v}, new String[] {"cross_v_" + i});
       g.output("cross_k_" + i, OnnxGraph.FLOAT, "batch", (long) h, "cross_len_" + i, (long) (q / h));
@@ -118,11 +135,21 @@ final class TransformerOnnx {
       g.input("cache_k_" + i, OnnxGraph.FLOAT, "batch", (long) h, "past_len", (long) (q / h));
       g.input("cache_v_" + i, OnnxGraph.FLOAT, "batch", (long) h, "past_len", (long) (q / h));
     }
+    for (int i = 0; i < c.decoderLayerNum(); i++) {
+      if (c.decoderDconvAt(i) > 0) {
+        g.input("conv_in_" + i, OnnxGraph.FLOAT, "batch", "hist_len_" + i, (long) (3 * q));
+      }
+    }
     g.output("log_probs", OnnxGraph.FLOAT, "batch", (long) vocab);
     for (int i = 0; i < c.decoderLayerNum(); i++) {
       int h = c.decoderSelfAttentionHeads().get(i);
       g.output("new_cache_k_" + i, OnnxGraph.FLOAT, "batch", (long) h, "new_len", (long) (q / h));
       g.output("new_cache_v_" + i, OnnxGraph.FLOAT, "batch", (long) h, "new_len", (long) (q / h));
+    }
+    for (int i = 0; i < c.decoderLayerNum(); i++) {
+      if (c.decoderDconvAt(i) > 0) {
+        g.output("new_conv_in_" + i, OnnxGraph.FLOAT, "batch", "new_hist_len_" + i, (long) (3 * q));
+      }
     }
     String past = g.op("Shape", new String[] {"cache_k_0"}, Attr.i("start", 2), Attr.i("end", 3));
     String next = g.op("Add", past, g.ints(1));
@@ -131,19 +158,32 @@ final class TransformerOnnx {
     String y = embed(tokens, table, d, past, next, "dec");
     String mask = additiveMask("encoder_padding_mask");
     for (int i = 0; i < c.decoderLayerNum(); i++) {
-      String p = "dec." + i + ".";
+      String p = dec(i);
       int h = c.decoderSelfAttentionHeads().get(i);
-      String[] qkv = split3(linear(y, p + "self.in_w", 3 * q, d, p + "self.in_b", 0, 3 * q));
+      String proj = linear(y, p + SELF_IN_W, 3 * q, d, p + SELF_IN_B, 0, 3 * q);
+      int k = c.decoderDconvAt(i);
+      if (k > 0) {
+        // [zeros(k-1), history, this step]: the last k rows are the causal window (zeros before the start)
+        String rows = g.op("Concat", new String[] {g.op("Shape", new String[] {proj}, Attr.i("start", 0),
+            Attr.i("end", 1)), g.ints(k - 1, 3L * q)}, Attr.i("axis", 0));
+        String all = g.op("Concat", new String[] {g.op("ConstantOfShape", rows), "conv_in_" + i, proj},
+            Attr.i("axis", 1));
+        String window = g.op("Slice", new String[] {all, g.ints(-k), g.ints(Long.MAX_VALUE), g.ints(1)});
+        g.node("Slice", new String[] {all, g.ints(-(k - 1)), g.ints(Long.MAX_VALUE), g.ints(1)},
+            new String[] {"new_conv_in_" + i});
+        proj = conv(window, p, k, 0, 0);
+      }
+      String[] qkv = split3(proj);
       String qs = g.op("Mul", qkv[0], g.scalar(scale(h)));
       g.node("Concat", new String[] {"cache_k_" + i, heads(qkv[1], h)}, new String[] {"new_cache_k_" + i},
           Attr.i("axis", 2));
       g.node("Concat", new String[] {"cache_v_" + i, heads(qkv[2], h)}, new String[] {"new_cache_v_" + i},
           Attr.i("axis", 2));
       String a = merge(attend(heads(qs, h), "new_cache_k_" + i, "new_cache_v_" + i, null));
-      a = linear(a, p + "self.out_w", d, q, p + "self.out_b", 0, d);
-      y = norm(g.op("Add", y, a), p + "ln1", d);
+      a = linear(a, p + SELF_OUT_W, d, q, p + SELF_OUT_B, 0, d);
+      y = norm(g.op("Add", y, a), p + LN1, d);
       int he = c.decoderEndeAttentionHeads().get(i);
-      String qe = g.op("Mul", linear(y, p + "ende.q_w", q, d, p + "ende.in_b", 0, q), g.scalar(scale(he)));
+      String qe = g.op("Mul", linear(y, p + ENDE_Q_W, q, d, p + ENDE_IN_B, 0, q), g.scalar(scale(he)));
       int n = c.endeLayersAttended(i);
       String m = mask;
       if (n > 1) {
@@ -152,14 +192,14 @@ final class TransformerOnnx {
         m = g.op("Concat", parts, Attr.i("axis", 3));
       }
       a = merge(attend(heads(qe, he), "cross_k_" + i, "cross_v_" + i, m));
-      a = linear(a, p + "ende.out_w", d, q, p + "ende.out_b", 0, d);
-      y = norm(g.op("Add", y, a), p + "ln2", d);
-      y = norm(g.op("Add", y, ffn(y, p, d, c.decoderFfnEmbedDim().get(i))), p + "ln3", d);
+      a = linear(a, p + ENDE_OUT_W, d, q, p + ENDE_OUT_B, 0, d);
+      y = norm(g.op("Add", y, a), p + LN2, d);
+      y = norm(g.op("Add", y, ffn(y, p, d, c.decoderFfnEmbedDim().get(i), c.decoderActivationAt(i))), p + LN3, d);
     }
     // output projection tied to the embedding (HAT shares it): logits = y · embed[:V, :d]ᵀ. fp32 reuses the
     // decoder's embedding initializer through Gemm's transB rather than storing a transposed copy.
     String y2 = g.op("Squeeze", y, g.ints(1));
-    String logits = int8 ? linear(y2, "embed", vocab, d, null, 0, 0)
+    String logits = int8 ? linear(y2, EMBED, vocab, d, null, 0, 0)
         : g.op("Gemm", new String[] {y2, table}, Attr.i("transB", 1));
     g.node("LogSoftmax", new String[] {logits}, new String[] {"log_probs"}, Attr.i("axis", -1));
     return g;
@@ -179,7 +219,7 @@ final class TransformerOnnx {
 
   /** Token embedding times sqrt(dim) plus the positions [from, to) of the sinusoid table sliced to {@code dim}. */
   private String embedTable(String tag, int dim) {
-    return g.floats(tag + ".embed", new long[] {vocab, dim}, block("embed", vocab, dim));
+    return g.floats(tag + ".embed", new long[] {vocab, dim}, block(EMBED, vocab, dim));
   }
 
   private String embed(String tokens, String table, int dim, String from, String to, String tag) {
@@ -235,14 +275,40 @@ final class TransformerOnnx {
     return g.op("MatMul", w, vh);
   }
 
-  private String ffn(String x, String p, int dim, int ffnDim) {
-    String h = g.op("Relu", linear(x, p + "fc1.w", ffnDim, dim, p + "fc1.b", 0, ffnDim));
-    return linear(h, p + "fc2.w", dim, ffnDim, p + "fc2.b", 0, dim);
+  private String ffn(String x, String p, int dim, int ffnDim, Activation act) {
+    String h = linear(x, p + FC1_W, ffnDim, dim, p + FC1_B, 0, ffnDim);
+    h = switch (act) {
+      case RELU -> g.op("Relu", h);
+      case SQUARED_RELU -> {
+        String r = g.op("Relu", h);
+        yield g.op("Mul", r, r);
+      }
+      // exact GELU (PyTorch's default): 0.5 x (1 + erf(x / sqrt 2)); opset 17 has no Gelu op
+      case GELU -> g.op("Mul", g.op("Mul", h, g.scalar(0.5f)),
+          g.op("Add", g.scalar(1f), g.op("Erf", g.op("Div", h, g.scalar((float) Math.sqrt(2))))));
+    };
+    return linear(h, p + FC2_W, dim, ffnDim, p + FC2_B, 0, dim);
+  }
+
+  /** Zero-padded depthwise convolution over time of [B, T, 3q] with layer {@code p}'s kernels, as SuperTransformer. */
+  private String dconv(String x, String p, int k, boolean causal) {
+    int before = causal ? k - 1 : k / 2;
+    return conv(x, p, k, before, k - 1 - before);
+  }
+
+  /** Conv with group = channels on [B, T, C] (transposed to [B, C, T] and back) with the given time padding. */
+  private String conv(String x, String p, int k, int padBefore, int padAfter) {
+    int ch = 3 * q;
+    String w = g.floats(p + SELF_DCONV, new long[] {ch, 1, k}, block(p + SELF_DCONV, ch, k));
+    String t = g.op("Transpose", x, Attr.ints("perm", 0, 2, 1));
+    String y = g.op("Conv", new String[] {t, w}, Attr.i("group", ch), Attr.ints("kernel_shape", k),
+        Attr.ints("pads", padBefore, padAfter));
+    return g.op("Transpose", y, Attr.ints("perm", 0, 2, 1));
   }
 
   private String norm(String x, String p, int dim) {
-    String gamma = g.floats(p + ".g", new long[] {dim}, vector(p + ".g", 0, dim));
-    String beta = g.floats(p + ".b", new long[] {dim}, vector(p + ".b", 0, dim));
+    String gamma = g.floats(p + GAIN, new long[] {dim}, vector(p + GAIN, 0, dim));
+    String beta = g.floats(p + BIAS, new long[] {dim}, vector(p + BIAS, 0, dim));
     return g.op("LayerNormalization", new String[] {x, gamma, beta}, Attr.i("axis", -1), Attr.f("epsilon", 1e-5f));
   }
 

@@ -120,9 +120,11 @@ public final class SubTransformerModel {
       String v = l.substring(colon + 1).strip();
       try {
         if (v.startsWith("[")) {
-          List<Integer> xs = new ArrayList<>();
+          List<Object> xs = new ArrayList<>();
           for (String s : v.substring(1, v.length() - 1).split(",")) {
-            xs.add(Integer.parseInt(s.strip()));
+            String x = s.strip();
+            // activations (Primer's genes) are names; SubConfig.fromHatMap checks them
+            xs.add(key.endsWith("_activation") ? x : Integer.valueOf(Integer.parseInt(x)));
           }
           m.put(key, xs);
         } else {

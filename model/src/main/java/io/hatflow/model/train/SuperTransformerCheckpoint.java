@@ -158,6 +158,14 @@ public final class SuperTransformerCheckpoint implements AutoCloseable {
 
   /** Fails unless this checkpoint was trained for {@code space} with {@code vocabSize}. */
   public void requireCompatible(SearchSpace expected, int expectedVocab) {
+    for (String gene : SearchSpace.OPTIONAL_GENES) {
+      if (expected.has(gene) && !space.has(gene)) {
+        // the SuperTransformer has no weights for it (e.g. no depthwise kernels): name the gene, not just the digest
+        throw new MismatchedCheckpointException("gene " + gene + " is in search space " + expected.name()
+            + " but the checkpoint (search space " + space.name() + ", step " + step + ", digest " + digest
+            + ") was trained without it; train a SuperTransformer for this space");
+      }
+    }
     if (!spaceDigest(space).equals(spaceDigest(expected))) {
       throw new MismatchedCheckpointException("checkpoint was trained for search space " + space.name()
           + " (" + space.genes() + ", qkv " + space.qkvDim() + "), not " + expected.name() + " ("
@@ -242,6 +250,16 @@ public final class SuperTransformerCheckpoint implements AutoCloseable {
         xs.add(Integer.parseInt(s.trim()));
       }
       g.put(gene, xs);
+    }
+    for (String gene : SearchSpace.OPTIONAL_GENES) { // Primer's genes: only in checkpoints of spaces with them
+      String v = p.getProperty("gene." + gene);
+      if (v != null) {
+        List<Integer> xs = new ArrayList<>();
+        for (String s : v.split(",")) {
+          xs.add(Integer.parseInt(s.trim()));
+        }
+        g.put(gene, xs);
+      }
     }
     return new SearchSpace(p.getProperty("space"), Integer.parseInt(p.getProperty("qkvDim")), g);
   }

@@ -1,5 +1,7 @@
 package io.hatflow.model.transformer;
 
+import static io.hatflow.model.transformer.WeightNames.*;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -11,6 +13,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.norm.LayerNorm;
 import io.hatflow.core.run.UserInputException;
+import io.hatflow.core.space.Activation;
 import io.hatflow.core.space.SubConfig;
 import io.hatflow.core.text.SpecialTokens;
 import java.util.ArrayList;
@@ -25,6 +28,11 @@ import java.util.Random;
  * active dim, attention keeps the fixed qkv dim (heads split it: head dim = qkvDim / heads) and only slices its
  * input dims, the first {@code *LayerNum} layers run, and decoder layer i attends to the last 1-3 encoder layer
  * outputs concatenated along time ({@code decoder_arbitrary_ende_attn}).
+ *
+ * <p>Primer's optional genes: a layer's FFN activation (ReLU, squared ReLU or erf GELU) and a 3-wide depthwise
+ * convolution over time after the Q, K and V projections of self-attention (centred in the encoder, causal in the
+ * decoder; zero padding, encoder padding zeroed first). The kernels act per channel of the fixed qkv dim, so
+ * SubTransformers share them unsliced; a SuperTransformer holds them for the layers its shape convolves.
  *
  * <p>The SubConfig is an immutable argument of every call, never state: one model serves many configs from
  * many threads in eval mode (forward ops only read the weights). An extracted SubTransformer is the same class
@@ -88,49 +96,59 @@ public final class SuperTransformer implements AutoCloseable {
   private void init(Random rnd) {
     SubConfig s = shape;
     int q = qkvDim;
-    weights.normal("embed", vocabSize, embedDim, Math.pow(embedDim, -0.5), SpecialTokens.PAD, rnd);
+    weights.normal(EMBED, vocabSize, embedDim, Math.pow(embedDim, -0.5), SpecialTokens.PAD, rnd);
     int e = s.encoderEmbedDim();
     for (int i = 0; i < s.encoderLayerNum(); i++) {
-      String p = "enc." + i + ".";
-      int f = s.encoderFfnEmbedDim().get(i);
-      weights.xavier(p + "self.in_w", 3 * q, e, rnd);
-      weights.constant(p + "self.in_b", 3 * q, 0);
-      weights.xavier(p + "self.out_w", e, q, rnd);
-      weights.constant(p + "self.out_b", e, 0);
-      layerNorm(p + "ln1", e);
-      weights.xavier(p + "fc1.w", f, e, rnd);
-      weights.constant(p + "fc1.b", f, 0);
-      weights.xavier(p + "fc2.w", e, f, rnd);
-      weights.constant(p + "fc2.b", e, 0);
-      layerNorm(p + "ln2", e);
+      String p = enc(i);
+      selfAttention(p, e, s.encoderDconvAt(i), false, rnd);
+      layerNorm(p + LN1, e);
+      ffnWeights(p, e, s.encoderFfnEmbedDim().get(i), rnd);
+      layerNorm(p + LN2, e);
     }
     int d = s.decoderEmbedDim();
     for (int i = 0; i < s.decoderLayerNum(); i++) {
-      String p = "dec." + i + ".";
-      int f = s.decoderFfnEmbedDim().get(i);
-      weights.xavier(p + "self.in_w", 3 * q, d, rnd);
-      weights.constant(p + "self.in_b", 3 * q, 0);
-      weights.xavier(p + "self.out_w", d, q, rnd);
-      weights.constant(p + "self.out_b", d, 0);
-      layerNorm(p + "ln1", d);
-      weights.xavier(p + "ende.q_w", q, d, rnd);
-      weights.xavier(p + "ende.k_w", q, e, rnd);
-      weights.xavier(p + "ende.v_w", q, e, rnd);
-      weights.constant(p + "ende.in_b", 3 * q, 0);
-      weights.xavier(p + "ende.out_w", d, q, rnd);
-      weights.constant(p + "ende.out_b", d, 0);
-      layerNorm(p + "ln2", d);
-      weights.xavier(p + "fc1.w", f, d, rnd);
-      weights.constant(p + "fc1.b", f, 0);
-      weights.xavier(p + "fc2.w", d, f, rnd);
-      weights.constant(p + "fc2.b", d, 0);
-      layerNorm(p + "ln3", d);
+      String p = dec(i);
+      selfAttention(p, d, s.decoderDconvAt(i), true, rnd);
+      layerNorm(p + LN1, d);
+      weights.xavier(p + ENDE_Q_W, q, d, rnd);
+      weights.xavier(p + ENDE_K_W, q, e, rnd);
+      weights.xavier(p + ENDE_V_W, q, e, rnd);
+      weights.constant(p + ENDE_IN_B, 3 * q, 0);
+      weights.xavier(p + ENDE_OUT_W, d, q, rnd);
+      weights.constant(p + ENDE_OUT_B, d, 0);
+      layerNorm(p + LN2, d);
+      ffnWeights(p, d, s.decoderFfnEmbedDim().get(i), rnd);
+      layerNorm(p + LN3, d);
     }
   }
 
+  // the draw order of rnd is the checkpoint format: these helpers keep HAT's per-layer order
+  private void selfAttention(String p, int dim, int dconv, boolean causal, Random rnd) {
+    weights.xavier(p + SELF_IN_W, 3 * qkvDim, dim, rnd);
+    weights.constant(p + SELF_IN_B, 3 * qkvDim, 0);
+    weights.xavier(p + SELF_OUT_W, dim, qkvDim, rnd);
+    weights.constant(p + SELF_OUT_B, dim, 0);
+    if (dconv > 0) {
+      // identity kernels (1 at the current position): training starts from plain attention and draws nothing
+      // from rnd, so the other weights' init does not depend on whether the space convolves
+      float[] k = new float[3 * qkvDim * dconv];
+      for (int c = 0; c < 3 * qkvDim; c++) {
+        k[c * dconv + (causal ? dconv - 1 : dconv / 2)] = 1f;
+      }
+      weights.put(p + SELF_DCONV, weights.manager().create(k, new Shape(3 * qkvDim, dconv)));
+    }
+  }
+
+  private void ffnWeights(String p, int dim, int ffnDim, Random rnd) {
+    weights.xavier(p + FC1_W, ffnDim, dim, rnd);
+    weights.constant(p + FC1_B, ffnDim, 0);
+    weights.xavier(p + FC2_W, dim, ffnDim, rnd);
+    weights.constant(p + FC2_B, dim, 0);
+  }
+
   private void layerNorm(String p, int dim) {
-    weights.constant(p + ".g", dim, 1);
-    weights.constant(p + ".b", dim, 0);
+    weights.constant(p + GAIN, dim, 1);
+    weights.constant(p + BIAS, dim, 0);
   }
 
   public SubConfig shape() {
@@ -183,6 +201,7 @@ public final class SuperTransformer implements AutoCloseable {
         bad.add("encoder_ffn_embed_dim[" + i + "] too large");
       }
       heads(bad, "encoder_self_attention_heads", i, c.encoderSelfAttentionHeads().get(i));
+      dconv(bad, "encoder_attention_dconv", i, c.encoderDconvAt(i), enc(i));
     }
     for (int i = 0; i < Math.min(c.decoderLayerNum(), s.decoderLayerNum()); i++) {
       if (c.decoderFfnEmbedDim().get(i) > s.decoderFfnEmbedDim().get(i)) {
@@ -190,6 +209,7 @@ public final class SuperTransformer implements AutoCloseable {
       }
       heads(bad, "decoder_self_attention_heads", i, c.decoderSelfAttentionHeads().get(i));
       heads(bad, "decoder_ende_attention_heads", i, c.decoderEndeAttentionHeads().get(i));
+      dconv(bad, "decoder_attention_dconv", i, c.decoderDconvAt(i), dec(i));
       if (c.endeLayersAttended(i) > c.encoderLayerNum()) {
         bad.add("decoder_arbitrary_ende_attn[" + i + "] attends to more layers than the encoder has");
       }
@@ -197,6 +217,12 @@ public final class SuperTransformer implements AutoCloseable {
     if (!bad.isEmpty()) {
       throw new UserInputException("SubConfig " + c.key() + " does not fit the model " + shape.key() + ": "
           + String.join("; ", bad));
+    }
+  }
+
+  private void dconv(List<String> bad, String gene, int i, int width, String prefix) {
+    if (width > 0 && !weights.has(prefix + SELF_DCONV)) {
+      bad.add(gene + "[" + i + "]=" + width + " but the model has no depthwise kernels there (trained without the gene)");
     }
   }
 
@@ -240,15 +266,20 @@ public final class SuperTransformer implements AutoCloseable {
     NDArray pad = src.eq(SpecialTokens.PAD).toType(DataType.FLOAT32, false).mul(NEG)
         .expandDims(1).expandDims(1);
     List<NDArray> outs = new ArrayList<>();
+    NDArray keep = null; // [B, S, 1]: 1 at tokens, 0 at padding, so a convolution does not read padding
     for (int i = 0; i < c.encoderLayerNum(); i++) {
-      String p = "enc." + i + ".";
+      String p = enc(i);
       NDArray r = x;
-      NDArray qkv = lin(x, p + "self.in_w", 3 * qkvDim, e, p + "self.in_b", 3 * qkvDim);
+      NDArray qkv = lin(x, p + SELF_IN_W, 3 * qkvDim, e, p + SELF_IN_B, 3 * qkvDim);
+      if (c.encoderDconvAt(i) > 0) {
+        keep = keep != null ? keep : src.neq(SpecialTokens.PAD).toType(DataType.FLOAT32, false).expandDims(2);
+        qkv = dconv(qkv.mul(keep), weights.get(p + SELF_DCONV), false);
+      }
       NDList parts = qkv.split(3, 2);
       NDArray a = attention(parts.get(0), parts.get(1), parts.get(2), c.encoderSelfAttentionHeads().get(i), pad, train);
-      a = lin(a, p + "self.out_w", e, qkvDim, p + "self.out_b", e);
-      x = norm(r.add(drop(a, dropouts.dropout(), train)), p + "ln1", e);
-      x = norm(x.add(ffn(x, p, e, c.encoderFfnEmbedDim().get(i), train)), p + "ln2", e);
+      a = lin(a, p + SELF_OUT_W, e, qkvDim, p + SELF_OUT_B, e);
+      x = norm(r.add(drop(a, dropouts.dropout(), train)), p + LN1, e);
+      x = norm(x.add(ffn(x, p, e, c.encoderFfnEmbedDim().get(i), c.encoderActivationAt(i), train)), p + LN2, e);
       outs.add(x);
     }
     return new Encoded(outs, pad);
@@ -263,62 +294,147 @@ public final class SuperTransformer implements AutoCloseable {
     NDArray ar = m.arange((int) t);
     NDArray causal = ar.expandDims(0).gt(ar.expandDims(1)).toType(DataType.FLOAT32, false).mul(NEG); // [T, T]
     for (int i = 0; i < c.decoderLayerNum(); i++) {
-      String p = "dec." + i + ".";
-      NDArray qkv = lin(y, p + "self.in_w", 3 * qkvDim, d, p + "self.in_b", 3 * qkvDim);
-      NDList parts = qkv.split(3, 2);
-      NDArray a = attention(parts.get(0), parts.get(1), parts.get(2), c.decoderSelfAttentionHeads().get(i), causal, train);
-      a = lin(a, p + "self.out_w", d, qkvDim, p + "self.out_b", d);
-      y = norm(y.add(drop(a, dropouts.dropout(), train)), p + "ln1", d);
-      NDList kvm = enc.endeInput(c, i);
-      NDArray[] qkvE = endeProject(c, p, y, kvm.get(0));
-      a = attention(qkvE[0], qkvE[1], qkvE[2], c.decoderEndeAttentionHeads().get(i), kvm.get(1), train);
-      a = lin(a, p + "ende.out_w", d, qkvDim, p + "ende.out_b", d);
-      y = norm(y.add(drop(a, dropouts.dropout(), train)), p + "ln2", d);
-      y = norm(y.add(ffn(y, p, d, c.decoderFfnEmbedDim().get(i), train)), p + "ln3", d);
+      y = decoderLayer(c, i, y, causal, endeHeads(c, i, enc), null, train);
     }
     return outputProjection(y, d);
   }
 
-  private NDArray outputProjection(NDArray y, int d) {
-    return Linear.linear(y, slice2(weights.get("embed"), vocabSize, d)).singletonOrThrow();
-  }
-
-  /** Ende attention projections: q from the decoder state, k and v from the encoder (encoder embed dim). */
-  private NDArray[] endeProject(SubConfig c, String p, NDArray y, NDArray kv) {
+  /**
+   * Decoder layer {@code i} on {@code y} {@code [B, T, d]}. Teacher forcing: {@code cache} null, the whole prefix
+   * at once under {@code causal}. Incremental decoding: {@code y} is the one new position, its self-attention
+   * keys/values are appended to {@code cache} and it attends to all of them (no mask needed).
+   */
+  private NDArray decoderLayer(SubConfig c, int i, NDArray y, NDArray causal, EndeHeads ende, DecoderState cache,
+      boolean train) {
+    String p = dec(i);
     int d = c.decoderEmbedDim();
-    NDArray b = weights.get(p + "ende.in_b");
-    NDArray q = Linear.linear(y, slice2(weights.get(p + "ende.q_w"), qkvDim, d), b.get("0:" + qkvDim)).head();
-    NDArray[] k = endeKv(c, p, kv);
-    return new NDArray[] {q, k[0], k[1]};
+    int h = c.decoderSelfAttentionHeads().get(i);
+    NDArray qkv = lin(y, p + SELF_IN_W, 3 * qkvDim, d, p + SELF_IN_B, 3 * qkvDim);
+    if (c.decoderDconvAt(i) > 0) {
+      NDArray w = weights.get(p + SELF_DCONV);
+      if (cache == null) {
+        qkv = dconv(qkv, w, true);
+      } else {
+        // the causal kernel reads this position's projections and the last two: keep those, zeros before the start
+        NDArray past = cache.convIn[i] != null ? cache.convIn[i]
+            : qkv.getManager().zeros(new Shape(qkv.getShape().get(0), 2, 3L * qkvDim), qkv.getDataType());
+        NDArray window = past.concat(qkv, 1);
+        cache.convIn[i] = window.get(":, 1:, :");
+        qkv = dconv(window, w, true).get(":, 2:, :");
+      }
+    }
+    NDList parts = qkv.split(3, 2);
+    NDArray a;
+    if (cache == null) {
+      a = attention(parts.get(0), parts.get(1), parts.get(2), h, causal, train);
+    } else {
+      long b = y.getShape().get(0);
+      int hd = qkvDim / h;
+      NDArray qh = queryHeads(parts.get(0), h);
+      NDArray kNew = parts.get(1).reshape(b, 1, h, hd).transpose(0, 2, 1, 3);
+      NDArray vNew = parts.get(2).reshape(b, 1, h, hd).transpose(0, 2, 1, 3);
+      cache.selfK[i] = cache.selfK[i] == null ? kNew : cache.selfK[i].concat(kNew, 2);
+      cache.selfV[i] = cache.selfV[i] == null ? vNew : cache.selfV[i].concat(vNew, 2);
+      a = merge(attend(qh, cache.selfK[i].transpose(0, 1, 3, 2), cache.selfV[i], null, train));
+    }
+    a = lin(a, p + SELF_OUT_W, d, qkvDim, p + SELF_OUT_B, d);
+    y = norm(y.add(drop(a, dropouts.dropout(), train)), p + LN1, d);
+    int he = c.decoderEndeAttentionHeads().get(i);
+    NDArray q = Linear.linear(y, slice2(weights.get(p + ENDE_Q_W), qkvDim, d),
+        weights.get(p + ENDE_IN_B).get("0:" + qkvDim)).head();
+    a = merge(attend(queryHeads(q, he), ende.kT, ende.v, ende.mask, train));
+    a = lin(a, p + ENDE_OUT_W, d, qkvDim, p + ENDE_OUT_B, d);
+    y = norm(y.add(drop(a, dropouts.dropout(), train)), p + LN2, d);
+    return norm(y.add(ffn(y, p, d, c.decoderFfnEmbedDim().get(i), c.decoderActivationAt(i), train)), p + LN3, d);
   }
 
-  private NDArray[] endeKv(SubConfig c, String p, NDArray kv) {
+  /** Ende attention keys (transposed, {@code [B, H, hd, S']}), values {@code [B, H, S', hd]} and key mask. */
+  private record EndeHeads(NDArray kT, NDArray v, NDArray mask) {}
+
+  /** Projects decoder layer {@code i}'s encoder-side keys and values (encoder embed dim) and splits heads. */
+  private EndeHeads endeHeads(SubConfig c, int i, Encoded enc) {
+    String p = dec(i);
     int e = c.encoderEmbedDim();
-    NDArray b = weights.get(p + "ende.in_b");
-    NDArray k = Linear.linear(kv, slice2(weights.get(p + "ende.k_w"), qkvDim, e),
+    NDList kvm = enc.endeInput(c, i);
+    NDArray kv = kvm.get(0);
+    NDArray b = weights.get(p + ENDE_IN_B);
+    NDArray k = Linear.linear(kv, slice2(weights.get(p + ENDE_K_W), qkvDim, e),
         b.get(qkvDim + ":" + 2 * qkvDim)).head();
-    NDArray v = Linear.linear(kv, slice2(weights.get(p + "ende.v_w"), qkvDim, e),
+    NDArray v = Linear.linear(kv, slice2(weights.get(p + ENDE_V_W), qkvDim, e),
         b.get(2 * qkvDim + ":" + 3 * qkvDim)).head();
-    return new NDArray[] {k, v};
+    int h = c.decoderEndeAttentionHeads().get(i);
+    int hd = qkvDim / h;
+    long bs = k.getShape().get(0);
+    long s = k.getShape().get(1);
+    return new EndeHeads(k.reshape(bs, s, h, hd).transpose(0, 2, 3, 1), v.reshape(bs, s, h, hd).transpose(0, 2, 1, 3),
+        kvm.get(1));
   }
 
-  private NDArray ffn(NDArray x, String p, int dim, int ffnDim, boolean train) {
-    NDArray h = ai.djl.nn.Activation.relu(lin(x, p + "fc1.w", ffnDim, dim, p + "fc1.b", ffnDim));
+  private NDArray outputProjection(NDArray y, int d) {
+    return Linear.linear(y, slice2(weights.get(EMBED), vocabSize, d)).singletonOrThrow();
+  }
+
+  private NDArray ffn(NDArray x, String p, int dim, int ffnDim, Activation act, boolean train) {
+    NDArray h = lin(x, p + FC1_W, ffnDim, dim, p + FC1_B, ffnDim);
+    h = switch (act) {
+      case RELU -> ai.djl.nn.Activation.relu(h);
+      case SQUARED_RELU -> {
+        NDArray r = ai.djl.nn.Activation.relu(h);
+        yield r.mul(r);
+      }
+      case GELU -> ai.djl.nn.Activation.gelu(h); // PyTorch's exact (erf) form
+    };
     h = drop(h, dropouts.relu(), train);
-    h = lin(h, p + "fc2.w", dim, ffnDim, p + "fc2.b", dim);
+    h = lin(h, p + FC2_W, dim, ffnDim, p + FC2_B, dim);
     return drop(h, dropouts.dropout(), train);
+  }
+
+  /**
+   * Depthwise convolution over time of {@code x} [B, T, C] with kernels {@code w} [C, K] and zero padding: output t
+   * is sum_k w[:, k] * x[t - K + 1 + k] (causal) or x[t - K/2 + k] (centred). Returns [B, T, C].
+   */
+  private static NDArray dconv(NDArray x, NDArray w, boolean causal) {
+    long b = x.getShape().get(0);
+    long t = x.getShape().get(1);
+    long c = x.getShape().get(2);
+    int k = (int) w.getShape().get(1);
+    int before = causal ? k - 1 : k / 2;
+    int after = k - 1 - before;
+    NDArray xp = x;
+    if (before > 0) {
+      xp = x.getManager().zeros(new Shape(b, before, c), x.getDataType()).concat(xp, 1);
+    }
+    if (after > 0) {
+      xp = xp.concat(x.getManager().zeros(new Shape(b, after, c), x.getDataType()), 1);
+    }
+    NDArray y = null;
+    for (int j = 0; j < k; j++) {
+      NDArray term = xp.get(new NDIndex(":, " + j + ":" + (j + t) + ", :")).mul(w.get(new NDIndex(":, " + j)));
+      y = y == null ? term : y.add(term);
+    }
+    return y;
   }
 
   /** Multi-head attention on projected q [B,T,Q], k/v [B,S,Q]; mask broadcastable to [B,H,T,S]. Returns [B,T,Q]. */
   private NDArray attention(NDArray q, NDArray k, NDArray v, int heads, NDArray mask, boolean train) {
     long b = q.getShape().get(0);
-    long t = q.getShape().get(1);
     long s = k.getShape().get(1);
     int hd = qkvDim / heads;
-    NDArray qh = Scalars.times(q, Math.pow(hd, -0.5)).reshape(b, t, heads, hd).transpose(0, 2, 1, 3);
     NDArray kh = k.reshape(b, s, heads, hd).transpose(0, 2, 3, 1);
     NDArray vh = v.reshape(b, s, heads, hd).transpose(0, 2, 1, 3);
-    return attend(qh, kh, vh, mask, train).transpose(0, 2, 1, 3).reshape(b, t, qkvDim);
+    return merge(attend(queryHeads(q, heads), kh, vh, mask, train));
+  }
+
+  /** Scaled query [B,T,Q] to [B,H,T,hd]. */
+  private NDArray queryHeads(NDArray q, int heads) {
+    int hd = qkvDim / heads;
+    return Scalars.times(q, Math.pow(hd, -0.5)).reshape(q.getShape().get(0), q.getShape().get(1), heads, hd)
+        .transpose(0, 2, 1, 3);
+  }
+
+  /** [B,H,T,hd] to [B,T,Q]. */
+  private NDArray merge(NDArray x) {
+    return x.transpose(0, 2, 1, 3).reshape(x.getShape().get(0), x.getShape().get(2), qkvDim);
   }
 
   /** qh [B,H,T,hd], khT [B,H,hd,S], vh [B,H,S,hd] to [B,H,T,hd]. */
@@ -332,7 +448,7 @@ public final class SuperTransformer implements AutoCloseable {
   }
 
   private NDArray embed(NDArray tokens, int dim, int firstPosition) {
-    NDArray table = slice2(weights.get("embed"), vocabSize, dim);
+    NDArray table = slice2(weights.get(EMBED), vocabSize, dim);
     NDArray x = Scalars.times(Embedding.embedding(tokens, table, ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow(),
         Math.sqrt(dim));
     long t = tokens.getShape().get(1);
@@ -349,8 +465,8 @@ public final class SuperTransformer implements AutoCloseable {
   }
 
   private NDArray norm(NDArray x, String p, int dim) {
-    return LayerNorm.layerNorm(x, new Shape(dim), slice1(weights.get(p + ".g"), dim),
-        slice1(weights.get(p + ".b"), dim), 1e-5f).singletonOrThrow();
+    return LayerNorm.layerNorm(x, new Shape(dim), slice1(weights.get(p + GAIN), dim),
+        slice1(weights.get(p + BIAS), dim), 1e-5f).singletonOrThrow();
   }
 
   private static NDArray slice2(NDArray w, int out, int in) {
@@ -382,18 +498,17 @@ public final class SuperTransformer implements AutoCloseable {
     final SubConfig config;
     final NDArray[] selfK;
     final NDArray[] selfV;
-    final NDArray[] endeKT;
-    final NDArray[] endeV;
-    final NDArray[] endeMask;
+    final EndeHeads[] ende;
+    /** Per layer with a causal convolution: its last 2 unconvolved Q/K/V projections {@code [B, 2, 3 * qkv]}. */
+    final NDArray[] convIn;
     int steps;
 
     DecoderState(SubConfig c, int layers) {
       config = c;
       selfK = new NDArray[layers];
       selfV = new NDArray[layers];
-      endeKT = new NDArray[layers];
-      endeV = new NDArray[layers];
-      endeMask = new NDArray[layers];
+      ende = new EndeHeads[layers];
+      convIn = new NDArray[layers];
     }
 
     public int steps() {
@@ -402,14 +517,16 @@ public final class SuperTransformer implements AutoCloseable {
 
     /** Keeps rows {@code order} (int64 [B']) of every cache: beam search's reordering. */
     public void reorder(NDArray order) {
+      NDIndex rows = new NDIndex("{}", order);
       for (int i = 0; i < selfK.length; i++) {
         if (selfK[i] != null) {
-          selfK[i] = selfK[i].get(new NDIndex("{}", order));
-          selfV[i] = selfV[i].get(new NDIndex("{}", order));
+          selfK[i] = selfK[i].get(rows);
+          selfV[i] = selfV[i].get(rows);
         }
-        endeKT[i] = endeKT[i].get(new NDIndex("{}", order));
-        endeV[i] = endeV[i].get(new NDIndex("{}", order));
-        endeMask[i] = endeMask[i].get(new NDIndex("{}", order));
+        if (convIn[i] != null) {
+          convIn[i] = convIn[i].get(rows);
+        }
+        ende[i] = new EndeHeads(ende[i].kT.get(rows), ende[i].v.get(rows), ende[i].mask.get(rows));
       }
     }
   }
@@ -419,16 +536,7 @@ public final class SuperTransformer implements AutoCloseable {
     check(c);
     DecoderState st = new DecoderState(c, c.decoderLayerNum());
     for (int i = 0; i < c.decoderLayerNum(); i++) {
-      String p = "dec." + i + ".";
-      NDList kvm = enc.endeInput(c, i);
-      NDArray[] kv = endeKv(c, p, kvm.get(0));
-      int h = c.decoderEndeAttentionHeads().get(i);
-      int hd = qkvDim / h;
-      long b = kv[0].getShape().get(0);
-      long s = kv[0].getShape().get(1);
-      st.endeKT[i] = kv[0].reshape(b, s, h, hd).transpose(0, 2, 3, 1);
-      st.endeV[i] = kv[1].reshape(b, s, h, hd).transpose(0, 2, 1, 3);
-      st.endeMask[i] = kvm.get(1);
+      st.ende[i] = endeHeads(c, i, enc);
     }
     return st;
   }
@@ -440,28 +548,7 @@ public final class SuperTransformer implements AutoCloseable {
     NDArray y = embed(tokens.reshape(-1, 1), d, st.steps);
     long b = y.getShape().get(0);
     for (int i = 0; i < c.decoderLayerNum(); i++) {
-      String p = "dec." + i + ".";
-      int h = c.decoderSelfAttentionHeads().get(i);
-      int hd = qkvDim / h;
-      NDList parts = lin(y, p + "self.in_w", 3 * qkvDim, d, p + "self.in_b", 3 * qkvDim).split(3, 2);
-      NDArray qh = Scalars.times(parts.get(0), Math.pow(hd, -0.5)).reshape(b, 1, h, hd).transpose(0, 2, 1, 3);
-      NDArray kNew = parts.get(1).reshape(b, 1, h, hd).transpose(0, 2, 1, 3);
-      NDArray vNew = parts.get(2).reshape(b, 1, h, hd).transpose(0, 2, 1, 3);
-      st.selfK[i] = st.selfK[i] == null ? kNew : st.selfK[i].concat(kNew, 2);
-      st.selfV[i] = st.selfV[i] == null ? vNew : st.selfV[i].concat(vNew, 2);
-      NDArray a = attend(qh, st.selfK[i].transpose(0, 1, 3, 2), st.selfV[i], null, false)
-          .transpose(0, 2, 1, 3).reshape(b, 1, qkvDim);
-      a = lin(a, p + "self.out_w", d, qkvDim, p + "self.out_b", d);
-      y = norm(y.add(a), p + "ln1", d);
-      int he = c.decoderEndeAttentionHeads().get(i);
-      int hde = qkvDim / he;
-      NDArray bias = weights.get(p + "ende.in_b");
-      NDArray q = Linear.linear(y, slice2(weights.get(p + "ende.q_w"), qkvDim, d), bias.get("0:" + qkvDim)).head();
-      NDArray qe = Scalars.times(q, Math.pow(hde, -0.5)).reshape(b, 1, he, hde).transpose(0, 2, 1, 3);
-      a = attend(qe, st.endeKT[i], st.endeV[i], st.endeMask[i], false).transpose(0, 2, 1, 3).reshape(b, 1, qkvDim);
-      a = lin(a, p + "ende.out_w", d, qkvDim, p + "ende.out_b", d);
-      y = norm(y.add(a), p + "ln2", d);
-      y = norm(y.add(ffn(y, p, d, c.decoderFfnEmbedDim().get(i), false)), p + "ln3", d);
+      y = decoderLayer(c, i, y, null, st.ende[i], st, false);
     }
     st.steps++;
     return outputProjection(y, d).reshape(b, vocabSize);

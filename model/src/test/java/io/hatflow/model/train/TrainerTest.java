@@ -100,6 +100,26 @@ class TrainerTest {
   }
 
   @Test
+  void primerGenesTrainTheirKernelsAndACheckpointWithoutThemNamesTheGene() throws Exception {
+    SearchSpace primer = SearchSpace.preset("tiny-primer");
+    Path p = tmp.resolve("primer");
+    Trainer.Result r = Trainer.train(cfg(3), primer, V, shards, p, false, null);
+    try (SuperTransformerCheckpoint ck = SuperTransformerCheckpoint.load(r.checkpoint())) {
+      assertEquals(primer.genes(), ck.space().genes());
+      NDArray k = ck.model().weights().get("dec.0.self.dconv");
+      assertEquals(new ai.djl.ndarray.types.Shape(3 * primer.qkvDim(), 3), k.getShape());
+      // identity at init ([0, 0, 1] causal): sampled configs with the convolution on have moved it
+      assertTrue(k.get(":, :2").abs().sum().getFloat() > 0, "the kernels are trained");
+    }
+    Path plain = tmp.resolve("plain");
+    Trainer.train(cfg(1), TINY, V, shards, plain, false, null);
+    var e = assertThrows(SuperTransformerCheckpoint.MismatchedCheckpointException.class,
+        () -> Trainer.train(cfg(2), primer, V, shards, plain, true, null));
+    assertTrue(e.getMessage().startsWith("gene encoder_activation is in search space tiny-primer but the checkpoint "
+        + "(search space tiny, step 1"), e.getMessage());
+  }
+
+  @Test
   void mismatchedAndCorruptCheckpointsFailClearly() throws Exception {
     Path out = tmp.resolve("c");
     Trainer.train(cfg(1), TINY, V, shards, out, false, null);

@@ -81,7 +81,17 @@ public record Candidate(String name, String kind, String target, Double budgetMs
     g.put(SearchSpace.DECODER_SELF_ATTENTION_HEADS, distinct(a.decoderSelfAttentionHeads()));
     g.put(SearchSpace.DECODER_ENDE_ATTENTION_HEADS, distinct(a.decoderEndeAttentionHeads()));
     g.put(SearchSpace.DECODER_ARBITRARY_ENDE_ATTN, distinct(a.decoderArbitraryEndeAttn()));
+    optional(g, SearchSpace.ENCODER_ACTIVATION, a.encoderActivation());
+    optional(g, SearchSpace.ENCODER_ATTENTION_DCONV, a.encoderAttentionDconv());
+    optional(g, SearchSpace.DECODER_ACTIVATION, a.decoderActivation());
+    optional(g, SearchSpace.DECODER_ATTENTION_DCONV, a.decoderAttentionDconv());
     return new SearchSpace("finalize-" + a.key(), qkvDim, g);
+  }
+
+  private static void optional(Map<String, List<Integer>> g, String gene, List<Integer> xs) {
+    if (!xs.isEmpty()) {
+      g.put(gene, distinct(xs));
+    }
   }
 
   private static List<Integer> distinct(List<Integer> xs) {

@@ -243,7 +243,7 @@ public final class SearchPipeline {
           .apply("KnownAsIterable" + n, View.asIterable());
       PCollectionTuple evaluated = population.apply("Evaluate" + n, new EvaluateCandidates(
           new EvaluateCandidates.Settings(g, space.maxEncoderLayers(), space.maxDecoderLayers(), fitness, targets,
-              checkpointDigest, shards(options)), store));
+              checkpointDigest, shards(options), optionalGenes(space)), store));
       PCollectionTuple bred = evaluated.get(EvaluateCandidates.SCORED).apply("Breed" + n,
           new BreedNextGeneration(new BreedNextGeneration.Settings(g, last, cfg, SpaceSpec.of(space), targets)));
       PCollection<StoredFitness> fresh = evaluated.get(EvaluateCandidates.NEW_FITNESS);
@@ -351,5 +351,13 @@ public final class SearchPipeline {
       b.append('|').append(t.name()).append(t.budgetsMs()).append(t.latency().identity());
     }
     return io.hatflow.core.run.Digests.sha256(b.toString()).substring(0, 12); // the first 6 bytes, in hex
+  }
+
+  private static List<Boolean> optionalGenes(SearchSpace space) {
+    List<Boolean> out = new ArrayList<>();
+    for (boolean b : io.hatflow.core.search.Genome.optionalGenes(space)) {
+      out.add(b);
+    }
+    return out;
   }
 }

@@ -69,11 +69,19 @@ public class EvaluateCandidates extends PTransform<PCollection<SearchCandidate>,
    * @param targets          every target, for latency predictions
    * @param checkpointDigest the SuperTransformer checkpoint the fitness belongs to: the store's key
    * @param shards           groups the configs are spread over; several times the parallelism balances load
+   * @param optionalGenes    which of Primer's optional genes the space has ({@link Genome#optionalGenes})
    */
   public record Settings(int generation, int encoderLayers, int decoderLayers, FitnessFactory fitness,
-      List<TargetBudgets> targets, String checkpointDigest, int shards) implements Serializable {
+      List<TargetBudgets> targets, String checkpointDigest, int shards, List<Boolean> optionalGenes)
+      implements Serializable {
+    public Settings(int generation, int encoderLayers, int decoderLayers, FitnessFactory fitness,
+        List<TargetBudgets> targets, String checkpointDigest, int shards) {
+      this(generation, encoderLayers, decoderLayers, fitness, targets, checkpointDigest, shards, List.of());
+    }
+
     public Settings {
       targets = List.copyOf(targets);
+      optionalGenes = List.copyOf(optionalGenes);
       if (shards < 1) {
         throw new IllegalArgumentException("shards: expected >= 1, got " + shards);
       }
@@ -144,7 +152,7 @@ public class EvaluateCandidates extends PTransform<PCollection<SearchCandidate>,
 
     @ProcessElement
     public void process(@Element SearchCandidate c, OutputReceiver<KV<Integer, SearchCandidate>> out) {
-      String key = Genome.decode(c.getGenes(), s.encoderLayers(), s.decoderLayers()).key();
+      String key = Genome.decode(c.getGenes(), s.encoderLayers(), s.decoderLayers(), flags(s.optionalGenes())).key();
       out.output(KV.of(shardOf(key, s.shards()), c));
     }
   }
@@ -159,10 +167,25 @@ public class EvaluateCandidates extends PTransform<PCollection<SearchCandidate>,
    */
   public static ShardResult evaluateShard(Iterable<SearchCandidate> candidates, int e, int d, int generation,
       Map<String, Double> store, Fitness fitness, Map<String, LatencyModel> models, String checkpointDigest) {
+    return evaluateShard(candidates, e, d, generation, store, fitness, models, checkpointDigest, List.of());
+  }
+
+  static boolean[] flags(List<Boolean> xs) {
+    boolean[] out = new boolean[xs.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = xs.get(i);
+    }
+    return out;
+  }
+
+  /** As above for a space with Primer's optional genes ({@code optional}: {@link Genome#optionalGenes}). */
+  public static ShardResult evaluateShard(Iterable<SearchCandidate> candidates, int e, int d, int generation,
+      Map<String, Double> store, Fitness fitness, Map<String, LatencyModel> models, String checkpointDigest,
+      List<Boolean> optional) {
     Map<String, List<SearchCandidate>> byKey = new TreeMap<>();
     Map<String, SubConfig> configs = new HashMap<>();
     for (SearchCandidate c : candidates) {
-      SubConfig config = Genome.decode(c.getGenes(), e, d);
+      SubConfig config = Genome.decode(c.getGenes(), e, d, flags(optional));
       byKey.computeIfAbsent(config.key(), k -> new ArrayList<>()).add(c);
       configs.putIfAbsent(config.key(), config.active());
     }
@@ -229,7 +252,7 @@ public class EvaluateCandidates extends PTransform<PCollection<SearchCandidate>,
         }
       }
       ShardResult r = evaluateShard(c.element().getValue(), s.encoderLayers(), s.decoderLayers(), s.generation(),
-          store, fitness, models, s.checkpointDigest());
+          store, fitness, models, s.checkpointDigest(), s.optionalGenes());
       r.scored().forEach(c::output);
       r.evaluations().forEach(x -> c.output(EVALUATIONS, x));
       r.fresh().forEach(x -> c.output(NEW_FITNESS, x));
