@@ -4,6 +4,8 @@
 # prediction speed (configs/s, one thread). Extra arguments go to LatencyBench, e.g.
 #   launch/bench/latency.sh --mlp-seeds 3            # hat-mlp over seeds 0..2 on the given split (HAT's mean of 3)
 #   launch/bench/latency.sh --models phys-gbdt,linear
+#   launch/bench/latency.sh --all [DIR...]           # every set in DIRs (default: /work/shared/data/hat-latency and
+#                                                    # testdata/latency): default vs hat-mlp, mean of 3 seeds, win/lose
 # Env: CSV, SPLIT to use other files.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -12,6 +14,17 @@ SPLIT=${SPLIT:-testdata/latency/wmt14ende_cpu_xeon_seed0_split.json}
 mvn -B -q -o -pl model -am compile >/dev/null
 mvn -B -q -o -pl model -am dependency:build-classpath -Dmdep.outputFile=target/latency-bench.cp >/dev/null
 CP="core/target/classes:model/target/classes:$(cat model/target/latency-bench.cp)"
+grep -m1 'model name' /proc/cpuinfo
+grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx|avx2|avx512f|fma|sse4_2)$' | tr '\n' ' '; echo
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+JAVA=(java -Xmx2g -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1
+  -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" io.hatflow.model.predictor.LatencyBench)
+if [ "${1:-}" = "--all" ]; then
+  shift
+  dirs=("$@")
+  if [ ${#dirs[@]} -eq 0 ] || [[ "${dirs[0]}" == --* ]]; then dirs=(/work/shared/data/hat-latency testdata/latency "$@"); fi
+  exec "${JAVA[@]}" --all "${dirs[@]}"
+fi
 # One libtorch thread: fits and the configs/s figure are single-core numbers. XGBoost runs with nthread=1.
 exec java -Xmx2g -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1 \
   -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" io.hatflow.model.predictor.LatencyBench \

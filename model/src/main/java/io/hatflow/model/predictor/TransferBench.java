@@ -30,7 +30,7 @@ import java.util.stream.Stream;
 public final class TransferBench {
   private TransferBench() {}
 
-  record Set(String name, String sha256, LatencyTable table, Split split, String splitNote, String space) {}
+  public record Set(String name, String sha256, LatencyTable table, Split split, String splitNote, String space) {}
 
   public static void main(String[] args) throws IOException {
     int k = 20;
@@ -85,7 +85,7 @@ public final class TransferBench {
   }
 
   /** Latency CSVs in the directories, once per content, with their split and space. */
-  static List<Set> discover(List<Path> dirs) throws IOException {
+  public static List<Set> discover(List<Path> dirs) throws IOException {
     Map<String, Set> bySha = new LinkedHashMap<>();
     for (Path dir : dirs) {
       if (!Files.isDirectory(dir)) {
