@@ -89,9 +89,12 @@ public final class LatencyBench {
   static void all(String[] args) throws java.io.IOException {
     List<Path> dirs = new ArrayList<>();
     int seeds = 3;
+    boolean mlp = true;
     for (int i = 1; i < args.length; i++) {
       if (args[i].equals("--seeds")) {
         seeds = Integer.parseInt(args[++i]);
+      } else if (args[i].equals("--no-mlp")) {
+        mlp = false; // the default alone (quick look; no win/lose)
       } else {
         dirs.add(Path.of(args[i]));
       }
@@ -99,19 +102,19 @@ public final class LatencyBench {
     List<String> rows = new ArrayList<>();
     for (TransferBench.Set s : TransferBench.discover(dirs)) {
       Map<String, List<FitResult>> fits = new LinkedHashMap<>();
-      for (String model : List.of(PredictorFit.DEFAULT_MODEL, "hat-mlp")) {
+      for (String model : mlp ? List.of(PredictorFit.DEFAULT_MODEL, "hat-mlp") : List.of(PredictorFit.DEFAULT_MODEL)) {
         List<FitResult> rs = new ArrayList<>();
         for (int seed = 0; seed < seeds; seed++) {
           FitResult r = PredictorFit.fit(s.table(), s.split(), model, seed);
           rs.add(r);
           System.out.printf(Locale.ROOT, "{\"set\":\"%s\",\"split\":\"%s\",\"model\":\"%s\",\"seed\":%d,"
-                  + "\"fit_s\":%.2f,\"valid\":%s,\"test\":%s}%n", s.name(), s.splitNote(), model, seed,
-              r.fitSeconds(), r.valid().toJson(), r.test().toJson());
+                  + "\"fit_s\":%.2f,\"valid\":%s,\"test\":%s,\"selection\":\"%s\"}%n", s.name(), s.splitNote(), model,
+              seed, r.fitSeconds(), r.valid().toJson(), r.test().toJson(), r.selection().replace("\"", "'"));
           System.out.flush();
         }
         fits.put(model, rs);
       }
-      List<FitResult> d = fits.get(PredictorFit.DEFAULT_MODEL), h = fits.get("hat-mlp");
+      List<FitResult> d = fits.get(PredictorFit.DEFAULT_MODEL), h = fits.getOrDefault("hat-mlp", List.of());
       double dr = mean(d, r -> r.test().rmseMs()), dm = mean(d, r -> r.test().mapdPct());
       double hr = mean(h, r -> r.test().rmseMs()), hm = mean(h, r -> r.test().mapdPct());
       rows.add(String.format(Locale.ROOT, "%-28s %-6s %10.3f %8.3f %10.3f %8.3f  %-5s %-5s %7.2f", s.name(),
