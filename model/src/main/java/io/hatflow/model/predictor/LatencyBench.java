@@ -84,15 +84,19 @@ public final class LatencyBench {
    * {@code --all DIR... [--seeds N]}: every latency set in the directories (as launch/bench/transfer.sh finds
    * them: HAT's split beside a set, else a seeded split), the default predictor against HAT's MLP (HAT's
    * hyperparameters, lat-norm from the training mean as HAT's per-device configs), each the mean over seeds
-   * 0..N-1 (default 3) on the set's test rows; a win needs both RMSE and MAPD strictly lower.
+   * 0..N-1 (default 3) on the set's test rows; a win needs both RMSE and MAPD strictly lower. {@code --model M}
+ * puts another model in the default's place; {@code --no-mlp} fits only that model (no win/lose).
    */
   static void all(String[] args) throws java.io.IOException {
     List<Path> dirs = new ArrayList<>();
     int seeds = 3;
     boolean mlp = true;
+    String candidate = PredictorFit.DEFAULT_MODEL;
     for (int i = 1; i < args.length; i++) {
       if (args[i].equals("--seeds")) {
         seeds = Integer.parseInt(args[++i]);
+      } else if (args[i].equals("--model")) {
+        candidate = args[++i]; // the model set against hat-mlp (default: the default predictor)
       } else if (args[i].equals("--no-mlp")) {
         mlp = false; // the default alone (quick look; no win/lose)
       } else {
@@ -102,7 +106,7 @@ public final class LatencyBench {
     List<String> rows = new ArrayList<>();
     for (TransferBench.Set s : TransferBench.discover(dirs)) {
       Map<String, List<FitResult>> fits = new LinkedHashMap<>();
-      for (String model : mlp ? List.of(PredictorFit.DEFAULT_MODEL, "hat-mlp") : List.of(PredictorFit.DEFAULT_MODEL)) {
+      for (String model : mlp ? List.of(candidate, "hat-mlp") : List.of(candidate)) {
         List<FitResult> rs = new ArrayList<>();
         for (int seed = 0; seed < seeds; seed++) {
           FitResult r = PredictorFit.fit(s.table(), s.split(), model, seed);
@@ -114,7 +118,7 @@ public final class LatencyBench {
         }
         fits.put(model, rs);
       }
-      List<FitResult> d = fits.get(PredictorFit.DEFAULT_MODEL), h = fits.getOrDefault("hat-mlp", List.of());
+      List<FitResult> d = fits.get(candidate), h = fits.getOrDefault("hat-mlp", List.of());
       double dr = mean(d, r -> r.test().rmseMs()), dm = mean(d, r -> r.test().mapdPct());
       double hr = mean(h, r -> r.test().rmseMs()), hm = mean(h, r -> r.test().mapdPct());
       rows.add(String.format(Locale.ROOT, "%-28s %-6s %10.3f %8.3f %10.3f %8.3f  %-5s %-5s %7.2f", s.name(),
@@ -122,7 +126,7 @@ public final class LatencyBench {
           dm < hm ? "win" : "lose", mean(d, FitResult::fitSeconds)));
     }
     System.out.println();
-    System.out.printf("mean of %d seeds on each set's test rows%n", seeds);
+    System.out.printf("mean of %d seeds on each set's test rows; def = %s%n", seeds, candidate);
     System.out.println("set                          split  def_RMSE  def_MAPD  mlp_RMSE  mlp_MAPD  RMSE  MAPD  def_fit_s");
     rows.forEach(System.out::println);
   }

@@ -123,8 +123,8 @@ public final class PredictorIO {
     FittedModel p = switch (model) {
       case "linear", "phys-linear" -> LinearPredictor.restore(model, derived, params);
       case "hat-mlp" -> HatMlpPredictor.restore(params, bytes);
-      case "gbdt", "phys-gbdt" -> params.has("blend") ? BlendPredictor.restore(model, derived, params, bytes)
-          : GbdtPredictor.restore(model, derived, params, bytes);
+      case "gbdt", "phys-gbdt" -> GbdtPredictor.restore(model, derived, params, bytes);
+      case PredictorFit.BLEND_MODEL -> BlendPredictor.restore(model, derived, params, bytes);
       case TransferPredictor.NAME -> TransferPredictor.restore(derived, params);
       default -> throw new UserInputException(where + ": unknown predictor model '" + model + "'");
     };

@@ -103,7 +103,7 @@ class PredictorTest {
   @Test
   void saveLoadGivesIdenticalPredictions() {
     double[][] x = LatencyTable.features(table.rows());
-    for (String m : new String[] {"linear", "hat-mlp", PredictorFit.DEFAULT_MODEL, "gbdt"}) {
+    for (String m : new String[] {"linear", "hat-mlp", PredictorFit.DEFAULT_MODEL, "gbdt", PredictorFit.BLEND_MODEL}) {
       FitResult r = fit(m);
       Path dir = tmp.resolve(m);
       PredictorIO.save(dir, r, new PredictorMeta("hat-wmt-space0", "cpu_xeon", "xeon.csv", ""));
@@ -117,9 +117,10 @@ class PredictorTest {
   }
 
   @Test
-  void theBlendChoosesAGridWeightOnValidAndSavesAndLoadsIdentically() {
-    FittedModel def = fit(PredictorFit.DEFAULT_MODEL).predictor();
-    GbdtPredictor trees = def instanceof BlendPredictor b ? b.trees() : (GbdtPredictor) def;
+  void theMlpBlendChoosesAGridWeightOnValidAndSavesAndLoadsIdentically() {
+    FitResult fitted = fit(PredictorFit.BLEND_MODEL);
+    GbdtPredictor trees = ((BlendPredictor) fitted.predictor()).trees();
+    assertTrue(fitted.selection().contains("chose MLP weight"), fitted.selection());
     double[][] x = LatencyTable.features(table.select(split.train()));
     double[] y = LatencyTable.targetsMs(table.select(split.train()));
     double[][] xv = LatencyTable.features(table.select(split.valid()));
@@ -137,7 +138,8 @@ class PredictorTest {
     Path dir = tmp.resolve("blend");
     PredictorIO.save(dir, half, new PredictorMeta("hat-wmt-space0", "cpu_xeon", "xeon.csv", ""), null);
     PredictorIO.Loaded back = PredictorIO.load(dir, "hat-wmt-space0");
-    assertEquals(PredictorFit.DEFAULT_MODEL, back.predictor().name());
+    assertEquals(PredictorFit.BLEND_MODEL, back.predictor().name());
+    assertTrue(back.predictor() instanceof BlendPredictor);
     assertEquals(0.5, back.document().get("params").get("blend").get("mlp_weight").asDouble());
     double[][] all = LatencyTable.features(table.rows());
     assertArrayEquals(half.predictBatch(all), back.predictor().predictBatch(all));
