@@ -6,6 +6,8 @@
 #   launch/bench/latency.sh --models phys-gbdt,linear
 #   launch/bench/latency.sh --all [DIR...]           # every set in DIRs (default: /work/shared/data/hat-latency and
 #                                                    # testdata/latency): default vs hat-mlp, mean of 3 seeds, win/lose
+#   launch/bench/latency.sh --all DIR --model phys-gbdt-mlp   # another model in the default's place
+#   launch/bench/latency.sh --all DIR --no-mlp --seeds 3        # that model alone (fast; no hat-mlp, no win/lose)
 # Env: CSV, SPLIT to use other files.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
