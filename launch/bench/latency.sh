@@ -4,6 +4,10 @@
 # prediction speed (configs/s, one thread). Extra arguments go to LatencyBench, e.g.
 #   launch/bench/latency.sh --mlp-seeds 3            # hat-mlp over seeds 0..2 on the given split (HAT's mean of 3)
 #   launch/bench/latency.sh --models phys-gbdt,linear
+#   launch/bench/latency.sh --all [DIR...]           # every set in DIRs (default: /work/shared/data/hat-latency and
+#                                                    # testdata/latency): default vs hat-mlp, mean of 3 seeds, win/lose
+#   launch/bench/latency.sh --all DIR --model phys-gbdt-mlp   # another model in the default's place
+#   launch/bench/latency.sh --all DIR --no-mlp --seeds 3        # that model alone (fast; no hat-mlp, no win/lose)
 # Env: CSV, SPLIT to use other files.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -13,6 +17,14 @@ SPLIT=${SPLIT:-testdata/latency/wmt14ende_cpu_xeon_seed0_split.json}
 . launch/bench/lib.sh
 CP=$(bench_classpath model)
 bench_cpu
+JAVA=(java -Xmx2g -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1
+  -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" io.hatflow.model.predictor.LatencyBench)
+if [ "${1:-}" = "--all" ]; then
+  shift
+  dirs=("$@")
+  if [ ${#dirs[@]} -eq 0 ] || [[ "${dirs[0]}" == --* ]]; then dirs=(/work/shared/data/hat-latency testdata/latency "$@"); fi
+  exec "${JAVA[@]}" --all "${dirs[@]}"
+fi
 # One libtorch thread: fits and the configs/s figure are single-core numbers. XGBoost runs with nthread=1.
 exec java -Xmx2g -Dai.djl.offline=true -Dai.djl.pytorch.num_threads=1 -Dai.djl.pytorch.num_interop_threads=1 \
   -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" io.hatflow.model.predictor.LatencyBench \

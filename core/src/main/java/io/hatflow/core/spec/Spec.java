@@ -219,9 +219,25 @@ public record Spec(
    * meaningful on machines of any speed; the search records the budgets it resolved.
    */
   public record TargetSpec(String name, LatencySource latency, List<Double> budgetsMs, List<Double> budgetsPct,
-      String predictorModel, long predictorSeed, String engine) {
+      String predictorModel, long predictorSeed, String engine, Transfer transfer) {
     /** The runtimes a target's latency can be measured on: DJL, or the model's ONNX export on ONNX Runtime. */
     public static final List<String> ENGINES = List.of("djl", "onnx-fp32", "onnx-int8");
+
+    /** How many configs a target with {@code latency.transfer_from} measures unless {@code transfer_rows} says. */
+    public static final int DEFAULT_TRANSFER_ROWS = 20;
+
+    public TargetSpec(String name, LatencySource latency, List<Double> budgetsMs, List<Double> budgetsPct,
+        String predictorModel, long predictorSeed, String engine) {
+      this(name, latency, budgetsMs, budgetsPct, predictorModel, predictorSeed, engine, null);
+    }
+
+    /** Stage fingerprints hash this text: a target without transfer reads exactly as before the field existed. */
+    @Override
+    public String toString() {
+      return "TargetSpec[name=" + name + ", latency=" + latency + ", budgetsMs=" + budgetsMs + ", budgetsPct="
+          + budgetsPct + ", predictorModel=" + predictorModel + ", predictorSeed=" + predictorSeed + ", engine="
+          + engine + (transfer == null ? "" : ", transfer=" + transfer) + "]";
+    }
 
     public boolean relativeBudgets() {
       return budgetsPct != null;
@@ -233,7 +249,18 @@ public record Spec(
       if (!Names.valid(name)) {
         throw n.at("name").error(Names.problem(name));
       }
-      SpecNode l = n.section("latency").only("dataset", "measure");
+      SpecNode l = n.section("latency").only("dataset", "measure", "transfer_from", "transfer_rows");
+      Transfer transfer = null;
+      if (l.has("transfer_from")) {
+        transfer = new Transfer(l.list("transfer_from", true, null, p -> resolve(p, baseDir)),
+            l.integer("transfer_rows", 4, 1_000_000, DEFAULT_TRANSFER_ROWS));
+        if (l.has("measure") && l.sectionOrEmpty("measure").has("samples")) {
+          throw l.at("measure").at("samples").error("with transfer_from the target measures transfer_rows configs"
+              + " (default " + DEFAULT_TRANSFER_ROWS + "); give transfer_rows instead of samples");
+        }
+      } else if (l.has("transfer_rows")) {
+        throw l.at("transfer_rows").error("transfer_rows needs transfer_from (the other devices' latency sets)");
+      }
       LatencySource src;
       if (l.has("dataset") == l.has("measure")) {
         throw l.error("give exactly one of dataset (a HAT latency CSV) or measure (time it here)");
@@ -248,7 +275,7 @@ public record Spec(
           throw m.at("max_runs").error("expected at least runs (" + runs + "), got " + maxRuns);
         }
         src = new LatencySource(null, new Measure(
-            m.integer("samples", 1, 1_000_000, 200), runs,
+            transfer != null ? transfer.rows() : m.integer("samples", 1, 1_000_000, 200), runs,
             m.integer("warmup", 0, 100_000, 5), m.integer("threads", 1, 1024, 1),
             m.integer("src_tokens", 0, 4096, 0), m.integer("beam", 1, 64, 5),
             m.has("space") ? ModelSpec.space(m.at("space")) : null, maxRuns));
@@ -261,7 +288,18 @@ public record Spec(
       List<Double> pct = n.has("budgets_pct") ? n.list("budgets_pct", true, null, b -> b.asNumber(0, 100)) : null;
       SpecNode p = n.sectionOrEmpty("predictor").only("model", "seed");
       return new TargetSpec(name, src, budgets, pct, p.string("model", "default"),
-          p.longInt("seed", 0, Long.MAX_VALUE, 1L), n.choice("engine", ENGINES, "djl"));
+          p.longInt("seed", 0, Long.MAX_VALUE, 1L), n.choice("engine", ENGINES, "djl"), transfer);
+    }
+  }
+
+  /**
+   * A target whose predictor is fitted by transfer: {@code from}, latency sets of other devices of the same space
+   * (resolved paths or URIs); {@code rows}, how many of the target's own rows it uses (and, when measured, how
+   * many configs are timed).
+   */
+  public record Transfer(List<String> from, int rows) {
+    public Transfer {
+      from = List.copyOf(from);
     }
   }
 

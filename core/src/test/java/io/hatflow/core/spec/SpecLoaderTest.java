@@ -1,6 +1,7 @@
 package io.hatflow.core.spec;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -60,6 +61,38 @@ class SpecLoaderTest {
     assertEquals(200, s.targets().get(0).latency().measure().samples());
     assertEquals(20, s.search().population());
     assertEquals(0.3, s.search().mutationProb());
+  }
+
+  @Test
+  void transferFromMeasuresTransferRowsConfigsAndResolvesItsSources() {
+    Spec.TargetSpec plain = parse(BASE).spec().targets().get(0);
+    assertNull(plain.transfer());
+    assertFalse(plain.toString().contains("transfer"), "a target without transfer reads as before: " + plain);
+
+    Spec.TargetSpec t = parse(BASE.replace("latency: {measure: {threads: 1}}",
+        "latency: {measure: {threads: 1}, transfer_from: [a.csv, /abs/b.csv]}")).spec().targets().get(0);
+    assertEquals(List.of("/base/a.csv", "/abs/b.csv"), t.transfer().from());
+    assertEquals(20, t.transfer().rows());
+    assertEquals(20, t.latency().measure().samples(), "only the transfer rows are measured");
+
+    Spec.TargetSpec k = parse(BASE.replace("latency: {measure: {threads: 1}}",
+        "latency: {measure: {threads: 1}, transfer_from: [a.csv], transfer_rows: 12}")).spec().targets().get(0);
+    assertEquals(12, k.transfer().rows());
+    assertEquals(12, k.latency().measure().samples());
+
+    String noFrom = error(BASE.replace("latency: {measure: {threads: 1}}",
+        "latency: {measure: {threads: 1}, transfer_rows: 12}"));
+    assertTrue(noFrom.contains("targets[0].latency.transfer_rows: transfer_rows needs transfer_from"), noFrom);
+    String both = error(BASE.replace("latency: {measure: {threads: 1}}",
+        "latency: {measure: {samples: 50}, transfer_from: [a.csv]}"));
+    assertTrue(both.contains("targets[0].latency.measure.samples: with transfer_from the target measures"
+        + " transfer_rows configs"), both);
+    String few = error(BASE.replace("latency: {measure: {threads: 1}}",
+        "latency: {measure: {}, transfer_from: [a.csv], transfer_rows: 2}"));
+    assertTrue(few.contains("targets[0].latency.transfer_rows"), few);
+    String empty = error(BASE.replace("latency: {measure: {threads: 1}}",
+        "latency: {measure: {}, transfer_from: []}"));
+    assertTrue(empty.contains("targets[0].latency.transfer_from"), empty);
   }
 
   @Test

@@ -127,6 +127,23 @@ public final class LinearPredictor implements FittedModel {
     return out;
   }
 
+  /**
+   * The prediction split in two (without the floor): the intercept plus the terms whose derived feature is not in
+   * {@code mask}, and the terms whose feature is (e.g. the decoder's per-layer terms).
+   */
+  double[][] splitBatch(double[][] features, boolean[] mask) {
+    double[][] out = new double[features.length][2];
+    double[] z = new double[featureSet.dim()];
+    for (int i = 0; i < out.length; i++) {
+      featureSet.map(features[i], z);
+      out[i][0] = intercept;
+      for (int j = 0; j < z.length; j++) {
+        out[i][mask[j] ? 1 : 0] += coef[j] * (z[j] - mean[j]) / scale[j];
+      }
+    }
+    return out;
+  }
+
   @Override public String name() { return name; }
   @Override public FeatureSet featureSet() { return featureSet; }
 

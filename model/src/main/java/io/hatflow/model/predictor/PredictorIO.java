@@ -63,6 +63,13 @@ public final class PredictorIO {
     doc.put("hardware_target", meta.target());
     doc.put("dataset", meta.dataset());
     doc.put("dataset_sha256", meta.datasetSha256());
+    if (meta.transfer() != null) {
+      ObjectNode t = doc.putObject("transfer");
+      t.put("fitted_by", "transfer");
+      t.put("rows", meta.transfer().rows());
+      ArrayNode src = t.putArray("source_sha256");
+      meta.transfer().sourceSha256().forEach(src::add);
+    }
     doc.put("model_file", MODEL_FILE);
     doc.put("model_sha256", sha256(bytes));
     doc.set("params", p.params());
@@ -117,10 +124,12 @@ public final class PredictorIO {
       case "linear", "phys-linear" -> LinearPredictor.restore(model, derived, params);
       case "hat-mlp" -> HatMlpPredictor.restore(params, bytes);
       case "gbdt", "phys-gbdt" -> GbdtPredictor.restore(model, derived, params, bytes);
+      case PredictorFit.BLEND_MODEL -> BlendPredictor.restore(model, derived, params, bytes);
+      case TransferPredictor.NAME -> TransferPredictor.restore(derived, params);
       default -> throw new UserInputException(where + ": unknown predictor model '" + model + "'");
     };
     PredictorMeta meta = new PredictorMeta(doc.path("space").asText(), doc.path("hardware_target").asText(),
-        doc.path("dataset").asText(), doc.path("dataset_sha256").asText());
+        doc.path("dataset").asText(), doc.path("dataset_sha256").asText(), transfer(doc.get("transfer")));
     return new Loaded(p, meta, doc.path("metrics"), doc);
   }
 
@@ -133,6 +142,15 @@ public final class PredictorIO {
           dir.resolve(JSON_FILE), l.meta().space(), expectedSpace));
     }
     return l;
+  }
+
+  private static PredictorMeta.Transfer transfer(JsonNode t) {
+    if (t == null || t.isNull()) {
+      return null;
+    }
+    List<String> src = new ArrayList<>();
+    t.path("source_sha256").forEach(n -> src.add(n.asText()));
+    return new PredictorMeta.Transfer(src, t.path("rows").asInt());
   }
 
   public static String sha256(byte[] bytes) {

@@ -23,7 +23,11 @@ import java.util.Map;
 public final class LatencyBench {
   private LatencyBench() {}
 
-  public static void main(String[] args) {
+  public static void main(String[] args) throws java.io.IOException {
+    if (args.length > 0 && args[0].equals("--all")) {
+      all(args);
+      return;
+    }
     if (args.length < 2) {
       System.err.println("usage: LatencyBench CSV SPLIT_JSON [--seeds 1,2,3|none] [--models a,b] [--mlp-seeds N]"
           + " [--mlp-lat-norm X] [--mlp-steps N]");
@@ -74,6 +78,57 @@ public final class LatencyBench {
     System.out.println();
     System.out.println("model        split     fits vRMSE_ms  vMAPD_%  tRMSE_ms  tMAPD_% tKendall  fit_s  configs/s(1 thread)");
     table1.forEach(System.out::println);
+  }
+
+  /**
+   * {@code --all DIR... [--seeds N]}: every latency set in the directories (as launch/bench/transfer.sh finds
+   * them: HAT's split beside a set, else a seeded split), the default predictor against HAT's MLP (HAT's
+   * hyperparameters, lat-norm from the training mean as HAT's per-device configs), each the mean over seeds
+   * 0..N-1 (default 3) on the set's test rows; a win needs both RMSE and MAPD strictly lower. {@code --model M}
+ * puts another model in the default's place; {@code --no-mlp} fits only that model (no win/lose).
+   */
+  static void all(String[] args) throws java.io.IOException {
+    List<Path> dirs = new ArrayList<>();
+    int seeds = 3;
+    boolean mlp = true;
+    String candidate = PredictorFit.DEFAULT_MODEL;
+    for (int i = 1; i < args.length; i++) {
+      if (args[i].equals("--seeds")) {
+        seeds = Integer.parseInt(args[++i]);
+      } else if (args[i].equals("--model")) {
+        candidate = args[++i]; // the model set against hat-mlp (default: the default predictor)
+      } else if (args[i].equals("--no-mlp")) {
+        mlp = false; // the default alone (quick look; no win/lose)
+      } else {
+        dirs.add(Path.of(args[i]));
+      }
+    }
+    List<String> rows = new ArrayList<>();
+    for (TransferBench.Set s : TransferBench.discover(dirs)) {
+      Map<String, List<FitResult>> fits = new LinkedHashMap<>();
+      for (String model : mlp ? List.of(candidate, "hat-mlp") : List.of(candidate)) {
+        List<FitResult> rs = new ArrayList<>();
+        for (int seed = 0; seed < seeds; seed++) {
+          FitResult r = PredictorFit.fit(s.table(), s.split(), model, seed);
+          rs.add(r);
+          System.out.printf(Locale.ROOT, "{\"set\":\"%s\",\"split\":\"%s\",\"model\":\"%s\",\"seed\":%d,"
+                  + "\"fit_s\":%.2f,\"valid\":%s,\"test\":%s,\"selection\":\"%s\"}%n", s.name(), s.splitNote(), model,
+              seed, r.fitSeconds(), r.valid().toJson(), r.test().toJson(), r.selection().replace("\"", "'"));
+          System.out.flush();
+        }
+        fits.put(model, rs);
+      }
+      List<FitResult> d = fits.get(candidate), h = fits.getOrDefault("hat-mlp", List.of());
+      double dr = mean(d, r -> r.test().rmseMs()), dm = mean(d, r -> r.test().mapdPct());
+      double hr = mean(h, r -> r.test().rmseMs()), hm = mean(h, r -> r.test().mapdPct());
+      rows.add(String.format(Locale.ROOT, "%-28s %-6s %10.3f %8.3f %10.3f %8.3f  %-5s %-5s %7.2f", s.name(),
+          s.splitNote().startsWith("HAT") ? "HAT" : "seeded", dr, dm, hr, hm, dr < hr ? "win" : "lose",
+          dm < hm ? "win" : "lose", mean(d, FitResult::fitSeconds)));
+    }
+    System.out.println();
+    System.out.printf("mean of %d seeds on each set's test rows; def = %s%n", seeds, candidate);
+    System.out.println("set                          split  def_RMSE  def_MAPD  mlp_RMSE  mlp_MAPD  RMSE  MAPD  def_fit_s");
+    rows.forEach(System.out::println);
   }
 
   private interface Get {

@@ -103,7 +103,7 @@ class PredictorTest {
   @Test
   void saveLoadGivesIdenticalPredictions() {
     double[][] x = LatencyTable.features(table.rows());
-    for (String m : new String[] {"linear", "hat-mlp", PredictorFit.DEFAULT_MODEL, "gbdt"}) {
+    for (String m : new String[] {"linear", "hat-mlp", PredictorFit.DEFAULT_MODEL, "gbdt", PredictorFit.BLEND_MODEL}) {
       FitResult r = fit(m);
       Path dir = tmp.resolve(m);
       PredictorIO.save(dir, r, new PredictorMeta("hat-wmt-space0", "cpu_xeon", "xeon.csv", ""));
@@ -114,6 +114,43 @@ class PredictorTest {
       assertEquals(r.test().rmseMs(), back.metrics().get("test").get("rmse_ms").asDouble(), 1e-4 * r.test().rmseMs());
       assertEquals("cpu_xeon", back.meta().target());
     }
+  }
+
+  @Test
+  void theMlpBlendChoosesAGridWeightOnValidAndSavesAndLoadsIdentically() {
+    FitResult fitted = fit(PredictorFit.BLEND_MODEL);
+    GbdtPredictor trees = ((BlendPredictor) fitted.predictor()).trees();
+    assertTrue(fitted.selection().contains("chose MLP weight"), fitted.selection());
+    double[][] x = LatencyTable.features(table.select(split.train()));
+    double[] y = LatencyTable.targetsMs(table.select(split.train()));
+    double[][] xv = LatencyTable.features(table.select(split.valid()));
+    double[] yv = LatencyTable.targetsMs(table.select(split.valid()));
+    BlendPredictor b = PredictorFit.blend(trees, x, y, xv, yv, 0);
+    assertTrue(java.util.Arrays.stream(PredictorFit.BLEND_WEIGHTS).anyMatch(w -> w == b.mlpWeight()), b.note());
+    // weight 0 is in the grid, so the chosen blend is never worse than the trees on the valid rows' RMSE
+    assertTrue(rmse(b.predictBatch(xv), yv) <= rmse(trees.predictBatch(xv), yv) + 1e-9, b.note());
+    // the MLP alone has learnt latency (a constant predictor has RMSE ~100 ms here)
+    assertTrue(rmse(b.withWeight(1).predictBatch(xv), yv) < 40, b.note());
+    // deterministic: the same seed gives the same MLP
+    assertArrayEquals(b.withWeight(1).predictBatch(xv),
+        PredictorFit.blend(trees, x, y, xv, yv, 0).withWeight(1).predictBatch(xv));
+    BlendPredictor half = b.withWeight(0.5);
+    Path dir = tmp.resolve("blend");
+    PredictorIO.save(dir, half, new PredictorMeta("hat-wmt-space0", "cpu_xeon", "xeon.csv", ""), null);
+    PredictorIO.Loaded back = PredictorIO.load(dir, "hat-wmt-space0");
+    assertEquals(PredictorFit.BLEND_MODEL, back.predictor().name());
+    assertTrue(back.predictor() instanceof BlendPredictor);
+    assertEquals(0.5, back.document().get("params").get("blend").get("mlp_weight").asDouble());
+    double[][] all = LatencyTable.features(table.rows());
+    assertArrayEquals(half.predictBatch(all), back.predictor().predictBatch(all));
+  }
+
+  private static double rmse(double[] p, double[] y) {
+    double s = 0;
+    for (int i = 0; i < y.length; i++) {
+      s += (p[i] - y[i]) * (p[i] - y[i]);
+    }
+    return Math.sqrt(s / y.length);
   }
 
   @Test

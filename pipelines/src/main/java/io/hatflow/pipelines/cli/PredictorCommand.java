@@ -1,6 +1,12 @@
 package io.hatflow.pipelines.cli;
 
 import io.hatflow.core.latency.LatencyCsv;
+import io.hatflow.core.latency.LatencyRow;
+import io.hatflow.core.space.SearchSpace;
+import io.hatflow.model.predictor.TransferFit;
+import io.hatflow.model.predictor.TransferPredictor;
+import java.util.ArrayList;
+import java.util.List;
 import io.hatflow.core.latency.LatencyTable;
 import io.hatflow.core.latency.Split;
 import io.hatflow.core.run.Digests;
@@ -46,7 +52,11 @@ public final class PredictorCommand implements Callable<Integer> {
   record Dataset(LatencyTable table, String sha256) {}
 
   static Dataset read(String csv) {
-    byte[] bytes = InputFiles.readAll("--latency", csv, null);
+    return read("--latency", csv);
+  }
+
+  static Dataset read(String option, String csv) {
+    byte[] bytes = InputFiles.readAll(option, csv, null);
     return new Dataset(LatencyCsv.read(csv, bytes), Digests.sha256(bytes));
   }
 
@@ -78,23 +88,84 @@ public final class PredictorCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the test metrics as one JSON object on the last line.")
     boolean json;
 
+    @Option(names = "--transfer-from", split = ",", paramLabel = "CSV",
+        description = "Latency sets of other devices of the same space (comma-separated): fit the new device's"
+            + " predictor by transfer (their shape, its scale and residual from its own rows).")
+    List<String> transferFrom = List.of();
+
+    @Option(names = "--max-rows", paramLabel = "K",
+        description = "Fit on the first K training rows only (in the split file's order with --split).")
+    Integer maxRows;
+
     @Override
     public Integer call() {
       if (!PredictorFit.MODELS.contains(model)) {
         throw new UserInputException("--model: unknown predictor \"" + model + "\" (known: "
             + String.join(", ", PredictorFit.MODELS) + ")");
       }
+      if (!transferFrom.isEmpty() && !model.equals(PredictorFit.DEFAULT_MODEL)) {
+        throw new UserInputException("--model " + model + ": a fit with --transfer-from makes its own model ("
+            + TransferPredictor.NAME + "); leave --model out");
+      }
       Dataset data = read(csv);
       LatencyTable table = data.table();
       Split split = split(splitFile, table, seed);
-      FitResult r = PredictorFit.fit(table, split, model, seed);
-      PredictorIO.save(out, r, new PredictorMeta(space, target, csv, data.sha256()));
-      System.out.printf(java.util.Locale.ROOT, "%s: %s fitted on %d rows in %.2f s; test %s%n", out, model,
+      if (maxRows != null) {
+        split = firstRows(split, maxRows);
+      }
+      String what = transferFrom.isEmpty() ? model : TransferPredictor.NAME;
+      FitResult r;
+      PredictorMeta meta = new PredictorMeta(space, target, csv, data.sha256());
+      if (transferFrom.isEmpty()) {
+        r = PredictorFit.fit(table, split, model, seed);
+      } else {
+        SearchSpace latencySpace = latencySpace();
+        TransferFit.checkSpace(latencySpace, table, csv + " (--latency)");
+        List<TransferFit.Source> sources = new ArrayList<>();
+        for (String src : transferFrom) {
+          Dataset d = read("--transfer-from", src);
+          TransferFit.checkSpace(latencySpace, d.table(), src + " (--transfer-from)");
+          sources.add(new TransferFit.Source(src, d.sha256(), d.table()));
+        }
+        split.validate(table.size(), "split of " + csv);
+        List<LatencyRow> rows = table.select(split.train());
+        TransferFit.Result t = TransferFit.fit(rows, sources);
+        r = new FitResult(t.predictor(), t.train(), t.leaveOneOut(),
+            PredictorEval.eval(t.predictor(), table.select(split.test())), t.fitSeconds(), seed, t.selection());
+        meta = meta.withTransfer(new PredictorMeta.Transfer(
+            sources.stream().map(TransferFit.Source::sha256).toList(), rows.size()));
+      }
+      PredictorIO.save(out, r, meta);
+      System.out.printf(java.util.Locale.ROOT, "%s: %s fitted on %d rows in %.2f s; test %s%n", out, what,
           split.train().length, r.fitSeconds(), r.test().toJson());
       if (json) {
         System.out.println(r.test().toJson());
       }
       return 0;
+    }
+
+    /** The split with only its first {@code k} training rows (valid and test rows unchanged). */
+    private Split firstRows(Split s, int k) {
+      int have = s.train().length;
+      String of = splitFile != null ? "the training part of " + splitFile : "the training rows of " + csv
+          + " (seeded 80/10/10 split)";
+      if (k < 1) {
+        throw new UserInputException("--max-rows: expected at least 1, got " + k);
+      }
+      if (k > have) {
+        throw new UserInputException("--max-rows " + k + ": more rows than available: " + of + " has " + have);
+      }
+      return new Split("first " + k + " training rows of: " + s.note(), java.util.Arrays.copyOf(s.train(), k),
+          s.valid(), s.test());
+    }
+
+    /** The space configs of --space are measured in (HAT's latency sets: the search space widened). */
+    private SearchSpace latencySpace() {
+      if (!SearchSpace.PRESETS.contains(space)) {
+        throw new UserInputException("--space " + space + ": a transfer fit checks its sources against the"
+            + " search space; expected one of " + String.join(", ", SearchSpace.PRESETS));
+      }
+      return SearchSpace.preset(space).widenedForLatency();
     }
   }
 

@@ -40,10 +40,14 @@ final class Contents {
         d.vocabSize(), of(d.vocabFrom()), d.maxTokens(), d.maxRatio(), d.shards());
   }
 
-  /** Targets with an imported latency dataset named by its content. */
+  /** Targets with an imported latency dataset and transfer sources named by their content. */
   static List<Spec.TargetSpec> of(List<Spec.TargetSpec> targets) {
-    return targets.stream().map(t -> t.latency().measured() ? t
-        : new Spec.TargetSpec(t.name(), new Spec.LatencySource(of(t.latency().dataset()), null), t.budgetsMs(),
-            t.budgetsPct(), t.predictorModel(), t.predictorSeed(), t.engine())).toList();
+    return targets.stream().map(t -> new Spec.TargetSpec(t.name(), t.latency().measured() ? t.latency()
+        : new Spec.LatencySource(of(t.latency().dataset()), null), t.budgetsMs(), t.budgetsPct(),
+        t.predictorModel(), t.predictorSeed(), t.engine(), of(t.transfer()))).toList();
+  }
+
+  static Spec.Transfer of(Spec.Transfer t) {
+    return t == null ? null : new Spec.Transfer(t.from().stream().map(Contents::of).toList(), t.rows());
   }
 }

@@ -109,6 +109,112 @@ class LatencyCliTest {
     assertEquals(2, notDir.code());
   }
 
+  /** HAT's Xeon set as another device: encoder 2x, decoder 1.5x plus 10 ms (the sets' own rows, rescaled). */
+  private Path otherDevice() throws Exception {
+    List<String> lines = Files.readAllLines(csv());
+    List<String> out = new java.util.ArrayList<>(List.of(lines.get(0)));
+    for (String l : lines.subList(1, lines.size())) {
+      String[] c = l.split(",");
+      c[10] = String.valueOf(2 * Double.parseDouble(c[10]));
+      c[11] = String.valueOf(1.5 * Double.parseDouble(c[11]) + 10);
+      out.add(String.join(",", c));
+    }
+    Path f = tmp.resolve("other-device.csv");
+    Files.write(f, out);
+    return f;
+  }
+
+  @Test
+  void predictorFitByTransferFromOtherDevices() throws Exception {
+    Path dev = otherDevice();
+    Path out = tmp.resolve("tp");
+    Out fit = HatflowCliTest.run("predictor", "fit", "--latency", dev.toString(), "--split", split().toString(),
+        "--transfer-from", csv().toString(), "--max-rows", "20", "--out", out.toString(), "--target", "new", "--json");
+    assertEquals(0, fit.code(), fit.err());
+    assertTrue(fit.out().contains("transfer fitted on 20 rows"), fit.out());
+    JsonNode doc = new ObjectMapper().readTree(out.resolve("predictor.json").toFile());
+    assertEquals("transfer", doc.path("model").asText());
+    assertEquals(20, doc.path("transfer").path("rows").asInt());
+    assertEquals(io.hatflow.core.run.Digests.sha256(csv()), doc.path("transfer").path("source_sha256").get(0).asText());
+    assertFalse(doc.path("transfer").toString().contains(csv().toString()), "sources by content, not path");
+
+    // --max-rows alone: the default fitted on the first K training rows; the transfer does better on them.
+    Out few = HatflowCliTest.run("predictor", "fit", "--latency", dev.toString(), "--split", split().toString(),
+        "--max-rows", "20", "--out", tmp.resolve("few").toString(), "--json");
+    assertEquals(0, few.code(), few.err());
+    assertTrue(few.out().contains("fitted on 20 rows"), few.out());
+    double transfer = new ObjectMapper().readTree(lastLine(fit.out())).path("mapd_pct").asDouble();
+    double alone = new ObjectMapper().readTree(lastLine(few.out())).path("mapd_pct").asDouble();
+    assertTrue(transfer < alone, transfer + " vs " + alone);
+  }
+
+  @Test
+  void badTransferInputExitsTwoNamingTheFile() throws Exception {
+    Path dev = otherDevice();
+    String out = tmp.resolve("tp").toString();
+    Path tiny = HatflowCliTest.testdata().resolve("latency/tiny-epyc-1t.csv");
+    Out space = HatflowCliTest.run("predictor", "fit", "--latency", dev.toString(), "--transfer-from",
+        csv() + "," + tiny, "--max-rows", "20", "--out", out);
+    assertEquals(2, space.code(), space.err());
+    assertTrue(space.err().contains(tiny + " (--transfer-from): line 2: encoder_embed_dim is 128, outside search"
+        + " space"), space.err());
+    Path cols = badCsv("cols.csv", 1, "decoder_layer_num", "dec_layers");
+    Out columns = HatflowCliTest.run("predictor", "fit", "--latency", dev.toString(), "--transfer-from",
+        cols.toString(), "--max-rows", "20", "--out", out);
+    assertEquals(2, columns.code(), columns.err());
+    assertTrue(columns.err().contains("cols.csv:1: not HAT's latency header: column 6 is 'dec_layers'"),
+        columns.err());
+    Out many = HatflowCliTest.run("predictor", "fit", "--latency", dev.toString(), "--split", split().toString(),
+        "--transfer-from", csv().toString(), "--max-rows", "1601", "--out", out);
+    assertEquals(2, many.code(), many.err());
+    assertTrue(many.err().contains("--max-rows 1601: more rows than available: the training part of " + split()
+        + " has 1600"), many.err());
+    assertFalse(Files.exists(tmp.resolve("tp")), "nothing is written for bad input");
+  }
+
+  @Test
+  void aTargetWithTransferFromMeasuresOnlyItsTransferRows() throws Exception {
+    Path t = HatflowCliTest.testdata().resolve("multi30k");
+    Path tiny = HatflowCliTest.testdata().resolve("latency/tiny-epyc-1t.csv");
+    Path s = tmp.resolve("tr.yaml");
+    String spec = String.join("\n",
+        "version: 1",
+        "name: tr",
+        "data:",
+        "  train: {src: " + t.resolve("valid.en") + ", tgt: " + t.resolve("valid.de") + "}",
+        "  vocab: {size: 256}",
+        "targets:",
+        "  - name: here",
+        "    latency: {measure: {runs: 2, warmup: 1, src_tokens: 6, beam: 2, space: tiny}, transfer_from: [SRC],"
+            + " transfer_rows: 6}",
+        "    budgets_ms: [10]",
+        "");
+    Files.writeString(s, spec.replace("SRC", tiny.toString()));
+    Path rd = tmp.resolve("run");
+    Out lat = HatflowCliTest.run("run", "--spec", s.toString(), "--run-dir", rd.toString(), "--only", "latency");
+    assertEquals(0, lat.code(), lat.err());
+    assertEquals(6, LatencyCsv.read(rd.resolve("latency/here.csv")).size());
+    Out pred = HatflowCliTest.run("run", "--spec", s.toString(), "--run-dir", rd.toString(), "--only", "predictor");
+    assertEquals(0, pred.code(), pred.err());
+    JsonNode doc = new ObjectMapper().readTree(rd.resolve("predictor/here/predictor.json").toFile());
+    assertEquals("transfer", doc.path("model").asText());
+    assertEquals(6, doc.path("transfer").path("rows").asInt());
+    assertEquals(io.hatflow.core.run.Digests.sha256(tiny), doc.path("transfer").path("source_sha256").get(0).asText());
+    JsonNode m = new ObjectMapper().readTree(rd.resolve("manifest.json").toFile());
+    assertEquals("transfer", m.path("stages").path("predictor").path("counts").path("here").path("model").asText());
+    assertEquals(6, m.path("stages").path("predictor").path("counts").path("here").path("test_n").asInt());
+
+    // A source of another space: the predictor stage names it (exit 2).
+    Files.writeString(s, spec.replace("SRC", csv().toString()));
+    Path rd2 = tmp.resolve("run2");
+    assertEquals(0, HatflowCliTest.run("run", "--spec", s.toString(), "--run-dir", rd2.toString(), "--only",
+        "latency").code());
+    Out bad = HatflowCliTest.run("run", "--spec", s.toString(), "--run-dir", rd2.toString(), "--only", "predictor");
+    assertEquals(2, bad.code(), bad.err());
+    assertTrue(bad.err().contains(csv() + " (targets.here.latency.transfer_from[0]): line 2: encoder_embed_dim is"
+        + " 640, outside search space"), bad.err());
+  }
+
   @Test
   void runLatencyAndPredictorStagesOnAnImportedTarget() throws Exception {
     Path t = HatflowCliTest.testdata().resolve("multi30k");
