@@ -2,7 +2,6 @@ package io.hatflow.model.train;
 
 import io.hatflow.core.space.SubConfig;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Predicate;
@@ -73,33 +72,74 @@ public record Trainable(String mode, List<String> layers) implements Predicate<S
     return second < 0 ? name : name.substring(0, second);
   }
 
-  /** What a probe measured for one layer trained alone (or for {@code all}). */
-  public record Probe(String layer, double lossGain, double backwardMs) {}
+  /**
+   * What a probe measured for one layer (or for {@code all}): the validation-loss gain of training it alone, the
+   * median backward time with it trainable ({@code backwardMs}), and with only its first layer norm's shift trainable
+   * ({@code pathMs}: the shared backward path from the loss down to the layer, almost no weight gradient; NaN for
+   * {@code all}).
+   */
+  public record Probe(String layer, double lossGain, double backwardMs, double pathMs) {
+    /** The layer's own weight-gradient cost: what training it adds to the path down to it. */
+    public double weightMs() {
+      return Math.max(0, backwardMs - pathMs);
+    }
+  }
 
   /**
-   * PockEngine's greedy choice: layers by validation-loss gain per ms of backward time, best first, each taken while
-   * the chosen layers' summed backward times stay within {@code budget} x {@code fullBackwardMs}. The sum
-   * over-counts the backward path the layers share, so the real cost stays under the estimate. Layers that did
-   * not lower the loss are never taken. The result keeps the model's layer order (output first).
+   * The estimated backward time of training {@code chosen} together: the activation-gradient path down to the
+   * deepest of them (the longest path; the others' paths are part of it), plus each one's weight gradients. A layer's
+   * alone time counts that shared path in full, so summing alone times would count it once per layer.
+   */
+  public static double estimatedMs(List<Probe> probes, java.util.Collection<String> chosen) {
+    double path = 0;
+    double weights = 0;
+    for (Probe p : probes) {
+      if (chosen.contains(p.layer())) {
+        path = Math.max(path, p.pathMs());
+        weights += p.weightMs();
+      }
+    }
+    return path + weights;
+  }
+
+  /**
+   * PockEngine's greedy choice: repeatedly the layer with the best validation-loss gain per ms of marginal backward
+   * cost ({@link #estimatedMs} with it minus without), taken while the estimate stays within {@code budget} x
+   * {@code fullBackwardMs}. A layer above one already chosen costs only its weight gradients. Layers that did not
+   * lower the loss are never taken. The result keeps the model's layer order (output first).
    */
   public static List<String> pick(List<Probe> probes, double fullBackwardMs, double budget) {
     double limit = budget * fullBackwardMs;
-    List<Probe> byValue = new ArrayList<>(probes);
-    byValue.sort(Comparator.comparingDouble((Probe p) -> -p.lossGain() / Math.max(p.backwardMs(), 1e-9))
-        .thenComparing(Probe::layer));
-    double used = 0;
     Set<String> chosen = new java.util.HashSet<>();
-    for (Probe p : byValue) {
-      if (p.lossGain() > 0 && used + p.backwardMs() <= limit) {
-        chosen.add(p.layer());
-        used += p.backwardMs();
+    double used = 0;
+    while (true) {
+      Probe best = null;
+      double bestValue = 0;
+      double bestCost = 0;
+      for (Probe p : probes) {
+        if (chosen.contains(p.layer()) || !(p.lossGain() > 0)) {
+          continue;
+        }
+        Set<String> with = new java.util.HashSet<>(chosen);
+        with.add(p.layer());
+        double cost = estimatedMs(probes, with);
+        if (cost > limit) {
+          continue;
+        }
+        double value = p.lossGain() / Math.max(cost - used, 1e-9);
+        if (best == null || value > bestValue || value == bestValue && (p.lossGain() > best.lossGain()
+            || p.lossGain() == best.lossGain() && p.layer().compareTo(best.layer()) < 0)) {
+          best = p;
+          bestValue = value;
+          bestCost = cost;
+        }
       }
+      if (best == null) {
+        break;
+      }
+      chosen.add(best.layer());
+      used = bestCost;
     }
     return probes.stream().map(Probe::layer).filter(chosen::contains).toList();
-  }
-
-  /** The summed probe backward time of {@code chosen}: the estimate {@link #pick} kept within the budget. */
-  public static double estimatedMs(List<Probe> probes, List<String> chosen) {
-    return probes.stream().filter(p -> chosen.contains(p.layer())).mapToDouble(Probe::backwardMs).sum();
   }
 }

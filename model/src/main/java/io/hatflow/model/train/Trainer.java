@@ -368,7 +368,8 @@ public final class Trainer {
   /**
    * PockEngine's probe: from {@code initial}'s weights each time, trains every layer of {@code fixed} alone (then all
    * weights) for {@code steps} updates at the peak rate {@code cfg.lr()} on the run's first batches, and measures the
-   * validation-loss gain ({@code validLoss} before minus after) and the backward time. Nothing is written.
+   * validation-loss gain ({@code validLoss} before minus after) and the backward time; per layer also the backward
+   * time of the path down to it ({@link Trainable.Probe#pathMs}). Nothing is written.
    */
   public static ProbeResult probe(TrainConfig cfg, SubConfig fixed,
       java.util.function.Function<NDManager, SuperTransformer> initial, Path shardsDir, int steps,
@@ -427,10 +428,12 @@ public final class Trainer {
         }
         after = validLoss.applyAsDouble(model);
       }
-      Trainable.Probe row = new Trainable.Probe(unit, startLoss - after, median(backwardMs));
+      double pathMs = unit.equals("all") ? Double.NaN : pathMs(cfg, fixed, initial, batches, steps, unit);
+      Trainable.Probe row = new Trainable.Probe(unit, startLoss - after, median(backwardMs), pathMs);
       if (log != null) {
-        log.accept(String.format(Locale.ROOT, "probe %s (%d/%d): validation loss %.4f -> %.4f, backward %.2f ms",
-            unit, rows.size() + 1, units.size(), startLoss, after, row.backwardMs()));
+        log.accept(String.format(Locale.ROOT, "probe %s (%d/%d): validation loss %.4f -> %.4f, backward %.2f ms"
+            + (unit.equals("all") ? "" : " (path %.2f ms, weight gradients %.2f ms)"), unit, rows.size() + 1,
+            units.size(), startLoss, after, row.backwardMs(), row.pathMs(), row.weightMs()));
       }
       if (unit.equals("all")) {
         full = row;
@@ -439,6 +442,40 @@ public final class Trainer {
       }
     }
     return new ProbeResult(steps, startLoss, full, rows);
+  }
+
+  /**
+   * The median backward time (ms) of {@code steps} updates' batches with only {@code layer}'s first layer-norm shift
+   * trainable: the activation-gradient path from the loss down to that layer, without its weight gradients. Nothing
+   * is updated.
+   */
+  private static double pathMs(TrainConfig cfg, SubConfig fixed,
+      java.util.function.Function<NDManager, SuperTransformer> initial, List<Batch> batches, int steps, String layer) {
+    List<Double> ms = new ArrayList<>();
+    try (NDManager manager = NDManager.newBaseManager(); SuperTransformer model = initial.apply(manager)) {
+      NDArray shift = model.weights().all().get(layer + ".ln1.b");
+      if (shift == null) {
+        throw new IllegalStateException("no weight " + layer + ".ln1.b in the model");
+      }
+      shift.setRequiresGradient(true);
+      for (long step = 0; step < steps; step++) {
+        List<Batch> micro = new ArrayList<>();
+        int stepTokens = 0;
+        for (int j = 0; j < cfg.gradAccum(); j++) {
+          Batch b = batchAt(batches, cfg.seed(), step * cfg.gradAccum() + j);
+          micro.add(b);
+          stepTokens += b.targetTokens();
+        }
+        try (NDScope scope = new NDScope()) {
+          scope.suppressNotUsedWarning();
+          NDManager sm = manager.newSubManager();
+          ms.add(forwardBackward(cfg, model, fixed, micro, step, stepTokens, sm, new long[1])[1] / 1e6);
+          JniUtils.zeroGrad((PtNDArray) shift);
+          sm.close();
+        }
+      }
+    }
+    return median(ms);
   }
 
   /** The weights {@code trainable} updates, in the model's order (the order of their optimizer state). */

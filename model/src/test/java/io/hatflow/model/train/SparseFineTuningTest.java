@@ -117,6 +117,8 @@ class SparseFineTuningTest {
       assertEquals(7, lines.size());
       assertEquals(loss.applyAsDouble(start.model()), p.startLoss(), 1e-6);
       assertTrue(p.full().backwardMs() > 0 && p.layers().stream().allMatch(r -> r.backwardMs() > 0));
+      assertTrue(p.layers().stream().allMatch(r -> r.pathMs() > 0 && r.weightMs() >= 0), p.toString());
+      assertTrue(lines.get(0).contains("path"), lines.get(0));
       for (double budget : new double[] {0.3, 1.0}) {
         List<String> picked = Trainable.pick(p.layers(), p.full().backwardMs(), budget);
         assertTrue(Trainable.estimatedMs(p.layers(), picked) <= budget * p.full().backwardMs(), budget + " " + p);
@@ -126,15 +128,28 @@ class SparseFineTuningTest {
   }
 
   @Test
-  void pickIsGreedyOnGainPerMillisecond() {
-    List<Trainable.Probe> probes = List.of(new Trainable.Probe("dec.1", 0.30, 10), // 0.030 / ms
-        new Trainable.Probe("dec.0", 0.20, 4), // 0.050 / ms
-        new Trainable.Probe("enc.1", 0.50, 25), // 0.020 / ms
-        new Trainable.Probe("enc.0", -0.1, 1)); // made it worse: never
-    assertEquals(List.of("dec.1", "dec.0"), Trainable.pick(probes, 50, 0.3)); // 4 + 10 <= 15; +25 > 15
-    assertEquals(List.of("dec.0"), Trainable.pick(probes, 50, 0.2)); // 4 <= 10; +10 > 10
-    assertEquals(List.of("dec.1", "dec.0", "enc.1"), Trainable.pick(probes, 50, 1.0));
-    assertEquals(List.of(), Trainable.pick(probes, 50, 0.01));
+  void pickCountsTheSharedBackwardPathOnce() {
+    // (layer, gain, alone ms, path ms): alone = path down to the layer + its weight gradients; full backward 100
+    List<Trainable.Probe> probes = List.of(new Trainable.Probe("dec.1", 0.30, 14, 8), // w 6
+        new Trainable.Probe("dec.0", 0.20, 16, 12), // w 4
+        new Trainable.Probe("enc.1", 0.50, 40, 30), // w 10
+        new Trainable.Probe("enc.0", -0.1, 41, 40)); // made it worse: never
+    // the path down to dec.0 is counted once: 12 + 6 + 4 = 22, where summed alone times (30) would miss 0.25
+    assertEquals(22, Trainable.estimatedMs(probes, List.of("dec.1", "dec.0")), 1e-9);
+    assertEquals(List.of("dec.1", "dec.0"), Trainable.pick(probes, 100, 0.25));
+    assertEquals(List.of("dec.1", "dec.0"), Trainable.pick(probes, 100, 0.3)); // + enc.1: 30 + 20 = 50 > 30
+    // dec.1 first (0.30 / 14 ms), then dec.0 (0.20 / 8 ms marginal) before enc.1 (0.50 / 32 ms marginal), then
+    // enc.1: its path covers the decoder's, 30 + 6 + 4 + 10 = 50
+    assertEquals(List.of("dec.1", "dec.0", "enc.1"), Trainable.pick(probes, 100, 0.5));
+    assertEquals(50, Trainable.estimatedMs(probes, List.of("dec.1", "dec.0", "enc.1")), 1e-9);
+    // only dec.1 fits 15
+    assertEquals(List.of("dec.1"), Trainable.pick(probes, 100, 0.15));
+    // layers above one already picked add only their weight gradients: enc.1 first (2.0 / 40 ms), then dec.0 (4 ms)
+    // and dec.1 (6 ms) fit in 50, where summed alone times (40 + 16 + 14) would not
+    List<Trainable.Probe> deepFirst = List.of(new Trainable.Probe("dec.1", 0.05, 14, 8),
+        new Trainable.Probe("dec.0", 0.04, 16, 12), new Trainable.Probe("enc.1", 2.0, 40, 30));
+    assertEquals(List.of("dec.1", "dec.0", "enc.1"), Trainable.pick(deepFirst, 100, 0.5));
+    assertEquals(List.of(), Trainable.pick(probes, 100, 0.01));
   }
 
   @Test

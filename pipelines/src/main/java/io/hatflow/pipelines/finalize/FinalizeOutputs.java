@@ -120,8 +120,11 @@ public final class FinalizeOutputs {
     putNullable(o, "update_budget", r.getUpdateBudget());
     ArrayNode probe = o.putArray("update_probe");
     for (var x : r.getUpdateProbe()) {
-      probe.addObject().put("layer", x.getLayer()).put("loss_gain", x.getLossGain()).put("backward_ms", x.getBackwardMs())
-          .put("picked", x.getPicked());
+      ObjectNode row = probe.addObject().put("layer", x.getLayer()).put("loss_gain", x.getLossGain())
+          .put("backward_ms", x.getBackwardMs());
+      putNullable(row, "path_ms", x.getPathMs());
+      putNullable(row, "weight_ms", x.getWeightMs());
+      row.put("picked", x.getPicked());
     }
     return o;
   }

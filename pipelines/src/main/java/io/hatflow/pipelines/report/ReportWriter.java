@@ -309,13 +309,15 @@ public final class ReportWriter {
         + "</b>" + (results.get(0).getUpdateBudget() == null ? "" : ", budget " + fmt(results.get(0).getUpdateBudget(), 2)
         + " of the full backward time") + "): frozen weights keep their inherited values and get no gradient or"
         + " optimizer state. Per model: what was updated and, for auto, the probe's validation-loss gain and backward"
-        + " ms per layer (picked in bold). Update and backward times and peak memory of each finalize training are"
+        + " ms per layer alone, and the backward ms of the path down to it (a set of layers is estimated at the"
+        + " longest path plus each one's weight gradients, alone minus path; picked in bold). Update and backward times and peak memory of each finalize training are"
         + " in the manifest (stages.finalize.training.costs).</p><table><tr><th>model</th><th>updated layers</th>"
-        + "<th>updated params</th><th>probe: layer loss gain / backward ms</th></tr>");
+        + "<th>updated params</th><th>probe: layer loss gain / backward ms (path ms)</th></tr>");
     for (FinalResult r : results) {
       List<String> probe = new ArrayList<>();
       r.getUpdateProbe().forEach(x -> probe.add((x.getPicked() ? "<b>" : "") + esc(x.getLayer()) + " "
-          + fmt(x.getLossGain(), 4) + " / " + fmt(x.getBackwardMs(), 1) + (x.getPicked() ? "</b>" : "")));
+          + fmt(x.getLossGain(), 4) + " / " + fmt(x.getBackwardMs(), 1) + (x.getPathMs() == null ? ""
+              : " (path " + fmt(x.getPathMs(), 1) + ")") + (x.getPicked() ? "</b>" : "")));
       b.append("<tr><td>").append(esc(r.getName())).append("</td><td>")
           .append(esc(r.getUpdatedLayers().isEmpty() ? (r.getUpdate().equals("auto") ? "(none: not trained)"
               : r.getUpdate()) : String.join(" ", r.getUpdatedLayers())))

@@ -418,8 +418,9 @@ public final class FinalizeStage implements Stage {
     }
     Path saved = work.resolve(PROBE_JSON);
     Trainer.ProbeResult p;
-    if (ctx.resume() && Files.exists(saved)) {
-      p = readProbe(saved);
+    Trainer.ProbeResult before = ctx.resume() && Files.exists(saved) ? readProbe(saved) : null;
+    if (before != null) {
+      p = before;
       ctx.log().printf("[finalize] %s: probe measured before, kept%n", c.name());
     } else {
       p = Trainer.probe(tc, c.config(), start, prepared, probeSteps(tc), validLoss,
@@ -433,9 +434,10 @@ public final class FinalizeStage implements Stage {
         picked, est, p.full().backwardMs(), 100 * est / p.full().backwardMs(), 100 * f.updateBudget());
     List<io.hatflow.schemas.UpdateProbe> rows = new ArrayList<>();
     for (Trainable.Probe x : p.layers()) {
-      rows.add(new io.hatflow.schemas.UpdateProbe(x.layer(), x.lossGain(), x.backwardMs(), picked.contains(x.layer())));
+      rows.add(new io.hatflow.schemas.UpdateProbe(x.layer(), x.lossGain(), x.backwardMs(), x.pathMs(), x.weightMs(),
+          picked.contains(x.layer())));
     }
-    rows.add(new io.hatflow.schemas.UpdateProbe("all", p.full().lossGain(), p.full().backwardMs(), false));
+    rows.add(new io.hatflow.schemas.UpdateProbe("all", p.full().lossGain(), p.full().backwardMs(), null, null, false));
     if (picked.isEmpty()) {
       ctx.log().printf("[finalize] %s: no layer lowered the validation loss within the budget: inherited weights"
           + " kept, not trained%n", c.name());
@@ -450,20 +452,28 @@ public final class FinalizeStage implements Stage {
     var root = JSON.createObjectNode().put("steps", p.steps()).put("start_loss", p.startLoss());
     var rows = root.putArray("rows");
     for (Trainable.Probe x : p.layers()) {
-      rows.addObject().put("layer", x.layer()).put("loss_gain", x.lossGain()).put("backward_ms", x.backwardMs());
+      rows.addObject().put("layer", x.layer()).put("loss_gain", x.lossGain()).put("backward_ms", x.backwardMs())
+          .put("path_ms", x.pathMs());
     }
     root.putObject("all").put("loss_gain", p.full().lossGain()).put("backward_ms", p.full().backwardMs());
     return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
   }
 
+  /** A saved probe; null when it predates the per-layer path times (then it is measured again). */
   static Trainer.ProbeResult readProbe(Path f) throws IOException {
     var root = JSON.readTree(f.toFile());
     List<Trainable.Probe> rows = new ArrayList<>();
-    root.path("rows").forEach(x -> rows.add(new Trainable.Probe(x.path("layer").asText(),
-        x.path("loss_gain").asDouble(), x.path("backward_ms").asDouble())));
+    for (var x : root.path("rows")) {
+      if (!x.has("path_ms")) {
+        return null;
+      }
+      rows.add(new Trainable.Probe(x.path("layer").asText(), x.path("loss_gain").asDouble(),
+          x.path("backward_ms").asDouble(), x.path("path_ms").asDouble()));
+    }
     var all = root.path("all");
     return new Trainer.ProbeResult(root.path("steps").asInt(), root.path("start_loss").asDouble(),
-        new Trainable.Probe("all", all.path("loss_gain").asDouble(), all.path("backward_ms").asDouble()), rows);
+        new Trainable.Probe("all", all.path("loss_gain").asDouble(), all.path("backward_ms").asDouble(), Double.NaN),
+        rows);
   }
 
   /** Predictors of every target that has one under {@code predictor/<target>/}. */

@@ -267,7 +267,9 @@ class FinalizeResumeAndScratchTest {
       assertEquals(layers, r.getUpdateProbe().stream().map(x -> x.getLayer()).toList(), "every layer probed, then all");
       List<io.hatflow.model.train.Trainable.Probe> rows = r.getUpdateProbe().stream()
           .filter(x -> !x.getLayer().equals("all"))
-          .map(x -> new io.hatflow.model.train.Trainable.Probe(x.getLayer(), x.getLossGain(), x.getBackwardMs())).toList();
+          .map(x -> new io.hatflow.model.train.Trainable.Probe(x.getLayer(), x.getLossGain(), x.getBackwardMs(),
+              x.getPathMs())).toList();
+      assertTrue(rows.stream().allMatch(x -> x.pathMs() > 0), "path times measured: " + rows);
       double full = r.getUpdateProbe().get(r.getUpdateProbe().size() - 1).getBackwardMs();
       List<String> picked = r.getUpdateProbe().stream().filter(x -> x.getPicked()).map(x -> x.getLayer()).toList();
       assertEquals(picked, r.getUpdatedLayers());
