@@ -1,9 +1,13 @@
 package io.hatflow.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import ai.djl.ndarray.NDManager;
 import org.junit.jupiter.api.Test;
-import static org.junit.jupiter.api.Assertions.assertEquals;
+
 class EngineWarmupTest {
-  @Test void pytorchLoadsOffline() {
+  @Test
+  void pytorchLoadsOffline() {
     try (NDManager m = NDManager.newBaseManager()) {
       assertEquals(6f, m.create(new float[] {1, 2, 3}).sum().getFloat());
     }

@@ -32,15 +32,18 @@ public final class Bleu {
 
   private Bleu() {}
 
-  /** Corpus BLEU with one reference per hypothesis ({@code refs.get(i)} for {@code hyps.get(i)}). */
+  /**
+   * Corpus BLEU with one reference per hypothesis ({@code refs.get(i)} for {@code hyps.get(i)}).
+   */
   public static BleuScore corpusBleu(List<String> hyps, List<String> refs, BleuOptions opts) {
     return corpusBleuMultiRef(hyps, List.of(refs), opts);
   }
 
   /**
    * Corpus BLEU against several reference streams, each parallel to {@code hyps} (sacreBLEU's
-   * {@code corpus_score(hyps, [refs1, refs2, ...])}). A null entry means "no reference from this stream
-   * for that segment" (sacreBLEU's variable references; the signature then says {@code nrefs:var}).
+   * {@code corpus_score(hyps, [refs1, refs2, ...])}). A null entry means "no reference from this
+   * stream for that segment" (sacreBLEU's variable references; the signature then says {@code
+   * nrefs:var}).
    */
   public static BleuScore corpusBleuMultiRef(
       List<String> hyps, List<List<String>> refStreams, BleuOptions opts) {
@@ -49,8 +52,14 @@ public final class Bleu {
     }
     for (int s = 0; s < refStreams.size(); s++) {
       if (refStreams.get(s).size() != hyps.size()) {
-        throw new IllegalArgumentException("BLEU: " + hyps.size() + " hypotheses but reference stream "
-            + (s + 1) + " has " + refStreams.get(s).size() + " segments");
+        throw new IllegalArgumentException(
+            "BLEU: "
+                + hyps.size()
+                + " hypotheses but reference stream "
+                + (s + 1)
+                + " has "
+                + refStreams.get(s).size()
+                + " segments");
       }
     }
     int n = hyps.size();
@@ -62,9 +71,13 @@ public final class Bleu {
     if (!opts.force()) {
       long tokenized = hyps.stream().filter(h -> h.endsWith(" .")).count();
       if (tokenized >= 100) {
-        LOG.log(System.Logger.Level.WARNING, "That's " + tokenized + " lines that end in a tokenized period"
-            + " ('.'): it looks like you forgot to detokenize your test data, which may hurt your score."
-            + " Set force to silence this.");
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "That's "
+                + tokenized
+                + " lines that end in a tokenized period"
+                + " ('.'): it looks like you forgot to detokenize your test data, which may hurt your score."
+                + " Set force to silence this.");
       }
     }
     // nrefs: count of non-null references per segment, "var" if it changes.
@@ -79,27 +92,32 @@ public final class Bleu {
         throw new IllegalArgumentException("BLEU: segment " + (i + 1) + " has no reference");
       }
     }
-    String nrefsSig = n == 0 ? String.valueOf(refStreams.size())
-        : IntStream.of(nrefs).distinct().count() == 1 ? String.valueOf(nrefs[0]) : "var";
+    String nrefsSig =
+        n == 0
+            ? String.valueOf(refStreams.size())
+            : IntStream.of(nrefs).distinct().count() == 1 ? String.valueOf(nrefs[0]) : "var";
 
-    long[] stats = IntStream.range(0, n).parallel().collect(
-        () -> new long[SegmentStats.SIZE],
-        (acc, i) -> {
-          String[][] refTokens = new String[nrefs[i]][];
-          int r = 0;
-          for (List<String> stream : refStreams) {
-            String ref = stream.get(i);
-            if (ref != null) {
-              refTokens[r++] = preprocess(ref, opts);
-            }
-          }
-          SegmentStats.accumulate(preprocess(hyps.get(i), opts), refTokens, acc);
-        },
-        (a, b) -> {
-          for (int k = 0; k < a.length; k++) {
-            a[k] += b[k];
-          }
-        });
+    long[] stats =
+        IntStream.range(0, n)
+            .parallel()
+            .collect(
+                () -> new long[SegmentStats.SIZE],
+                (acc, i) -> {
+                  String[][] refTokens = new String[nrefs[i]][];
+                  int r = 0;
+                  for (List<String> stream : refStreams) {
+                    String ref = stream.get(i);
+                    if (ref != null) {
+                      refTokens[r++] = preprocess(ref, opts);
+                    }
+                  }
+                  SegmentStats.accumulate(preprocess(hyps.get(i), opts), refTokens, acc);
+                },
+                (a, b) -> {
+                  for (int k = 0; k < a.length; k++) {
+                    a[k] += b[k];
+                  }
+                });
     return fromStats(stats, opts, nrefsSig);
   }
 
@@ -184,8 +202,16 @@ public final class Bleu {
     for (Path ref : refs) {
       List<String> refLines = readLines(ref);
       if (refLines.size() != hypLines.size()) {
-        throw new BleuInputException("BLEU line count mismatch: hypothesis file " + hyp + " has "
-            + hypLines.size() + " lines but reference file " + ref + " has " + refLines.size() + " lines");
+        throw new BleuInputException(
+            "BLEU line count mismatch: hypothesis file "
+                + hyp
+                + " has "
+                + hypLines.size()
+                + " lines but reference file "
+                + ref
+                + " has "
+                + refLines.size()
+                + " lines");
       }
       refStreams.add(refLines);
     }
@@ -193,20 +219,25 @@ public final class Bleu {
   }
 
   /**
-   * Lines of a UTF-8 text file (gzip-compressed if the name ends in {@code .gz}), split on {@code \n} only
-   * like sacreBLEU's {@code open(..., newline="\n")}; a final line without {@code \n} counts, a trailing
-   * {@code \n} adds no empty line. {@code \r} stays (BLEU preprocessing strips it).
+   * Lines of a UTF-8 text file (gzip-compressed if the name ends in {@code .gz}), split on {@code
+   * \n} only like sacreBLEU's {@code open(..., newline="\n")}; a final line without {@code \n}
+   * counts, a trailing {@code \n} adds no empty line. {@code \r} stays (BLEU preprocessing strips
+   * it).
    *
    * @throws BleuInputException on invalid UTF-8, naming the file, line and byte column
    */
   public static List<String> readLines(Path file) {
     List<String> lines = new ArrayList<>();
-    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-        .onMalformedInput(CodingErrorAction.REPORT)
-        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    CharsetDecoder decoder =
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
     try (InputStream raw = Files.newInputStream(file);
-        InputStream in = file.getFileName().toString().endsWith(".gz")
-            ? new GZIPInputStream(new BufferedInputStream(raw, 1 << 16), 1 << 16) : raw) {
+        InputStream in =
+            file.getFileName().toString().endsWith(".gz")
+                ? new GZIPInputStream(new BufferedInputStream(raw, 1 << 16), 1 << 16)
+                : raw) {
       byte[] chunk = new byte[1 << 16];
       byte[] line = new byte[1024];
       int len = 0;
@@ -234,7 +265,8 @@ public final class Bleu {
     return lines;
   }
 
-  private static String decode(CharsetDecoder decoder, byte[] bytes, int len, Path file, int lineNo) {
+  private static String decode(
+      CharsetDecoder decoder, byte[] bytes, int len, Path file, int lineNo) {
     boolean ascii = true;
     for (int i = 0; i < len && ascii; i++) {
       ascii = bytes[i] >= 0;
@@ -250,14 +282,21 @@ public final class Bleu {
       result = decoder.flush(out);
     }
     if (result.isError()) {
-      throw new BleuInputException(file + ": line " + lineNo + ": invalid UTF-8 at byte "
-          + (in.position() + 1) + " of the line");
+      throw new BleuInputException(
+          file
+              + ": line "
+              + lineNo
+              + ": invalid UTF-8 at byte "
+              + (in.position() + 1)
+              + " of the line");
     }
     out.flip();
     return out.toString();
   }
 
-  /** Python's {@code f"{x:.Nf}"}: round half-even on the exact binary value (Java's %.Nf differs). */
+  /**
+   * Python's {@code f"{x:.Nf}"}: round half-even on the exact binary value (Java's %.Nf differs).
+   */
   static String fixed(double x, int decimals) {
     if (!Double.isFinite(x)) {
       return Double.isNaN(x) ? "nan" : x > 0 ? "inf" : "-inf";

@@ -7,13 +7,14 @@ import java.util.Objects;
  * How corpus BLEU is computed; mirrors sacreBLEU 2.x's {@code BLEU(...)} arguments.
  *
  * <p>Defaults ({@link #defaults()}): tokenize {@code 13a}, case-sensitive, {@code exp} smoothing,
- * no effective order, force off. These give sacreBLEU's default signature
- * {@code nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0}.
+ * no effective order, force off. These give sacreBLEU's default signature {@code
+ * nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0}.
  *
  * @param tokenize tokenizer applied to hypotheses and references
  * @param lowercase lowercase both sides before tokenizing ({@code case:lc})
  * @param smooth smoothing method for n-gram orders without matches
- * @param smoothValue value for {@code floor} (default 0.1) and {@code add-k} (default 1); null = default
+ * @param smoothValue value for {@code floor} (default 0.1) and {@code add-k} (default 1); null =
+ *     default
  * @param effectiveOrder stop at the highest order with any hypothesis n-grams (sentence-level use)
  * @param force only silences the "looks tokenized" warning, as in sacreBLEU
  */
@@ -43,7 +44,9 @@ public record BleuOptions(
       return sacrebleuName;
     }
 
-    /** Parses a sacreBLEU tokenizer name ({@code 13a}, {@code intl}, {@code char}, {@code none}). */
+    /**
+     * Parses a sacreBLEU tokenizer name ({@code 13a}, {@code intl}, {@code char}, {@code none}).
+     */
     public static Tokenize fromName(String name) {
       for (Tokenize t : values()) {
         if (t.sacrebleuName.equalsIgnoreCase(name)) {
@@ -129,17 +132,25 @@ public record BleuOptions(
     return smoothValue != null ? smoothValue : smooth.defaultValue();
   }
 
-  /** sacreBLEU's signature string for {@code nrefs} references ("var" when it varies per segment). */
+  /**
+   * sacreBLEU's signature string for {@code nrefs} references ("var" when it varies per segment).
+   */
   String signature(String nrefs) {
     String smoothStr = smooth.sacrebleuName();
     if (smooth.defaultValue() != null) {
       smoothStr += "[" + Bleu.fixed(effectiveSmoothValue(), 2) + "]";
     }
-    return "nrefs:" + nrefs
-        + "|case:" + (lowercase ? "lc" : "mixed")
-        + "|eff:" + (effectiveOrder ? "yes" : "no")
-        + "|tok:" + tokenize.sacrebleuName()
-        + "|smooth:" + smoothStr
-        + "|version:" + Bleu.SACREBLEU_VERSION;
+    return "nrefs:"
+        + nrefs
+        + "|case:"
+        + (lowercase ? "lc" : "mixed")
+        + "|eff:"
+        + (effectiveOrder ? "yes" : "no")
+        + "|tok:"
+        + tokenize.sacrebleuName()
+        + "|smooth:"
+        + smoothStr
+        + "|version:"
+        + Bleu.SACREBLEU_VERSION;
   }
 }

@@ -9,13 +9,15 @@ import java.util.Arrays;
  * A corpus BLEU result, as sacreBLEU's {@code BLEUScore}.
  *
  * @param score BLEU in 0..100, full double precision (sacreBLEU rounds only when printing)
- * @param precisions modified n-gram precisions in percent, orders 1..4 (smoothed where smoothing applied)
+ * @param precisions modified n-gram precisions in percent, orders 1..4 (smoothed where smoothing
+ *     applied)
  * @param bp brevity penalty
  * @param sysLen total hypothesis tokens
  * @param refLen total closest-reference tokens
  * @param counts matched n-grams per order (raw integers, before any add-k)
  * @param totals hypothesis n-grams per order (raw integers, before any add-k)
- * @param signature sacreBLEU signature, e.g. {@code nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0}
+ * @param signature sacreBLEU signature, e.g. {@code
+ *     nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0}
  */
 public record BleuScore(
     double score,
@@ -55,7 +57,10 @@ public record BleuScore(
     return refLen == 0 ? 0.0 : (double) sysLen / (double) refLen;
   }
 
-  /** sacreBLEU's verbose part: {@code 66.7/41.2/28.3/20.0 (BP = 0.987 ratio = 0.987 hyp_len = 123 ref_len = 125)}. */
+  /**
+   * sacreBLEU's verbose part: {@code 66.7/41.2/28.3/20.0 (BP = 0.987 ratio = 0.987 hyp_len = 123
+   * ref_len = 125)}.
+   */
   public String verbose() {
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < precisions.length; i++) {
@@ -64,13 +69,22 @@ public record BleuScore(
       }
       sb.append(Bleu.fixed(precisions[i], 1));
     }
-    return sb.append(" (BP = ").append(Bleu.fixed(bp, 3))
-        .append(" ratio = ").append(Bleu.fixed(ratio(), 3))
-        .append(" hyp_len = ").append(sysLen)
-        .append(" ref_len = ").append(refLen).append(')').toString();
+    return sb.append(" (BP = ")
+        .append(Bleu.fixed(bp, 3))
+        .append(" ratio = ")
+        .append(Bleu.fixed(ratio(), 3))
+        .append(" hyp_len = ")
+        .append(sysLen)
+        .append(" ref_len = ")
+        .append(refLen)
+        .append(')')
+        .toString();
   }
 
-  /** {@code BLEU = 35.12 66.7/41.2/28.3/20.0 (BP = 0.987 ratio = 0.987 hyp_len = 123 ref_len = 125)}. */
+  /**
+   * {@code BLEU = 35.12 66.7/41.2/28.3/20.0 (BP = 0.987 ratio = 0.987 hyp_len = 123 ref_len =
+   * 125)}.
+   */
   public String formatted() {
     return "BLEU = " + Bleu.fixed(score, 2) + " " + verbose();
   }
@@ -81,8 +95,8 @@ public record BleuScore(
   }
 
   /**
-   * One line of JSON: name, score (full precision), signature, verbose_score, precisions, counts, totals,
-   * bp, ratio, hyp_len, ref_len.
+   * One line of JSON: name, score (full precision), signature, verbose_score, precisions, counts,
+   * totals, bp, ratio, hyp_len, ref_len.
    */
   public String toJson() {
     ObjectNode o = JSON.createObjectNode();

@@ -5,9 +5,9 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * sacreBLEU 2.6.0's tokenizers ({@code tokenizer_13a.py}, {@code tokenizer_re.py}, {@code tokenizer_intl.py},
- * {@code tokenizer_char.py}, {@code tokenizer_none.py}). Each returns the tokens that sacreBLEU's
- * {@code line.split()} would see after its tokenizer ran.
+ * sacreBLEU 2.6.0's tokenizers ({@code tokenizer_13a.py}, {@code tokenizer_re.py}, {@code
+ * tokenizer_intl.py}, {@code tokenizer_char.py}, {@code tokenizer_none.py}). Each returns the
+ * tokens that sacreBLEU's {@code line.split()} would see after its tokenizer ran.
  */
 public final class BleuTokenizers {
   private BleuTokenizers() {}
@@ -28,9 +28,10 @@ public final class BleuTokenizers {
   }
 
   /**
-   * mteval-v13a: language-independent clean-up, then {@code TokenizerRegexp}'s four rules. The rules are
-   * applied as hand-written scans (fixed-length, left-to-right, non-overlapping like {@code re.sub});
-   * {@link #tokenize13aRegex} is the literal regex version the tests compare against.
+   * mteval-v13a: language-independent clean-up, then {@code TokenizerRegexp}'s four rules. The
+   * rules are applied as hand-written scans (fixed-length, left-to-right, non-overlapping like
+   * {@code re.sub}); {@link #tokenize13aRegex} is the literal regex version the tests compare
+   * against.
    */
   static String tokenize13a(String line) {
     line = clean13a(line);
@@ -110,7 +111,9 @@ public final class BleuTokenizers {
   };
   private static final String[] RE_13A_REPL = {" $1 ", "$1 $2 ", " $1 $2", "$1 $2 "};
 
-  /** Literal port of sacreBLEU's regexes (slower); kept as the reference for {@link #tokenize13a}. */
+  /**
+   * Literal port of sacreBLEU's regexes (slower); kept as the reference for {@link #tokenize13a}.
+   */
   static String tokenize13aRegex(String line) {
     String s = " " + clean13a(line) + " ";
     for (int i = 0; i < RE_13A.length; i++) {
@@ -133,8 +136,12 @@ public final class BleuTokenizers {
   }
 
   private static boolean isPunct13a(char c) {
-    return (c >= '{' && c <= '~') || (c >= '[' && c <= '`') || (c >= ' ' && c <= '&')
-        || (c >= '(' && c <= '+') || (c >= ':' && c <= '@') || c == '/';
+    return (c >= '{' && c <= '~')
+        || (c >= '[' && c <= '`')
+        || (c >= ' ' && c <= '&')
+        || (c >= '(' && c <= '+')
+        || (c >= ':' && c <= '@')
+        || c == '/';
   }
 
   private static boolean isDigit(char c) {

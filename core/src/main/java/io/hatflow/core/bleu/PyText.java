@@ -3,11 +3,17 @@ package io.hatflow.core.bleu;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Python {@code str} whitespace semantics ({@code split()}, {@code rstrip()}), which sacreBLEU relies on. */
+/**
+ * Python {@code str} whitespace semantics ({@code split()}, {@code rstrip()}), which sacreBLEU
+ * relies on.
+ */
 final class PyText {
   private PyText() {}
 
-  /** Python's {@code str.isspace()} for one code point (Unicode White_Space minus a few, plus U+001C..U+001F). */
+  /**
+   * Python's {@code str.isspace()} for one code point (Unicode White_Space minus a few, plus
+   * U+001C..U+001F).
+   */
   static boolean isSpace(int c) {
     if (c <= 0x20) {
       return c == 0x20 || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F);
@@ -15,8 +21,15 @@ final class PyText {
     if (c < 0x85) {
       return false;
     }
-    return c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A)
-        || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+    return c == 0x85
+        || c == 0xA0
+        || c == 0x1680
+        || (c >= 0x2000 && c <= 0x200A)
+        || c == 0x2028
+        || c == 0x2029
+        || c == 0x202F
+        || c == 0x205F
+        || c == 0x3000;
   }
 
   /** {@code s.rstrip()}. All Python spaces are BMP chars, so a char-wise scan is exact. */
@@ -50,8 +63,8 @@ final class PyText {
 
   /**
    * Python's {@code str.lower()}: the simple per-code-point mapping, except U+0130 (two chars) and
-   * U+03A3, which becomes final sigma by Python's context rule. Java's {@code toLowerCase} decides final
-   * sigma differently after uncased letters (e.g. "ᘎΣ"), hence this port.
+   * U+03A3, which becomes final sigma by Python's context rule. Java's {@code toLowerCase} decides
+   * final sigma differently after uncased letters (e.g. "ᘎΣ"), hence this port.
    */
   static String lower(String s) {
     int n = s.length();
@@ -77,7 +90,9 @@ final class PyText {
     return out.toString();
   }
 
-  /** CPython's handle_capital_sigma: cased, case-ignorable*, SIGMA, not (case-ignorable*, cased). */
+  /**
+   * CPython's handle_capital_sigma: cased, case-ignorable*, SIGMA, not (case-ignorable*, cased).
+   */
   private static boolean isFinalSigma(String s, int i) {
     int j = i;
     int c = 0;
@@ -108,18 +123,39 @@ final class PyText {
     return Character.isLowerCase(c) || Character.isUpperCase(c) || Character.isTitleCase(c);
   }
 
-  /** Unicode Case_Ignorable: Mn, Me, Cf, Lm, Sk and Word_Break MidLetter, MidNumLet, Single_Quote. */
+  /**
+   * Unicode Case_Ignorable: Mn, Me, Cf, Lm, Sk and Word_Break MidLetter, MidNumLet, Single_Quote.
+   */
   private static boolean isCaseIgnorable(int c) {
     switch (Character.getType(c)) {
-      case Character.NON_SPACING_MARK, Character.ENCLOSING_MARK, Character.FORMAT,
-          Character.MODIFIER_LETTER, Character.MODIFIER_SYMBOL:
+      case Character.NON_SPACING_MARK,
+      Character.ENCLOSING_MARK,
+      Character.FORMAT,
+      Character.MODIFIER_LETTER,
+      Character.MODIFIER_SYMBOL:
         return true;
       default:
         break;
     }
     return switch (c) {
-      case 0x27, 0x2E, 0x3A, 0xB7, 0x387, 0x55F, 0x5F4, 0x2018, 0x2019, 0x2024, 0x2027, 0xFE13, 0xFE52,
-          0xFE55, 0xFF07, 0xFF0E, 0xFF1A -> true;
+      case 0x27,
+          0x2E,
+          0x3A,
+          0xB7,
+          0x387,
+          0x55F,
+          0x5F4,
+          0x2018,
+          0x2019,
+          0x2024,
+          0x2027,
+          0xFE13,
+          0xFE52,
+          0xFE55,
+          0xFF07,
+          0xFF0E,
+          0xFF1A ->
+          true;
       default -> false;
     };
   }

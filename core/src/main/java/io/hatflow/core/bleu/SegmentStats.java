@@ -6,19 +6,24 @@ import java.util.Map;
 
 /**
  * One segment's BLEU sufficient statistics, as sacreBLEU's {@code _compute_segment_statistics}:
- * {@code [hypLen, refLen, correct1..4, total1..4]}. Reference n-gram counts are the max over references;
- * refLen is the closest reference length (ties go to the shorter one).
+ * {@code [hypLen, refLen, correct1..4, total1..4]}. Reference n-gram counts are the max over
+ * references; refLen is the closest reference length (ties go to the shorter one).
  */
 final class SegmentStats {
   static final int ORDER = 4;
+
   /** Index layout of the stats array. */
   static final int HYP_LEN = 0;
+
   static final int REF_LEN = 1;
   static final int CORRECT = 2;
   static final int TOTAL = 2 + ORDER;
   static final int SIZE = 2 + 2 * ORDER;
 
-  /** Ids are packed 15 bits each into a long key (order tag in bits 60-61), so at most this many types. */
+  /**
+   * Ids are packed 15 bits each into a long key (order tag in bits 60-61), so at most this many
+   * types.
+   */
   private static final int MAX_PACKED_TYPES = (1 << 15) - 1;
 
   private SegmentStats() {}
@@ -178,18 +183,19 @@ final class SegmentStats {
     for (String[] ref : refs) {
       ngramCounts(ref).forEach((g, c) -> refMax.merge(g, c, Math::max));
     }
-    hypCounts.forEach((g, c) -> {
-      Integer r = refMax.get(g);
-      if (r != null) {
-        int order = 0;
-        for (int i = 0; i < g.length(); i++) {
-          if (g.charAt(i) == ' ') {
-            order++;
+    hypCounts.forEach(
+        (g, c) -> {
+          Integer r = refMax.get(g);
+          if (r != null) {
+            int order = 0;
+            for (int i = 0; i < g.length(); i++) {
+              if (g.charAt(i) == ' ') {
+                order++;
+              }
+            }
+            acc[CORRECT + order] += Math.min(c, r);
           }
-        }
-        acc[CORRECT + order] += Math.min(c, r);
-      }
-    });
+        });
   }
 
   /** Tokens never contain ' ' (it is a Python space), so joining with it is unambiguous. */

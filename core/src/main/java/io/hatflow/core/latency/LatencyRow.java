@@ -4,8 +4,8 @@ import io.hatflow.core.space.Features;
 import java.util.Arrays;
 
 /**
- * One row of HAT's latency dataset: the 10 features of {@link Features#NAMES} and the measured encoder and
- * decoder latencies in milliseconds (mean and standard deviation over the timed runs).
+ * One row of HAT's latency dataset: the 10 features of {@link Features#NAMES} and the measured
+ * encoder and decoder latencies in milliseconds (mean and standard deviation over the timed runs).
  */
 public record LatencyRow(
     double[] features,
@@ -22,7 +22,10 @@ public record LatencyRow(
     features = features.clone();
   }
 
-  /** The predictor's target: encoder + decoder mean latency, as HAT's latency_predictor.py sums them. */
+  /**
+   * The predictor's target: encoder + decoder mean latency, as HAT's latency_predictor.py sums
+   * them.
+   */
   public double targetMs() {
     return meanEncoderMs + meanDecoderMs;
   }

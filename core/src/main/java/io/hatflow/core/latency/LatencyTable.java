@@ -4,7 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A latency dataset: rows in file order (row 0 = first line after the header, the indexing {@link Split} uses).
+ * A latency dataset: rows in file order (row 0 = first line after the header, the indexing {@link
+ * Split} uses).
  *
  * @param source where the rows came from (a path, for messages and the predictor's metadata)
  */

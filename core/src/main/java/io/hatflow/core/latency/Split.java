@@ -18,8 +18,9 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * A train/valid/test split of a latency dataset as 0-based data-row indices (row 0 = first line after the
- * header). JSON form: {@code {"note": "...", "train": [..], "valid": [..], "test": [..]}}.
+ * A train/valid/test split of a latency dataset as 0-based data-row indices (row 0 = first line
+ * after the header). JSON form: {@code {"note": "...", "train": [..], "valid": [..], "test":
+ * [..]}}.
  */
 public record Split(String note, int[] train, int[] valid, int[] test) {
 
@@ -32,17 +33,29 @@ public record Split(String note, int[] train, int[] valid, int[] test) {
     test = test.clone();
   }
 
-  @Override public int[] train() { return train.clone(); }
-  @Override public int[] valid() { return valid.clone(); }
-  @Override public int[] test() { return test.clone(); }
+  @Override
+  public int[] train() {
+    return train.clone();
+  }
+
+  @Override
+  public int[] valid() {
+    return valid.clone();
+  }
+
+  @Override
+  public int[] test() {
+    return test.clone();
+  }
 
   public int size() {
     return train.length + valid.length + test.length;
   }
 
   /**
-   * HAT's 80/10/10 split by a seeded shuffle: {@code java.util.Random(seed)} shuffles 0..n-1, the first
-   * floor(0.8n) are train, the next floor(0.1n) valid, the rest test (HAT's latency_predictor.py proportions).
+   * HAT's 80/10/10 split by a seeded shuffle: {@code java.util.Random(seed)} shuffles 0..n-1, the
+   * first floor(0.8n) are train, the next floor(0.1n) valid, the rest test (HAT's
+   * latency_predictor.py proportions).
    */
   public static Split seeded(int n, long seed) {
     if (n < 3) {
@@ -56,13 +69,16 @@ public record Split(String note, int[] train, int[] valid, int[] test) {
     int nTrain = (int) Math.floor(0.8 * n);
     int nValid = Math.max(1, (int) Math.floor(0.1 * n));
     int[] all = idx.stream().mapToInt(Integer::intValue).toArray();
-    return new Split("seeded 80/10/10 split of " + n + " rows, java.util.Random(" + seed + ") shuffle",
-        Arrays.copyOfRange(all, 0, nTrain), Arrays.copyOfRange(all, nTrain, nTrain + nValid),
+    return new Split(
+        "seeded 80/10/10 split of " + n + " rows, java.util.Random(" + seed + ") shuffle",
+        Arrays.copyOfRange(all, 0, nTrain),
+        Arrays.copyOfRange(all, nTrain, nTrain + nValid),
         Arrays.copyOfRange(all, nTrain + nValid, n));
   }
 
   /**
-   * Checks that every index is in [0, rows) and that no row is in two places (within or across parts).
+   * Checks that every index is in [0, rows) and that no row is in two places (within or across
+   * parts).
    *
    * @param what names the split in messages (its file)
    */
@@ -77,13 +93,15 @@ public record Split(String note, int[] train, int[] valid, int[] test) {
       for (int k = 0; k < parts[p].length; k++) {
         int i = parts[p][k];
         if (i < 0 || i >= rows) {
-          throw new LatencyCsvException(String.format(
-              "%s: '%s'[%d] = %d is out of range: the dataset has %d data rows (valid indices 0..%d)",
-              what, names[p], k, i, rows, rows - 1));
+          throw new LatencyCsvException(
+              String.format(
+                  "%s: '%s'[%d] = %d is out of range: the dataset has %d data rows (valid indices 0..%d)",
+                  what, names[p], k, i, rows, rows - 1));
         }
         if (seen[i] != 0) {
-          throw new LatencyCsvException(String.format("%s: row %d is in '%s' and also in '%s'",
-              what, i, names[seen[i] - 1], names[p]));
+          throw new LatencyCsvException(
+              String.format(
+                  "%s: row %d is in '%s' and also in '%s'", what, i, names[seen[i] - 1], names[p]));
         }
         seen[i] = p + 1;
       }
@@ -97,16 +115,25 @@ public record Split(String note, int[] train, int[] valid, int[] test) {
     try {
       root = JSON.readTree(Files.readString(file, StandardCharsets.UTF_8));
     } catch (JsonProcessingException e) {
-      throw new LatencyCsvException(file + ": not valid JSON: " + e.getOriginalMessage()
-          + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()), e);
+      throw new LatencyCsvException(
+          file
+              + ": not valid JSON: "
+              + e.getOriginalMessage()
+              + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()),
+          e);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read split " + file + ": " + e.getMessage(), e);
     }
     if (root == null || !root.isObject()) {
-      throw new LatencyCsvException(file + ": expected a JSON object with \"train\", \"valid\", \"test\"");
+      throw new LatencyCsvException(
+          file + ": expected a JSON object with \"train\", \"valid\", \"test\"");
     }
     String note = root.hasNonNull("note") ? root.get("note").asText() : "";
-    return new Split(note, indices(file, root, "train"), indices(file, root, "valid"), indices(file, root, "test"))
+    return new Split(
+            note,
+            indices(file, root, "train"),
+            indices(file, root, "valid"),
+            indices(file, root, "test"))
         .validate(rows, file.toString());
   }
 
@@ -119,7 +146,8 @@ public record Split(String note, int[] train, int[] valid, int[] test) {
     for (int k = 0; k < out.length; k++) {
       JsonNode v = a.get(k);
       if (!v.canConvertToInt() || !v.isIntegralNumber()) {
-        throw new LatencyCsvException(file + ": \"" + key + "\"[" + k + "] is not an integer: " + v);
+        throw new LatencyCsvException(
+            file + ": \"" + key + "\"[" + k + "] is not an integer: " + v);
       }
       out[k] = v.intValue();
     }
@@ -157,8 +185,11 @@ public record Split(String note, int[] train, int[] valid, int[] test) {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof Split s && note.equals(s.note) && Arrays.equals(train, s.train)
-        && Arrays.equals(valid, s.valid) && Arrays.equals(test, s.test);
+    return o instanceof Split s
+        && note.equals(s.note)
+        && Arrays.equals(train, s.train)
+        && Arrays.equals(valid, s.valid)
+        && Arrays.equals(test, s.test);
   }
 
   @Override

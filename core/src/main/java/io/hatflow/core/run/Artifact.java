@@ -10,17 +10,23 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One recorded input or output of a stage, as {@code manifest.json} holds it: its path (relative to the run
- * directory when inside it, else absolute or a URI), SHA-256 ({@link Digests#sha256Tree}), size and, for a
- * folder, each file's digest so a consumer that finds the folder changed can name the file.
+ * One recorded input or output of a stage, as {@code manifest.json} holds it: its path (relative to
+ * the run directory when inside it, else absolute or a URI), SHA-256 ({@link Digests#sha256Tree}),
+ * size and, for a folder, each file's digest so a consumer that finds the folder changed can name
+ * the file.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Artifact(String path, String sha256, Long bytes, Map<String, String> files) {
 
-  /** A local file or folder, digested now; {@code runDir} (may be null) makes the path relative to the run. */
+  /**
+   * A local file or folder, digested now; {@code runDir} (may be null) makes the path relative to
+   * the run.
+   */
   public static Artifact of(Path path, Path runDir) {
-    Path shown = runDir != null && path.toAbsolutePath().startsWith(runDir.toAbsolutePath())
-        ? runDir.toAbsolutePath().relativize(path.toAbsolutePath()) : path.toAbsolutePath();
+    Path shown =
+        runDir != null && path.toAbsolutePath().startsWith(runDir.toAbsolutePath())
+            ? runDir.toAbsolutePath().relativize(path.toAbsolutePath())
+            : path.toAbsolutePath();
     Map<String, String> files = null;
     if (Files.isDirectory(path)) {
       files = new LinkedHashMap<>();
@@ -31,7 +37,10 @@ public record Artifact(String path, String sha256, Long bytes, Map<String, Strin
     return new Artifact(shown.toString(), Digests.sha256Tree(path), size(path), files);
   }
 
-  /** A non-local artifact (e.g. {@code gs://}) by name, with the digest of the bytes read when known. */
+  /**
+   * A non-local artifact (e.g. {@code gs://}) by name, with the digest of the bytes read when
+   * known.
+   */
   public static Artifact remote(String uri, String sha256) {
     return new Artifact(uri, sha256, null, null);
   }
@@ -47,8 +56,9 @@ public record Artifact(String path, String sha256, Long bytes, Map<String, Strin
   }
 
   /**
-   * What differs between this recorded folder and the folder {@code dir} now: the first changed, missing or added
-   * file relative to the run directory, or null when its per-file digests were not recorded.
+   * What differs between this recorded folder and the folder {@code dir} now: the first changed,
+   * missing or added file relative to the run directory, or null when its per-file digests were not
+   * recorded.
    */
   public String firstDifference(Path dir) {
     if (files == null || !Files.isDirectory(dir)) {

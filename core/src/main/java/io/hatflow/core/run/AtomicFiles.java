@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * Writes that are never seen half-done: content goes to a temporary sibling and is renamed into place, so a
- * crash leaves either the old file or the new one, never a torn one.
+ * Writes that are never seen half-done: content goes to a temporary sibling and is renamed into
+ * place, so a crash leaves either the old file or the new one, never a torn one.
  */
 public final class AtomicFiles {
   private AtomicFiles() {}
@@ -38,7 +38,10 @@ public final class AtomicFiles {
     write(target, text.getBytes(StandardCharsets.UTF_8));
   }
 
-  /** A fresh temporary directory beside {@code target}, to fill and then {@link #commitDir} into place. */
+  /**
+   * A fresh temporary directory beside {@code target}, to fill and then {@link #commitDir} into
+   * place.
+   */
   public static Path tempDirFor(Path target) {
     try {
       Path dir = target.toAbsolutePath().getParent();
@@ -67,9 +70,10 @@ public final class AtomicFiles {
   }
 
   /**
-   * Makes the finished {@code staging} folder's entries the contents of {@code target}, each entry replaced
-   * atomically (files in the order listed, so name the one consumers wait for last), then removes whatever else
-   * {@code target} held and {@code staging} itself. Until this runs, the previous contents stay whole.
+   * Makes the finished {@code staging} folder's entries the contents of {@code target}, each entry
+   * replaced atomically (files in the order listed, so name the one consumers wait for last), then
+   * removes whatever else {@code target} held and {@code staging} itself. Until this runs, the
+   * previous contents stay whole.
    */
   public static void promote(Path staging, Path target, String... lastFirst) {
     try {
@@ -77,8 +81,11 @@ public final class AtomicFiles {
       List<Path> entries;
       try (Stream<Path> s = Files.list(staging)) {
         List<String> last = List.of(lastFirst);
-        entries = s.sorted(Comparator.comparing((Path p) -> last.contains(p.getFileName().toString()))
-            .thenComparing(Path::toString)).toList();
+        entries =
+            s.sorted(
+                    Comparator.comparing((Path p) -> last.contains(p.getFileName().toString()))
+                        .thenComparing(Path::toString))
+                .toList();
       }
       for (Path e : entries) {
         Path t = target.resolve(e.getFileName().toString());
@@ -124,7 +131,10 @@ public final class AtomicFiles {
     }
   }
 
-  /** Copies a folder tree (nothing when {@code from} is missing); not atomic: copy into a scratch place. */
+  /**
+   * Copies a folder tree (nothing when {@code from} is missing); not atomic: copy into a scratch
+   * place.
+   */
   public static void copyTree(Path from, Path to) {
     if (!Files.exists(from)) {
       return;

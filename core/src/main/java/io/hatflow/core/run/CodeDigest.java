@@ -18,29 +18,36 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
 /**
- * The digest of the running hatflow code: SHA-256 over the sorted {@code (entry name, content SHA-256)} list of
- * every {@code io/hatflow/**} entry (classes and bundled resources) in the class-path locations that hold
- * hatflow's modules, a jar or a classes directory. Contents only: timestamps, jar order and paths do not count,
- * so a rebuild of the same sources, or a commit that touches only docs, digests the same, while any change to
- * compiled code does not. Stage fingerprints use it instead of {@code git describe}, each over its stage's
- * {@link CodeScope} ({@link #current(CodeScope)}): the same lines, only those in scope; {@link CodeScope#ALL}
- * gives the whole-code digest, so a stage without a narrower scope keeps the fingerprint it had before scopes.
+ * The digest of the running hatflow code: SHA-256 over the sorted {@code (entry name, content
+ * SHA-256)} list of every {@code io/hatflow/**} entry (classes and bundled resources) in the
+ * class-path locations that hold hatflow's modules, a jar or a classes directory. Contents only:
+ * timestamps, jar order and paths do not count, so a rebuild of the same sources, or a commit that
+ * touches only docs, digests the same, while any change to compiled code does not. Stage
+ * fingerprints use it instead of {@code git describe}, each over its stage's {@link CodeScope}
+ * ({@link #current(CodeScope)}): the same lines, only those in scope; {@link CodeScope#ALL} gives
+ * the whole-code digest, so a stage without a narrower scope keeps the fingerprint it had before
+ * scopes.
  */
 public final class CodeDigest {
   private CodeDigest() {}
 
   static final String PREFIX = "io/hatflow/";
 
-  /** One class of each hatflow module; those not on the class path (core alone in its tests) are skipped. */
-  static final List<String> ANCHORS = List.of(
-      "io.hatflow.core.run.CodeDigest",
-      "io.hatflow.schemas.SentencePair",
-      "io.hatflow.model.train.Trainer",
-      "io.hatflow.transforms.search.SmallAvroFiles",
-      "io.hatflow.pipelines.cli.Hatflow");
+  /**
+   * One class of each hatflow module; those not on the class path (core alone in its tests) are
+   * skipped.
+   */
+  static final List<String> ANCHORS =
+      List.of(
+          "io.hatflow.core.run.CodeDigest",
+          "io.hatflow.schemas.SentencePair",
+          "io.hatflow.model.train.Trainer",
+          "io.hatflow.transforms.search.SmallAvroFiles",
+          "io.hatflow.pipelines.cli.Hatflow");
 
   private static volatile List<String> lines;
-  private static final java.util.Map<CodeScope, String> SCOPED = new java.util.concurrent.ConcurrentHashMap<>();
+  private static final java.util.Map<CodeScope, String> SCOPED =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   /** The running code's digest (computed once per JVM: one pass over a few hundred entries). */
   public static String current() {
@@ -65,7 +72,10 @@ public final class CodeDigest {
     return l;
   }
 
-  /** The names of the running code's {@code io/hatflow/**} entries (the scope test walks their classes). */
+  /**
+   * The names of the running code's {@code io/hatflow/**} entries (the scope test walks their
+   * classes).
+   */
   public static java.util.SortedSet<String> runningEntries() {
     java.util.SortedSet<String> out = new java.util.TreeSet<>();
     for (String line : runningLines()) {
@@ -98,8 +108,9 @@ public final class CodeDigest {
   }
 
   /**
-   * The digest of the {@code io/hatflow/**} entries of these locations (directories or jars). An entry name
-   * found in two locations counts twice (a stale copy on the class path is different code).
+   * The digest of the {@code io/hatflow/**} entries of these locations (directories or jars). An
+   * entry name found in two locations counts twice (a stale copy on the class path is different
+   * code).
    */
   public static String of(List<Path> locations) {
     return digest(lines(locations), CodeScope.ALL, locations);
@@ -111,16 +122,17 @@ public final class CodeDigest {
   }
 
   /**
-   * The digest of the in-scope entries of a set of class files and resources (entry name to bytes): the same
-   * value as {@link #of(List, CodeScope)} over a jar of exactly these entries.
+   * The digest of the in-scope entries of a set of class files and resources (entry name to bytes):
+   * the same value as {@link #of(List, CodeScope)} over a jar of exactly these entries.
    */
   public static String of(java.util.Map<String, byte[]> entries, CodeScope scope) {
     List<String> l = new ArrayList<>();
-    entries.forEach((name, bytes) -> {
-      if (name.startsWith(PREFIX)) {
-        l.add(name + '\t' + Digests.sha256(bytes));
-      }
-    });
+    entries.forEach(
+        (name, bytes) -> {
+          if (name.startsWith(PREFIX)) {
+            l.add(name + '\t' + Digests.sha256(bytes));
+          }
+        });
     return digest(l, scope, entries.keySet());
   }
 
@@ -144,8 +156,13 @@ public final class CodeDigest {
       }
     }
     if (in.isEmpty()) {
-      throw new IllegalStateException("no " + PREFIX + "** classes" + (scope.equals(CodeScope.ALL) ? "" : " in " + scope)
-          + " found in " + where);
+      throw new IllegalStateException(
+          "no "
+              + PREFIX
+              + "** classes"
+              + (scope.equals(CodeScope.ALL) ? "" : " in " + scope)
+              + " found in "
+              + where);
     }
     in.sort(null);
     return Digests.sha256(String.join("\n", in));

@@ -3,10 +3,11 @@ package io.hatflow.core.run;
 import java.util.List;
 
 /**
- * The hatflow code a stage depends on, for its code digest ({@link CodeDigest#current(CodeScope)}): whole
- * packages (with their subpackages and bundled resources) and single classes (with their nested classes). A
- * stage's cache key covers only this code, so a change to the report's CSS does not retrain the SuperTransformer.
- * A test walks each stage's bytecode references and fails when a reachable class lies outside its scope.
+ * The hatflow code a stage depends on, for its code digest ({@link CodeDigest#current(CodeScope)}):
+ * whole packages (with their subpackages and bundled resources) and single classes (with their
+ * nested classes). A stage's cache key covers only this code, so a change to the report's CSS does
+ * not retrain the SuperTransformer. A test walks each stage's bytecode references and fails when a
+ * reachable class lies outside its scope.
  *
  * @param packages package names, e.g. {@code io.hatflow.core.spec}
  * @param classes class names, e.g. {@code io.hatflow.pipelines.stages.TrainStage}
@@ -20,7 +21,10 @@ public record CodeScope(List<String> packages, List<String> classes) {
     classes = List.copyOf(classes);
   }
 
-  /** Whether an {@code io/hatflow/**} entry (a class file or a resource, by its path in the jar) is in scope. */
+  /**
+   * Whether an {@code io/hatflow/**} entry (a class file or a resource, by its path in the jar) is
+   * in scope.
+   */
   public boolean contains(String entry) {
     for (String p : packages) {
       if (entry.startsWith(p.replace('.', '/') + "/")) {

@@ -1,9 +1,9 @@
 package io.hatflow.core.run;
 
 /**
- * The human-readable code version recorded in lineage: {@code git describe} as the launcher passes it
- * ({@code -Dhatflow.codeVersion}), else the build's version. Stage fingerprints do not use it (a docs-only
- * commit would invalidate every cached stage); they use {@link CodeDigest}.
+ * The human-readable code version recorded in lineage: {@code git describe} as the launcher passes
+ * it ({@code -Dhatflow.codeVersion}), else the build's version. Stage fingerprints do not use it (a
+ * docs-only commit would invalidate every cached stage); they use {@link CodeDigest}.
  */
 public final class CodeVersion {
   private CodeVersion() {}

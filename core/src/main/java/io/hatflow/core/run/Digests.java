@@ -45,8 +45,8 @@ public final class Digests {
   }
 
   /**
-   * Digest of a file, or of a directory as the sorted list of its files' relative paths and digests, so the
-   * same content digests the same wherever it lives.
+   * Digest of a file, or of a directory as the sorted list of its files' relative paths and
+   * digests, so the same content digests the same wherever it lives.
    */
   public static String sha256Tree(Path root) {
     if (!Files.isDirectory(root)) {
@@ -54,7 +54,10 @@ public final class Digests {
     }
     StringBuilder b = new StringBuilder();
     for (Path f : files(root)) {
-      b.append(root.relativize(f).toString().replace('\\', '/')).append('\t').append(sha256(f)).append('\n');
+      b.append(root.relativize(f).toString().replace('\\', '/'))
+          .append('\t')
+          .append(sha256(f))
+          .append('\n');
     }
     return sha256(b.toString());
   }

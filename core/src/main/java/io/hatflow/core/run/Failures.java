@@ -4,7 +4,9 @@ package io.hatflow.core.run;
 public final class Failures {
   private Failures() {}
 
-  /** The innermost cause, e.g. the "No space left on device" under "cannot write checkpoint ...". */
+  /**
+   * The innermost cause, e.g. the "No space left on device" under "cannot write checkpoint ...".
+   */
   public static Throwable root(Throwable e) {
     Throwable t = e;
     while (t.getCause() != null && t.getCause() != t) {
@@ -18,6 +20,8 @@ public final class Failures {
     Throwable root = root(e);
     String msg = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     String cause = root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
-    return root == e || msg.contains(cause) ? msg : msg + " (cause: " + root.getClass().getSimpleName() + ": " + cause + ")";
+    return root == e || msg.contains(cause)
+        ? msg
+        : msg + " (cause: " + root.getClass().getSimpleName() + ": " + cause + ")";
   }
 }

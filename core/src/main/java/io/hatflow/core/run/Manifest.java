@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.hatflow.core.spec.FrozenSpec;
-import io.hatflow.core.spec.SpecOverride;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -16,18 +15,21 @@ import java.util.Map;
 import java.util.function.UnaryOperator;
 
 /**
- * The run's lineage file, {@code manifest.json}, bound to {@link RunManifest}: the spec's digests and overrides,
- * code version ({@code git describe}) and code digest ({@link CodeDigest}), runner and options, seed, and per stage
- * its {@link StageRecord} (fingerprint, inputs and outputs with SHA-256, counts and timings). Every save replaces
- * the file atomically.
+ * The run's lineage file, {@code manifest.json}, bound to {@link RunManifest}: the spec's digests
+ * and overrides, code version ({@code git describe}) and code digest ({@link CodeDigest}), runner
+ * and options, seed, and per stage its {@link StageRecord} (fingerprint, inputs and outputs with
+ * SHA-256, counts and timings). Every save replaces the file atomically.
  */
 public final class Manifest {
   public static final String FILE = "manifest.json";
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
   /** The typed binding: the file's snake_case names onto the records' components. */
-  private static final ObjectMapper BOUND = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-      .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  private static final ObjectMapper BOUND =
+      new ObjectMapper()
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
   private final Path file;
   private RunManifest value;
@@ -78,16 +80,29 @@ public final class Manifest {
     return value.spec() == null ? null : value.spec().effectiveSha256();
   }
 
-  public void recordSpec(FrozenSpec spec, String codeVersion, String runner, Map<String, String> options) {
-    // What stage fingerprints use is the digest of the compiled hatflow code; git describe is for people.
-    value = value.withRun(new RunManifest.SpecRef(RunDir.SPEC_FILE, spec.fileName(), spec.fileSha256(),
-            spec.effectiveSha256()),
-        spec.overrides().stream().map(o -> new RunManifest.Override(o.key(), o.value())).toList(),
-        spec.spec().name(), spec.spec().seed(), codeVersion, CodeDigest.current(), runner,
-        new java.util.LinkedHashMap<>(options), Host.name());
+  public void recordSpec(
+      FrozenSpec spec, String codeVersion, String runner, Map<String, String> options) {
+    // What stage fingerprints use is the digest of the compiled hatflow code; git describe is for
+    // people.
+    value =
+        value.withRun(
+            new RunManifest.SpecRef(
+                RunDir.SPEC_FILE, spec.fileName(), spec.fileSha256(), spec.effectiveSha256()),
+            spec.overrides().stream()
+                .map(o -> new RunManifest.Override(o.key(), o.value()))
+                .toList(),
+            spec.spec().name(),
+            spec.spec().seed(),
+            codeVersion,
+            CodeDigest.current(),
+            runner,
+            new java.util.LinkedHashMap<>(options),
+            Host.name());
   }
 
-  /** Whether the run finished (every stage done); a changed spec or stage makes it unfinished again. */
+  /**
+   * Whether the run finished (every stage done); a changed spec or stage makes it unfinished again.
+   */
   public void finished(boolean f) {
     value = value.withFinished(f);
   }
@@ -110,10 +125,31 @@ public final class Manifest {
     value = value.withStage(name, f.apply(stage(name)));
   }
 
-  /** A new entry for a stage starting: running, with its fingerprint, code and the upstream outputs it consumes. */
-  public void stageStarted(String name, String fingerprint, String codeDigest, Map<String, Artifact> inputs) {
-    value = value.withStage(name, new StageRecord(StageRecord.RUNNING, fingerprint, Instant.now().toString(),
-        codeDigest, null, inputs, null, null, null, null, null, null, null, null, null));
+  /**
+   * A new entry for a stage starting: running, with its fingerprint, code and the upstream outputs
+   * it consumes.
+   */
+  public void stageStarted(
+      String name, String fingerprint, String codeDigest, Map<String, Artifact> inputs) {
+    value =
+        value.withStage(
+            name,
+            new StageRecord(
+                StageRecord.RUNNING,
+                fingerprint,
+                Instant.now().toString(),
+                codeDigest,
+                null,
+                inputs,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null));
     save();
   }
 
@@ -127,7 +163,8 @@ public final class Manifest {
   }
 
   public void stageFailed(String name, String error, StageRecord.Recorded r) {
-    update(name, s -> s.ended(r, error == null ? "" : error, Instant.now().toString(), s.seconds()));
+    update(
+        name, s -> s.ended(r, error == null ? "" : error, Instant.now().toString(), s.seconds()));
     save();
   }
 
@@ -150,7 +187,9 @@ public final class Manifest {
     return JSON;
   }
 
-  /** The mapper bound to the manifest's names, for a test that writes a manifest in a given form. */
+  /**
+   * The mapper bound to the manifest's names, for a test that writes a manifest in a given form.
+   */
   public static ObjectMapper bound() {
     return BOUND;
   }

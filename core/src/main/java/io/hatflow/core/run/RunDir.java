@@ -16,9 +16,10 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * A run directory ({@code runs/<run-id>/}): the spec as run, the manifest and one folder per stage. Opening
- * it takes an exclusive lock for the life of the process, so two runs never write the same directory; the
- * OS releases the lock when the holder dies, so a killed run never blocks the next one.
+ * A run directory ({@code runs/<run-id>/}): the spec as run, the manifest and one folder per stage.
+ * Opening it takes an exclusive lock for the life of the process, so two runs never write the same
+ * directory; the OS releases the lock when the holder dies, so a killed run never blocks the next
+ * one.
  */
 public final class RunDir implements AutoCloseable {
   public static final String SPEC_FILE = "spec.yaml";
@@ -51,8 +52,8 @@ public final class RunDir implements AutoCloseable {
   }
 
   /**
-   * Opens (creating) a run directory for {@code spec}. A directory that holds a run of a different spec is
-   * refused unless {@code force}, so one run's artifacts are never mixed with another's.
+   * Opens (creating) a run directory for {@code spec}. A directory that holds a run of a different
+   * spec is refused unless {@code force}, so one run's artifacts are never mixed with another's.
    */
   public static RunDir open(Path dir, FrozenSpec spec, boolean force) {
     return open(dir, null, spec, force);
@@ -60,25 +61,38 @@ public final class RunDir implements AutoCloseable {
 
   /**
    * As {@link #open(Path, FrozenSpec, boolean)} for a run whose home is on a distributed filesystem
-   * ({@code home} not null): {@code dir} is then this machine's working copy of it, brought up to date first.
+   * ({@code home} not null): {@code dir} is then this machine's working copy of it, brought up to
+   * date first.
    */
   public static RunDir open(Path dir, RunHome home, FrozenSpec spec, boolean force) {
     RunDir rd = lock(dir, home);
     try {
       List<String> orphans = withoutManifest(dir);
       if (!orphans.isEmpty() && !force) {
-        // A lost manifest must not make a run start over and delete finished work (a trained checkpoint).
-        throw new UserInputException((home != null ? home.uri() : dir.toString()) + ": holds "
-            + String.join(", ", orphans) + " but no " + Manifest.FILE + " (lost, or not a hatflow run directory);"
-            + " nothing was changed. Use another --run-dir, or --force (hatflow run: --force all) to start a new"
-            + " run there, replacing what it holds");
+        // A lost manifest must not make a run start over and delete finished work (a trained
+        // checkpoint).
+        throw new UserInputException(
+            (home != null ? home.uri() : dir.toString())
+                + ": holds "
+                + String.join(", ", orphans)
+                + " but no "
+                + Manifest.FILE
+                + " (lost, or not a hatflow run directory);"
+                + " nothing was changed. Use another --run-dir, or --force (hatflow run: --force all) to start a new"
+                + " run there, replacing what it holds");
       }
       String prev = rd.manifest.effectiveSpecDigest();
       if (prev != null && !prev.equals(spec.effectiveSha256()) && !force) {
         boolean finished = rd.manifest.value().runFinished();
-        throw new UserInputException(dir + ": already holds " + (finished ? "a finished" : "an unfinished")
-            + " run of a different spec (recorded spec digest " + prev.substring(0, 12) + ", this spec "
-            + spec.effectiveSha256().substring(0, 12) + "); use another --run-dir, or --force (hatflow run: --force all) to replace it");
+        throw new UserInputException(
+            dir
+                + ": already holds "
+                + (finished ? "a finished" : "an unfinished")
+                + " run of a different spec (recorded spec digest "
+                + prev.substring(0, 12)
+                + ", this spec "
+                + spec.effectiveSha256().substring(0, 12)
+                + "); use another --run-dir, or --force (hatflow run: --force all) to replace it");
       }
       Path specFile = dir.resolve(SPEC_FILE);
       if (!Files.exists(specFile) || !Arrays.equals(Files.readAllBytes(specFile), spec.bytes())) {
@@ -86,7 +100,8 @@ public final class RunDir implements AutoCloseable {
         rd.commit(SPEC_FILE);
       }
       if (prev != null && !prev.equals(spec.effectiveSha256())) {
-        // Stage records stay: their fingerprints hold the spec sections they ran with, so a stage whose
+        // Stage records stay: their fingerprints hold the spec sections they ran with, so a stage
+        // whose
         // section did not change is still cached and every other one runs again.
         rd.manifest.finished(false);
       }
@@ -107,18 +122,23 @@ public final class RunDir implements AutoCloseable {
     }
     try (java.util.stream.Stream<Path> s = Files.list(dir)) {
       return s.map(p -> p.getFileName().toString() + (Files.isDirectory(p) ? "/" : ""))
-          .filter(n -> !n.startsWith(".") && !n.equals(SPEC_FILE)).sorted().toList(); // .lock, .sync, temp files
+          .filter(n -> !n.startsWith(".") && !n.equals(SPEC_FILE))
+          .sorted()
+          .toList(); // .lock, .sync, temp files
     }
   }
 
-  /** Takes the lock on an existing or new directory without checking the spec (audit, report, publish). */
+  /**
+   * Takes the lock on an existing or new directory without checking the spec (audit, report,
+   * publish).
+   */
   public static RunDir lock(Path dir) {
     return lock(dir, null);
   }
 
   /**
-   * Takes the lock of a run whose home is {@code home} (null: {@code dir} itself) and brings the working copy
-   * {@code dir} up to date with the home.
+   * Takes the lock of a run whose home is {@code home} (null: {@code dir} itself) and brings the
+   * working copy {@code dir} up to date with the home.
    */
   public static RunDir lock(Path dir, RunHome home) {
     RunDir local = lockLocal(dir, home);
@@ -149,7 +169,9 @@ public final class RunDir implements AutoCloseable {
     try {
       Files.createDirectories(dir);
       Path lf = dir.resolve(LOCK_FILE);
-      FileChannel ch = FileChannel.open(lf, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      FileChannel ch =
+          FileChannel.open(
+              lf, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
       FileLock l;
       try {
         l = ch.tryLock();
@@ -159,8 +181,11 @@ public final class RunDir implements AutoCloseable {
       if (l == null) {
         String holder = new String(Files.readAllBytes(lf), StandardCharsets.UTF_8).trim();
         ch.close();
-        throw new LockedException(dir + ": in use by another run (" + (holder.isEmpty() ? "holder unknown" : holder)
-            + "); wait for it to finish or use another --run-dir");
+        throw new LockedException(
+            dir
+                + ": in use by another run ("
+                + (holder.isEmpty() ? "holder unknown" : holder)
+                + "); wait for it to finish or use another --run-dir");
       }
       String me = holder();
       ch.truncate(0);
@@ -182,7 +207,10 @@ public final class RunDir implements AutoCloseable {
     this.manifest = null;
   }
 
-  /** The local directory stages read and write: the run directory itself, or the working copy of a remote one. */
+  /**
+   * The local directory stages read and write: the run directory itself, or the working copy of a
+   * remote one.
+   */
   public Path dir() {
     return dir;
   }
@@ -198,21 +226,26 @@ public final class RunDir implements AutoCloseable {
   }
 
   /**
-   * The URI of {@code rel} in the run directory as a Beam job's workers must open it: in the home when there is
-   * one (workers share no disk with this machine), else the local path.
+   * The URI of {@code rel} in the run directory as a Beam job's workers must open it: in the home
+   * when there is one (workers share no disk with this machine), else the local path.
    */
   public String uri(String rel) {
     return home != null ? home.resolve(rel) : dir.resolve(rel).toString();
   }
 
-  /** Commits {@code rel} (file or folder) of the working copy to the home; nothing for a local run directory. */
+  /**
+   * Commits {@code rel} (file or folder) of the working copy to the home; nothing for a local run
+   * directory.
+   */
   public void commit(String rel) {
     if (home != null) {
       home.push(dir, rel);
     }
   }
 
-  /** Brings {@code rel} of the working copy up to date with the home (after workers wrote it there). */
+  /**
+   * Brings {@code rel} of the working copy up to date with the home (after workers wrote it there).
+   */
   public void refresh(String rel) {
     if (home != null) {
       home.pull(dir, rel);

@@ -17,11 +17,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * HAT's flat gene vector ({@code Converter.config2gene}): encoder embed, encoder layer num, one FFN and one
- * heads entry per SuperTransformer encoder layer, decoder embed, decoder layer num, then per decoder layer
- * FFN, self heads, en-de heads, arbitrary attention; then Primer's optional genes the space has (per encoder
- * layer activation and dconv, per decoder layer activation and dconv). Inactive layers keep their genes, as in HAT, so a
- * mutation of the layer number can bring them back. Mutation and crossover act position by position.
+ * HAT's flat gene vector ({@code Converter.config2gene}): encoder embed, encoder layer num, one FFN
+ * and one heads entry per SuperTransformer encoder layer, decoder embed, decoder layer num, then
+ * per decoder layer FFN, self heads, en-de heads, arbitrary attention; then Primer's optional genes
+ * the space has (per encoder layer activation and dconv, per decoder layer activation and dconv).
+ * Inactive layers keep their genes, as in HAT, so a mutation of the layer number can bring them
+ * back. Mutation and crossover act position by position.
  */
 public final class Genome {
   private Genome() {}
@@ -75,9 +76,10 @@ public final class Genome {
   }
 
   /**
-   * The inverse of {@link #encode} for vectors of a SuperTransformer with {@code e} encoder and {@code d} decoder
-   * layers; Primer's optional genes are read when the vector is long enough to hold them ({@code optional}: which
-   * of {@link SearchSpace#OPTIONAL_GENES} the space has, in that order).
+   * The inverse of {@link #encode} for vectors of a SuperTransformer with {@code e} encoder and
+   * {@code d} decoder layers; Primer's optional genes are read when the vector is long enough to
+   * hold them ({@code optional}: which of {@link SearchSpace#OPTIONAL_GENES} the space has, in that
+   * order).
    */
   public static SubConfig decode(List<Integer> v, int e, int d, boolean... optional) {
     int expected = 4 + 2 * e + 4 * d;
@@ -85,8 +87,16 @@ public final class Genome {
       expected += optional[k] ? (k < 2 ? e : d) : 0;
     }
     if (v.size() != expected) {
-      throw new IllegalArgumentException("gene vector has " + v.size() + " entries, expected " + expected
-          + " for " + e + " encoder and " + d + " decoder layers");
+      throw new IllegalArgumentException(
+          "gene vector has "
+              + v.size()
+              + " entries, expected "
+              + expected
+              + " for "
+              + e
+              + " encoder and "
+              + d
+              + " decoder layers");
     }
     int i = 0;
     int encEmbed = v.get(i++);
@@ -105,15 +115,30 @@ public final class Genome {
       int n = has ? (k < 2 ? e : d) : 0;
       opt.add(v.subList(i, i += n));
     }
-    return new SubConfig(encEmbed, encLayers, encFfn, encHeads, decEmbed, decLayers, decFfn, decHeads, ende, arb,
-        opt.get(0), opt.get(1), opt.get(2), opt.get(3));
+    return new SubConfig(
+        encEmbed,
+        encLayers,
+        encFfn,
+        encHeads,
+        decEmbed,
+        decLayers,
+        decFfn,
+        decHeads,
+        ende,
+        arb,
+        opt.get(0),
+        opt.get(1),
+        opt.get(2),
+        opt.get(3));
   }
 
   public static SubConfig decode(List<Integer> v, SearchSpace s) {
     return decode(v, s.maxEncoderLayers(), s.maxDecoderLayers(), optionalGenes(s));
   }
 
-  /** Which of {@link SearchSpace#OPTIONAL_GENES} {@code s} has, in that order (for {@link #decode}). */
+  /**
+   * Which of {@link SearchSpace#OPTIONAL_GENES} {@code s} has, in that order (for {@link #decode}).
+   */
   public static boolean[] optionalGenes(SearchSpace s) {
     boolean[] out = new boolean[SearchSpace.OPTIONAL_GENES.size()];
     for (int k = 0; k < out.length; k++) {
@@ -122,7 +147,10 @@ public final class Genome {
     return out;
   }
 
-  /** The full vector as text: the tie-breaker between configs with one canonical key but different inactive genes. */
+  /**
+   * The full vector as text: the tie-breaker between configs with one canonical key but different
+   * inactive genes.
+   */
   public static String fullKey(SubConfig c) {
     StringBuilder b = new StringBuilder();
     for (int x : encode(c)) {

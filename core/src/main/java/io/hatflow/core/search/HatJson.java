@@ -7,7 +7,10 @@ import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.space.SubConfig;
 import java.util.Map;
 
-/** A SubConfig as one line of JSON in HAT's gene names ({@link SubConfig#toHatMap()}), keys in HAT's order. */
+/**
+ * A SubConfig as one line of JSON in HAT's gene names ({@link SubConfig#toHatMap()}), keys in HAT's
+ * order.
+ */
 public final class HatJson {
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -23,7 +26,8 @@ public final class HatJson {
 
   public static SubConfig read(String json) {
     try {
-      return SubConfig.fromHatMap(JSON.readValue(json, new TypeReference<Map<String, Object>>() {}));
+      return SubConfig.fromHatMap(
+          JSON.readValue(json, new TypeReference<Map<String, Object>>() {}));
     } catch (JsonProcessingException e) {
       throw new UserInputException("not a HAT SubTransformer config: " + json, e);
     }

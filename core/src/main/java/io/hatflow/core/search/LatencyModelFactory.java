@@ -8,8 +8,9 @@ public interface LatencyModelFactory extends Serializable {
   LatencyModel open();
 
   /**
-   * What distinguishes this model from another of the same target (e.g. the digest of a fitted predictor):
-   * part of the search state's key, so a refitted predictor never resumes a search bred under the old one.
+   * What distinguishes this model from another of the same target (e.g. the digest of a fitted
+   * predictor): part of the search state's key, so a refitted predictor never resumes a search bred
+   * under the old one.
    */
   default String identity() {
     return "";

@@ -6,12 +6,14 @@ import io.hatflow.core.space.SubConfig;
 import java.util.Random;
 
 /**
- * The predicted-latency range of a space on one target: the smallest and largest configs plus random
- * samples (a learned predictor need not be monotonic, so the extremes alone could miss the minimum).
+ * The predicted-latency range of a space on one target: the smallest and largest configs plus
+ * random samples (a learned predictor need not be monotonic, so the extremes alone could miss the
+ * minimum).
  */
 public record LatencyRange(double minMs, double maxMs) {
 
-  public static LatencyRange estimate(SearchSpace space, LatencyModel model, long seed, int samples) {
+  public static LatencyRange estimate(
+      SearchSpace space, LatencyModel model, long seed, int samples) {
     double lo = Math.min(model.predictMs(space.smallest()), model.predictMs(space.largest()));
     double hi = Math.max(model.predictMs(space.smallest()), model.predictMs(space.largest()));
     Random r = Rng.derive(seed, -1, "latency-range", 0, 0, "range");
@@ -24,7 +26,9 @@ public record LatencyRange(double minMs, double maxMs) {
     return new LatencyRange(lo, hi);
   }
 
-  /** Throws {@link BudgetBelowMinimumException} if the budget is below the smallest latency seen. */
+  /**
+   * Throws {@link BudgetBelowMinimumException} if the budget is below the smallest latency seen.
+   */
   public void checkBudget(String target, double budgetMs) {
     if (budgetMs < minMs) {
       throw new BudgetBelowMinimumException(target, budgetMs, minMs);
@@ -34,9 +38,14 @@ public record LatencyRange(double minMs, double maxMs) {
   /** A latency budget that no SubTransformer of the space can meet on a target. */
   public static final class BudgetBelowMinimumException extends UserInputException {
     public BudgetBelowMinimumException(String target, double budgetMs, double minMs) {
-      super(String.format(java.util.Locale.ROOT,
-          "target %s: budget %s ms is below the minimum predicted latency of the search space (%.3f ms);"
-              + " raise the budget or shrink the space", target, SearchId.budgetText(budgetMs), minMs));
+      super(
+          String.format(
+              java.util.Locale.ROOT,
+              "target %s: budget %s ms is below the minimum predicted latency of the search space (%.3f ms);"
+                  + " raise the budget or shrink the space",
+              target,
+              SearchId.budgetText(budgetMs),
+              minMs));
     }
   }
 }

@@ -11,13 +11,14 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * NSGA-II (Deb et al. 2002) over (validation loss, predicted latency), both minimised, as pure functions on
- * HAT's population layout: the evaluated generation is NSGA-II's combined parents-and-children population,
- * {@link #survivors} (non-dominated sorting, then crowding distance) are the next generation's parents and
- * first members, and the children come from the existing mutation and crossover operators with parents drawn
- * by binary tournament. As in {@link Evolution}, for determinism: losses are compared on the
- * {@code fitnessPrecision} grid, a config (canonical key) is ranked once, and every remaining tie falls to
- * the canonical order (rounded loss, key, genes, slot).
+ * NSGA-II (Deb et al. 2002) over (validation loss, predicted latency), both minimised, as pure
+ * functions on HAT's population layout: the evaluated generation is NSGA-II's combined
+ * parents-and-children population, {@link #survivors} (non-dominated sorting, then crowding
+ * distance) are the next generation's parents and first members, and the children come from the
+ * existing mutation and crossover operators with parents drawn by binary tournament. As in {@link
+ * Evolution}, for determinism: losses are compared on the {@code fitnessPrecision} grid, a config
+ * (canonical key) is ranked once, and every remaining tie falls to the canonical order (rounded
+ * loss, key, genes, slot).
  */
 public final class Nsga2 {
   private Nsga2() {}
@@ -29,12 +30,13 @@ public final class Nsga2 {
   public record Ranked(Scored scored, int rank, double crowding) {}
 
   /** NSGA-II's crowded comparison: lower front first, then the less crowded (larger distance). */
-  static final Comparator<Ranked> CROWDED = Comparator.comparingInt(Ranked::rank)
-      .thenComparing(Ranked::crowding, Comparator.reverseOrder());
+  static final Comparator<Ranked> CROWDED =
+      Comparator.comparingInt(Ranked::rank)
+          .thenComparing(Ranked::crowding, Comparator.reverseOrder());
 
   /**
-   * The feasible candidates (latency within {@code budgetMs}), one per canonical key, ranked: sorted by the
-   * crowded comparison, ties in canonical order.
+   * The feasible candidates (latency within {@code budgetMs}), one per canonical key, ranked:
+   * sorted by the crowded comparison, ties in canonical order.
    */
   public static List<Ranked> rank(List<Scored> evaluated, double budgetMs, double precision) {
     List<Scored> sorted = new ArrayList<>(evaluated);
@@ -49,7 +51,8 @@ public final class Nsga2 {
     }
     List<Pareto.Point> points = new ArrayList<>();
     for (Scored s : unique) {
-      points.add(new Pareto.Point(s.key(), Evolution.rounded(s.fitness(), precision), s.latencyMs()));
+      points.add(
+          new Pareto.Point(s.key(), Evolution.rounded(s.fitness(), precision), s.latencyMs()));
     }
     List<Ranked> out = new ArrayList<>();
     List<List<Integer>> fronts = Pareto.fronts(points);
@@ -64,35 +67,50 @@ public final class Nsga2 {
     return out;
   }
 
-  /** NSGA-II's environmental selection: the first {@code k} ranked candidates (whole fronts, the last one by crowding). */
-  public static List<Ranked> survivors(List<Scored> evaluated, double budgetMs, int k, double precision) {
+  /**
+   * NSGA-II's environmental selection: the first {@code k} ranked candidates (whole fronts, the
+   * last one by crowding).
+   */
+  public static List<Ranked> survivors(
+      List<Scored> evaluated, double budgetMs, int k, double precision) {
     List<Ranked> r = rank(evaluated, budgetMs, precision);
     return List.copyOf(r.subList(0, Math.min(k, r.size())));
   }
 
   /**
-   * Binary tournament on a parent list in crowded-comparison order: of two uniform draws the better is the
-   * lower index. Crossover's second parent is a tournament among the others.
+   * Binary tournament on a parent list in crowded-comparison order: of two uniform draws the better
+   * is the lower index. Crossover's second parent is a tournament among the others.
    */
-  public static final Evolution.Mating TOURNAMENT = new Evolution.Mating() {
-    @Override
-    public int one(Random r, int n) {
-      return Math.min(r.nextInt(n), r.nextInt(n));
-    }
+  public static final Evolution.Mating TOURNAMENT =
+      new Evolution.Mating() {
+        @Override
+        public int one(Random r, int n) {
+          return Math.min(r.nextInt(n), r.nextInt(n));
+        }
 
-    @Override
-    public int[] two(Random r, int n) {
-      int i = one(r, n);
-      int j = Math.min(r.nextInt(n - 1), r.nextInt(n - 1));
-      return new int[] {i, j >= i ? j + 1 : j};
-    }
-  };
+        @Override
+        public int[] two(Random r, int n) {
+          int i = one(r, n);
+          int j = Math.min(r.nextInt(n - 1), r.nextInt(n - 1));
+          return new int[] {i, j >= i ? j + 1 : j};
+        }
+      };
 
-  /** One NSGA-II step: survivors of the evaluated generation, then children bred from them by tournament. */
-  public static Population nextGeneration(List<Scored> evaluated, SearchSpace space, SearchConfig cfg, SearchId id,
-      int generation, LatencyModel model) {
-    List<Scored> parents = survivors(evaluated, id.budgetMs(), cfg.parents(), cfg.fitnessPrecision()).stream()
-        .map(Ranked::scored).toList();
+  /**
+   * One NSGA-II step: survivors of the evaluated generation, then children bred from them by
+   * tournament.
+   */
+  public static Population nextGeneration(
+      List<Scored> evaluated,
+      SearchSpace space,
+      SearchConfig cfg,
+      SearchId id,
+      int generation,
+      LatencyModel model) {
+    List<Scored> parents =
+        survivors(evaluated, id.budgetMs(), cfg.parents(), cfg.fitnessPrecision()).stream()
+            .map(Ranked::scored)
+            .toList();
     return Evolution.breed(parents, TOURNAMENT, space, cfg, id, generation, model);
   }
 
@@ -109,17 +127,21 @@ public final class Nsga2 {
   }
 
   /**
-   * Each budget's winner: the front member with the lowest (rounded) loss whose predicted latency fits the
-   * budget. A budget below every front member's latency has no entry (as a HAT search that found nothing
-   * feasible has no winner). No population member could do better: one with lower loss under the budget
-   * would be on the front or dominated by a front member that is.
+   * Each budget's winner: the front member with the lowest (rounded) loss whose predicted latency
+   * fits the budget. A budget below every front member's latency has no entry (as a HAT search that
+   * found nothing feasible has no winner). No population member could do better: one with lower
+   * loss under the budget would be on the front or dominated by a front member that is.
    */
-  public static Map<Double, Scored> winners(List<Scored> evaluated, List<Double> budgetsMs, double precision) {
+  public static Map<Double, Scored> winners(
+      List<Scored> evaluated, List<Double> budgetsMs, double precision) {
     double widest = budgetsMs.stream().mapToDouble(Double::doubleValue).max().orElse(0);
     List<Scored> front = front(evaluated, widest, precision);
     Map<Double, Scored> out = new TreeMap<>();
     for (double b : budgetsMs) {
-      front.stream().filter(s -> Evolution.feasible(s.latencyMs(), b)).findFirst().ifPresent(s -> out.put(b, s));
+      front.stream()
+          .filter(s -> Evolution.feasible(s.latencyMs(), b))
+          .findFirst()
+          .ifPresent(s -> out.put(b, s));
     }
     return out;
   }

@@ -13,13 +13,15 @@ public final class Pareto {
   public record Point(String configKey, double fitness, double latencyMs) {}
 
   /**
-   * The points no other point beats on both axes, by increasing latency (decreasing loss). Among equal
-   * points the smallest canonical key stays, so the frontier does not depend on input order.
+   * The points no other point beats on both axes, by increasing latency (decreasing loss). Among
+   * equal points the smallest canonical key stays, so the frontier does not depend on input order.
    */
   public static List<Point> frontier(List<Point> points) {
     List<Point> sorted = new ArrayList<>(points);
-    sorted.sort(Comparator.comparingDouble(Point::latencyMs).thenComparingDouble(Point::fitness)
-        .thenComparing(Point::configKey));
+    sorted.sort(
+        Comparator.comparingDouble(Point::latencyMs)
+            .thenComparingDouble(Point::fitness)
+            .thenComparing(Point::configKey));
     List<Point> out = new ArrayList<>();
     double best = Double.POSITIVE_INFINITY;
     for (Point p : sorted) {
@@ -33,14 +35,15 @@ public final class Pareto {
 
   /** Whether {@code a} is at least as good as {@code b} on both axes and better on one. */
   public static boolean dominates(Point a, Point b) {
-    return a.fitness() <= b.fitness() && a.latencyMs() <= b.latencyMs()
+    return a.fitness() <= b.fitness()
+        && a.latencyMs() <= b.latencyMs()
         && (a.fitness() < b.fitness() || a.latencyMs() < b.latencyMs());
   }
 
   /**
-   * NSGA-II's non-dominated sorting: the indices of {@code points} by front (front 0 is dominated by
-   * nothing, front 1 only by front 0, ...), each front in input order. Equal points share a front.
-   * Quadratic, which is nothing next to one fitness evaluation per point.
+   * NSGA-II's non-dominated sorting: the indices of {@code points} by front (front 0 is dominated
+   * by nothing, front 1 only by front 0, ...), each front in input order. Equal points share a
+   * front. Quadratic, which is nothing next to one fitness evaluation per point.
    */
   public static List<List<Integer>> fronts(List<Point> points) {
     int n = points.size();
@@ -82,9 +85,9 @@ public final class Pareto {
 
   /**
    * NSGA-II's crowding distance of each point of one front: per objective, the gap between its two
-   * neighbours over the objective's range, summed; the extremes of each objective get infinity so they
-   * always survive. Ties in an objective keep input order, so the result does not depend on sort stability
-   * elsewhere.
+   * neighbours over the objective's range, summed; the extremes of each objective get infinity so
+   * they always survive. Ties in an objective keep input order, so the result does not depend on
+   * sort stability elsewhere.
    */
   public static double[] crowding(List<Point> front) {
     int n = front.size();
@@ -92,18 +95,22 @@ public final class Pareto {
     if (n == 0) {
       return d;
     }
-    for (ToDoubleFunction<Point> v : List.<ToDoubleFunction<Point>>of(Point::fitness, Point::latencyMs)) {
+    for (ToDoubleFunction<Point> v :
+        List.<ToDoubleFunction<Point>>of(Point::fitness, Point::latencyMs)) {
       List<Integer> idx = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         idx.add(i);
       }
-      idx.sort(Comparator.<Integer>comparingDouble(i -> v.applyAsDouble(front.get(i))).thenComparingInt(i -> i));
+      idx.sort(
+          Comparator.<Integer>comparingDouble(i -> v.applyAsDouble(front.get(i)))
+              .thenComparingInt(i -> i));
       double lo = v.applyAsDouble(front.get(idx.get(0)));
       double hi = v.applyAsDouble(front.get(idx.get(n - 1)));
       d[idx.get(0)] = Double.POSITIVE_INFINITY;
       d[idx.get(n - 1)] = Double.POSITIVE_INFINITY;
       for (int k = 1; k < n - 1 && hi > lo; k++) {
-        double gap = v.applyAsDouble(front.get(idx.get(k + 1))) - v.applyAsDouble(front.get(idx.get(k - 1)));
+        double gap =
+            v.applyAsDouble(front.get(idx.get(k + 1))) - v.applyAsDouble(front.get(idx.get(k - 1)));
         d[idx.get(k)] += gap / (hi - lo);
       }
     }

@@ -4,10 +4,15 @@ import io.hatflow.core.space.SubConfig;
 import java.util.List;
 
 /**
- * The candidates of one search for one generation, in slot order, with the parents they were bred from
- * (empty for the first generation) and warnings (e.g. a slot that constrained sampling could not fill).
+ * The candidates of one search for one generation, in slot order, with the parents they were bred
+ * from (empty for the first generation) and warnings (e.g. a slot that constrained sampling could
+ * not fill).
  */
-public record Population(SearchId search, int generation, List<SubConfig> members, List<Scored> parents,
+public record Population(
+    SearchId search,
+    int generation,
+    List<SubConfig> members,
+    List<Scored> parents,
     List<String> warnings) {
   public Population {
     members = List.copyOf(members);

@@ -7,7 +7,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** A {@link SearchSpace} in a form that travels to workers (Java serialization); {@link #toSpace()} rebuilds it. */
+/**
+ * A {@link SearchSpace} in a form that travels to workers (Java serialization); {@link #toSpace()}
+ * rebuilds it.
+ */
 public final class SpaceSpec implements Serializable {
   private final String name;
   private final int qkvDim;

@@ -6,9 +6,9 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The FFN activation of a layer, Primer's optional gene ({@code encoder_activation}, {@code decoder_activation}).
- * A search space holds a choice as its code ({@link #ordinal()}, fixed: checkpoint headers store it); specs,
- * JSON and YAML spell it by {@link #spec()} name.
+ * The FFN activation of a layer, Primer's optional gene ({@code encoder_activation}, {@code
+ * decoder_activation}). A search space holds a choice as its code ({@link #ordinal()}, fixed:
+ * checkpoint headers store it); specs, JSON and YAML spell it by {@link #spec()} name.
  */
 public enum Activation {
   RELU("relu"),
@@ -32,15 +32,23 @@ public enum Activation {
     return values()[code];
   }
 
-  /** The activation named {@code name}; a {@link UserInputException} naming {@code gene} when unknown. */
+  /**
+   * The activation named {@code name}; a {@link UserInputException} naming {@code gene} when
+   * unknown.
+   */
   public static Activation byName(String gene, String name) {
     for (Activation a : values()) {
       if (a.spec.equals(name)) {
         return a;
       }
     }
-    throw new UserInputException(gene + ": unknown activation \"" + name + "\" (known: "
-        + String.join(", ", Arrays.stream(values()).map(Activation::spec).toList()) + ")");
+    throw new UserInputException(
+        gene
+            + ": unknown activation \""
+            + name
+            + "\" (known: "
+            + String.join(", ", Arrays.stream(values()).map(Activation::spec).toList())
+            + ")");
   }
 
   static List<String> names(List<Integer> codes) {

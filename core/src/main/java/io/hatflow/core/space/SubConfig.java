@@ -8,15 +8,16 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * A SubTransformer: HAT's gene. Per-layer lists hold one entry per layer of the SuperTransformer (as HAT
- * stores them); only the first {@code *LayerNum} entries are in use. Immutable.
+ * A SubTransformer: HAT's gene. Per-layer lists hold one entry per layer of the SuperTransformer
+ * (as HAT stores them); only the first {@code *LayerNum} entries are in use. Immutable.
  *
- * <p>{@code decoderArbitraryEndeAttn[i]}: -1 attends to the last encoder layer only, 1 to the last two,
- * 2 to the last three (their outputs concatenated along time), as in HAT.
+ * <p>{@code decoderArbitraryEndeAttn[i]}: -1 attends to the last encoder layer only, 1 to the last
+ * two, 2 to the last three (their outputs concatenated along time), as in HAT.
  *
- * <p>Primer's genes are optional ({@link SearchSpace#OPTIONAL_GENES}): an empty list means the gene is not in the
- * space (HAT's model: ReLU, no convolution), and such a config has HAT's key, map and YAML. Per layer,
- * {@code *Activation} holds an {@link Activation} code and {@code *AttentionDconv} a kernel width (0 or 3).
+ * <p>Primer's genes are optional ({@link SearchSpace#OPTIONAL_GENES}): an empty list means the gene
+ * is not in the space (HAT's model: ReLU, no convolution), and such a config has HAT's key, map and
+ * YAML. Per layer, {@code *Activation} holds an {@link Activation} code and {@code *AttentionDconv}
+ * a kernel width (0 or 3).
  */
 public record SubConfig(
     int encoderEmbedDim,
@@ -35,13 +36,32 @@ public record SubConfig(
     List<Integer> decoderAttentionDconv) {
 
   /** A config of HAT's genes only. */
-  public SubConfig(int encoderEmbedDim, int encoderLayerNum, List<Integer> encoderFfnEmbedDim,
-      List<Integer> encoderSelfAttentionHeads, int decoderEmbedDim, int decoderLayerNum,
-      List<Integer> decoderFfnEmbedDim, List<Integer> decoderSelfAttentionHeads,
-      List<Integer> decoderEndeAttentionHeads, List<Integer> decoderArbitraryEndeAttn) {
-    this(encoderEmbedDim, encoderLayerNum, encoderFfnEmbedDim, encoderSelfAttentionHeads, decoderEmbedDim,
-        decoderLayerNum, decoderFfnEmbedDim, decoderSelfAttentionHeads, decoderEndeAttentionHeads,
-        decoderArbitraryEndeAttn, List.of(), List.of(), List.of(), List.of());
+  public SubConfig(
+      int encoderEmbedDim,
+      int encoderLayerNum,
+      List<Integer> encoderFfnEmbedDim,
+      List<Integer> encoderSelfAttentionHeads,
+      int decoderEmbedDim,
+      int decoderLayerNum,
+      List<Integer> decoderFfnEmbedDim,
+      List<Integer> decoderSelfAttentionHeads,
+      List<Integer> decoderEndeAttentionHeads,
+      List<Integer> decoderArbitraryEndeAttn) {
+    this(
+        encoderEmbedDim,
+        encoderLayerNum,
+        encoderFfnEmbedDim,
+        encoderSelfAttentionHeads,
+        decoderEmbedDim,
+        decoderLayerNum,
+        decoderFfnEmbedDim,
+        decoderSelfAttentionHeads,
+        decoderEndeAttentionHeads,
+        decoderArbitraryEndeAttn,
+        List.of(),
+        List.of(),
+        List.of(),
+        List.of());
   }
 
   public SubConfig {
@@ -55,14 +75,20 @@ public record SubConfig(
     decoderSelfAttentionHeads = List.copyOf(decoderSelfAttentionHeads);
     decoderEndeAttentionHeads = List.copyOf(decoderEndeAttentionHeads);
     decoderArbitraryEndeAttn = List.copyOf(decoderArbitraryEndeAttn);
-    if (encoderLayerNum < 1 || encoderLayerNum > encoderFfnEmbedDim.size()
+    if (encoderLayerNum < 1
+        || encoderLayerNum > encoderFfnEmbedDim.size()
         || encoderSelfAttentionHeads.size() != encoderFfnEmbedDim.size()) {
-      throw new UserInputException("encoder layer lists do not match encoder_layer_num=" + encoderLayerNum);
+      throw new UserInputException(
+          "encoder layer lists do not match encoder_layer_num=" + encoderLayerNum);
     }
     int d = decoderFfnEmbedDim.size();
-    if (decoderLayerNum < 1 || decoderLayerNum > d || decoderSelfAttentionHeads.size() != d
-        || decoderEndeAttentionHeads.size() != d || decoderArbitraryEndeAttn.size() != d) {
-      throw new UserInputException("decoder layer lists do not match decoder_layer_num=" + decoderLayerNum);
+    if (decoderLayerNum < 1
+        || decoderLayerNum > d
+        || decoderSelfAttentionHeads.size() != d
+        || decoderEndeAttentionHeads.size() != d
+        || decoderArbitraryEndeAttn.size() != d) {
+      throw new UserInputException(
+          "decoder layer lists do not match decoder_layer_num=" + decoderLayerNum);
     }
     optional(SearchSpace.ENCODER_ACTIVATION, encoderActivation, encoderFfnEmbedDim.size());
     optional(SearchSpace.ENCODER_ATTENTION_DCONV, encoderAttentionDconv, encoderFfnEmbedDim.size());
@@ -72,7 +98,8 @@ public record SubConfig(
 
   private static void optional(String gene, List<Integer> values, int layers) {
     if (!values.isEmpty() && values.size() != layers) {
-      throw new UserInputException(gene + " has " + values.size() + " entries, expected one per layer (" + layers + ")");
+      throw new UserInputException(
+          gene + " has " + values.size() + " entries, expected one per layer (" + layers + ")");
     }
     for (int v : values) {
       String bad = SearchSpace.invalidChoice(gene, v);
@@ -84,7 +111,9 @@ public record SubConfig(
 
   /** Whether any of Primer's optional genes is present. */
   public boolean hasPrimerGenes() {
-    return !(encoderActivation.isEmpty() && encoderAttentionDconv.isEmpty() && decoderActivation.isEmpty()
+    return !(encoderActivation.isEmpty()
+        && encoderAttentionDconv.isEmpty()
+        && decoderActivation.isEmpty()
         && decoderAttentionDconv.isEmpty());
   }
 
@@ -97,7 +126,10 @@ public record SubConfig(
     return decoderActivation.isEmpty() ? Activation.RELU : Activation.of(decoderActivation.get(i));
   }
 
-  /** Encoder layer {@code i}'s self-attention depthwise-convolution width (0 = none, also when absent). */
+  /**
+   * Encoder layer {@code i}'s self-attention depthwise-convolution width (0 = none, also when
+   * absent).
+   */
   public int encoderDconvAt(int i) {
     return encoderAttentionDconv.isEmpty() ? 0 : encoderAttentionDconv.get(i);
   }
@@ -111,36 +143,64 @@ public record SubConfig(
   }
 
   /**
-   * The same model with inactive layers dropped: two configs that differ only in genes of unused layers
-   * run the same computation, so they share one canonical form (and one fitness evaluation).
+   * The same model with inactive layers dropped: two configs that differ only in genes of unused
+   * layers run the same computation, so they share one canonical form (and one fitness evaluation).
    */
   public SubConfig active() {
     return new SubConfig(
-        encoderEmbedDim, encoderLayerNum,
+        encoderEmbedDim,
+        encoderLayerNum,
         encoderFfnEmbedDim.subList(0, encoderLayerNum),
         encoderSelfAttentionHeads.subList(0, encoderLayerNum),
-        decoderEmbedDim, decoderLayerNum,
+        decoderEmbedDim,
+        decoderLayerNum,
         decoderFfnEmbedDim.subList(0, decoderLayerNum),
         decoderSelfAttentionHeads.subList(0, decoderLayerNum),
         decoderEndeAttentionHeads.subList(0, decoderLayerNum),
         decoderArbitraryEndeAttn.subList(0, decoderLayerNum),
-        head(encoderActivation, encoderLayerNum), head(encoderAttentionDconv, encoderLayerNum),
-        head(decoderActivation, decoderLayerNum), head(decoderAttentionDconv, decoderLayerNum));
+        head(encoderActivation, encoderLayerNum),
+        head(encoderAttentionDconv, encoderLayerNum),
+        head(decoderActivation, decoderLayerNum),
+        head(decoderAttentionDconv, decoderLayerNum));
   }
 
   /**
-   * Canonical key of the active genes, stable across runs and JVMs: the identity of a SubTransformer for
-   * caching, deduplication and tie-breaking.
+   * Canonical key of the active genes, stable across runs and JVMs: the identity of a
+   * SubTransformer for caching, deduplication and tie-breaking.
    */
   public String key() {
     SubConfig a = active();
-    return "E" + a.encoderEmbedDim + "x" + a.encoderLayerNum
-        + "f" + join(a.encoderFfnEmbedDim) + "h" + join(a.encoderSelfAttentionHeads)
-        + "|D" + a.decoderEmbedDim + "x" + a.decoderLayerNum
-        + "f" + join(a.decoderFfnEmbedDim) + "h" + join(a.decoderSelfAttentionHeads)
-        + "c" + join(a.decoderEndeAttentionHeads) + "a" + join(a.decoderArbitraryEndeAttn)
-        + (hasPrimerGenes() ? "|P" + "g" + join(a.encoderActivation) + "k" + join(a.encoderAttentionDconv)
-            + "g" + join(a.decoderActivation) + "k" + join(a.decoderAttentionDconv) : "");
+    return "E"
+        + a.encoderEmbedDim
+        + "x"
+        + a.encoderLayerNum
+        + "f"
+        + join(a.encoderFfnEmbedDim)
+        + "h"
+        + join(a.encoderSelfAttentionHeads)
+        + "|D"
+        + a.decoderEmbedDim
+        + "x"
+        + a.decoderLayerNum
+        + "f"
+        + join(a.decoderFfnEmbedDim)
+        + "h"
+        + join(a.decoderSelfAttentionHeads)
+        + "c"
+        + join(a.decoderEndeAttentionHeads)
+        + "a"
+        + join(a.decoderArbitraryEndeAttn)
+        + (hasPrimerGenes()
+            ? "|P"
+                + "g"
+                + join(a.encoderActivation)
+                + "k"
+                + join(a.encoderAttentionDconv)
+                + "g"
+                + join(a.decoderActivation)
+                + "k"
+                + join(a.decoderAttentionDconv)
+            : "");
   }
 
   private static String join(List<Integer> xs) {
@@ -190,14 +250,16 @@ public record SubConfig(
   }
 
   /**
-   * HAT's SubTransformer YAML, with the keys HAT's argument parser reads: {@code encoder-embed-dim-subtransformer}
-   * for scalars and {@code encoder-ffn-embed-dim-all-subtransformer} for per-layer lists.
+   * HAT's SubTransformer YAML, with the keys HAT's argument parser reads: {@code
+   * encoder-embed-dim-subtransformer} for scalars and {@code
+   * encoder-ffn-embed-dim-all-subtransformer} for per-layer lists.
    */
   public String toHatYaml() {
     StringBuilder b = new StringBuilder();
     for (Map.Entry<String, Object> e : toHatMap().entrySet()) {
       Object v = e.getValue();
-      String k = e.getKey().replace('_', '-') + (v instanceof List<?> ? "-all" : "") + "-subtransformer";
+      String k =
+          e.getKey().replace('_', '-') + (v instanceof List<?> ? "-all" : "") + "-subtransformer";
       if (v instanceof List<?> l) {
         b.append(k).append(": [");
         for (int i = 0; i < l.size(); i++) {
@@ -219,8 +281,10 @@ public record SubConfig(
         intOf(m, "decoder_embed_dim"), intOf(m, "decoder_layer_num"),
         listOf(m, "decoder_ffn_embed_dim"), listOf(m, "decoder_self_attention_heads"),
         listOf(m, "decoder_ende_attention_heads"), listOf(m, "decoder_arbitrary_ende_attn"),
-        optionalList(m, SearchSpace.ENCODER_ACTIVATION), optionalList(m, SearchSpace.ENCODER_ATTENTION_DCONV),
-        optionalList(m, SearchSpace.DECODER_ACTIVATION), optionalList(m, SearchSpace.DECODER_ATTENTION_DCONV));
+        optionalList(m, SearchSpace.ENCODER_ACTIVATION),
+            optionalList(m, SearchSpace.ENCODER_ATTENTION_DCONV),
+        optionalList(m, SearchSpace.DECODER_ACTIVATION),
+            optionalList(m, SearchSpace.DECODER_ATTENTION_DCONV));
   }
 
   /** An optional gene's list: absent = empty; activations by name or code. */

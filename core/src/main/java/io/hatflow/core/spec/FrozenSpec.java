@@ -5,8 +5,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * A validated spec as run: the file's exact bytes, the overrides applied on top and the typed result.
- * Nothing downstream reads the YAML again, so what was validated is what runs.
+ * A validated spec as run: the file's exact bytes, the overrides applied on top and the typed
+ * result. Nothing downstream reads the YAML again, so what was validated is what runs.
  */
 public record FrozenSpec(String fileName, byte[] bytes, List<SpecOverride> overrides, Spec spec) {
 
@@ -15,7 +15,9 @@ public record FrozenSpec(String fileName, byte[] bytes, List<SpecOverride> overr
     return Digests.sha256(bytes);
   }
 
-  /** SHA-256 of the spec bytes and the overrides: two runs with equal digests ran the same settings. */
+  /**
+   * SHA-256 of the spec bytes and the overrides: two runs with equal digests ran the same settings.
+   */
   public String effectiveSha256() {
     StringBuilder b = new StringBuilder(fileSha256());
     for (SpecOverride o : overrides) {

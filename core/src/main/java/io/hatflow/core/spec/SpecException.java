@@ -3,8 +3,9 @@ package io.hatflow.core.spec;
 import io.hatflow.core.run.UserInputException;
 
 /**
- * Bad input in a spec or an override: names where (file and line, or the {@code --set} that set it), the key
- * path and what is wrong, e.g. {@code spec.yaml:14: data.vocab.size: expected an integer >= 256, got "big"}.
+ * Bad input in a spec or an override: names where (file and line, or the {@code --set} that set
+ * it), the key path and what is wrong, e.g. {@code spec.yaml:14: data.vocab.size: expected an
+ * integer >= 256, got "big"}.
  */
 public class SpecException extends UserInputException {
   private final String where;

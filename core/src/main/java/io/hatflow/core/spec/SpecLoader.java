@@ -20,7 +20,9 @@ import org.yaml.snakeyaml.nodes.ScalarNode;
 import org.yaml.snakeyaml.nodes.SequenceNode;
 import org.yaml.snakeyaml.nodes.Tag;
 
-/** Reads a spec file, applies {@code --set} overrides, validates everything and freezes the result. */
+/**
+ * Reads a spec file, applies {@code --set} overrides, validates everything and freezes the result.
+ */
 public final class SpecLoader {
   private SpecLoader() {}
 
@@ -37,19 +39,25 @@ public final class SpecLoader {
     } catch (IOException e) {
       throw new SpecException(file.toString(), "", "cannot read spec file: " + e.getMessage());
     }
-    return parse(file.getFileName().toString(), bytes, file.toAbsolutePath().getParent(), overrides);
+    return parse(
+        file.getFileName().toString(), bytes, file.toAbsolutePath().getParent(), overrides);
   }
 
   /**
-   * Parses spec bytes. {@code baseDir} resolves relative paths in the spec, so a spec means the same data
-   * whatever the working directory of the process (cron jobs, cluster launchers).
+   * Parses spec bytes. {@code baseDir} resolves relative paths in the spec, so a spec means the
+   * same data whatever the working directory of the process (cron jobs, cluster launchers).
    */
-  public static FrozenSpec parse(String fileName, byte[] bytes, Path baseDir, List<SpecOverride> overrides) {
+  public static FrozenSpec parse(
+      String fileName, byte[] bytes, Path baseDir, List<SpecOverride> overrides) {
     String text;
     try {
-      text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+      text =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(java.nio.ByteBuffer.wrap(bytes))
+              .toString();
     } catch (CharacterCodingException e) {
       throw new SpecException(fileName, "", "not valid UTF-8");
     }
@@ -72,7 +80,8 @@ public final class SpecLoader {
       return new Yaml(lo).compose(new StringReader(text));
     } catch (MarkedYAMLException e) {
       int line = e.getProblemMark() == null ? 0 : e.getProblemMark().getLine() + 1;
-      throw new SpecException(where + (line > 0 ? ":" + line : ""), "", "invalid YAML: " + e.getProblem());
+      throw new SpecException(
+          where + (line > 0 ? ":" + line : ""), "", "invalid YAML: " + e.getProblem());
     }
   }
 
@@ -82,7 +91,9 @@ public final class SpecLoader {
     List<Object> steps = steps(o.key(), where);
     Node value = compose(o.value(), where);
     if (value == null) {
-      value = new ScalarNode(Tag.NULL, "null", null, null, org.yaml.snakeyaml.DumperOptions.ScalarStyle.PLAIN);
+      value =
+          new ScalarNode(
+              Tag.NULL, "null", null, null, org.yaml.snakeyaml.DumperOptions.ScalarStyle.PLAIN);
     }
     markAll(value, where, source);
     Node cur = root;
@@ -115,7 +126,9 @@ public final class SpecLoader {
             at = j;
           }
         }
-        Node keyNode = new ScalarNode(Tag.STR, key, null, null, org.yaml.snakeyaml.DumperOptions.ScalarStyle.PLAIN);
+        Node keyNode =
+            new ScalarNode(
+                Tag.STR, key, null, null, org.yaml.snakeyaml.DumperOptions.ScalarStyle.PLAIN);
         source.markOverride(keyNode, where);
         if (last) {
           NodeTuple t = new NodeTuple(found == null ? keyNode : found.getKeyNode(), value);
@@ -126,8 +139,11 @@ public final class SpecLoader {
           }
           return;
         }
-        if (found == null || (found.getValueNode() instanceof ScalarNode s && Tag.NULL.equals(s.getTag()))) {
-          MappingNode child = new MappingNode(Tag.MAP, new ArrayList<>(), org.yaml.snakeyaml.DumperOptions.FlowStyle.BLOCK);
+        if (found == null
+            || (found.getValueNode() instanceof ScalarNode s && Tag.NULL.equals(s.getTag()))) {
+          MappingNode child =
+              new MappingNode(
+                  Tag.MAP, new ArrayList<>(), org.yaml.snakeyaml.DumperOptions.FlowStyle.BLOCK);
           source.markOverride(child, where);
           NodeTuple t = new NodeTuple(found == null ? keyNode : found.getKeyNode(), child);
           if (found == null) {

@@ -15,9 +15,10 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 import org.yaml.snakeyaml.nodes.Tag;
 
 /**
- * A YAML node with its key path and source, read through typed getters that validate as they read. Every
- * error names the file and line (or the {@code --set} override) and the key path. Sections declare their
- * keys with {@link #only}, so a typo is an error rather than a silently ignored setting.
+ * A YAML node with its key path and source, read through typed getters that validate as they read.
+ * Every error names the file and line (or the {@code --set} override) and the key path. Sections
+ * declare their keys with {@link #only}, so a typo is an error rather than a silently ignored
+ * setting.
  */
 public final class SpecNode {
   private final Node node;
@@ -64,12 +65,17 @@ public final class SpecNode {
     return out;
   }
 
-  /** Rejects any key not listed: the error names the first unknown key's line and the keys this section knows. */
+  /**
+   * Rejects any key not listed: the error names the first unknown key's line and the keys this
+   * section knows.
+   */
   public SpecNode only(String... keys) {
     Set<String> known = new HashSet<>(List.of(keys));
     for (Map.Entry<String, NodeTuple> e : entries().entrySet()) {
       if (!known.contains(e.getKey())) {
-        throw new SpecException(source.where(e.getValue().getKeyNode()), child(e.getKey()),
+        throw new SpecException(
+            source.where(e.getValue().getKeyNode()),
+            child(e.getKey()),
             "unknown key (known here: " + String.join(", ", keys) + ")");
       }
     }
@@ -83,7 +89,9 @@ public final class SpecNode {
 
   private SpecNode get(String key) {
     NodeTuple t = entries().get(key);
-    return t == null || isNull(t.getValueNode()) ? null : new SpecNode(t.getValueNode(), child(key), source);
+    return t == null || isNull(t.getValueNode())
+        ? null
+        : new SpecNode(t.getValueNode(), child(key), source);
   }
 
   private SpecNode required(String key) {
@@ -104,13 +112,18 @@ public final class SpecNode {
   public SpecNode sectionOrEmpty(String key) {
     SpecNode n = get(key);
     if (n == null) {
-      return new SpecNode(new MappingNode(Tag.MAP, new ArrayList<>(), org.yaml.snakeyaml.DumperOptions.FlowStyle.BLOCK), child(key), source);
+      return new SpecNode(
+          new MappingNode(
+              Tag.MAP, new ArrayList<>(), org.yaml.snakeyaml.DumperOptions.FlowStyle.BLOCK),
+          child(key),
+          source);
     }
     n.entries();
     return n;
   }
 
-  // --- scalars -------------------------------------------------------------------------------------------
+  // --- scalars
+  // -------------------------------------------------------------------------------------------
 
   public int integer(String key, long min, long max, Integer def) {
     SpecNode n = def == null ? required(key) : get(key);
@@ -126,7 +139,11 @@ public final class SpecNode {
       throw error("expected an integer" + range(min, max) + ", got " + quoted());
     }
     if (x < min || x > max) {
-      throw error("expected an integer" + (x > max ? range(min, max, true) : range(min, max)) + ", got " + x);
+      throw error(
+          "expected an integer"
+              + (x > max ? range(min, max, true) : range(min, max))
+              + ", got "
+              + x);
     }
     return (int) x;
   }
@@ -144,7 +161,11 @@ public final class SpecNode {
       throw n.error("expected an integer" + range(min, max) + ", got " + n.quoted());
     }
     if (x < min || x > max) {
-      throw n.error("expected an integer" + (x > max ? range(min, max, true) : range(min, max)) + ", got " + x);
+      throw n.error(
+          "expected an integer"
+              + (x > max ? range(min, max, true) : range(min, max))
+              + ", got "
+              + x);
     }
     return x;
   }
@@ -164,7 +185,8 @@ public final class SpecNode {
       throw error("expected " + want + ", got " + quoted());
     }
     if (!Double.isFinite(x) || x < min || x > max) {
-      throw error("expected a number" + (x > max ? range(min, max, true) : range(min, max)) + ", got " + v);
+      throw error(
+          "expected a number" + (x > max ? range(min, max, true) : range(min, max)) + ", got " + v);
     }
     return x;
   }
@@ -228,7 +250,8 @@ public final class SpecNode {
     return node instanceof ScalarNode s ? "\"" + s.getValue() + "\"" : describe(node);
   }
 
-  // --- lists ---------------------------------------------------------------------------------------------
+  // --- lists
+  // ---------------------------------------------------------------------------------------------
 
   /** The items of a list; {@code nonEmpty} makes an empty list an error. */
   public List<SpecNode> list(String key, boolean nonEmpty) {
@@ -271,7 +294,8 @@ public final class SpecNode {
     return required(key);
   }
 
-  // --- helpers -------------------------------------------------------------------------------------------
+  // --- helpers
+  // -------------------------------------------------------------------------------------------
 
   private static boolean isNull(Node n) {
     return n instanceof ScalarNode s && Tag.NULL.equals(s.getTag());

@@ -4,7 +4,10 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 import org.yaml.snakeyaml.nodes.Node;
 
-/** Where spec nodes came from: the file (with 1-based lines) or the {@code --set} override that made them. */
+/**
+ * Where spec nodes came from: the file (with 1-based lines) or the {@code --set} override that made
+ * them.
+ */
 final class SpecSource {
   private final String fileName;
   private final Map<Node, String> overridden = new IdentityHashMap<>();

@@ -9,11 +9,12 @@ import java.util.PriorityQueue;
 import java.util.TreeSet;
 
 /**
- * Learns byte-pair-encoding merges (Sennrich et al. 2016) from word counts. Deterministic: words are processed
- * in sorted order and ties between equally frequent pairs go to the lexicographically smallest (left, right).
- * Incremental: pair counts are updated only in the words that contain the merged pair (found through a
- * pair-to-words index), and the best pair comes from a heap with lazy deletion, so a 32K vocabulary over a few
- * hundred thousand distinct words takes seconds, not a re-count per merge.
+ * Learns byte-pair-encoding merges (Sennrich et al. 2016) from word counts. Deterministic: words
+ * are processed in sorted order and ties between equally frequent pairs go to the lexicographically
+ * smallest (left, right). Incremental: pair counts are updated only in the words that contain the
+ * merged pair (found through a pair-to-words index), and the best pair comes from a heap with lazy
+ * deletion, so a 32K vocabulary over a few hundred thousand distinct words takes seconds, not a
+ * re-count per merge.
  */
 public final class BpeLearner {
   private BpeLearner() {}
@@ -37,10 +38,11 @@ public final class BpeLearner {
   public static final long MIN_PAIR_COUNT = 2;
 
   /**
-   * @param wordCounts pre-tokenised words ({@link PreTokenizer}) and their counts, over source and target together
-   * @param vocabSize target number of ids including the {@link SpecialTokens#COUNT} reserved ones; learning stops
-   *     earlier when no pair occurs {@link #MIN_PAIR_COUNT} times. The alphabet is always kept whole, so a tiny
-   *     target can be exceeded.
+   * @param wordCounts pre-tokenised words ({@link PreTokenizer}) and their counts, over source and
+   *     target together
+   * @param vocabSize target number of ids including the {@link SpecialTokens#COUNT} reserved ones;
+   *     learning stops earlier when no pair occurs {@link #MIN_PAIR_COUNT} times. The alphabet is
+   *     always kept whole, so a tiny target can be exceeded.
    */
   public static Result learn(Map<String, Long> wordCounts, int vocabSize) {
     return new State(wordCounts).run(vocabSize);
@@ -109,14 +111,17 @@ public final class BpeLearner {
           index.computeIfAbsent(k, x -> new IntList()).add(w);
         }
       }
-      heap = new PriorityQueue<>(Math.max(16, pairCounts.size()), (x, y) -> {
-        int c = Long.compare(y.count, x.count);
-        if (c != 0) {
-          return c;
-        }
-        c = symbols.get(x.left).compareTo(symbols.get(y.left));
-        return c != 0 ? c : symbols.get(x.right).compareTo(symbols.get(y.right));
-      });
+      heap =
+          new PriorityQueue<>(
+              Math.max(16, pairCounts.size()),
+              (x, y) -> {
+                int c = Long.compare(y.count, x.count);
+                if (c != 0) {
+                  return c;
+                }
+                c = symbols.get(x.left).compareTo(symbols.get(y.left));
+                return c != 0 ? c : symbols.get(x.right).compareTo(symbols.get(y.right));
+              });
       pairCounts.forEach((k, c) -> heap.add(new Candidate(c, (int) (k >>> 32), (int) (long) k)));
     }
 
@@ -205,18 +210,19 @@ public final class BpeLearner {
           }
         }
       }
-      delta.forEach((k, d) -> {
-        if (d == 0) {
-          return;
-        }
-        long now = pairCounts.merge(k, d, Long::sum);
-        if (now <= 0) {
-          pairCounts.remove(k);
-          index.remove(k);
-        } else {
-          heap.add(new Candidate(now, (int) (k >>> 32), (int) (long) k));
-        }
-      });
+      delta.forEach(
+          (k, d) -> {
+            if (d == 0) {
+              return;
+            }
+            long now = pairCounts.merge(k, d, Long::sum);
+            if (now <= 0) {
+              pairCounts.remove(k);
+              index.remove(k);
+            } else {
+              heap.add(new Candidate(now, (int) (k >>> 32), (int) (long) k));
+            }
+          });
     }
   }
 }

@@ -1,9 +1,10 @@
 package io.hatflow.core.text;
 
 /**
- * Text normalisation applied before pre-tokenisation: Unicode NFC, control characters removed, every run of
- * whitespace (including no-break and other Unicode spaces) collapsed to one ASCII space, trimmed. The BPE word
- * marker {@value PreTokenizer#MARKER} is mapped to '_' so that decoding is unambiguous.
+ * Text normalisation applied before pre-tokenisation: Unicode NFC, control characters removed,
+ * every run of whitespace (including no-break and other Unicode spaces) collapsed to one ASCII
+ * space, trimmed. The BPE word marker {@value PreTokenizer#MARKER} is mapped to '_' so that
+ * decoding is unambiguous.
  */
 public final class Normalizer {
   private Normalizer() {}

@@ -4,16 +4,18 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Splits normalised text into BPE words and joins them back. A word is a maximal run of letters, digits and
- * combining marks, or a single other character. A word gets the marker {@value #MARKER} in front when a space
- * preceded it, and the first word always gets one (so sentence-initial words share subwords with the rest).
- * {@link #detokenize} inverts {@link #tokenize} exactly for any output of {@link Normalizer#normalize}.
+ * Splits normalised text into BPE words and joins them back. A word is a maximal run of letters,
+ * digits and combining marks, or a single other character. A word gets the marker {@value #MARKER}
+ * in front when a space preceded it, and the first word always gets one (so sentence-initial words
+ * share subwords with the rest). {@link #detokenize} inverts {@link #tokenize} exactly for any
+ * output of {@link Normalizer#normalize}.
  */
 public final class PreTokenizer {
   private PreTokenizer() {}
 
   /** U+2581 LOWER ONE EIGHTH BLOCK, as in SentencePiece. */
   public static final String MARKER = "\u2581";
+
   static final int MARKER_CP = 0x2581;
 
   public static List<String> tokenize(String normalized) {
@@ -62,7 +64,8 @@ public final class PreTokenizer {
       return true;
     }
     int t = Character.getType(cp);
-    return t == Character.NON_SPACING_MARK || t == Character.COMBINING_SPACING_MARK
+    return t == Character.NON_SPACING_MARK
+        || t == Character.COMBINING_SPACING_MARK
         || t == Character.ENCLOSING_MARK;
   }
 }

@@ -8,6 +8,7 @@ public final class SpecialTokens {
   public static final int PAD = 1;
   public static final int EOS = 2;
   public static final int UNK = 3;
+
   /** Number of reserved ids; learned subwords start here. */
   public static final int COUNT = 4;
 

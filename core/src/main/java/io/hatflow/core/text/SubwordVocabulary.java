@@ -1,9 +1,10 @@
 package io.hatflow.core.text;
 
 /**
- * A subword vocabulary as the rest of hatflow sees it: our own BPE ({@link Vocabulary}) or an adapter for a
- * vocabulary brought by the user (SentencePiece, in the model module). Ids 0..3 are {@link SpecialTokens}.
- * Closeable because an adapter may hold a native handle; closing ours does nothing.
+ * A subword vocabulary as the rest of hatflow sees it: our own BPE ({@link Vocabulary}) or an
+ * adapter for a vocabulary brought by the user (SentencePiece, in the model module). Ids 0..3 are
+ * {@link SpecialTokens}. Closeable because an adapter may hold a native handle; closing ours does
+ * nothing.
  */
 public interface SubwordVocabulary extends AutoCloseable {
   /** Subword ids of already normalised text ({@link Normalizer#normalize}), without BOS/EOS. */

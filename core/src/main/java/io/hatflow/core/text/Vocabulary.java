@@ -16,29 +16,32 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Our BPE vocabulary: reserved ids ({@link SpecialTokens}), then every character seen in training (sorted), then
- * the result of each merge in merge order. Every character seen in training has an id, so text made of such
- * characters always round-trips: {@code decode(encode(t)).equals(t)} for normalised {@code t}. Unseen characters
- * become {@link SpecialTokens#UNK}.
+ * Our BPE vocabulary: reserved ids ({@link SpecialTokens}), then every character seen in training
+ * (sorted), then the result of each merge in merge order. Every character seen in training has an
+ * id, so text made of such characters always round-trips: {@code decode(encode(t)).equals(t)} for
+ * normalised {@code t}. Unseen characters become {@link SpecialTokens#UNK}.
  *
- * <p>On disk: {@value #VOCAB_FILE} (one token per line, line number = id) and {@value #MERGES_FILE} (one
- * {@code left right} pair per line, in order). Tokens never contain whitespace (the normaliser maps it to a
- * single space, which the pre-tokeniser turns into {@link PreTokenizer#MARKER}). Immutable and thread-safe;
- * Java-serialisable (as its two files) so it can be a Beam side input.
+ * <p>On disk: {@value #VOCAB_FILE} (one token per line, line number = id) and {@value #MERGES_FILE}
+ * (one {@code left right} pair per line, in order). Tokens never contain whitespace (the normaliser
+ * maps it to a single space, which the pre-tokeniser turns into {@link PreTokenizer#MARKER}).
+ * Immutable and thread-safe; Java-serialisable (as its two files) so it can be a Beam side input.
  */
 public final class Vocabulary implements SubwordVocabulary, Serializable {
   private static final long serialVersionUID = 1L;
 
   public static final String VOCAB_FILE = "vocab.txt";
   public static final String MERGES_FILE = "merges.txt";
+
   /** Words cached per vocabulary before the cache is cleared (bounded memory on huge corpora). */
   private static final int CACHE_LIMIT = 1 << 18;
 
   private final List<String> tokens;
   private final List<BpeLearner.Merge> merges;
   private final transient Map<String, Integer> ids;
+
   /** (leftId, rightId) to rank in the high 32 bits and merged id in the low 32 bits. */
   private final transient HashMap<Long, Long> mergeTable;
+
   private final transient ConcurrentHashMap<String, int[]> cache = new ConcurrentHashMap<>();
   private final transient String digest;
 
@@ -48,7 +51,8 @@ public final class Vocabulary implements SubwordVocabulary, Serializable {
     this.ids = new HashMap<>();
     for (int i = 0; i < this.tokens.size(); i++) {
       if (ids.putIfAbsent(this.tokens.get(i), i) != null) {
-        throw new IllegalArgumentException("duplicate token '" + this.tokens.get(i) + "' at id " + i);
+        throw new IllegalArgumentException(
+            "duplicate token '" + this.tokens.get(i) + "' at id " + i);
       }
     }
     this.mergeTable = new HashMap<>();
@@ -58,8 +62,14 @@ public final class Vocabulary implements SubwordVocabulary, Serializable {
       Integer rt = ids.get(m.right());
       Integer j = ids.get(m.joined());
       if (l == null || rt == null || j == null) {
-        throw new IllegalArgumentException("merge " + (r + 1) + " '" + m.left() + " " + m.right()
-            + "' uses or makes a token that is not in the vocabulary");
+        throw new IllegalArgumentException(
+            "merge "
+                + (r + 1)
+                + " '"
+                + m.left()
+                + " "
+                + m.right()
+                + "' uses or makes a token that is not in the vocabulary");
       }
       mergeTable.putIfAbsent(pairKey(l, rt), ((long) r << 32) | j);
     }
@@ -68,8 +78,13 @@ public final class Vocabulary implements SubwordVocabulary, Serializable {
 
   /** Builds the id table from a learned alphabet and merges. */
   public static Vocabulary of(BpeLearner.Result learned) {
-    List<String> toks = new ArrayList<>(List.of(SpecialTokens.BOS_TOKEN, SpecialTokens.PAD_TOKEN,
-        SpecialTokens.EOS_TOKEN, SpecialTokens.UNK_TOKEN));
+    List<String> toks =
+        new ArrayList<>(
+            List.of(
+                SpecialTokens.BOS_TOKEN,
+                SpecialTokens.PAD_TOKEN,
+                SpecialTokens.EOS_TOKEN,
+                SpecialTokens.UNK_TOKEN));
     java.util.Set<String> seen = new java.util.HashSet<>(toks);
     for (String c : learned.alphabet()) {
       if (seen.add(c)) {
@@ -84,7 +99,9 @@ public final class Vocabulary implements SubwordVocabulary, Serializable {
     return new Vocabulary(toks, learned.merges());
   }
 
-  /** Learns a vocabulary of (at most, unless the alphabet alone is larger) {@code vocabSize} ids. */
+  /**
+   * Learns a vocabulary of (at most, unless the alphabet alone is larger) {@code vocabSize} ids.
+   */
   public static Vocabulary learn(Map<String, Long> wordCounts, int vocabSize) {
     return of(BpeLearner.learn(wordCounts, vocabSize));
   }
@@ -120,8 +137,10 @@ public final class Vocabulary implements SubwordVocabulary, Serializable {
     if (hit != null) {
       return hit;
     }
-    int[] s = word.codePoints().map(cp -> ids.getOrDefault(new String(Character.toChars(cp)), SpecialTokens.UNK))
-        .toArray();
+    int[] s =
+        word.codePoints()
+            .map(cp -> ids.getOrDefault(new String(Character.toChars(cp)), SpecialTokens.UNK))
+            .toArray();
     int n = s.length;
     while (n > 1) {
       long best = Long.MAX_VALUE;
@@ -211,15 +230,21 @@ public final class Vocabulary implements SubwordVocabulary, Serializable {
     return sb.toString().getBytes(StandardCharsets.UTF_8);
   }
 
-  /** Rebuilds a vocabulary from the contents of its two files; {@code where} names them in errors. */
+  /**
+   * Rebuilds a vocabulary from the contents of its two files; {@code where} names them in errors.
+   */
   public static Vocabulary fromBytes(byte[] vocab, byte[] mergeLines, String where) {
     List<String> toks = lines(vocab);
-    String[] reserved = {SpecialTokens.BOS_TOKEN, SpecialTokens.PAD_TOKEN, SpecialTokens.EOS_TOKEN,
-        SpecialTokens.UNK_TOKEN};
+    String[] reserved = {
+      SpecialTokens.BOS_TOKEN,
+      SpecialTokens.PAD_TOKEN,
+      SpecialTokens.EOS_TOKEN,
+      SpecialTokens.UNK_TOKEN
+    };
     for (int i = 0; i < reserved.length; i++) {
       if (toks.size() <= i || !toks.get(i).equals(reserved[i])) {
-        throw new UserInputException(where + "/" + VOCAB_FILE + " line " + (i + 1) + ": expected "
-            + reserved[i]);
+        throw new UserInputException(
+            where + "/" + VOCAB_FILE + " line " + (i + 1) + ": expected " + reserved[i]);
       }
     }
     List<BpeLearner.Merge> ms = new ArrayList<>();
@@ -227,8 +252,15 @@ public final class Vocabulary implements SubwordVocabulary, Serializable {
     for (int i = 0; i < mlines.size(); i++) {
       String[] lr = mlines.get(i).split(" ", -1);
       if (lr.length != 2 || lr[0].isEmpty() || lr[1].isEmpty()) {
-        throw new UserInputException(where + "/" + MERGES_FILE + " line " + (i + 1)
-            + ": expected 'left right', got '" + mlines.get(i) + "'");
+        throw new UserInputException(
+            where
+                + "/"
+                + MERGES_FILE
+                + " line "
+                + (i + 1)
+                + ": expected 'left right', got '"
+                + mlines.get(i)
+                + "'");
       }
       ms.add(new BpeLearner.Merge(lr[0], lr[1]));
     }
@@ -239,7 +271,9 @@ public final class Vocabulary implements SubwordVocabulary, Serializable {
     }
   }
 
-  /** Writes both files into {@code dir} (created if missing), each through a temp file and a rename. */
+  /**
+   * Writes both files into {@code dir} (created if missing), each through a temp file and a rename.
+   */
   public void save(Path dir) throws IOException {
     Files.createDirectories(dir);
     io.hatflow.core.run.AtomicFiles.write(dir.resolve(VOCAB_FILE), vocabBytes());
@@ -256,8 +290,6 @@ public final class Vocabulary implements SubwordVocabulary, Serializable {
     }
     return fromBytes(Files.readAllBytes(v), Files.readAllBytes(m), dir.toString());
   }
-
-
 
   private static List<String> lines(byte[] bytes) {
     String s = new String(bytes, StandardCharsets.UTF_8);
@@ -294,7 +326,13 @@ public final class Vocabulary implements SubwordVocabulary, Serializable {
 
   @Override
   public String toString() {
-    return "Vocabulary{size=" + size() + ", merges=" + merges.size() + ", digest=" + digest.substring(0, 12) + "}";
+    return "Vocabulary{size="
+        + size()
+        + ", merges="
+        + merges.size()
+        + ", digest="
+        + digest.substring(0, 12)
+        + "}";
   }
 
   private Object writeReplace() throws ObjectStreamException {

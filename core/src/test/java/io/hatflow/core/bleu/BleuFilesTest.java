@@ -31,7 +31,8 @@ class BleuFilesTest {
 
   @Test
   void readLinesSplitsOnNewlineOnly() throws IOException {
-    // Like Python's open(newline="\n"): \r stays in the line, a lone \r does not split, no trailing empty line.
+    // Like Python's open(newline="\n"): \r stays in the line, a lone \r does not split, no trailing
+    // empty line.
     Path p = write("a.txt", "one\r\ntwo\rstill two\n\nlast without newline");
     assertEquals(List.of("one\r", "two\rstill two", "", "last without newline"), Bleu.readLines(p));
     assertEquals(List.of("x"), Bleu.readLines(write("b.txt", "x\n")));
@@ -64,10 +65,16 @@ class BleuFilesTest {
     assertEquals(45.18010018049227, s.score(), 1e-9);
 
     Path ref2 = write("ref2.txt", "a\nb\n");
-    BleuInputException e = assertThrows(BleuInputException.class,
-        () -> Bleu.scoreFiles(hyp, ref2, BleuOptions.defaults()));
-    assertEquals("BLEU line count mismatch: hypothesis file " + hyp + " has 1 lines but reference file "
-        + ref2 + " has 2 lines", e.getMessage());
+    BleuInputException e =
+        assertThrows(
+            BleuInputException.class, () -> Bleu.scoreFiles(hyp, ref2, BleuOptions.defaults()));
+    assertEquals(
+        "BLEU line count mismatch: hypothesis file "
+            + hyp
+            + " has 1 lines but reference file "
+            + ref2
+            + " has 2 lines",
+        e.getMessage());
   }
 
   @Test

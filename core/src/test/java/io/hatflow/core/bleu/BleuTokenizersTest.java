@@ -53,7 +53,8 @@ class BleuTokenizersTest {
     // &quot; -> '"', &amp; -> '&' (both then padded by rule 1); &lt; &gt; -> < >.
     assertEquals("He said \" hi \" & left", t13a("He said &quot;hi&quot; &amp; left"));
     assertEquals("< b >", t13a("&lt;b&gt;"));
-    // &amp;quot; unescapes once only, to the literal "&quot;" (replacements run in sacreBLEU's order).
+    // &amp;quot; unescapes once only, to the literal "&quot;" (replacements run in sacreBLEU's
+    // order).
     assertEquals("& quot ;", t13a("&amp;quot;"));
     assertEquals("a b", t13a("a <skipped> b"));
     assertEquals("linebreak a b", t13a("line-\nbreak a\nb"));
@@ -62,8 +63,38 @@ class BleuTokenizersTest {
   @Test
   void thirteenAFastPathMatchesTheRegexes() {
     // The hand-written scans must equal sacreBLEU's four re.sub calls on arbitrary input.
-    String[] alphabet = {"a", "Z", "0", "7", ".", ",", "-", " ", "\n", "&quot;", "&amp;", "<skipped>", "'", "\"",
-      "(", "/", ":", "@", "[", "`", "{", "~", "!", "&", "\u00e9", "\uD83D\uDE00", "\u00a0", "\u3000", "\t", "\u2013"};
+    String[] alphabet = {
+      "a",
+      "Z",
+      "0",
+      "7",
+      ".",
+      ",",
+      "-",
+      " ",
+      "\n",
+      "&quot;",
+      "&amp;",
+      "<skipped>",
+      "'",
+      "\"",
+      "(",
+      "/",
+      ":",
+      "@",
+      "[",
+      "`",
+      "{",
+      "~",
+      "!",
+      "&",
+      "\u00e9",
+      "\uD83D\uDE00",
+      "\u00a0",
+      "\u3000",
+      "\t",
+      "\u2013"
+    };
     Random rnd = new Random(42);
     for (int i = 0; i < 20_000; i++) {
       StringBuilder sb = new StringBuilder();
@@ -71,7 +102,8 @@ class BleuTokenizersTest {
         sb.append(alphabet[rnd.nextInt(alphabet.length)]);
       }
       String line = sb.toString();
-      assertEquals(BleuTokenizers.tokenize13aRegex(line), t13a(line), () -> "input: [" + line + "]");
+      assertEquals(
+          BleuTokenizers.tokenize13aRegex(line), t13a(line), () -> "input: [" + line + "]");
     }
   }
 
@@ -80,7 +112,8 @@ class BleuTokenizersTest {
     assertEquals("Hello , world !", intl("Hello, world!"));
     // Separators between digits stay, like 13a.
     assertEquals("1,000.5", intl("1,000.5"));
-    // mteval-v14 quirk kept by sacreBLEU: no ' {line} ' padding, so a final period after a digit stays.
+    // mteval-v14 quirk kept by sacreBLEU: no ' {line} ' padding, so a final period after a digit
+    // stays.
     assertEquals("It is 2020.", intl("It is 2020."));
     assertEquals("It is 2020 .", t13a("It is 2020."));
     // The apostrophe is Unicode punctuation (Po): split, unlike 13a.
@@ -96,10 +129,12 @@ class BleuTokenizersTest {
   @Test
   void charAndNoneTokenizers() {
     // char: every non-space code point is a token; a surrogate pair stays one token.
-    assertArrayEquals(new String[] {"a", "b", "\uD83D\uDE00", "c"},
+    assertArrayEquals(
+        new String[] {"a", "b", "\uD83D\uDE00", "c"},
         BleuTokenizers.tokens(Tokenize.CHAR, "ab \uD83D\uDE00c "));
     // none: Python str.split(): NBSP and ideographic space are whitespace, zero-width space is not.
-    assertArrayEquals(new String[] {"a", "b", "c\u200bd"},
+    assertArrayEquals(
+        new String[] {"a", "b", "c\u200bd"},
         BleuTokenizers.tokens(Tokenize.NONE, " a\u00a0b\u3000c\u200bd "));
   }
 
@@ -112,13 +147,16 @@ class BleuTokenizersTest {
 
   @Test
   void lowercaseFollowsPythonStrLower() {
-    // Expected strings are CPython 3's str.lower() outputs (final sigma by context, dotted I -> i + U+0307).
-    assertEquals("\u03bf\u03b4\u03bf\u03c2 \u03bf\u03b4\u03bf\u03c2.",
+    // Expected strings are CPython 3's str.lower() outputs (final sigma by context, dotted I -> i +
+    // U+0307).
+    assertEquals(
+        "\u03bf\u03b4\u03bf\u03c2 \u03bf\u03b4\u03bf\u03c2.",
         PyText.lower("\u039f\u0394\u039f\u03a3 \u039f\u0394\u039f\u03a3."));
     assertEquals("\u03c3\u03b1\u03c2", PyText.lower("\u03a3\u0391\u03a3"));
     assertEquals("\u03c3", PyText.lower("\u03a3"));
     assertEquals("a\u03c3'\u03c2", PyText.lower("A\u03a3'\u03a3"));
-    // After an uncased letter (Canadian syllabics) Python keeps a plain sigma; Java's toLowerCase would not.
+    // After an uncased letter (Canadian syllabics) Python keeps a plain sigma; Java's toLowerCase
+    // would not.
     assertEquals("\u13fc\u160e\u03c3", PyText.lower("\u13fc\u160e\u03a3"));
     assertEquals("i\u0307stanbul", PyText.lower("\u0130stanbul"));
     assertEquals("\u03b1\u03c3\u0301\u03b2", PyText.lower("\u0391\u03a3\u0301\u0392"));

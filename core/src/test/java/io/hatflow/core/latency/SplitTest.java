@@ -34,8 +34,12 @@ class SplitTest {
     assertEquals(1600, a.train().length);
     assertEquals(200, a.valid().length);
     assertEquals(200, a.test().length);
-    int[] all = IntStream.concat(IntStream.concat(Arrays.stream(a.train()), Arrays.stream(a.valid())),
-        Arrays.stream(a.test())).sorted().toArray();
+    int[] all =
+        IntStream.concat(
+                IntStream.concat(Arrays.stream(a.train()), Arrays.stream(a.valid())),
+                Arrays.stream(a.test()))
+            .sorted()
+            .toArray();
     assertArrayEquals(IntStream.range(0, 2000).toArray(), all);
     a.validate(2000, "seeded");
   }
@@ -44,8 +48,11 @@ class SplitTest {
   void outOfRangeIndexFails() {
     Split s = new Split("", new int[] {0, 1}, new int[] {2}, new int[] {5});
     LatencyCsvException e = assertThrows(LatencyCsvException.class, () -> s.validate(5, "s.json"));
-    assertTrue(e.getMessage().contains("s.json") && e.getMessage().contains("'test'[0] = 5")
-        && e.getMessage().contains("5 data rows"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("s.json")
+            && e.getMessage().contains("'test'[0] = 5")
+            && e.getMessage().contains("5 data rows"),
+        e.getMessage());
   }
 
   @Test

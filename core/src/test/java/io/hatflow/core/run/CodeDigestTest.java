@@ -17,15 +17,19 @@ import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The code digest: same classes, same digest (wherever and whenever built); any changed class, another one. */
+/**
+ * The code digest: same classes, same digest (wherever and whenever built); any changed class,
+ * another one.
+ */
 class CodeDigestTest {
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
-  private static final Map<String, byte[]> CLASSES = new TreeMap<>(Map.of(
-      "io/hatflow/core/A.class", new byte[] {(byte) 0xCA, (byte) 0xFE, 1, 2},
-      "io/hatflow/model/B.class", new byte[] {(byte) 0xCA, (byte) 0xFE, 3},
-      "io/hatflow/pipelines/report/style.css", "body{}".getBytes()));
+  private static final Map<String, byte[]> CLASSES =
+      new TreeMap<>(
+          Map.of(
+              "io/hatflow/core/A.class", new byte[] {(byte) 0xCA, (byte) 0xFE, 1, 2},
+              "io/hatflow/model/B.class", new byte[] {(byte) 0xCA, (byte) 0xFE, 3},
+              "io/hatflow/pipelines/report/style.css", "body{}".getBytes()));
 
   private Path classesDir(String name, Map<String, byte[]> entries, long mtime) throws Exception {
     Path root = tmp.resolve(name);
@@ -38,13 +42,15 @@ class CodeDigestTest {
     return root;
   }
 
-  private Path jar(String name, Map<String, byte[]> entries, long mtime, boolean reversed) throws Exception {
+  private Path jar(String name, Map<String, byte[]> entries, long mtime, boolean reversed)
+      throws Exception {
     Path jar = tmp.resolve(name);
     List<String> names = new java.util.ArrayList<>(entries.keySet());
     if (reversed) {
       java.util.Collections.reverse(names);
     }
-    try (OutputStream os = Files.newOutputStream(jar); ZipOutputStream z = new ZipOutputStream(os)) {
+    try (OutputStream os = Files.newOutputStream(jar);
+        ZipOutputStream z = new ZipOutputStream(os)) {
       z.putNextEntry(new ZipEntry("io/hatflow/"));
       z.closeEntry();
       for (String n : names) {
@@ -65,7 +71,8 @@ class CodeDigestTest {
   }
 
   @Test
-  void sameClassesDigestTheSameInDirectoriesAndJarsWhateverTheirTimestampsAndOrder() throws Exception {
+  void sameClassesDigestTheSameInDirectoriesAndJarsWhateverTheirTimestampsAndOrder()
+      throws Exception {
     String dir1 = CodeDigest.of(List.of(classesDir("build1", CLASSES, 1_000_000L)));
     String dir2 = CodeDigest.of(List.of(classesDir("build2", CLASSES, 2_000_000_000L)));
     String jar1 = CodeDigest.of(List.of(jar("a.jar", CLASSES, 1_000_000L, false)));
@@ -90,7 +97,8 @@ class CodeDigestTest {
 
     Map<String, byte[]> removed = new TreeMap<>(CLASSES);
     removed.remove("io/hatflow/pipelines/report/style.css");
-    assertNotEquals(base, CodeDigest.of(List.of(classesDir("removed", removed, 0))), "bundled resources count");
+    assertNotEquals(
+        base, CodeDigest.of(List.of(classesDir("removed", removed, 0))), "bundled resources count");
 
     Map<String, byte[]> renamed = new TreeMap<>(CLASSES);
     renamed.put("io/hatflow/core/A2.class", renamed.remove("io/hatflow/core/A.class"));
@@ -98,7 +106,10 @@ class CodeDigestTest {
 
     Map<String, byte[]> foreign = new TreeMap<>(CLASSES);
     foreign.put("org/example/Other.class", new byte[] {9});
-    assertEquals(base, CodeDigest.of(List.of(classesDir("foreign", foreign, 0))), "only io/hatflow/** counts");
+    assertEquals(
+        base,
+        CodeDigest.of(List.of(classesDir("foreign", foreign, 0))),
+        "only io/hatflow/** counts");
   }
 
   @Test
@@ -117,7 +128,8 @@ class CodeDigestTest {
     assertEquals(d, CodeDigest.current());
     assertEquals(d, CodeDigest.of(CodeDigest.locations()), "computed the same way twice");
     assertTrue(CodeDigest.locations().stream().anyMatch(Files::exists));
-    assertThrows(IllegalStateException.class, () -> CodeDigest.of(List.of(tmp.resolve("nothing-here"))));
+    assertThrows(
+        IllegalStateException.class, () -> CodeDigest.of(List.of(tmp.resolve("nothing-here"))));
   }
 
   @Test
@@ -125,19 +137,29 @@ class CodeDigestTest {
     CodeScope train = new CodeScope(List.of("io.hatflow.core"), List.of("io.hatflow.model.B"));
     Map<String, byte[]> css = new TreeMap<>(CLASSES);
     css.put("io/hatflow/pipelines/report/style.css", "body{color:red}".getBytes());
-    assertEquals(CodeDigest.of(CLASSES, train), CodeDigest.of(css, train), "the report is outside train's scope");
+    assertEquals(
+        CodeDigest.of(CLASSES, train),
+        CodeDigest.of(css, train),
+        "the report is outside train's scope");
     assertNotEquals(CodeDigest.of(CLASSES, CodeScope.ALL), CodeDigest.of(css, CodeScope.ALL));
     Map<String, byte[]> nested = new TreeMap<>(CLASSES);
     nested.put("io/hatflow/model/B$Inner.class", new byte[] {1});
-    assertNotEquals(CodeDigest.of(CLASSES, train), CodeDigest.of(nested, train), "a class's nested classes count");
+    assertNotEquals(
+        CodeDigest.of(CLASSES, train),
+        CodeDigest.of(nested, train),
+        "a class's nested classes count");
     Map<String, byte[]> sibling = new TreeMap<>(CLASSES);
     sibling.put("io/hatflow/model/BB.class", new byte[] {1});
-    assertEquals(CodeDigest.of(CLASSES, train), CodeDigest.of(sibling, train), "a class is not a name prefix");
+    assertEquals(
+        CodeDigest.of(CLASSES, train),
+        CodeDigest.of(sibling, train),
+        "a class is not a name prefix");
     // The same function over bytes and over a jar; ALL is the whole-code digest.
     Path jar = jar("scoped.jar", CLASSES, 0, false);
     assertEquals(CodeDigest.of(CLASSES, train), CodeDigest.of(List.of(jar), train));
     assertEquals(CodeDigest.of(List.of(jar)), CodeDigest.of(CLASSES, CodeScope.ALL));
-    assertThrows(IllegalStateException.class,
+    assertThrows(
+        IllegalStateException.class,
         () -> CodeDigest.of(CLASSES, new CodeScope(List.of("io.hatflow.nothing"), List.of())));
   }
 }

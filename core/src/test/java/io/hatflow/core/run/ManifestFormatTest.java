@@ -13,13 +13,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code manifest.json} bound to {@link RunManifest}: a manifest in the form runs wrote before the binding (the
- * JSON tree the stage runner used to edit in place) reads into the records and is written back with the same
- * fields and values, its stages' outputs in the recorded order (consumers' fingerprints digest them in it).
+ * {@code manifest.json} bound to {@link RunManifest}: a manifest in the form runs wrote before the
+ * binding (the JSON tree the stage runner used to edit in place) reads into the records and is
+ * written back with the same fields and values, its stages' outputs in the recorded order
+ * (consumers' fingerprints digest them in it).
  */
 class ManifestFormatTest {
-  @TempDir
-  Path run;
+  @TempDir Path run;
 
   /** A manifest as the tree-editing code wrote it: every field any stage recorded. */
   private String oldForm() throws Exception {
@@ -92,8 +92,14 @@ class ManifestFormatTest {
           },
           "finished" : false
         }
-        """.formatted(Digests.sha256(run.resolve("spec.yaml")), prep, Digests.sha256(shard), Digests.sha256(vocab),
-        prep, Digests.sha256(ck));
+        """
+        .formatted(
+            Digests.sha256(run.resolve("spec.yaml")),
+            prep,
+            Digests.sha256(shard),
+            Digests.sha256(vocab),
+            prep,
+            Digests.sha256(ck));
   }
 
   @Test
@@ -115,7 +121,8 @@ class ManifestFormatTest {
     assertEquals(2, prepare.outputs().get("prepare").files().size());
     assertEquals(2, prepare.counts().path("vocab_size").asInt());
     assertEquals(1.5, prepare.seconds());
-    assertEquals(List.of("checkpoint", "train_log"), List.copyOf(m.stage("train").outputs().keySet()));
+    assertEquals(
+        List.of("checkpoint", "train_log"), List.copyOf(m.stage("train").outputs().keySet()));
     assertEquals("../other", m.stage("train").fromRun());
     assertEquals(List.of(10.0, 20.5), m.stage("search").budgetsMs().get("cpu"));
     assertEquals(0.5, m.stage("search").hypervolume().path("final").path("cpu").asDouble());
@@ -127,7 +134,9 @@ class ManifestFormatTest {
     JsonNode before = Manifest.json().readTree(old);
     JsonNode after = Manifest.json().readTree(Files.readAllBytes(run.resolve(Manifest.FILE)));
     assertEquals(before, after);
-    assertEquals(List.of("checkpoint", "train_log"), fieldNames(after.path("stages").path("train").path("outputs")));
+    assertEquals(
+        List.of("checkpoint", "train_log"),
+        fieldNames(after.path("stages").path("train").path("outputs")));
   }
 
   @Test
@@ -135,10 +144,15 @@ class ManifestFormatTest {
     Files.writeString(run.resolve(Manifest.FILE), oldForm());
     Audit.Result r = Audit.check(run);
     List<String> bad = r.findings().stream().filter(f -> !f.ok()).map(Audit.Finding::line).toList();
-    // The run's own files hold; the absolute input and the log do not exist here; search and finalize are unfinished.
-    assertTrue(r.findings().stream().anyMatch(f -> f.ok() && f.name().equals("prepare") && f.kind().equals("outputs")));
+    // The run's own files hold; the absolute input and the log do not exist here; search and
+    // finalize are unfinished.
+    assertTrue(
+        r.findings().stream()
+            .anyMatch(f -> f.ok() && f.name().equals("prepare") && f.kind().equals("outputs")));
     assertTrue(r.findings().stream().anyMatch(f -> f.ok() && f.name().equals("checkpoint")));
-    assertTrue(r.findings().stream().anyMatch(f -> f.ok() && f.name().equals("prepare/prepare")), bad.toString());
+    assertTrue(
+        r.findings().stream().anyMatch(f -> f.ok() && f.name().equals("prepare/prepare")),
+        bad.toString());
     assertEquals(4, bad.size(), bad.toString());
     assertEquals("code", r.recordedDigest());
   }
@@ -149,8 +163,17 @@ class ManifestFormatTest {
     Artifact used = Artifact.used("prepare", "abc");
     m.stageStarted("train", "fp", "scope", java.util.Map.of("prepare/prepare", used));
     assertEquals(StageRecord.RUNNING, m.stage("train").status());
-    m.stageFinished("train", 2500, new StageRecord.Recorded(java.util.Map.of(), java.util.Map.of(),
-        Manifest.json().createObjectNode().put("steps", 3), null, java.util.Map.of(), null, null));
+    m.stageFinished(
+        "train",
+        2500,
+        new StageRecord.Recorded(
+            java.util.Map.of(),
+            java.util.Map.of(),
+            Manifest.json().createObjectNode().put("steps", 3),
+            null,
+            java.util.Map.of(),
+            null,
+            null));
     StageRecord t = Manifest.load(run).stage("train");
     assertEquals(StageRecord.DONE, t.status());
     assertEquals("fp", t.fingerprint());

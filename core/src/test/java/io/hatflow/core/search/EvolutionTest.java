@@ -41,10 +41,30 @@ class EvolutionTest {
     SubConfig c = WMT.sample(new Random(3));
     assertEquals(c, Genome.decode(Genome.encode(c), WMT));
     assertEquals(4 + 2 * 6 + 4 * 6, Genome.choices(WMT).size());
-    SubConfig one = new SubConfig(128, 3, List.of(512, 256, 128), List.of(4, 2, 2), 128, 1,
-        List.of(512, 256, 128), List.of(4, 4, 4), List.of(2, 2, 2), List.of(-1, 1, 2));
-    SubConfig other = new SubConfig(128, 3, List.of(512, 256, 128), List.of(4, 2, 2), 128, 1,
-        List.of(512, 512, 512), List.of(4, 2, 2), List.of(2, 4, 4), List.of(-1, -1, -1));
+    SubConfig one =
+        new SubConfig(
+            128,
+            3,
+            List.of(512, 256, 128),
+            List.of(4, 2, 2),
+            128,
+            1,
+            List.of(512, 256, 128),
+            List.of(4, 4, 4),
+            List.of(2, 2, 2),
+            List.of(-1, 1, 2));
+    SubConfig other =
+        new SubConfig(
+            128,
+            3,
+            List.of(512, 256, 128),
+            List.of(4, 2, 2),
+            128,
+            1,
+            List.of(512, 512, 512),
+            List.of(4, 2, 2),
+            List.of(2, 4, 4),
+            List.of(-1, -1, -1));
     assertEquals(one.key(), other.key());
     assertNotEquals(Genome.fullKey(one), Genome.fullKey(other));
     assertEquals("E128x3f512.256.128h4.2.2|D128x1f512h4c2a-1", one.key());
@@ -67,14 +87,17 @@ class EvolutionTest {
         changed += a.get(i).equals(b.get(i)) ? 0 : 1;
       }
     }
-    // A position changes when it is redrawn (p) and the draw differs from the minimum: E[frac] = p * (1 - 1/|choices|).
+    // A position changes when it is redrawn (p) and the draw differs from the minimum: E[frac] = p
+    // * (1 - 1/|choices|).
     double expected = 0;
     for (List<Integer> c : Genome.choices(WMT)) {
       expected += 0.3 * (1 - 1.0 / c.size());
     }
     expected *= trials;
     assertTrue(Math.abs(changed - expected) < 0.1 * expected, changed + " vs " + expected);
-    assertEquals(Evolution.mutate(parent, WMT, 0.3, new Random(9)), Evolution.mutate(parent, WMT, 0.3, new Random(9)));
+    assertEquals(
+        Evolution.mutate(parent, WMT, 0.3, new Random(9)),
+        Evolution.mutate(parent, WMT, 0.3, new Random(9)));
   }
 
   @Test
@@ -104,12 +127,13 @@ class EvolutionTest {
     SubConfig x = TINY.smallest();
     SubConfig y = TINY.largest();
     SubConfig z = TINY.sample(new Random(5));
-    List<Scored> pop = List.of(
-        new Scored(0, z, 3.00004, 10),   // ties with x after rounding to 1e-4: key decides
-        new Scored(1, x, 3.00001, 10),
-        new Scored(2, y, 1.0, 99),       // best but over budget
-        new Scored(3, x, 3.00001, 10),   // duplicate of slot 1
-        new Scored(4, y, 5.0, 10));
+    List<Scored> pop =
+        List.of(
+            new Scored(0, z, 3.00004, 10), // ties with x after rounding to 1e-4: key decides
+            new Scored(1, x, 3.00001, 10),
+            new Scored(2, y, 1.0, 99), // best but over budget
+            new Scored(3, x, 3.00001, 10), // duplicate of slot 1
+            new Scored(4, y, 5.0, 10));
     List<Scored> parents = Evolution.selectParents(pop, 50, 3, 1e-4);
     String first = x.key().compareTo(z.key()) < 0 ? x.key() : z.key();
     assertEquals(first, parents.get(0).key());
@@ -164,9 +188,13 @@ class EvolutionTest {
     LatencyRange r = LatencyRange.estimate(TINY, LAT, 1, 100);
     assertEquals(LAT.predictMs(TINY.smallest()), r.minMs(), 1e-9);
     assertEquals(LAT.predictMs(TINY.largest()), r.maxMs(), 1e-9);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> r.checkBudget("pi4", 3.0));
-    assertTrue(e.getMessage().contains("pi4") && e.getMessage().contains("3 ms")
-        && e.getMessage().contains(String.format(java.util.Locale.ROOT, "%.3f", r.minMs())), e.getMessage());
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> r.checkBudget("pi4", 3.0));
+    assertTrue(
+        e.getMessage().contains("pi4")
+            && e.getMessage().contains("3 ms")
+            && e.getMessage().contains(String.format(java.util.Locale.ROOT, "%.3f", r.minMs())),
+        e.getMessage());
     r.checkBudget("pi4", r.minMs());
   }
 
@@ -174,27 +202,45 @@ class EvolutionTest {
   void badSettingsAreNamed() {
     SearchConfig d = Settings.hat();
     assertTrue(d.problems().isEmpty());
-    assertTrue(d.toBuilder().sizes(10, 20, 5, 5, 3).build().problems().get(0).contains("smaller than search.parents"));
-    // Every message names a real spec key: the record's rounding step is search.fitness_decimals in the spec.
+    assertTrue(
+        d.toBuilder()
+            .sizes(10, 20, 5, 5, 3)
+            .build()
+            .problems()
+            .get(0)
+            .contains("smaller than search.parents"));
+    // Every message names a real spec key: the record's rounding step is search.fitness_decimals in
+    // the spec.
     List<String> step = d.toBuilder().fitnessPrecision(0).build().problems();
     assertEquals(1, step.size());
     assertTrue(step.get(0).startsWith("search.fitness_decimals: "), step.get(0));
-    IllegalStateException unset = assertThrows(IllegalStateException.class,
-        () -> SearchConfig.builder().sizes(10, 2, 2, 2, 1).build());
-    assertTrue(unset.getMessage().contains("mutationProb, seed, fitnessPrecision, maxSampleTries, mode, hvReference"),
+    IllegalStateException unset =
+        assertThrows(
+            IllegalStateException.class,
+            () -> SearchConfig.builder().sizes(10, 2, 2, 2, 1).build());
+    assertTrue(
+        unset
+            .getMessage()
+            .contains("mutationProb, seed, fitnessPrecision, maxSampleTries, mode, hvReference"),
         unset.getMessage());
     SearchConfig badP = d.toBuilder().mutationProb(1.5).maxSampleTries(100).build();
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, badP::validate);
     assertTrue(e.getMessage().contains("mutation_prob"), e.getMessage());
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> new TargetBudgets("cpu", SyntheticLatency.factory(1), List.of()));
   }
 
   @Test
   void paretoFrontierKeepsOnlyUndominatedPoints() {
-    List<Pareto.Point> pts = List.of(
-        new Pareto.Point("a", 3.0, 10), new Pareto.Point("b", 2.0, 20), new Pareto.Point("c", 2.5, 25),
-        new Pareto.Point("d", 1.0, 30), new Pareto.Point("e", 3.0, 10), new Pareto.Point("f", 4.0, 5));
+    List<Pareto.Point> pts =
+        List.of(
+            new Pareto.Point("a", 3.0, 10),
+            new Pareto.Point("b", 2.0, 20),
+            new Pareto.Point("c", 2.5, 25),
+            new Pareto.Point("d", 1.0, 30),
+            new Pareto.Point("e", 3.0, 10),
+            new Pareto.Point("f", 4.0, 5));
     List<String> keys = Pareto.frontier(pts).stream().map(Pareto.Point::configKey).toList();
     assertEquals(List.of("f", "a", "b", "d"), keys);
   }
@@ -204,8 +250,10 @@ class EvolutionTest {
     SpaceSpec s = SpaceSpec.of(WMT);
     java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
     new java.io.ObjectOutputStream(bytes).writeObject(s);
-    SpaceSpec back = (SpaceSpec) new java.io.ObjectInputStream(
-        new java.io.ByteArrayInputStream(bytes.toByteArray())).readObject();
+    SpaceSpec back =
+        (SpaceSpec)
+            new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray()))
+                .readObject();
     assertEquals(WMT, back.toSpace());
   }
 }

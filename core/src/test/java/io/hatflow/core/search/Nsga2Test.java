@@ -30,9 +30,16 @@ class Nsga2Test {
 
   @Test
   void nonDominatedSortingOnHandMadePoints() {
-    List<Pareto.Point> pts = List.of(pt("A", 1, 5), pt("B", 2, 3), pt("C", 4, 1), pt("D", 3, 4), pt("E", 5, 5),
-        pt("F", 2, 3));
-    // B and F are equal: neither dominates, one front. D is dominated by B and F only; E by everything else.
+    List<Pareto.Point> pts =
+        List.of(
+            pt("A", 1, 5),
+            pt("B", 2, 3),
+            pt("C", 4, 1),
+            pt("D", 3, 4),
+            pt("E", 5, 5),
+            pt("F", 2, 3));
+    // B and F are equal: neither dominates, one front. D is dominated by B and F only; E by
+    // everything else.
     assertEquals(List.of(List.of(0, 1, 2, 5), List.of(3), List.of(4)), Pareto.fronts(pts));
     assertTrue(Pareto.dominates(pts.get(1), pts.get(3)));
     assertFalse(Pareto.dominates(pts.get(1), pts.get(5)));
@@ -41,14 +48,18 @@ class Nsga2Test {
 
   @Test
   void crowdingDistanceOnHandMadePoints() {
-    // Loss range 6, latency range 9. P1: loss neighbours 1 and 4 (3/6), latency neighbours 5 and 10 (5/9).
-    // P2: loss neighbours 2 and 7 (5/6), latency neighbours 1 and 6 (5/9). The extremes are infinite.
-    double[] d = Pareto.crowding(List.of(pt("P0", 1, 10), pt("P1", 2, 6), pt("P2", 4, 5), pt("P3", 7, 1)));
+    // Loss range 6, latency range 9. P1: loss neighbours 1 and 4 (3/6), latency neighbours 5 and 10
+    // (5/9).
+    // P2: loss neighbours 2 and 7 (5/6), latency neighbours 1 and 6 (5/9). The extremes are
+    // infinite.
+    double[] d =
+        Pareto.crowding(List.of(pt("P0", 1, 10), pt("P1", 2, 6), pt("P2", 4, 5), pt("P3", 7, 1)));
     assertEquals(Double.POSITIVE_INFINITY, d[0]);
     assertEquals(0.5 + 5.0 / 9, d[1], 1e-12);
     assertEquals(5.0 / 6 + 5.0 / 9, d[2], 1e-12);
     assertEquals(Double.POSITIVE_INFINITY, d[3]);
-    assertArrayEquals(new double[] {Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY},
+    assertArrayEquals(
+        new double[] {Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY},
         Pareto.crowding(List.of(pt("a", 1, 1), pt("b", 1, 1))));
     assertEquals(0, Pareto.crowding(List.of()).length);
   }
@@ -69,18 +80,24 @@ class Nsga2Test {
   @Test
   void survivorsAreWholeFrontsThenTheLeastCrowdedAndWinnersComeFromTheFront() {
     List<SubConfig> c = distinct(7);
-    List<Scored> pop = List.of(
-        new Scored(0, c.get(0), 1.0, 30), new Scored(1, c.get(1), 2.0, 20),   // front 0
-        new Scored(2, c.get(2), 1.5, 35), new Scored(3, c.get(3), 2.5, 28),   // front 1: 2 and 4 are its
-        new Scored(4, c.get(4), 3.0, 21),                                      // extremes, 3 is crowded
-        new Scored(5, c.get(5), 4.0, 50),                                      // front 2
-        new Scored(6, c.get(6), 0.5, 100),                                     // best loss, over budget
-        new Scored(7, c.get(1), 2.0, 20));                                     // duplicate of slot 1
+    List<Scored> pop =
+        List.of(
+            new Scored(0, c.get(0), 1.0, 30),
+            new Scored(1, c.get(1), 2.0, 20), // front 0
+            new Scored(2, c.get(2), 1.5, 35),
+            new Scored(3, c.get(3), 2.5, 28), // front 1: 2 and 4 are its
+            new Scored(4, c.get(4), 3.0, 21), // extremes, 3 is crowded
+            new Scored(5, c.get(5), 4.0, 50), // front 2
+            new Scored(6, c.get(6), 0.5, 100), // best loss, over budget
+            new Scored(7, c.get(1), 2.0, 20)); // duplicate of slot 1
     List<Nsga2.Ranked> all = Nsga2.rank(pop, 60, 1e-4);
     assertEquals(List.of(0, 1, 2, 4, 3, 5), all.stream().map(r -> r.scored().slot()).toList());
     assertEquals(List.of(0, 0, 1, 1, 1, 2), all.stream().map(Nsga2.Ranked::rank).toList());
-    assertEquals(List.of(0, 1, 2), Nsga2.survivors(pop, 60, 3, 1e-4).stream().map(r -> r.scored().slot()).toList());
-    assertEquals(List.of(0, 1, 2, 4, 3),
+    assertEquals(
+        List.of(0, 1, 2),
+        Nsga2.survivors(pop, 60, 3, 1e-4).stream().map(r -> r.scored().slot()).toList());
+    assertEquals(
+        List.of(0, 1, 2, 4, 3),
         Nsga2.survivors(pop, 60, 5, 1e-4).stream().map(r -> r.scored().slot()).toList());
     List<Scored> rev = new ArrayList<>(pop);
     Collections.reverse(rev);
@@ -111,7 +128,8 @@ class Nsga2Test {
 
   @Test
   void nsga2GenerationIsFeasibleSizedReproducibleAndOrderFree() {
-    SearchConfig cfg = Settings.hat().toBuilder().sizes(20, 8, 8, 6, 3).seed(5).mode(SearchMode.NSGA2).build();
+    SearchConfig cfg =
+        Settings.hat().toBuilder().sizes(20, 8, 8, 6, 3).seed(5).mode(SearchMode.NSGA2).build();
     SearchId id = new SearchId("cpu", 26.0);
     Population p0 = Evolution.initialPopulation(TINY, cfg, id, LAT);
     List<Scored> scored = new ArrayList<>();
@@ -134,23 +152,36 @@ class Nsga2Test {
     Collections.shuffle(scored, new Random(2));
     assertEquals(p1.members(), Nsga2.nextGeneration(scored, TINY, cfg, id, 0, LAT).members());
     // Not HAT's generation: other parents or other draws.
-    assertNotEquals(p1.members(), Evolution.nextGeneration(scored, TINY, cfg, id, 0, LAT).members());
+    assertNotEquals(
+        p1.members(), Evolution.nextGeneration(scored, TINY, cfg, id, 0, LAT).members());
   }
 
   @Test
   void settingsNameTheNsga2PopulationAndTheReference() {
     SearchConfig d = Settings.hat();
-    // The state directory of a HAT search is named after this text: it must not change with new settings.
-    assertEquals("SearchConfig[population=125, parents=25, mutations=50, crossovers=50, mutationProb=0.3,"
-        + " generations=30, seed=1, fitnessPrecision=1.0E-4, maxSampleTries=1000]", d.courseKey());
-    assertEquals(d.courseKey(), d.toBuilder().hvReference(new Hypervolume.Reference(2, 3)).build().courseKey());
+    // The state directory of a HAT search is named after this text: it must not change with new
+    // settings.
+    assertEquals(
+        "SearchConfig[population=125, parents=25, mutations=50, crossovers=50, mutationProb=0.3,"
+            + " generations=30, seed=1, fitnessPrecision=1.0E-4, maxSampleTries=1000]",
+        d.courseKey());
+    assertEquals(
+        d.courseKey(),
+        d.toBuilder().hvReference(new Hypervolume.Reference(2, 3)).build().courseKey());
     assertNotEquals(d.courseKey(), d.toBuilder().mode(SearchMode.NSGA2).build().courseKey());
-    SearchConfig small = d.toBuilder().sizes(3, 2, 1, 0, 2).maxSampleTries(10).mode(SearchMode.NSGA2).build();
+    SearchConfig small =
+        d.toBuilder().sizes(3, 2, 1, 0, 2).maxSampleTries(10).mode(SearchMode.NSGA2).build();
     assertEquals(1, small.problems().size());
-    assertTrue(small.problems().get(0).startsWith("search.population: mode nsga2 needs a population of at least 4"));
+    assertTrue(
+        small
+            .problems()
+            .get(0)
+            .startsWith("search.population: mode nsga2 needs a population of at least 4"));
     assertTrue(small.toBuilder().mode(SearchMode.HAT).build().problems().isEmpty());
-    List<String> ref = d.toBuilder().hvReference(new Hypervolume.Reference(1.0, 1.1)).build().problems();
+    List<String> ref =
+        d.toBuilder().hvReference(new Hypervolume.Reference(1.0, 1.1)).build().problems();
     assertEquals(1, ref.size());
-    assertTrue(ref.get(0).startsWith("search.hv_reference: [1.0, 1.1] does not dominate"), ref.get(0));
+    assertTrue(
+        ref.get(0).startsWith("search.hv_reference: [1.0, 1.1] does not dominate"), ref.get(0));
   }
 }

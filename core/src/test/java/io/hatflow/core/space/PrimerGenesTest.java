@@ -18,7 +18,9 @@ import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** Primer's optional genes in the space, the config, the gene vector, JSON/YAML, and their absence. */
+/**
+ * Primer's optional genes in the space, the config, the gene vector, JSON/YAML, and their absence.
+ */
 class PrimerGenesTest {
   static final SearchSpace TINY = SearchSpace.preset("tiny");
   static final SearchSpace PRIMER = SearchSpace.preset("tiny-primer");
@@ -34,7 +36,10 @@ class PrimerGenesTest {
     assertTrue(PRIMER.hasPrimerGenes());
   }
 
-  /** SHA-256 of the keys of 200 tiny configs drawn from Random(11), computed with the code before Primer's genes. */
+  /**
+   * SHA-256 of the keys of 200 tiny configs drawn from Random(11), computed with the code before
+   * Primer's genes.
+   */
   @Test
   void aHatSpaceDrawsTheSameConfigsAsBeforeThePrimerGenes() throws Exception {
     java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
@@ -42,9 +47,11 @@ class PrimerGenesTest {
     for (int i = 0; i < 200; i++) {
       md.update(TINY.sample(r).key().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
-    assertEquals("2b904137dabd121bb8a4a8fda616ca5176d1270f93cc3de2c3411bde9b325446",
+    assertEquals(
+        "2b904137dabd121bb8a4a8fda616ca5176d1270f93cc3de2c3411bde9b325446",
         java.util.HexFormat.of().formatHex(md.digest()));
-    assertEquals(4 + 2 * 3 + 4 * 3, Genome.choices(TINY).size(), "HAT's gene vector, nothing appended");
+    assertEquals(
+        4 + 2 * 3 + 4 * 3, Genome.choices(TINY).size(), "HAT's gene vector, nothing appended");
   }
 
   @Test
@@ -82,9 +89,23 @@ class PrimerGenesTest {
     String yaml = c.toHatYaml();
     assertTrue(yaml.contains("encoder-activation-all-subtransformer: [gelu, gelu, gelu]"), yaml);
     assertTrue(yaml.contains("decoder-attention-dconv-all-subtransformer: [3, 3, 3]"), yaml);
-    assertFalse(TINY.largest().toHatYaml().contains("activation"), "HAT's YAML unchanged without the genes");
-    assertEquals(TINY.largest().key(), new SubConfig(128, 3, List.of(512, 512, 512), List.of(4, 4, 4), 128, 3,
-        List.of(512, 512, 512), List.of(4, 4, 4), List.of(4, 4, 4), List.of(2, 2, 2)).key());
+    assertFalse(
+        TINY.largest().toHatYaml().contains("activation"),
+        "HAT's YAML unchanged without the genes");
+    assertEquals(
+        TINY.largest().key(),
+        new SubConfig(
+                128,
+                3,
+                List.of(512, 512, 512),
+                List.of(4, 4, 4),
+                128,
+                3,
+                List.of(512, 512, 512),
+                List.of(4, 4, 4),
+                List.of(4, 4, 4),
+                List.of(2, 2, 2))
+            .key());
   }
 
   @Test
@@ -109,10 +130,16 @@ class PrimerGenesTest {
   void badChoicesAreUserErrors() {
     Map<String, List<Integer>> g = new LinkedHashMap<>(TINY.genes());
     g.put(SearchSpace.ENCODER_ATTENTION_DCONV, List.of(0, 5));
-    UserInputException e = assertThrows(UserInputException.class, () -> new SearchSpace("s", 128, g));
-    assertTrue(e.getMessage().contains("encoder_attention_dconv: invalid kernel width 5"), e.getMessage());
-    e = assertThrows(UserInputException.class, () -> Activation.byName("decoder_activation", "swish"));
-    assertEquals("decoder_activation: unknown activation \"swish\" (known: relu, squared_relu, gelu)", e.getMessage());
+    UserInputException e =
+        assertThrows(UserInputException.class, () -> new SearchSpace("s", 128, g));
+    assertTrue(
+        e.getMessage().contains("encoder_attention_dconv: invalid kernel width 5"), e.getMessage());
+    e =
+        assertThrows(
+            UserInputException.class, () -> Activation.byName("decoder_activation", "swish"));
+    assertEquals(
+        "decoder_activation: unknown activation \"swish\" (known: relu, squared_relu, gelu)",
+        e.getMessage());
     Map<String, Object> m = new LinkedHashMap<>(PRIMER.largest().toHatMap());
     m.put(SearchSpace.ENCODER_ACTIVATION, List.of("relu", "tanh", "relu"));
     assertThrows(UserInputException.class, () -> SubConfig.fromHatMap(m));

@@ -8,7 +8,8 @@ class NormalizerTest {
   @Test
   void composesCollapsesAndTrims() {
     // "e" + combining acute becomes the single precomposed code point
-    assertEquals("caf\u00e9 au lait", Normalizer.normalize("  cafe\u0301 \t au\u00a0\u00a0lait \n"));
+    assertEquals(
+        "caf\u00e9 au lait", Normalizer.normalize("  cafe\u0301 \t au\u00a0\u00a0lait \n"));
   }
 
   @Test

@@ -10,7 +10,8 @@ class PreTokenizerTest {
 
   @Test
   void splitsWordsAndPunctuationMarkingSpaces() {
-    assertEquals(List.of(M + "Hello", ",", M + "world", "!", M + "(", "x2", ")"),
+    assertEquals(
+        List.of(M + "Hello", ",", M + "world", "!", M + "(", "x2", ")"),
         PreTokenizer.tokenize("Hello, world! (x2)"));
     assertEquals(List.of(M + "don", "'", "t"), PreTokenizer.tokenize("don't"));
     assertEquals(List.of(), PreTokenizer.tokenize(""));
@@ -18,10 +19,17 @@ class PreTokenizerTest {
 
   @Test
   void roundTripsNormalisedText() {
-    for (String raw : List.of("Ein Mann , der  lächelt.", "\"Quoted\" -- and...", "x", " . a", "日本語 テキスト!",
-        "e\u0301t\u00e9 \uD83D\uDE00 ok")) {
+    for (String raw :
+        List.of(
+            "Ein Mann , der  lächelt.",
+            "\"Quoted\" -- and...",
+            "x",
+            " . a",
+            "日本語 テキスト!",
+            "e\u0301t\u00e9 \uD83D\uDE00 ok")) {
       String norm = Normalizer.normalize(raw);
-      assertEquals(norm, PreTokenizer.detokenize(String.join("", PreTokenizer.tokenize(norm))), raw);
+      assertEquals(
+          norm, PreTokenizer.detokenize(String.join("", PreTokenizer.tokenize(norm))), raw);
     }
   }
 }

@@ -19,15 +19,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class VocabularyTest {
-  private static final List<String> CORPUS = List.of(
-      "Two young, White males are outside near many bushes.",
-      "Zwei junge weiße Männer sind im Freien in der Nähe vieler Büsche.",
-      "Several men in hard hats are operating a giant pulley system.",
-      "Mehrere Männer mit Schutzhelmen bedienen ein Antriebsradsystem.",
-      "A little girl climbing into a wooden playhouse.",
-      "Ein kleines Mädchen klettert in ein Spielhaus aus Holz.",
-      "A man in a blue shirt is standing on a ladder cleaning windows.",
-      "Ein Mann in einem blauen Hemd steht auf einer Leiter und putzt Fenster.");
+  private static final List<String> CORPUS =
+      List.of(
+          "Two young, White males are outside near many bushes.",
+          "Zwei junge weiße Männer sind im Freien in der Nähe vieler Büsche.",
+          "Several men in hard hats are operating a giant pulley system.",
+          "Mehrere Männer mit Schutzhelmen bedienen ein Antriebsradsystem.",
+          "A little girl climbing into a wooden playhouse.",
+          "Ein kleines Mädchen klettert in ein Spielhaus aus Holz.",
+          "A man in a blue shirt is standing on a ladder cleaning windows.",
+          "Ein Mann in einem blauen Hemd steht auf einer Leiter und putzt Fenster.");
 
   static Vocabulary learned(int size) {
     Map<String, Long> counts = new HashMap<>();
@@ -79,7 +80,9 @@ class VocabularyTest {
     Vocabulary v = learned(90);
     v.save(dir.resolve("vocab"));
     try (var files = Files.list(dir.resolve("vocab"))) {
-      assertEquals(List.of("merges.txt", "vocab.txt"), files.map(p -> p.getFileName().toString()).sorted().toList());
+      assertEquals(
+          List.of("merges.txt", "vocab.txt"),
+          files.map(p -> p.getFileName().toString()).sorted().toList());
     }
     Vocabulary back = Vocabulary.load(dir.resolve("vocab"));
     assertEquals(v.digest(), back.digest());
@@ -105,7 +108,8 @@ class VocabularyTest {
       oos.writeObject(v);
     }
     Vocabulary back;
-    try (ObjectInputStream ois = new ObjectInputStream(new ByteArrayInputStream(bos.toByteArray()))) {
+    try (ObjectInputStream ois =
+        new ObjectInputStream(new ByteArrayInputStream(bos.toByteArray()))) {
       back = (Vocabulary) ois.readObject();
     }
     assertEquals(v.digest(), back.digest());
@@ -114,11 +118,14 @@ class VocabularyTest {
 
   @Test
   void badFilesNameTheFileAndLine(@TempDir Path dir) throws Exception {
-    IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> Vocabulary.load(dir));
+    IllegalArgumentException missing =
+        assertThrows(IllegalArgumentException.class, () -> Vocabulary.load(dir));
     assertTrue(missing.getMessage().contains("vocab.txt"), missing.getMessage());
-    Files.writeString(dir.resolve("vocab.txt"), "<s>\n<pad>\n</s>\n<unk>\na\nb\n", StandardCharsets.UTF_8);
+    Files.writeString(
+        dir.resolve("vocab.txt"), "<s>\n<pad>\n</s>\n<unk>\na\nb\n", StandardCharsets.UTF_8);
     Files.writeString(dir.resolve("merges.txt"), "a b\nab\n", StandardCharsets.UTF_8);
-    IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> Vocabulary.load(dir));
+    IllegalArgumentException bad =
+        assertThrows(IllegalArgumentException.class, () -> Vocabulary.load(dir));
     assertTrue(bad.getMessage().contains("merges.txt line 2"), bad.getMessage());
   }
 }

@@ -3,8 +3,8 @@ package io.hatflow.model.decode;
 import io.hatflow.core.run.UserInputException;
 
 /**
- * Search settings. HAT's WMT test: beam 4, length penalty 0.6. Output length is capped at
- * {@code maxLenA * sourceLength + maxLenB} tokens (fairseq's --max-len-a/--max-len-b).
+ * Search settings. HAT's WMT test: beam 4, length penalty 0.6. Output length is capped at {@code
+ * maxLenA * sourceLength + maxLenB} tokens (fairseq's --max-len-a/--max-len-b).
  */
 public record DecodeConfig(int beam, double lengthPenalty, double maxLenA, int maxLenB) {
   public static final DecodeConfig HAT_WMT = new DecodeConfig(4, 0.6, 1.2, 10);

@@ -7,7 +7,10 @@ import io.hatflow.core.space.SubConfig;
 import io.hatflow.model.transformer.SuperTransformer;
 import io.hatflow.model.transformer.Threads;
 
-/** The DJL engine: a SuperTransformer (inherited weights) or an extracted model, with the SubConfig to run. */
+/**
+ * The DJL engine: a SuperTransformer (inherited weights) or an extracted model, with the SubConfig
+ * to run.
+ */
 public final class DjlEngine implements DecoderEngine {
   private final SuperTransformer model;
   private final SubConfig config;
@@ -25,14 +28,17 @@ public final class DjlEngine implements DecoderEngine {
   }
 
   private final class DjlDecoding implements Decoding {
-    // every intermediate array of this decoding belongs to the scope (ops attach results to the weights' manager)
+    // every intermediate array of this decoding belongs to the scope (ops attach results to the
+    // weights' manager)
     private final NDScope scope = new NDScope();
     private final NDManager m = model.manager().newSubManager();
     private final SuperTransformer.DecoderState st;
 
     DjlDecoding(long[] source) {
       scope.suppressNotUsedWarning();
-      st = model.startDecoding(config, model.encode(config, m.create(source, new Shape(1, source.length)), false));
+      st =
+          model.startDecoding(
+              config, model.encode(config, m.create(source, new Shape(1, source.length)), false));
     }
 
     @Override

@@ -8,12 +8,10 @@ import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.hatflow.core.run.UserInputException;
-import io.hatflow.core.text.SpecialTokens;
 import io.hatflow.core.text.SubwordVocabulary;
 import io.hatflow.model.export.OnnxExport;
 import io.hatflow.model.text.VocabularyFiles;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Files;
@@ -24,11 +22,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * ONNX Runtime as a {@link DecoderEngine}: runs an {@link OnnxExport} directory's encoder and decoder-step models
- * (fp32, or the int8 pair) and searches with the same {@link SequenceGenerator} as DJL. The self-attention caches
- * returned by one step are fed to the next without copying; a beam reorder gathers their rows in Java. The
- * encoder-side keys/values are identical in every row (one source per decoding), so they are only re-tiled when
- * the row count changes. Not thread-safe: one instance per thread (sessions are shareable, decodings are not).
+ * ONNX Runtime as a {@link DecoderEngine}: runs an {@link OnnxExport} directory's encoder and
+ * decoder-step models (fp32, or the int8 pair) and searches with the same {@link SequenceGenerator}
+ * as DJL. The self-attention caches returned by one step are fed to the next without copying; a
+ * beam reorder gathers their rows in Java. The encoder-side keys/values are identical in every row
+ * (one source per decoding), so they are only re-tiled when the row count changes. Not thread-safe:
+ * one instance per thread (sessions are shareable, decodings are not).
  */
 public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
   private final Path dir;
@@ -38,15 +37,22 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
   private final int vocabSize;
   private final int layers;
   private final int maxPositions;
-  /** Per decoder layer: self-attention heads and head dim, the cache shape [rows, heads, past_len, head_dim]. */
-  private final int[] selfHeads;
-  private final int[] selfHeadDim;
+
   /**
-   * The decoder step's recurrent inputs, fed back from the outputs of the previous step: per layer the self-attention
-   * caches, then per layer with Primer's causal convolution its projection history; the shape each starts with
-   * (past/history length 0).
+   * Per decoder layer: self-attention heads and head dim, the cache shape [rows, heads, past_len,
+   * head_dim].
+   */
+  private final int[] selfHeads;
+
+  private final int[] selfHeadDim;
+
+  /**
+   * The decoder step's recurrent inputs, fed back from the outputs of the previous step: per layer
+   * the self-attention caches, then per layer with Primer's causal convolution its projection
+   * history; the shape each starts with (past/history length 0).
    */
   private final List<String> stateIn = new ArrayList<>();
+
   private final List<String> stateOut = new ArrayList<>();
   private final List<long[]> stateStart = new ArrayList<>();
   private final SubwordVocabulary vocab;
@@ -55,7 +61,8 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
     this.dir = dir;
     Path metaFile = dir.resolve(OnnxExport.META);
     if (!Files.isRegularFile(metaFile)) {
-      throw new UserInputException("not an ONNX export directory: " + dir + " lacks " + OnnxExport.META);
+      throw new UserInputException(
+          "not an ONNX export directory: " + dir + " lacks " + OnnxExport.META);
     }
     JsonNode meta;
     try {
@@ -64,8 +71,12 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
       throw new UserInputException(metaFile + ": not valid JSON: " + e.getMessage(), e);
     }
     if (meta.path("format_version").asInt(-1) != OnnxExport.FORMAT_VERSION) {
-      throw new UserInputException(metaFile + ": format_version " + meta.path("format_version")
-          + " is not " + OnnxExport.FORMAT_VERSION);
+      throw new UserInputException(
+          metaFile
+              + ": format_version "
+              + meta.path("format_version")
+              + " is not "
+              + OnnxExport.FORMAT_VERSION);
     }
     this.vocabSize = required(meta, "vocab_size", metaFile);
     this.layers = required(meta, "decoder_layers", metaFile);
@@ -73,16 +84,22 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
     int qkv = required(meta, "qkv_dim", metaFile);
     JsonNode heads = meta.path("config").path("decoder_self_attention_heads");
     if (!heads.isArray() || heads.size() < layers) {
-      throw new UserInputException(metaFile + ": config.decoder_self_attention_heads missing or shorter than "
-          + layers);
+      throw new UserInputException(
+          metaFile + ": config.decoder_self_attention_heads missing or shorter than " + layers);
     }
     this.selfHeads = new int[layers];
     this.selfHeadDim = new int[layers];
     for (int i = 0; i < layers; i++) {
       selfHeads[i] = heads.get(i).asInt();
       if (selfHeads[i] < 1 || qkv % selfHeads[i] != 0) {
-        throw new UserInputException(metaFile + ": decoder_self_attention_heads[" + i + "]=" + selfHeads[i]
-            + " does not divide qkv_dim " + qkv);
+        throw new UserInputException(
+            metaFile
+                + ": decoder_self_attention_heads["
+                + i
+                + "]="
+                + selfHeads[i]
+                + " does not divide qkv_dim "
+                + qkv);
       }
       selfHeadDim[i] = qkv / selfHeads[i];
       for (String kv : List.of("k_", "v_")) {
@@ -116,8 +133,15 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
       if (VocabularyFiles.isVocabularyDir(dir)) {
         v = VocabularyFiles.load(dir);
         if (v.size() != vocabSize) {
-          throw new UserInputException("vocabulary in " + dir + " has " + v.size() + " ids, " + metaFile
-              + " says vocab_size " + vocabSize);
+          throw new UserInputException(
+              "vocabulary in "
+                  + dir
+                  + " has "
+                  + v.size()
+                  + " ids, "
+                  + metaFile
+                  + " says vocab_size "
+                  + vocabSize);
         }
       }
     } catch (OrtException | IOException | RuntimeException e) {
@@ -154,7 +178,9 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
     return new SequenceGenerator(this, dc).generate(sources);
   }
 
-  /** Normalised source sentences to translations, with the vocabulary exported beside the models. */
+  /**
+   * Normalised source sentences to translations, with the vocabulary exported beside the models.
+   */
   public List<String> translate(List<String> normalizedSources, DecodeConfig dc) {
     if (vocab == null) {
       throw new IllegalStateException("the export " + dir + " has no vocabulary files");
@@ -173,8 +199,11 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
   @Override
   public Decoding start(long[] source) {
     if (source.length > maxPositions) {
-      throw new UserInputException("source of " + source.length + " tokens exceeds the export's max_positions "
-          + maxPositions);
+      throw new UserInputException(
+          "source of "
+              + source.length
+              + " tokens exceeds the export's max_positions "
+              + maxPositions);
     }
     return new OrtDecoding(source);
   }
@@ -182,14 +211,20 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
   private final class OrtDecoding implements Decoding {
     private final int srcLen;
     private final boolean[] srcPad;
+
     /** One row of each encoder-side key/value tensor, and its shape with the row count 1. */
     private final float[][] crossRow;
+
     private final long[][] crossShape;
     private final List<OnnxTensor> cross = new ArrayList<>();
     private OnnxTensor mask;
     private int rows;
-    /** The step's recurrent state ({@link #stateIn}): owned tensors, or tensors of {@link #last}. */
+
+    /**
+     * The step's recurrent state ({@link #stateIn}): owned tensors, or tensors of {@link #last}.
+     */
     private final OnnxTensor[] caches = new OnnxTensor[stateIn.size()];
+
     private boolean ownCaches;
     private OrtSession.Result last;
     private int steps;
@@ -199,7 +234,8 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
       srcPad = new boolean[srcLen];
       crossRow = new float[2 * layers][];
       crossShape = new long[2 * layers][];
-      try (OnnxTensor src = OnnxTensor.createTensor(env, LongBuffer.wrap(source), new long[] {1, srcLen});
+      try (OnnxTensor src =
+              OnnxTensor.createTensor(env, LongBuffer.wrap(source), new long[] {1, srcLen});
           OrtSession.Result r = encoder.run(Map.of("src_tokens", src))) {
         boolean[][] m = (boolean[][]) value(r, "encoder_padding_mask").getValue();
         System.arraycopy(m[0], 0, srcPad, 0, srcLen);
@@ -218,8 +254,8 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
         }
       } catch (OrtException e) {
         close();
-        throw new IllegalStateException("ONNX Runtime failed on " + dir.resolve(OnnxExport.ENCODER) + ": "
-            + e.getMessage(), e);
+        throw new IllegalStateException(
+            "ONNX Runtime failed on " + dir.resolve(OnnxExport.ENCODER) + ": " + e.getMessage(), e);
       }
     }
 
@@ -262,7 +298,8 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
       if (steps >= maxPositions) {
         throw new IllegalStateException("decoding past the export's max_positions " + maxPositions);
       }
-      try (OnnxTensor tokens = OnnxTensor.createTensor(env, LongBuffer.wrap(prev), new long[] {rows})) {
+      try (OnnxTensor tokens =
+          OnnxTensor.createTensor(env, LongBuffer.wrap(prev), new long[] {rows})) {
         Map<String, OnnxTensor> in = new HashMap<>();
         in.put("prev_tokens", tokens);
         in.put("encoder_padding_mask", mask);
@@ -282,8 +319,8 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
         steps++;
         return floats((OnnxTensor) value(r, "log_probs"));
       } catch (OrtException e) {
-        throw new IllegalStateException("ONNX Runtime failed on " + dir.resolve(OnnxExport.DECODER) + ": "
-            + e.getMessage(), e);
+        throw new IllegalStateException(
+            "ONNX Runtime failed on " + dir.resolve(OnnxExport.DECODER) + ": " + e.getMessage(), e);
       }
     }
 
@@ -347,7 +384,8 @@ public final class OnnxTranslator implements DecoderEngine, AutoCloseable {
   }
 
   private static OnnxValue value(OrtSession.Result r, String name) {
-    return r.get(name).orElseThrow(() -> new IllegalStateException("model output " + name + " missing"));
+    return r.get(name)
+        .orElseThrow(() -> new IllegalStateException("model output " + name + " missing"));
   }
 
   private static float[] floats(OnnxTensor t) {

@@ -8,12 +8,14 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Greedy and beam search over the incremental decoder (cached self-attention keys/values, encoder-side keys and
- * values projected once), fairseq-style: decoding starts from EOS, PAD and BOS are never produced, a hypothesis
- * ends at EOS, finished scores are normalised by {@code length^lengthPenalty} (length counting the EOS), and the
- * search stops once {@code beam} hypotheses are finished or the length cap is reached (then EOS is forced).
- * Works on a SuperTransformer with a SubConfig (inherited weights), an extracted model with its own config, or
- * any other {@link DecoderEngine} (ONNX Runtime: {@link OnnxTranslator}), so every engine is searched alike.
+ * Greedy and beam search over the incremental decoder (cached self-attention keys/values,
+ * encoder-side keys and values projected once), fairseq-style: decoding starts from EOS, PAD and
+ * BOS are never produced, a hypothesis ends at EOS, finished scores are normalised by {@code
+ * length^lengthPenalty} (length counting the EOS), and the search stops once {@code beam}
+ * hypotheses are finished or the length cap is reached (then EOS is forced). Works on a
+ * SuperTransformer with a SubConfig (inherited weights), an extracted model with its own config, or
+ * any other {@link DecoderEngine} (ONNX Runtime: {@link OnnxTranslator}), so every engine is
+ * searched alike.
  */
 public final class SequenceGenerator {
   private final DecoderEngine engine;
@@ -79,7 +81,11 @@ public final class SequenceGenerator {
       st.reorder(new long[k]);
       int[][] seqs = new int[k][0];
       double[] scores = new double[k];
-      Arrays.fill(scores, 1, k, Double.NEGATIVE_INFINITY); // all beams start identical: expand only the first
+      Arrays.fill(
+          scores,
+          1,
+          k,
+          Double.NEGATIVE_INFINITY); // all beams start identical: expand only the first
       long[] last = new long[k];
       Arrays.fill(last, SpecialTokens.EOS);
       List<Hyp> finished = new ArrayList<>();
@@ -97,7 +103,9 @@ public final class SequenceGenerator {
             continue;
           }
           for (int v = 0; v < vocab; v++) {
-            if (v == SpecialTokens.PAD || v == SpecialTokens.BOS || (t == max && v != SpecialTokens.EOS)) {
+            if (v == SpecialTokens.PAD
+                || v == SpecialTokens.BOS
+                || (t == max && v != SpecialTokens.EOS)) {
               continue;
             }
             double s = scores[b] + p[b * vocab + v];

@@ -10,8 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Translates normalised source sentences with an extracted SubTransformer directory and a vocabulary:
- * encode, search ({@link SequenceGenerator}), decode to text. One instance per thread; close it.
+ * Translates normalised source sentences with an extracted SubTransformer directory and a
+ * vocabulary: encode, search ({@link SequenceGenerator}), decode to text. One instance per thread;
+ * close it.
  */
 public final class Translator implements AutoCloseable {
   private final NDManager manager;
@@ -25,8 +26,14 @@ public final class Translator implements AutoCloseable {
     this.loaded = SubTransformerModel.load(modelDir, manager);
     if (loaded.model().vocabSize() != vocab.size()) {
       close();
-      throw new UserInputException("model " + modelDir + " has vocabulary size " + loaded.model().vocabSize()
-          + " but the vocabulary has " + vocab.size() + " ids");
+      throw new UserInputException(
+          "model "
+              + modelDir
+              + " has vocabulary size "
+              + loaded.model().vocabSize()
+              + " but the vocabulary has "
+              + vocab.size()
+              + " ids");
     }
     this.vocab = vocab;
     this.generator = new SequenceGenerator(loaded.model(), loaded.config(), dc);

@@ -14,21 +14,25 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Inherited-weight validation loss of a SubTransformer: the SuperTransformer's weights sliced to the config,
- * eval mode (no dropout, no autograd), batches in the given order, losses summed in double in that order.
- * The search's fitness.
+ * Inherited-weight validation loss of a SubTransformer: the SuperTransformer's weights sliced to
+ * the config, eval mode (no dropout, no autograd), batches in the given order, losses summed in
+ * double in that order. The search's fitness.
  *
- * <p>Determinism: for a fixed checkpoint, config, batch list and {@code threads}, the result is the same
- * number on every call and every JVM on the same CPU type; the thread count must be fixed by the caller
- * (libtorch's reductions may change in the last bits with it). Rank on a rounded value with key tie-breaks.
+ * <p>Determinism: for a fixed checkpoint, config, batch list and {@code threads}, the result is the
+ * same number on every call and every JVM on the same CPU type; the thread count must be fixed by
+ * the caller (libtorch's reductions may change in the last bits with it). Rank on a rounded value
+ * with key tie-breaks.
  *
- * <p>Threads: use one evaluator per thread (e.g. one per DoFn instance, created in {@code @Setup}); its
- * methods are synchronized so sharing one is safe but serial. Several evaluators may share one
- * {@link SuperTransformer} (forward only reads the weights). Native memory of each call is released by an
- * {@link NDScope} before it returns.
+ * <p>Threads: use one evaluator per thread (e.g. one per DoFn instance, created in {@code @Setup});
+ * its methods are synchronized so sharing one is safe but serial. Several evaluators may share one
+ * {@link SuperTransformer} (forward only reads the weights). Native memory of each call is released
+ * by an {@link NDScope} before it returns.
  */
 public final class FitnessEvaluator implements AutoCloseable {
-  /** Label-smoothed loss and NLL per target token, base 2 (fairseq's "loss" and "nll_loss"), and the token count. */
+  /**
+   * Label-smoothed loss and NLL per target token, base 2 (fairseq's "loss" and "nll_loss"), and the
+   * token count.
+   */
   public record Fitness(double loss, double nll, long tokens) {}
 
   private final SuperTransformer model;
@@ -41,7 +45,8 @@ public final class FitnessEvaluator implements AutoCloseable {
     this(model, null, threads, labelSmoothing);
   }
 
-  private FitnessEvaluator(SuperTransformer model, SuperTransformerCheckpoint owned, int threads, double ls) {
+  private FitnessEvaluator(
+      SuperTransformer model, SuperTransformerCheckpoint owned, int threads, double ls) {
     if (threads < 1) {
       throw new IllegalArgumentException("threads must be >= 1");
     }
@@ -51,7 +56,10 @@ public final class FitnessEvaluator implements AutoCloseable {
     this.labelSmoothing = ls;
   }
 
-  /** Loads a checkpoint and evaluates on it (closed with this evaluator). Label smoothing 0.1 as HAT. */
+  /**
+   * Loads a checkpoint and evaluates on it (closed with this evaluator). Label smoothing 0.1 as
+   * HAT.
+   */
   public static FitnessEvaluator open(Path checkpoint, int threads) {
     SuperTransformerCheckpoint ck = SuperTransformerCheckpoint.load(checkpoint);
     return new FitnessEvaluator(ck.model(), ck, threads, 0.1);
@@ -81,7 +89,8 @@ public final class FitnessEvaluator implements AutoCloseable {
     double loss = 0;
     double nll = 0;
     long tokens = 0;
-    try (NDScope scope = new NDScope(); NDManager m = model.manager().newSubManager()) {
+    try (NDScope scope = new NDScope();
+        NDManager m = model.manager().newSubManager()) {
       scope.suppressNotUsedWarning();
       for (Batch b : batches) {
         NDArray logits = model.forward(config, b.srcArray(m), b.prevArray(m), false);

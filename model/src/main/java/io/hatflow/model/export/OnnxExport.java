@@ -28,19 +28,21 @@ import java.util.Properties;
 import java.util.stream.Stream;
 
 /**
- * Exports a SubTransformer to ONNX (opset {@value OnnxGraph#OPSET}, standard operators only, weights as
- * initializers) for ONNX Runtime. An export directory holds:
+ * Exports a SubTransformer to ONNX (opset {@value OnnxGraph#OPSET}, standard operators only,
+ * weights as initializers) for ONNX Runtime. An export directory holds:
+ *
  * <ul>
- *   <li>{@value #ENCODER} and {@value #DECODER}: the encoder and the incremental decoder step (inputs, outputs, cache
- *       layout: {@link TransformerOnnx}),
- *   <li>with int8, also {@value #ENCODER_INT8} and {@value #DECODER_INT8} (same inputs and outputs, dynamically
- *       quantized Linears) beside the fp32 pair, so one directory serves both engines,
+ *   <li>{@value #ENCODER} and {@value #DECODER}: the encoder and the incremental decoder step
+ *       (inputs, outputs, cache layout: {@link TransformerOnnx}),
+ *   <li>with int8, also {@value #ENCODER_INT8} and {@value #DECODER_INT8} (same inputs and outputs,
+ *       dynamically quantized Linears) beside the fp32 pair, so one directory serves both engines,
  *   <li>the vocabulary files, when the SubTransformer directory (or its {@code vocab/}) has them,
  *   <li>{@value #META}: inputs, outputs, special token ids, dims, opset, the config and its key.
  * </ul>
- * Every model is loaded by ONNX Runtime before the directory is renamed into place (a temporary sibling until
- * then): never half-written. An int8 pair ONNX Runtime cannot run on this CPU is left out, the fp32 export is
- * written, and then the error is thrown.
+ *
+ * Every model is loaded by ONNX Runtime before the directory is renamed into place (a temporary
+ * sibling until then): never half-written. An int8 pair ONNX Runtime cannot run on this CPU is left
+ * out, the fp32 export is written, and then the error is thrown.
  */
 public final class OnnxExport {
   public static final String ENCODER = "encoder.onnx";
@@ -52,7 +54,10 @@ public final class OnnxExport {
 
   private OnnxExport() {}
 
-  /** Exports the SubTransformer directory {@code subTransformerDir}; refuses an existing {@code outDir}. */
+  /**
+   * Exports the SubTransformer directory {@code subTransformerDir}; refuses an existing {@code
+   * outDir}.
+   */
   public static void write(Path subTransformerDir, Path outDir, boolean int8) {
     write(subTransformerDir, outDir, int8, false);
   }
@@ -63,10 +68,11 @@ public final class OnnxExport {
   }
 
   /**
-   * As {@link #write(Path, Path, boolean, boolean)} with the vocabulary taken from {@code vocabDir} (null: the
-   * model directory's own {@code vocab/} or vocabulary files, if any).
+   * As {@link #write(Path, Path, boolean, boolean)} with the vocabulary taken from {@code vocabDir}
+   * (null: the model directory's own {@code vocab/} or vocabulary files, if any).
    */
-  public static void write(Path subTransformerDir, Path vocabDir, Path outDir, boolean int8, boolean force) {
+  public static void write(
+      Path subTransformerDir, Path vocabDir, Path outDir, boolean int8, boolean force) {
     Properties props = new Properties();
     Path propsFile = subTransformerDir.resolve(SubTransformerModel.PROPS);
     try (NDManager m = NDManager.newBaseManager();
@@ -74,22 +80,47 @@ public final class OnnxExport {
       try (InputStream in = Files.newInputStream(propsFile)) {
         props.load(in);
       }
-      Path vocab = vocabDir != null ? vocabDir
-          : Files.isDirectory(subTransformerDir.resolve("vocab")) ? subTransformerDir.resolve("vocab") : subTransformerDir;
-      write(l.model(), l.config(), props.getProperty("sourceCheckpoint", ""),
-          VocabularyFiles.isVocabularyDir(vocab) ? vocab : null, outDir, int8, force);
+      Path vocab =
+          vocabDir != null
+              ? vocabDir
+              : Files.isDirectory(subTransformerDir.resolve("vocab"))
+                  ? subTransformerDir.resolve("vocab")
+                  : subTransformerDir;
+      write(
+          l.model(),
+          l.config(),
+          props.getProperty("sourceCheckpoint", ""),
+          VocabularyFiles.isVocabularyDir(vocab) ? vocab : null,
+          outDir,
+          int8,
+          force);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + propsFile, e);
     }
   }
 
   /**
-   * Exports {@code config} of {@code model} (a SuperTransformer with inherited weights or an extracted
-   * SubTransformer). {@code vocabDir} (nullable) is copied beside the models after checking its size.
+   * Exports {@code config} of {@code model} (a SuperTransformer with inherited weights or an
+   * extracted SubTransformer). {@code vocabDir} (nullable) is copied beside the models after
+   * checking its size.
    */
-  public static void write(SuperTransformer model, SubConfig config, String sourceCheckpoint, Path vocabDir,
-      Path outDir, boolean int8, boolean force) {
-    write(model, config, sourceCheckpoint, vocabDir, outDir, int8, force, OnnxExport::loadsInOnnxRuntime);
+  public static void write(
+      SuperTransformer model,
+      SubConfig config,
+      String sourceCheckpoint,
+      Path vocabDir,
+      Path outDir,
+      boolean int8,
+      boolean force) {
+    write(
+        model,
+        config,
+        sourceCheckpoint,
+        vocabDir,
+        outDir,
+        int8,
+        force,
+        OnnxExport::loadsInOnnxRuntime);
   }
 
   /** Checks one written model file; throws with a message when it cannot be served. */
@@ -98,8 +129,8 @@ public final class OnnxExport {
   }
 
   /**
-   * ONNX Runtime's session creation resolves every node to a kernel for this CPU: a model it cannot run fails here,
-   * at export, rather than at the first translation.
+   * ONNX Runtime's session creation resolves every node to a kernel for this CPU: a model it cannot
+   * run fails here, at export, rather than at the first translation.
    */
   static void loadsInOnnxRuntime(Path file) throws OrtException {
     try (OrtSession.SessionOptions o = new OrtSession.SessionOptions();
@@ -108,12 +139,20 @@ public final class OnnxExport {
     }
   }
 
-  static void write(SuperTransformer model, SubConfig config, String sourceCheckpoint, Path vocabDir,
-      Path outDir, boolean int8, boolean force, ModelCheck check) {
+  static void write(
+      SuperTransformer model,
+      SubConfig config,
+      String sourceCheckpoint,
+      Path vocabDir,
+      Path outDir,
+      boolean int8,
+      boolean force,
+      ModelCheck check) {
     SubConfig c = config.active();
     model.check(c);
     if (Files.exists(outDir) && !force) {
-      throw new UserInputException("export directory " + outDir + " already exists (force to replace it)");
+      throw new UserInputException(
+          "export directory " + outDir + " already exists (force to replace it)");
     }
     VocabularyFiles vocab = null;
     if (vocabDir != null) {
@@ -123,8 +162,13 @@ public final class OnnxExport {
         throw new UncheckedIOException("cannot read the vocabulary in " + vocabDir, e);
       }
       if (vocab.size() != model.vocabSize()) {
-        throw new UserInputException("vocabulary " + vocabDir + " has " + vocab.size()
-            + " ids but the model's vocabulary size is " + model.vocabSize());
+        throw new UserInputException(
+            "vocabulary "
+                + vocabDir
+                + " has "
+                + vocab.size()
+                + " ids but the model's vocabulary size is "
+                + model.vocabSize());
       }
     }
     Path tmp = null;
@@ -142,8 +186,14 @@ public final class OnnxExport {
         OnnxGraph dec = t.decoderStep();
         String encName = q ? ENCODER_INT8 : ENCODER;
         String decName = q ? DECODER_INT8 : DECODER;
-        writeModel(enc, tmp.resolve(encName), "hatflow SubTransformer encoder " + c.key() + (q ? " (int8)" : ""));
-        writeModel(dec, tmp.resolve(decName), "hatflow SubTransformer decoder step " + c.key() + (q ? " (int8)" : ""));
+        writeModel(
+            enc,
+            tmp.resolve(encName),
+            "hatflow SubTransformer encoder " + c.key() + (q ? " (int8)" : ""));
+        writeModel(
+            dec,
+            tmp.resolve(decName),
+            "hatflow SubTransformer decoder step " + c.key() + (q ? " (int8)" : ""));
         String bad = null;
         for (String name : List.of(encName, decName)) {
           try {
@@ -157,7 +207,8 @@ public final class OnnxExport {
           throw new IllegalStateException(bad + " (nothing written)");
         }
         if (bad != null) {
-          // the rule: an int8 model this CPU cannot run is an error, but the fp32 export is still written
+          // the rule: an int8 model this CPU cannot run is an error, but the fp32 export is
+          // still written
           Files.delete(tmp.resolve(encName));
           Files.delete(tmp.resolve(decName));
           int8Failure = bad;
@@ -178,7 +229,9 @@ public final class OnnxExport {
           vf.add(e.getKey());
         }
       }
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.resolve(META).toFile(), meta);
+      new ObjectMapper()
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .writeValue(tmp.resolve(META).toFile(), meta);
       if (Files.exists(outDir)) {
         deleteTree(outDir);
       }
@@ -202,8 +255,12 @@ public final class OnnxExport {
 
   private static void writeModel(OnnxGraph g, Path file, String doc) throws IOException {
     try (OutputStream o = new java.io.BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
-      g.write(o, OnnxExport.class.getPackage().getImplementationVersion() == null ? "dev"
-          : OnnxExport.class.getPackage().getImplementationVersion(), doc);
+      g.write(
+          o,
+          OnnxExport.class.getPackage().getImplementationVersion() == null
+              ? "dev"
+              : OnnxExport.class.getPackage().getImplementationVersion(),
+          doc);
     }
   }
 
@@ -219,13 +276,14 @@ public final class OnnxExport {
     for (Map.Entry<String, Object> e : c.toHatMap().entrySet()) {
       if (e.getValue() instanceof List<?> l) {
         ArrayNode a = cfg.putArray(e.getKey());
-        l.forEach(x -> {
-          if (x instanceof Integer n) {
-            a.add(n);
-          } else {
-            a.add(x.toString()); // activation names
-          }
-        });
+        l.forEach(
+            x -> {
+              if (x instanceof Integer n) {
+                a.add(n);
+              } else {
+                a.add(x.toString()); // activation names
+              }
+            });
       } else {
         cfg.put(e.getKey(), (Integer) e.getValue());
       }
@@ -244,17 +302,25 @@ public final class OnnxExport {
     sp.put("unk", SpecialTokens.UNK);
     ObjectNode notes = m.putObject("notes");
     notes.put("source", "ids end with eos; a batch is right-padded with pad");
-    notes.put("decoding", "starts from eos; pad and bos are never produced; a hypothesis ends at eos");
-    notes.put("cross_attention", "encoder.onnx projects each decoder layer's encoder-decoder keys/values once "
-        + "(cross_k_i, cross_v_i over the last 1-3 encoder layers concatenated along time); the decoder step takes "
-        + "them and encoder_padding_mask, not encoder_out");
-    notes.put("self_attention_cache", "cache_k_i/cache_v_i [batch, heads_i, past_len, head_dim_i], past_len 0 at "
-        + "the first step; feed new_cache_* back as cache_*; the step's position is past_len; for beam search "
-        + "reorder the cache rows between steps");
-    if (c.decoderAttentionDconv().stream().anyMatch(k -> k > 0)) { // only exports with Primer's convolution
-      notes.put("convolution_history", "a decoder layer i with decoder_attention_dconv 3 also takes conv_in_i "
-          + "[batch, hist_len, 3 * qkv_dim] (hist_len 0 at the first step) and returns new_conv_in_i: its last "
-          + "2 unconvolved q/k/v projections; feed it back and reorder its rows like the caches");
+    notes.put(
+        "decoding", "starts from eos; pad and bos are never produced; a hypothesis ends at eos");
+    notes.put(
+        "cross_attention",
+        "encoder.onnx projects each decoder layer's encoder-decoder keys/values once "
+            + "(cross_k_i, cross_v_i over the last 1-3 encoder layers concatenated along time); the decoder step takes "
+            + "them and encoder_padding_mask, not encoder_out");
+    notes.put(
+        "self_attention_cache",
+        "cache_k_i/cache_v_i [batch, heads_i, past_len, head_dim_i], past_len 0 at "
+            + "the first step; feed new_cache_* back as cache_*; the step's position is past_len; for beam search "
+            + "reorder the cache rows between steps");
+    if (c.decoderAttentionDconv().stream()
+        .anyMatch(k -> k > 0)) { // only exports with Primer's convolution
+      notes.put(
+          "convolution_history",
+          "a decoder layer i with decoder_attention_dconv 3 also takes conv_in_i "
+              + "[batch, hist_len, 3 * qkv_dim] (hist_len 0 at the first step) and returns new_conv_in_i: its last "
+              + "2 unconvolved q/k/v projections; feed it back and reorder its rows like the caches");
     }
     return m;
   }

@@ -13,11 +13,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A minimal ONNX graph builder and serializer. The protobuf is written by hand, field by field, with protobuf-java's
- * {@link CodedOutputStream} (no generated classes: no protoc at build time and no gencode/runtime version coupling
- * with the protobuf that Beam and GCS bring). Field numbers are those of the public {@code onnx/onnx.proto}; only
- * the subset an inference graph needs is written (ModelProto, GraphProto, NodeProto, AttributeProto, TensorProto,
- * ValueInfoProto, TypeProto.Tensor, TensorShapeProto, OperatorSetIdProto).
+ * A minimal ONNX graph builder and serializer. The protobuf is written by hand, field by field,
+ * with protobuf-java's {@link CodedOutputStream} (no generated classes: no protoc at build time and
+ * no gencode/runtime version coupling with the protobuf that Beam and GCS bring). Field numbers are
+ * those of the public {@code onnx/onnx.proto}; only the subset an inference graph needs is written
+ * (ModelProto, GraphProto, NodeProto, AttributeProto, TensorProto, ValueInfoProto,
+ * TypeProto.Tensor, TensorShapeProto, OperatorSetIdProto).
  */
 final class OnnxGraph {
   // TensorProto.DataType
@@ -30,6 +31,7 @@ final class OnnxGraph {
 
   /** IR version 8 goes with opset 17 (onnx 1.12). */
   static final int IR_VERSION = 8;
+
   static final int OPSET = 17;
 
   // AttributeProto.AttributeType
@@ -125,18 +127,22 @@ final class OnnxGraph {
 
   /** A scalar (0-D) float constant, shared by value. */
   String scalar(float v) {
-    return scalarConsts.computeIfAbsent("f" + Float.floatToIntBits(v), k -> {
-      ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(v);
-      return initializer(fresh("const_f32"), FLOAT, new long[0], b.array());
-    });
+    return scalarConsts.computeIfAbsent(
+        "f" + Float.floatToIntBits(v),
+        k -> {
+          ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putFloat(v);
+          return initializer(fresh("const_f32"), FLOAT, new long[0], b.array());
+        });
   }
 
   /** A scalar (0-D) int64 constant, shared by value. */
   String scalarLong(long v) {
-    return scalarConsts.computeIfAbsent("l" + v, k -> {
-      ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v);
-      return initializer(fresh("const_i64s"), INT64, new long[0], b.array());
-    });
+    return scalarConsts.computeIfAbsent(
+        "l" + v,
+        k -> {
+          ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v);
+          return initializer(fresh("const_i64s"), INT64, new long[0], b.array());
+        });
   }
 
   // ---------------------------------------------------------------- nodes
@@ -189,7 +195,8 @@ final class OnnxGraph {
   // ---------------------------------------------------------------- serialization
 
   void write(OutputStream out, String producerVersion, String doc) {
-    // GraphProto fields in order; the (large) initializers are streamed as they are, never copied into one buffer
+    // GraphProto fields in order; the (large) initializers are streamed as they are, never copied
+    // into one buffer
     List<Object[]> graph = new ArrayList<>();
     nodes.forEach(n -> graph.add(new Object[] {1, n})); // node
     graph.add(new Object[] {2, name.getBytes(java.nio.charset.StandardCharsets.UTF_8)}); // name
@@ -202,7 +209,8 @@ final class OnnxGraph {
     }
     if (size > Integer.MAX_VALUE) {
       // protobuf's 2 GiB limit; external data files would be needed
-      throw new IllegalArgumentException("ONNX graph " + name + " is " + size + " bytes, over protobuf's 2 GiB limit");
+      throw new IllegalArgumentException(
+          "ONNX graph " + name + " is " + size + " bytes, over protobuf's 2 GiB limit");
     }
     Msg opset = new Msg();
     opset.string(1, ""); // domain: the default ONNX operator set
@@ -260,7 +268,9 @@ final class OnnxGraph {
     };
   }
 
-  /** One protobuf message being written: nested messages are serialized first and embedded as bytes. */
+  /**
+   * One protobuf message being written: nested messages are serialized first and embedded as bytes.
+   */
   private static final class Msg {
     private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
     private final CodedOutputStream out = CodedOutputStream.newInstance(buf);

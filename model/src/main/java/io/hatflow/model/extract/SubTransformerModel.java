@@ -24,11 +24,15 @@ import java.util.stream.Stream;
 
 /**
  * A standalone SubTransformer directory, loadable without the SuperTransformer:
+ *
  * <ul>
- *   <li>{@value #CONFIG}: the architecture in HAT's SubTransformer YAML ({@link SubConfig#toHatYaml()}),
+ *   <li>{@value #CONFIG}: the architecture in HAT's SubTransformer YAML ({@link
+ *       SubConfig#toHatYaml()}),
  *   <li>{@value #PROPS}: vocabulary size, qkv dim, dropout, the source checkpoint's digest,
- *   <li>{@value #WEIGHTS}: the sliced weights (DJL NDList encoding, names as in the SuperTransformer).
+ *   <li>{@value #WEIGHTS}: the sliced weights (DJL NDList encoding, names as in the
+ *       SuperTransformer).
  * </ul>
+ *
  * Written to a temporary sibling directory and renamed into place.
  */
 public final class SubTransformerModel {
@@ -39,9 +43,11 @@ public final class SubTransformerModel {
   private SubTransformerModel() {}
 
   /** Slices {@code config} out of {@code superModel} into {@code dir}. */
-  public static void write(SuperTransformer superModel, SubConfig config, String sourceDigest, Path dir) {
+  public static void write(
+      SuperTransformer superModel, SubConfig config, String sourceDigest, Path dir) {
     SubConfig c = config.active();
-    try (NDManager m = NDManager.newBaseManager(); SuperTransformer sub = superModel.extract(m, c)) {
+    try (NDManager m = NDManager.newBaseManager();
+        SuperTransformer sub = superModel.extract(m, c)) {
       Path parent = dir.toAbsolutePath().getParent();
       Files.createDirectories(parent);
       Path tmp = Files.createTempDirectory(parent, "." + dir.getFileName() + ".tmp");
@@ -85,16 +91,26 @@ public final class SubTransformerModel {
       }
     }
     try {
-      SubConfig c = parseHatYaml(Files.readAllLines(dir.resolve(CONFIG), StandardCharsets.UTF_8), dir.resolve(CONFIG));
+      SubConfig c =
+          parseHatYaml(
+              Files.readAllLines(dir.resolve(CONFIG), StandardCharsets.UTF_8), dir.resolve(CONFIG));
       Properties p = new Properties();
       try (InputStream in = Files.newInputStream(dir.resolve(PROPS))) {
         p.load(in);
       }
-      Dropouts d = new Dropouts(Float.parseFloat(p.getProperty("dropout")),
-          Float.parseFloat(p.getProperty("attentionDropout")), Float.parseFloat(p.getProperty("reluDropout")));
-      SuperTransformer m = SuperTransformer.uninitialised(parent, c, Integer.parseInt(p.getProperty("qkvDim")),
-          Integer.parseInt(p.getProperty("vocabSize")), d,
-          Integer.parseInt(p.getProperty("positionDim", "0")));
+      Dropouts d =
+          new Dropouts(
+              Float.parseFloat(p.getProperty("dropout")),
+              Float.parseFloat(p.getProperty("attentionDropout")),
+              Float.parseFloat(p.getProperty("reluDropout")));
+      SuperTransformer m =
+          SuperTransformer.uninitialised(
+              parent,
+              c,
+              Integer.parseInt(p.getProperty("qkvDim")),
+              Integer.parseInt(p.getProperty("vocabSize")),
+              d,
+              Integer.parseInt(p.getProperty("positionDim", "0")));
       try (InputStream in = Files.newInputStream(dir.resolve(WEIGHTS))) {
         m.weights().load(NDList.decode(m.manager(), in), dir.resolve(WEIGHTS).toString());
       }
@@ -104,7 +120,10 @@ public final class SubTransformerModel {
     }
   }
 
-  /** Reads HAT's {@code name-subtransformer: value} and {@code name-all-subtransformer: [a, b]} lines ({@link SubConfig#toHatYaml()}). */
+  /**
+   * Reads HAT's {@code name-subtransformer: value} and {@code name-all-subtransformer: [a, b]}
+   * lines ({@link SubConfig#toHatYaml()}).
+   */
   static SubConfig parseHatYaml(List<String> lines, Path file) {
     Map<String, Object> m = new LinkedHashMap<>();
     for (int i = 0; i < lines.size(); i++) {
@@ -116,7 +135,11 @@ public final class SubTransformerModel {
       if (colon < 0) {
         throw new UserInputException(file + " line " + (i + 1) + ": expected 'key: value'");
       }
-      String key = l.substring(0, colon).strip().replaceFirst("(-all)?-subtransformer$", "").replace('-', '_');
+      String key =
+          l.substring(0, colon)
+              .strip()
+              .replaceFirst("(-all)?-subtransformer$", "")
+              .replace('-', '_');
       String v = l.substring(colon + 1).strip();
       try {
         if (v.startsWith("[")) {

@@ -16,10 +16,11 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * Pins the calling thread to one core while it times, through libc's {@code sched_setaffinity} (JNA; pid 0 is
- * the calling thread on Linux), and moves the process's other threads (GC, JIT, Beam's) off that core for the
- * same time. Best effort: where it fails (not Linux, a seccomp filter, no libc) {@link #pin} says {@code none} and
- * nothing changed. Everything is restored by {@link Pin#close}.
+ * Pins the calling thread to one core while it times, through libc's {@code sched_setaffinity}
+ * (JNA; pid 0 is the calling thread on Linux), and moves the process's other threads (GC, JIT,
+ * Beam's) off that core for the same time. Best effort: where it fails (not Linux, a seccomp
+ * filter, no libc) {@link #pin} says {@code none} and nothing changed. Everything is restored by
+ * {@link Pin#close}.
  */
 public final class CpuAffinity {
   private CpuAffinity() {}
@@ -48,23 +49,32 @@ public final class CpuAffinity {
     }
   }
 
-  /** The CPUs a thread ({@code tid}; 0: the calling thread) may run on, or empty where that cannot be read. */
+  /**
+   * The CPUs a thread ({@code tid}; 0: the calling thread) may run on, or empty where that cannot
+   * be read.
+   */
   public static Optional<BitSet> of(int tid) {
     LibC c = Holder.C;
     if (c == null) {
       return Optional.empty();
     }
     byte[] mask = new byte[MASK_BYTES];
-    return c.sched_getaffinity(tid, new NativeLong(MASK_BYTES), mask) == 0 ? Optional.of(BitSet.valueOf(mask))
+    return c.sched_getaffinity(tid, new NativeLong(MASK_BYTES), mask) == 0
+        ? Optional.of(BitSet.valueOf(mask))
         : Optional.empty();
   }
 
   static boolean set(int tid, BitSet cpus) {
     LibC c = Holder.C;
-    return c != null && !cpus.isEmpty() && c.sched_setaffinity(tid, new NativeLong(MASK_BYTES), toMask(cpus)) == 0;
+    return c != null
+        && !cpus.isEmpty()
+        && c.sched_setaffinity(tid, new NativeLong(MASK_BYTES), toMask(cpus)) == 0;
   }
 
-  /** BitSet's bytes are the kernel's layout (CPU i: byte i / 8, bit i % 8), padded to {@link #MASK_BYTES}. */
+  /**
+   * BitSet's bytes are the kernel's layout (CPU i: byte i / 8, bit i % 8), padded to {@link
+   * #MASK_BYTES}.
+   */
   static byte[] toMask(BitSet cpus) {
     byte[] b = cpus.toByteArray();
     byte[] out = new byte[MASK_BYTES];
@@ -73,14 +83,16 @@ public final class CpuAffinity {
   }
 
   /**
-   * The core to time on: the last allowed one (CPU 0 takes most interrupts and is where the kernel and other
-   * processes tend to start).
+   * The core to time on: the last allowed one (CPU 0 takes most interrupts and is where the kernel
+   * and other processes tend to start).
    */
   static int choose(BitSet allowed) {
     return allowed.length() - 1;
   }
 
-  /** A pinning in force; {@link #close} restores the caller's and the other threads' previous masks. */
+  /**
+   * A pinning in force; {@link #close} restores the caller's and the other threads' previous masks.
+   */
   public static final class Pin implements AutoCloseable {
     private final int cpu;
     private final BitSet previous;
@@ -125,8 +137,8 @@ public final class CpuAffinity {
   }
 
   /**
-   * Pins the calling thread to the last CPU it may run on and moves the process's other threads off that CPU
-   * (where they may run elsewhere). Call on the thread that times, and close on it too.
+   * Pins the calling thread to the last CPU it may run on and moves the process's other threads off
+   * that CPU (where they may run elsewhere). Call on the thread that times, and close on it too.
    */
   public static Pin pin() {
     Optional<BitSet> prev = of(0);
@@ -157,10 +169,13 @@ public final class CpuAffinity {
     return new Pin(cpu, prev.get(), moved);
   }
 
-  /** The calling thread's id as Linux names it ({@code /proc/thread-self -> PID/task/TID}), or -1. */
+  /**
+   * The calling thread's id as Linux names it ({@code /proc/thread-self -> PID/task/TID}), or -1.
+   */
   static int selfTid() {
     try {
-      return Integer.parseInt(Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName().toString());
+      return Integer.parseInt(
+          Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName().toString());
     } catch (IOException | RuntimeException e) {
       return -1;
     }
@@ -169,13 +184,14 @@ public final class CpuAffinity {
   static List<Integer> tasks() {
     List<Integer> out = new ArrayList<>();
     try (Stream<Path> s = Files.list(Path.of("/proc/self/task"))) {
-      s.forEach(p -> {
-        try {
-          out.add(Integer.parseInt(p.getFileName().toString()));
-        } catch (NumberFormatException e) {
-          // not a task
-        }
-      });
+      s.forEach(
+          p -> {
+            try {
+              out.add(Integer.parseInt(p.getFileName().toString()));
+            } catch (NumberFormatException e) {
+              // not a task
+            }
+          });
     } catch (IOException | RuntimeException e) {
       // no /proc: nothing to move
     }

@@ -5,11 +5,11 @@ import io.hatflow.model.decode.DecoderEngine;
 import java.util.Arrays;
 
 /**
- * {@link LatencyProtocol}'s subject on any {@link DecoderEngine} (ONNX Runtime fp32/int8 exports): HAT's dummy
- * source {@code [EOS, 7, 7, ...]}, the encoder once, then the state expanded to the beam and {@code tokens}
- * incremental steps feeding token 7, as {@link ModelLatencySubject} does for DJL. An exported encoder also projects
- * the encoder-decoder keys/values (DJL does that when decoding starts), so compare encoder + decoder sums across
- * engines. Not thread-safe; close it.
+ * {@link LatencyProtocol}'s subject on any {@link DecoderEngine} (ONNX Runtime fp32/int8 exports):
+ * HAT's dummy source {@code [EOS, 7, 7, ...]}, the encoder once, then the state expanded to the
+ * beam and {@code tokens} incremental steps feeding token 7, as {@link ModelLatencySubject} does
+ * for DJL. An exported encoder also projects the encoder-decoder keys/values (DJL does that when
+ * decoding starts), so compare encoder + decoder sums across engines. Not thread-safe; close it.
  */
 public final class EngineLatencySubject implements LatencyProtocol.Subject, AutoCloseable {
   private final DecoderEngine engine;

@@ -10,10 +10,10 @@ import io.hatflow.model.transformer.SuperTransformer;
 import io.hatflow.model.transformer.Threads;
 
 /**
- * The real subject of {@link LatencyProtocol} on this machine: HAT's dummy source {@code [EOS, 7, 7, ...]} of
- * the protocol's length, the encoder once, then the decoder state expanded to the beam and {@code tokens}
- * incremental steps feeding token 7 (HAT times the decoder on dummy previous tokens, without search logic).
- * Not thread-safe; {@link #close()} frees its arrays.
+ * The real subject of {@link LatencyProtocol} on this machine: HAT's dummy source {@code [EOS, 7,
+ * 7, ...]} of the protocol's length, the encoder once, then the decoder state expanded to the beam
+ * and {@code tokens} incremental steps feeding token 7 (HAT times the decoder on dummy previous
+ * tokens, without search logic). Not thread-safe; {@link #close()} frees its arrays.
  */
 public final class ModelLatencySubject implements LatencyProtocol.Subject, AutoCloseable {
   private final SuperTransformer model;
@@ -22,7 +22,8 @@ public final class ModelLatencySubject implements LatencyProtocol.Subject, AutoC
   private NDManager run;
   private SuperTransformer.Encoded encoded;
 
-  public ModelLatencySubject(SuperTransformer model, SubConfig config, LatencyProtocol protocol, int threads) {
+  public ModelLatencySubject(
+      SuperTransformer model, SubConfig config, LatencyProtocol protocol, int threads) {
     model.check(config);
     this.model = model;
     this.config = config;
@@ -38,7 +39,8 @@ public final class ModelLatencySubject implements LatencyProtocol.Subject, AutoC
     long[] src = new long[protocol.tokens()];
     java.util.Arrays.fill(src, 7);
     src[0] = SpecialTokens.EOS;
-    // intermediates are freed by the scope; the outputs the decoder needs move to this run's manager
+    // intermediates are freed by the scope; the outputs the decoder needs move to this run's
+    // manager
     try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
       scope.suppressNotUsedWarning();
       encoded = model.encode(config, run.create(src, new Shape(1, src.length)), false);

@@ -4,9 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
- * The default's linear model + trees blended with a {@link SmallMlp}: (1 - w) × trees + w × MLP, w chosen on the
- * valid rows. Saved as the trees' params plus a {@code blend} object (weight and MLP weights); the model bytes are
- * the trees'.
+ * The default's linear model + trees blended with a {@link SmallMlp}: (1 - w) × trees + w × MLP, w
+ * chosen on the valid rows. Saved as the trees' params plus a {@code blend} object (weight and MLP
+ * weights); the model bytes are the trees'.
  */
 final class BlendPredictor implements FittedModel {
   private final GbdtPredictor trees;
@@ -62,9 +62,20 @@ final class BlendPredictor implements FittedModel {
     return s / mlps.size();
   }
 
-  @Override public String name() { return trees.name(); }
-  @Override public FeatureSet featureSet() { return trees.featureSet(); }
-  @Override public byte[] modelBytes() { return trees.modelBytes(); }
+  @Override
+  public String name() {
+    return trees.name();
+  }
+
+  @Override
+  public FeatureSet featureSet() {
+    return trees.featureSet();
+  }
+
+  @Override
+  public byte[] modelBytes() {
+    return trees.modelBytes();
+  }
 
   @Override
   public ObjectNode params() {
@@ -80,7 +91,7 @@ final class BlendPredictor implements FittedModel {
     JsonNode b = p.get("blend");
     java.util.List<SmallMlp> mlps = new java.util.ArrayList<>();
     b.path("mlps").forEach(m -> mlps.add(SmallMlp.restore(m)));
-    return new BlendPredictor(GbdtPredictor.restore(name, fs, p, bytes), mlps,
-        b.path("mlp_weight").asDouble(), "");
+    return new BlendPredictor(
+        GbdtPredictor.restore(name, fs, p, bytes), mlps, b.path("mlp_weight").asDouble(), "");
   }
 }

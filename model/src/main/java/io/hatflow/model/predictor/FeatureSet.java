@@ -6,15 +6,19 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Features a model computes from HAT's 10 input features. Every predictor takes the same input (HAT's 10,
- * {@link Features#NAMES}); {@link #INTERACTIONS} adds per-part products that are proportional to the work done
- * (layers × width, layers × FFN, layers × width × FFN, layers × attended encoder layers, ...).
+ * Features a model computes from HAT's 10 input features. Every predictor takes the same input
+ * (HAT's 10, {@link Features#NAMES}); {@link #INTERACTIONS} adds per-part products that are
+ * proportional to the work done (layers × width, layers × FFN, layers × width × FFN, layers ×
+ * attended encoder layers, ...).
  */
 public enum FeatureSet {
   HAT10("hat10"),
   INTERACTIONS("hat10+interactions-v1");
 
-  /** Id of the input features every predictor consumes; recorded in predictor.json and checked on load. */
+  /**
+   * Id of the input features every predictor consumes; recorded in predictor.json and checked on
+   * load.
+   */
   public static final String INPUT_ID = "hat10-v1";
 
   private final String id;
@@ -36,12 +40,23 @@ public enum FeatureSet {
     throw new UserInputException("unknown derived feature set '" + id + "'");
   }
 
-  private static final List<String> INTERACTION_NAMES = List.of(
-      "enc_layers*enc_embed", "enc_layers*enc_ffn", "enc_layers*enc_embed*enc_ffn/1e3", "enc_layers*enc_heads",
-      "enc_layers*enc_embed^2/1e3",
-      "dec_layers*dec_embed", "dec_layers*dec_ffn", "dec_layers*dec_embed*dec_ffn/1e3", "dec_layers*dec_heads",
-      "dec_layers*ende_heads", "dec_layers*arbitrary", "dec_layers*arbitrary*dec_embed",
-      "dec_layers*dec_embed^2/1e3", "dec_layers*enc_embed", "dec_layers*arbitrary*enc_embed");
+  private static final List<String> INTERACTION_NAMES =
+      List.of(
+          "enc_layers*enc_embed",
+          "enc_layers*enc_ffn",
+          "enc_layers*enc_embed*enc_ffn/1e3",
+          "enc_layers*enc_heads",
+          "enc_layers*enc_embed^2/1e3",
+          "dec_layers*dec_embed",
+          "dec_layers*dec_ffn",
+          "dec_layers*dec_embed*dec_ffn/1e3",
+          "dec_layers*dec_heads",
+          "dec_layers*ende_heads",
+          "dec_layers*arbitrary",
+          "dec_layers*arbitrary*dec_embed",
+          "dec_layers*dec_embed^2/1e3",
+          "dec_layers*enc_embed",
+          "dec_layers*arbitrary*enc_embed");
 
   public List<String> names() {
     List<String> n = new ArrayList<>(Features.NAMES);
@@ -64,7 +79,15 @@ public enum FeatureSet {
     if (this == HAT10) {
       return;
     }
-    double ed = f[0], el = f[1], ef = f[2], eh = f[3], dd = f[4], dl = f[5], df = f[6], dh = f[7], deh = f[8],
+    double ed = f[0],
+        el = f[1],
+        ef = f[2],
+        eh = f[3],
+        dd = f[4],
+        dl = f[5],
+        df = f[6],
+        dh = f[7],
+        deh = f[8],
         arb = f[9];
     out[10] = el * ed;
     out[11] = el * ef;

@@ -5,5 +5,11 @@ package io.hatflow.model.predictor;
  *
  * @param selection how hyperparameters were chosen (on the valid rows), for the report
  */
-public record FitResult(FittedModel predictor, Metrics train, Metrics valid, Metrics test, double fitSeconds,
-                        long seed, String selection) {}
+public record FitResult(
+    FittedModel predictor,
+    Metrics train,
+    Metrics valid,
+    Metrics test,
+    double fitSeconds,
+    long seed,
+    String selection) {}

@@ -13,33 +13,61 @@ import ml.dmlc.xgboost4j.java.XGBoost;
 import ml.dmlc.xgboost4j.java.XGBoostError;
 
 /**
- * Gradient-boosted trees (XGBoost) on a {@link FeatureSet}, optionally on the residuals of a linear base model
- * (prediction = base + trees). The number of trees is chosen on the valid rows: trees are added up to
- * {@code maxRounds} and the prefix with the lowest valid RMSE is kept (0 trees = the base model alone).
+ * Gradient-boosted trees (XGBoost) on a {@link FeatureSet}, optionally on the residuals of a linear
+ * base model (prediction = base + trees). The number of trees is chosen on the valid rows: trees
+ * are added up to {@code maxRounds} and the prefix with the lowest valid RMSE is kept (0 trees =
+ * the base model alone).
  */
 public final class GbdtPredictor implements FittedModel {
 
   /** How the trees' target is formed. */
-  public enum Base { NONE, LINEAR, LINEAR_RELATIVE }
+  public enum Base {
+    NONE,
+    LINEAR,
+    LINEAR_RELATIVE
+  }
 
   /** XGBoost settings; {@link #defaults()} documents the values. */
-  public record Config(FeatureSet featureSet, Base base, int maxDepth, double eta, int maxRounds, double subsample,
-                       double colsample, double minChildWeight, double lambda, boolean relative) {
-    /** depth 3, eta 0.05, up to 600 trees, rows and columns subsampled 0.8, min child weight 5, L2 1. */
+  public record Config(
+      FeatureSet featureSet,
+      Base base,
+      int maxDepth,
+      double eta,
+      int maxRounds,
+      double subsample,
+      double colsample,
+      double minChildWeight,
+      double lambda,
+      boolean relative) {
+    /**
+     * depth 3, eta 0.05, up to 600 trees, rows and columns subsampled 0.8, min child weight 5, L2
+     * 1.
+     */
     public static Config defaults() {
       return new Config(FeatureSet.HAT10, Base.NONE, 3, 0.05, 600, 0.8, 0.8, 5, 1, false);
     }
 
     public Config with(FeatureSet fs, Base b, int depth) {
-      return new Config(fs, b, depth, eta, maxRounds, subsample, colsample, minChildWeight, lambda, relative);
+      return new Config(
+          fs, b, depth, eta, maxRounds, subsample, colsample, minChildWeight, lambda, relative);
     }
 
     /**
-     * Relative: rows weighted by (mean/target)^2, so the trees minimise squared relative error, and the number of
-     * trees is chosen by the valid rows' root-mean-square relative error.
+     * Relative: rows weighted by (mean/target)^2, so the trees minimise squared relative error, and
+     * the number of trees is chosen by the valid rows' root-mean-square relative error.
      */
     public Config withRelative(boolean r) {
-      return new Config(featureSet, base, maxDepth, eta, maxRounds, subsample, colsample, minChildWeight, lambda, r);
+      return new Config(
+          featureSet,
+          base,
+          maxDepth,
+          eta,
+          maxRounds,
+          subsample,
+          colsample,
+          minChildWeight,
+          lambda,
+          r);
     }
   }
 
@@ -54,8 +82,14 @@ public final class GbdtPredictor implements FittedModel {
   private final double validRmseMs;
   private final double validScore;
 
-  private GbdtPredictor(String name, Config cfg, LinearPredictor base, byte[] boosterBytes, int rounds,
-                        double validRmseMs, double validScore) {
+  private GbdtPredictor(
+      String name,
+      Config cfg,
+      LinearPredictor base,
+      byte[] boosterBytes,
+      int rounds,
+      double validRmseMs,
+      double validScore) {
     this.name = name;
     this.cfg = cfg;
     this.base = base;
@@ -65,19 +99,27 @@ public final class GbdtPredictor implements FittedModel {
     this.validScore = validScore;
     try {
       this.booster = XGBoost.loadModel(boosterBytes);
-      booster.setParam("nthread", 1); // one core per caller: Beam workers run several DoFns side by side
+      booster.setParam(
+          "nthread", 1); // one core per caller: Beam workers run several DoFns side by side
     } catch (XGBoostError | IOException e) {
       throw new UserInputException("cannot load the XGBoost model: " + e.getMessage(), e);
     }
   }
 
-  public static GbdtPredictor fit(String name, double[][] x, double[] y, double[][] xValid, double[] yValid,
-                                  Config cfg, long seed) {
-    LinearPredictor base = switch (cfg.base()) {
-      case NONE -> null;
-      case LINEAR -> LinearPredictor.fit(name + "-base", cfg.featureSet(), x, y, false);
-      case LINEAR_RELATIVE -> LinearPredictor.fit(name + "-base", cfg.featureSet(), x, y, true);
-    };
+  public static GbdtPredictor fit(
+      String name,
+      double[][] x,
+      double[] y,
+      double[][] xValid,
+      double[] yValid,
+      Config cfg,
+      long seed) {
+    LinearPredictor base =
+        switch (cfg.base()) {
+          case NONE -> null;
+          case LINEAR -> LinearPredictor.fit(name + "-base", cfg.featureSet(), x, y, false);
+          case LINEAR_RELATIVE -> LinearPredictor.fit(name + "-base", cfg.featureSet(), x, y, true);
+        };
     double[] baseTrain = base == null ? new double[x.length] : base.predictBatch(x);
     double[] baseValid = base == null ? new double[xValid.length] : base.predictBatch(xValid);
     float[] label = new float[y.length];
@@ -100,7 +142,8 @@ public final class GbdtPredictor implements FittedModel {
       params.put("base_score", mean(y));
     }
     try {
-      DMatrix train = new DMatrix(matrix(cfg.featureSet(), x), x.length, cfg.featureSet().dim(), Float.NaN);
+      DMatrix train =
+          new DMatrix(matrix(cfg.featureSet(), x), x.length, cfg.featureSet().dim(), Float.NaN);
       train.setLabel(label);
       if (cfg.relative()) {
         float[] w = new float[y.length];
@@ -115,16 +158,28 @@ public final class GbdtPredictor implements FittedModel {
       int bestRounds = 0;
       double bestScore = score(baseValid, null, yValid, cfg.relative());
       for (int r = ROUND_STEP; r <= cfg.maxRounds(); r += ROUND_STEP) {
-        float[][] p = b.inplace_predict(zValid, xValid.length, cfg.featureSet().dim(), Float.NaN, new int[] {0, r});
+        float[][] p =
+            b.inplace_predict(
+                zValid, xValid.length, cfg.featureSet().dim(), Float.NaN, new int[] {0, r});
         double e = score(baseValid, p, yValid, cfg.relative());
         if (e < bestScore) {
           bestScore = e;
           bestRounds = r;
         }
       }
-      double bestRmse = bestRounds == 0 ? score(baseValid, null, yValid, false) : score(baseValid,
-          b.inplace_predict(zValid, xValid.length, cfg.featureSet().dim(), Float.NaN, new int[] {0, bestRounds}),
-          yValid, false);
+      double bestRmse =
+          bestRounds == 0
+              ? score(baseValid, null, yValid, false)
+              : score(
+                  baseValid,
+                  b.inplace_predict(
+                      zValid,
+                      xValid.length,
+                      cfg.featureSet().dim(),
+                      Float.NaN,
+                      new int[] {0, bestRounds}),
+                  yValid,
+                  false);
       byte[] bytes = b.toByteArray("ubj");
       b.dispose();
       train.dispose();
@@ -173,7 +228,10 @@ public final class GbdtPredictor implements FittedModel {
     return validRmseMs;
   }
 
-  /** What chose the number of trees: valid RMSE (ms), or valid RMS relative error when {@code relative}. */
+  /**
+   * What chose the number of trees: valid RMSE (ms), or valid RMS relative error when {@code
+   * relative}.
+   */
   public double validScore() {
     return validScore;
   }
@@ -200,8 +258,13 @@ public final class GbdtPredictor implements FittedModel {
     float[][] p;
     try {
       synchronized (booster) { // one Booster handle; keep concurrent callers (DoFn threads) safe
-        p = booster.inplace_predict(matrix(cfg.featureSet(), features), features.length, cfg.featureSet().dim(),
-            Float.NaN, new int[] {0, rounds});
+        p =
+            booster.inplace_predict(
+                matrix(cfg.featureSet(), features),
+                features.length,
+                cfg.featureSet().dim(),
+                Float.NaN,
+                new int[] {0, rounds});
       }
     } catch (XGBoostError e) {
       throw new IllegalStateException("XGBoost prediction failed: " + e.getMessage(), e);
@@ -212,8 +275,15 @@ public final class GbdtPredictor implements FittedModel {
     return out;
   }
 
-  @Override public String name() { return name; }
-  @Override public FeatureSet featureSet() { return cfg.featureSet(); }
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public FeatureSet featureSet() {
+    return cfg.featureSet();
+  }
 
   @Override
   public ObjectNode params() {
@@ -244,11 +314,27 @@ public final class GbdtPredictor implements FittedModel {
 
   static GbdtPredictor restore(String name, FeatureSet fs, JsonNode p, byte[] bytes) {
     Base b = Base.valueOf(p.path("base").asText("NONE"));
-    Config cfg = new Config(fs, b, p.path("max_depth").asInt(), p.path("eta").asDouble(),
-        p.path("max_rounds").asInt(), p.path("subsample").asDouble(), p.path("colsample_bytree").asDouble(),
-        p.path("min_child_weight").asDouble(), p.path("lambda").asDouble(), p.path("relative").asBoolean());
-    LinearPredictor base = b == Base.NONE ? null : LinearPredictor.restore(name + "-base", fs, p.get("base_params"));
-    return new GbdtPredictor(name, cfg, base, bytes, p.path("rounds").asInt(), p.path("valid_rmse_ms").asDouble(),
+    Config cfg =
+        new Config(
+            fs,
+            b,
+            p.path("max_depth").asInt(),
+            p.path("eta").asDouble(),
+            p.path("max_rounds").asInt(),
+            p.path("subsample").asDouble(),
+            p.path("colsample_bytree").asDouble(),
+            p.path("min_child_weight").asDouble(),
+            p.path("lambda").asDouble(),
+            p.path("relative").asBoolean());
+    LinearPredictor base =
+        b == Base.NONE ? null : LinearPredictor.restore(name + "-base", fs, p.get("base_params"));
+    return new GbdtPredictor(
+        name,
+        cfg,
+        base,
+        bytes,
+        p.path("rounds").asInt(),
+        p.path("valid_rmse_ms").asDouble(),
         p.path("valid_score").asDouble());
   }
 }

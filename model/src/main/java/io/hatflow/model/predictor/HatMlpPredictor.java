@@ -26,13 +26,13 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * HAT's latency predictor (latency_predictor.py of mit-han-lab/hardware-aware-transformers), reproduced:
- * features divided by {@code feature-norm}, target (encoder + decoder mean, ms) divided by {@code lat-norm};
- * a first Linear(10→400) and {@code hidden-layer-num}=3 more Linear(400→400), each followed by ReLU, then
- * Linear(400→1); MSE loss; Adam lr 1e-5; 5,000 steps of 128 rows sampled without replacement from the
- * training rows only (the valid rows are only printed by HAT's script). PyTorch's default Linear init
- * (U(±1/sqrt(fan_in)) for weights and biases). Trained with DJL/PyTorch; predicted with plain Java over the
- * trained float weights.
+ * HAT's latency predictor (latency_predictor.py of mit-han-lab/hardware-aware-transformers),
+ * reproduced: features divided by {@code feature-norm}, target (encoder + decoder mean, ms) divided
+ * by {@code lat-norm}; a first Linear(10→400) and {@code hidden-layer-num}=3 more Linear(400→400),
+ * each followed by ReLU, then Linear(400→1); MSE loss; Adam lr 1e-5; 5,000 steps of 128 rows
+ * sampled without replacement from the training rows only (the valid rows are only printed by HAT's
+ * script). PyTorch's default Linear init (U(±1/sqrt(fan_in)) for weights and biases). Trained with
+ * DJL/PyTorch; predicted with plain Java over the trained float weights.
  */
 public final class HatMlpPredictor implements FittedModel {
   public static final String NAME = "hat-mlp";
@@ -40,13 +40,26 @@ public final class HatMlpPredictor implements FittedModel {
   /**
    * HAT's hyperparameters (configs/wmt14.en-de/latency_predictor/*.yml).
    *
-   * @param latNorm HAT uses 300 (Xeon), 200 (TITAN Xp), 5000 (Raspberry Pi); NaN = the training mean
-   *     rounded to one significant digit, which gives those values on HAT's datasets
+   * @param latNorm HAT uses 300 (Xeon), 200 (TITAN Xp), 5000 (Raspberry Pi); NaN = the training
+   *     mean rounded to one significant digit, which gives those values on HAT's datasets
    */
-  public record Config(double[] featureNorm, double latNorm, int hiddenDim, int hiddenLayerNum, int trainSteps,
-                       int batchSize, double lr) {
+  public record Config(
+      double[] featureNorm,
+      double latNorm,
+      int hiddenDim,
+      int hiddenLayerNum,
+      int trainSteps,
+      int batchSize,
+      double lr) {
     public static Config hat() {
-      return new Config(new double[] {640, 6, 2048, 6, 640, 6, 2048, 6, 6, 2}, Double.NaN, 400, 3, 5000, 128, 1e-5);
+      return new Config(
+          new double[] {640, 6, 2048, 6, 640, 6, 2048, 6, 6, 2},
+          Double.NaN,
+          400,
+          3,
+          5000,
+          128,
+          1e-5);
     }
 
     public Config withLatNorm(double v) {
@@ -61,10 +74,12 @@ public final class HatMlpPredictor implements FittedModel {
   private final double[] featureNorm;
   private final double latNorm;
   private final int[] dims; // layer widths: 10, 400, 400, 400, 400, 1
-  private final float[][] weights; // per layer, row-major [in][out] (transposed from PyTorch's [out][in])
+  private final float[][]
+      weights; // per layer, row-major [in][out] (transposed from PyTorch's [out][in])
   private final float[][] biases;
 
-  private HatMlpPredictor(double[] featureNorm, double latNorm, int[] dims, float[][] weights, float[][] biases) {
+  private HatMlpPredictor(
+      double[] featureNorm, double latNorm, int[] dims, float[][] weights, float[][] biases) {
     this.featureNorm = featureNorm;
     this.latNorm = latNorm;
     this.dims = dims;
@@ -87,7 +102,8 @@ public final class HatMlpPredictor implements FittedModel {
     double latNorm = Double.isNaN(cfg.latNorm()) ? autoLatNorm(y) : cfg.latNorm();
     int n = x.length, f = x[0].length;
     if (cfg.batchSize() > n) {
-      throw new UserInputException("hat-mlp: batch size " + cfg.batchSize() + " > " + n + " training rows");
+      throw new UserInputException(
+          "hat-mlp: batch size " + cfg.batchSize() + " > " + n + " training rows");
     }
     float[] xs = new float[n * f];
     float[] ys = new float[n];
@@ -118,14 +134,19 @@ public final class HatMlpPredictor implements FittedModel {
     int b = cfg.batchSize();
     try (Model model = Model.newInstance(NAME)) {
       model.setBlock(net);
-      DefaultTrainingConfig tc = new DefaultTrainingConfig(new MeanSquaredError())
-          .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed((float) cfg.lr())).build());
+      DefaultTrainingConfig tc =
+          new DefaultTrainingConfig(new MeanSquaredError())
+              .optOptimizer(
+                  Optimizer.adam().optLearningRateTracker(Tracker.fixed((float) cfg.lr())).build());
       try (Trainer trainer = model.newTrainer(tc)) {
         trainer.initialize(new Shape(b, f));
         for (int l = 0; l < layers.size(); l++) { // PyTorch's default init, from our seeded Random
           float bound = (float) (1 / Math.sqrt(dims[l]));
           var params = layers.get(l).getParameters();
-          params.get("weight").getArray().set(FloatBuffer.wrap(uniform(rnd, dims[l + 1] * dims[l], bound)));
+          params
+              .get("weight")
+              .getArray()
+              .set(FloatBuffer.wrap(uniform(rnd, dims[l + 1] * dims[l], bound)));
           params.get("bias").getArray().set(FloatBuffer.wrap(uniform(rnd, dims[l + 1], bound)));
         }
         NDManager root = trainer.getManager();
@@ -168,8 +189,8 @@ public final class HatMlpPredictor implements FittedModel {
   }
 
   /**
-   * Plain MSE. DJL's L2Loss multiplies by its weight through {@code mul(Number)}, whose scalar is freed before the
-   * backward pass reads it (see {@link io.hatflow.model.transformer.Scalars}).
+   * Plain MSE. DJL's L2Loss multiplies by its weight through {@code mul(Number)}, whose scalar is
+   * freed before the backward pass reads it (see {@link io.hatflow.model.transformer.Scalars}).
    */
   private static final class MeanSquaredError extends Loss {
     MeanSquaredError() {
@@ -207,8 +228,8 @@ public final class HatMlpPredictor implements FittedModel {
   }
 
   /**
-   * Layer by layer over blocks of 64 rows; each weight row is applied to the whole block while it sits in L1,
-   * and the inner loop is an axpy over the output width (vectorises).
+   * Layer by layer over blocks of 64 rows; each weight row is applied to the whole block while it
+   * sits in L1, and the inner loop is an axpy over the output width (vectorises).
    */
   @Override
   public double[] predictBatch(double[][] features) {
@@ -270,8 +291,15 @@ public final class HatMlpPredictor implements FittedModel {
     return out;
   }
 
-  @Override public String name() { return NAME; }
-  @Override public FeatureSet featureSet() { return FeatureSet.HAT10; }
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public FeatureSet featureSet() {
+    return FeatureSet.HAT10;
+  }
 
   @Override
   public ObjectNode params() {
@@ -282,7 +310,9 @@ public final class HatMlpPredictor implements FittedModel {
     for (int v : dims) {
       d.add(v);
     }
-    o.put("weights_layout", "float32 little-endian; per layer: weight [in][out] row-major, then bias [out]");
+    o.put(
+        "weights_layout",
+        "float32 little-endian; per layer: weight [in][out] row-major, then bias [out]");
     return o;
   }
 
@@ -321,8 +351,10 @@ public final class HatMlpPredictor implements FittedModel {
       fb.get(b[l]);
     }
     if (fb.remaining() != 0) {
-      throw new UserInputException("hat-mlp weights: " + fb.remaining() + " floats more than layer_dims needs");
+      throw new UserInputException(
+          "hat-mlp weights: " + fb.remaining() + " floats more than layer_dims needs");
     }
-    return new HatMlpPredictor(Json.doubles(p, "feature_norm"), p.get("lat_norm").asDouble(), dims, w, b);
+    return new HatMlpPredictor(
+        Json.doubles(p, "feature_norm"), p.get("lat_norm").asDouble(), dims, w, b);
   }
 }

@@ -1,6 +1,9 @@
 package io.hatflow.model.predictor;
 
-/** Predicts a SubTransformer's latency (ms, encoder + decoder) from HAT's 10 features ({@code Features.of}). */
+/**
+ * Predicts a SubTransformer's latency (ms, encoder + decoder) from HAT's 10 features ({@code
+ * Features.of}).
+ */
 public interface LatencyPredictor {
   double predictMs(double[] features);
 

@@ -6,10 +6,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.commons.math3.stat.regression.OLSMultipleLinearRegression;
 
 /**
- * Least squares on a {@link FeatureSet}: {@code linear} on HAT's 10 features, or the "physical" model on
- * the interaction features. Columns are standardised on the training rows; a tiny ridge term (added as
- * extra rows, so commons-math's QR-based OLS still solves it) keeps constant or collinear columns (e.g.
- * encoder_layer_num, always 6 in HAT's WMT data) from making the system singular.
+ * Least squares on a {@link FeatureSet}: {@code linear} on HAT's 10 features, or the "physical"
+ * model on the interaction features. Columns are standardised on the training rows; a tiny ridge
+ * term (added as extra rows, so commons-math's QR-based OLS still solves it) keeps constant or
+ * collinear columns (e.g. encoder_layer_num, always 6 in HAT's WMT data) from making the system
+ * singular.
  */
 public final class LinearPredictor implements FittedModel {
   static final double RIDGE = 1e-6;
@@ -23,8 +24,15 @@ public final class LinearPredictor implements FittedModel {
   private final double intercept;
   private final double floorMs;
 
-  LinearPredictor(String name, FeatureSet featureSet, boolean relative, double[] mean, double[] scale,
-                  double[] coef, double intercept, double floorMs) {
+  LinearPredictor(
+      String name,
+      FeatureSet featureSet,
+      boolean relative,
+      double[] mean,
+      double[] scale,
+      double[] coef,
+      double intercept,
+      double floorMs) {
     this.name = name;
     this.featureSet = featureSet;
     this.relative = relative;
@@ -36,9 +44,10 @@ public final class LinearPredictor implements FittedModel {
   }
 
   /**
-   * This fit, never predicting faster than the fastest row it was fitted on. With a few dozen noisy rows a
-   * least-squares fit can extrapolate towards the space's smallest configs down to negative latencies (seen on
-   * a slow EPYC: -50 ms), which would make every budget meaningless; a measured floor keeps them physical.
+   * This fit, never predicting faster than the fastest row it was fitted on. With a few dozen noisy
+   * rows a least-squares fit can extrapolate towards the space's smallest configs down to negative
+   * latencies (seen on a slow EPYC: -50 ms), which would make every budget meaningless; a measured
+   * floor keeps them physical.
    */
   public LinearPredictor flooredAtFastest(double[] y) {
     double min = Double.POSITIVE_INFINITY;
@@ -49,10 +58,11 @@ public final class LinearPredictor implements FittedModel {
   }
 
   /**
-   * @param relative weight each row by 1/target, i.e. minimise squared <em>relative</em> error (latency noise
-   *     grows with latency)
+   * @param relative weight each row by 1/target, i.e. minimise squared <em>relative</em> error
+   *     (latency noise grows with latency)
    */
-  public static LinearPredictor fit(String name, FeatureSet fs, double[][] x, double[] y, boolean relative) {
+  public static LinearPredictor fit(
+      String name, FeatureSet fs, double[][] x, double[] y, boolean relative) {
     int n = x.length, d = fs.dim();
     double[][] z = new double[n][];
     for (int i = 0; i < n; i++) {
@@ -91,7 +101,8 @@ public final class LinearPredictor implements FittedModel {
     double[] beta = ols.estimateRegressionParameters();
     double[] coef = new double[d];
     System.arraycopy(beta, 1, coef, 0, d);
-    return new LinearPredictor(name, fs, relative, mean, scale, coef, beta[0], Double.NEGATIVE_INFINITY);
+    return new LinearPredictor(
+        name, fs, relative, mean, scale, coef, beta[0], Double.NEGATIVE_INFINITY);
   }
 
   private static double mean(double[] y) {
@@ -128,8 +139,9 @@ public final class LinearPredictor implements FittedModel {
   }
 
   /**
-   * The prediction split in two (without the floor): the intercept plus the terms whose derived feature is not in
-   * {@code mask}, and the terms whose feature is (e.g. the decoder's per-layer terms).
+   * The prediction split in two (without the floor): the intercept plus the terms whose derived
+   * feature is not in {@code mask}, and the terms whose feature is (e.g. the decoder's per-layer
+   * terms).
    */
   double[][] splitBatch(double[][] features, boolean[] mask) {
     double[][] out = new double[features.length][2];
@@ -144,8 +156,15 @@ public final class LinearPredictor implements FittedModel {
     return out;
   }
 
-  @Override public String name() { return name; }
-  @Override public FeatureSet featureSet() { return featureSet; }
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public FeatureSet featureSet() {
+    return featureSet;
+  }
 
   @Override
   public ObjectNode params() {
@@ -167,8 +186,14 @@ public final class LinearPredictor implements FittedModel {
   }
 
   static LinearPredictor restore(String name, FeatureSet fs, JsonNode p) {
-    return new LinearPredictor(name, fs, p.path("relative_weights").asBoolean(), Json.doubles(p, "feature_mean"),
-        Json.doubles(p, "feature_scale"), Json.doubles(p, "coef_standardised"), p.path("intercept").asDouble(),
+    return new LinearPredictor(
+        name,
+        fs,
+        p.path("relative_weights").asBoolean(),
+        Json.doubles(p, "feature_mean"),
+        Json.doubles(p, "feature_scale"),
+        Json.doubles(p, "coef_standardised"),
+        p.path("intercept").asDouble(),
         p.has("floor_ms") ? p.path("floor_ms").asDouble() : Double.NEGATIVE_INFINITY);
   }
 }

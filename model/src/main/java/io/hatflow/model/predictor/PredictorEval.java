@@ -36,7 +36,13 @@ public final class PredictorEval {
       ss += (v - mean) * (v - mean);
     }
     double tau = n < 2 ? Double.NaN : new KendallsCorrelation().correlation(pred, y);
-    return new Metrics(n, Math.sqrt(se / n), 100 * ape / n, 100.0 * in5 / n, 100.0 * in10 / n,
-        ss == 0 ? Double.NaN : 1 - se / ss, tau);
+    return new Metrics(
+        n,
+        Math.sqrt(se / n),
+        100 * ape / n,
+        100.0 * in5 / n,
+        100.0 * in10 / n,
+        ss == 0 ? Double.NaN : 1 - se / ss,
+        tau);
   }
 }

@@ -7,26 +7,27 @@ import io.hatflow.core.run.UserInputException;
 import java.util.List;
 
 /**
- * Fits a latency predictor by name on the train rows of a split; the valid rows choose hyperparameters, the
- * test rows are only scored.
+ * Fits a latency predictor by name on the train rows of a split; the valid rows choose
+ * hyperparameters, the test rows are only scored.
  *
  * <ul>
- *   <li>{@code phys-gbdt} (default): least squares of <em>relative</em> error on HAT's 10 features plus
- *       per-part work terms (layers × width, layers × FFN, layers × width × FFN, layers × heads, layers ×
- *       attended encoder layers, ...; {@link FeatureSet#INTERACTIONS}), then XGBoost trees on its residuals,
- *       also weighted for relative error; tree depth (2, 3, 4) and the number of trees (0..600, so "no trees"
- *       is possible) are picked by the valid rows' RMS relative error. Why: latency is close to a sum of
- *       per-layer costs, so the linear part extrapolates sensibly to any hardware; measurement noise grows with
- *       latency (residual spread about 5% of latency at every decoder depth), hence relative error throughout;
- *       trees pick up what is left only when the valid rows say they help. Chosen on valid rows only (mean over
- *       HAT's seed-0 split and seeded splits 1-3 of the Xeon data) over trees alone, the linear part alone,
- *       averages of linear and trees, and trees fitted/chosen on absolute error: the only candidate that
- *       improved both valid RMSE and valid MAPD over the linear part alone.
- *   <li>{@code phys-gbdt-mlp}: the default blended with a small squared-error MLP ({@link SmallMlp}), MLP weight
- *       0..1 by 0.25 chosen on the valid rows ({@link #blend}), saved as a {@code blend} object in the params.
- *       Not the default: on HAT's 8 sets (mean of 3 seeds) it lowered test RMSE on some sets but raised MAPD on
- *       most, and the weight the valid rows pick varies from seed to seed (launch/bench/latency.sh --all
- *       --model phys-gbdt-mlp).
+ *   <li>{@code phys-gbdt} (default): least squares of <em>relative</em> error on HAT's 10 features
+ *       plus per-part work terms (layers × width, layers × FFN, layers × width × FFN, layers ×
+ *       heads, layers × attended encoder layers, ...; {@link FeatureSet#INTERACTIONS}), then
+ *       XGBoost trees on its residuals, also weighted for relative error; tree depth (2, 3, 4) and
+ *       the number of trees (0..600, so "no trees" is possible) are picked by the valid rows' RMS
+ *       relative error. Why: latency is close to a sum of per-layer costs, so the linear part
+ *       extrapolates sensibly to any hardware; measurement noise grows with latency (residual
+ *       spread about 5% of latency at every decoder depth), hence relative error throughout; trees
+ *       pick up what is left only when the valid rows say they help. Chosen on valid rows only
+ *       (mean over HAT's seed-0 split and seeded splits 1-3 of the Xeon data) over trees alone, the
+ *       linear part alone, averages of linear and trees, and trees fitted/chosen on absolute error:
+ *       the only candidate that improved both valid RMSE and valid MAPD over the linear part alone.
+ *   <li>{@code phys-gbdt-mlp}: the default blended with a small squared-error MLP ({@link
+ *       SmallMlp}), MLP weight 0..1 by 0.25 chosen on the valid rows ({@link #blend}), saved as a
+ *       {@code blend} object in the params. Not the default: on HAT's 8 sets (mean of 3 seeds) it
+ *       lowered test RMSE on some sets but raised MAPD on most, and the weight the valid rows pick
+ *       varies from seed to seed (launch/bench/latency.sh --all --model phys-gbdt-mlp).
  *   <li>{@code hat-mlp}: HAT's MLP ({@link HatMlpPredictor}).
  *   <li>{@code linear}: ordinary least squares on HAT's 10 features.
  *   <li>{@code phys-linear}: the default's linear part alone.
@@ -39,10 +40,15 @@ public final class PredictorFit {
   public static final String DEFAULT_MODEL = "phys-gbdt";
 
   /** Names accepted by {@code --model}. */
-  /** Below this many training rows the default falls back to a linear model on HAT's 10 features. */
+  /**
+   * Below this many training rows the default falls back to a linear model on HAT's 10 features.
+   */
   public static final int SMALL_DATA_ROWS = 200;
 
-  /** Fewer valid rows than this cannot choose a blend weight; the default then stays linear model + trees. */
+  /**
+   * Fewer valid rows than this cannot choose a blend weight; the default then stays linear model +
+   * trees.
+   */
   public static final int BLEND_MIN_VALID_ROWS = 50;
 
   /** MLPs averaged in the blend (one: an average of four seeds did no better on the valid rows). */
@@ -55,13 +61,15 @@ public final class PredictorFit {
   static final double[] BLEND_WEIGHTS = {0, 0.25, 0.5, 0.75, 1};
 
   /**
-   * Blends the trees with a {@link SmallMlp} fitted on the same rows: the MLP weight with the lowest valid RMSE
-   * among those whose valid MAPD is at most {@link #MAPD_SLACK} times the trees' alone; ties go to the lower
-   * weight. Why: the trees' linear part minimises relative error, which costs RMSE on noisy sets (HAT's TITAN Xp
-   * sets); the MLP minimises squared error in ms, so averaging the two lowers RMSE where the valid rows say so,
-   * and the MAPD bound keeps the relative error the default is chosen for.
+   * Blends the trees with a {@link SmallMlp} fitted on the same rows: the MLP weight with the
+   * lowest valid RMSE among those whose valid MAPD is at most {@link #MAPD_SLACK} times the trees'
+   * alone; ties go to the lower weight. Why: the trees' linear part minimises relative error, which
+   * costs RMSE on noisy sets (HAT's TITAN Xp sets); the MLP minimises squared error in ms, so
+   * averaging the two lowers RMSE where the valid rows say so, and the MAPD bound keeps the
+   * relative error the default is chosen for.
    */
-  static BlendPredictor blend(GbdtPredictor trees, double[][] x, double[] y, double[][] xv, double[] yv, long seed) {
+  static BlendPredictor blend(
+      GbdtPredictor trees, double[][] x, double[] y, double[][] xv, double[] yv, long seed) {
     java.util.List<SmallMlp> mlps = new java.util.ArrayList<>();
     for (int k = 0; k < BLEND_MLPS; k++) {
       mlps.add(SmallMlp.fit(x, y, seed * BLEND_MLPS + k));
@@ -84,18 +92,29 @@ public final class PredictorFit {
       if (w == 0) {
         mapd0 = mapd;
       }
-      tried.append(String.format(java.util.Locale.ROOT, " w %.2f: RMSE %.4f ms, MAPD %.4f%%;", w, rmse, mapd));
+      tried.append(
+          String.format(
+              java.util.Locale.ROOT, " w %.2f: RMSE %.4f ms, MAPD %.4f%%;", w, rmse, mapd));
       if (rmse < bestRmse && mapd <= MAPD_SLACK * mapd0) {
         bestRmse = rmse;
         bestW = w;
       }
     }
-    String note = "blend with a small MLP (" + SmallMlp.HIDDEN + "x2 ReLU, squared error in ms, " + SmallMlp.EPOCHS
-        + " epochs) on the valid rows:" + tried + " chose MLP weight " + bestW;
+    String note =
+        "blend with a small MLP ("
+            + SmallMlp.HIDDEN
+            + "x2 ReLU, squared error in ms, "
+            + SmallMlp.EPOCHS
+            + " epochs) on the valid rows:"
+            + tried
+            + " chose MLP weight "
+            + bestW;
     return new BlendPredictor(trees, mlps, bestW, note);
   }
 
-  /** The default blended with a small MLP ({@link #blend}); not the default (see the class comment). */
+  /**
+   * The default blended with a small MLP ({@link #blend}); not the default (see the class comment).
+   */
   public static final String BLEND_MODEL = "phys-gbdt-mlp";
 
   public static final List<String> MODELS =
@@ -105,8 +124,12 @@ public final class PredictorFit {
     return fit(table, split, model, seed, HatMlpPredictor.Config.hat());
   }
 
-  /** @param mlp HAT's MLP settings (used by {@code hat-mlp} only; e.g. HAT's lat-norm 300 for the Xeon data) */
-  public static FitResult fit(LatencyTable table, Split split, String model, long seed, HatMlpPredictor.Config mlp) {
+  /**
+   * @param mlp HAT's MLP settings (used by {@code hat-mlp} only; e.g. HAT's lat-norm 300 for the
+   *     Xeon data)
+   */
+  public static FitResult fit(
+      LatencyTable table, Split split, String model, long seed, HatMlpPredictor.Config mlp) {
     split.validate(table.size(), "split of " + table.source());
     List<LatencyRow> tr = table.select(split.train());
     List<LatencyRow> va = table.select(split.valid());
@@ -121,7 +144,8 @@ public final class PredictorFit {
     switch (model) {
       case "hat-mlp" -> {
         p = HatMlpPredictor.fit(x, y, mlp, seed);
-        selection = "HAT's fixed hyperparameters; lat_norm=" + p.params().get("lat_norm").asDouble();
+        selection =
+            "HAT's fixed hyperparameters; lat_norm=" + p.params().get("lat_norm").asDouble();
       }
       case "linear" -> {
         p = LinearPredictor.fit(model, FeatureSet.HAT10, x, y, false);
@@ -132,46 +156,90 @@ public final class PredictorFit {
         selection = "none (least squares of relative error on the interaction features)";
       }
       case "gbdt" -> {
-        GbdtPredictor g = GbdtPredictor.fit(model, x, y, xv, yv,
-            GbdtPredictor.Config.defaults().with(FeatureSet.HAT10, GbdtPredictor.Base.NONE, 3), seed);
+        GbdtPredictor g =
+            GbdtPredictor.fit(
+                model,
+                x,
+                y,
+                xv,
+                yv,
+                GbdtPredictor.Config.defaults().with(FeatureSet.HAT10, GbdtPredictor.Base.NONE, 3),
+                seed);
         p = g;
         selection = "trees on HAT's 10 features, depth 3; " + g.rounds() + " trees chosen on valid";
       }
       case DEFAULT_MODEL, BLEND_MODEL -> {
         if (x.length < SMALL_DATA_ROWS) {
-          // Too few rows for 25 interaction coefficients plus trees: the relative-error linear model on HAT's
-          // 10 features is what such a data set can support (a few dozen measured configs, e.g. the demo's).
+          // Too few rows for 25 interaction coefficients plus trees: the relative-error linear
+          // model on HAT's
+          // 10 features is what such a data set can support (a few dozen measured configs, e.g. the
+          // demo's).
           p = LinearPredictor.fit("linear", FeatureSet.HAT10, x, y, true).flooredAtFastest(y);
-          selection = "only " + x.length + " training rows (< " + SMALL_DATA_ROWS + "): least squares of relative"
-              + " error on HAT's 10 features, never below the fastest training row";
+          selection =
+              "only "
+                  + x.length
+                  + " training rows (< "
+                  + SMALL_DATA_ROWS
+                  + "): least squares of relative"
+                  + " error on HAT's 10 features, never below the fastest training row";
           break;
         }
         GbdtPredictor best = null;
         StringBuilder tried = new StringBuilder();
         for (int depth : new int[] {2, 3, 4}) {
-          GbdtPredictor g = GbdtPredictor.fit(model, x, y, xv, yv, GbdtPredictor.Config.defaults()
-              .with(FeatureSet.INTERACTIONS, GbdtPredictor.Base.LINEAR_RELATIVE, depth).withRelative(true), seed);
-          tried.append(String.format(java.util.Locale.ROOT, " depth %d: %d trees, valid RMS relative error %.5f;",
-              depth, g.rounds(), g.validScore()));
+          GbdtPredictor g =
+              GbdtPredictor.fit(
+                  model,
+                  x,
+                  y,
+                  xv,
+                  yv,
+                  GbdtPredictor.Config.defaults()
+                      .with(FeatureSet.INTERACTIONS, GbdtPredictor.Base.LINEAR_RELATIVE, depth)
+                      .withRelative(true),
+                  seed);
+          tried.append(
+              String.format(
+                  java.util.Locale.ROOT,
+                  " depth %d: %d trees, valid RMS relative error %.5f;",
+                  depth,
+                  g.rounds(),
+                  g.validScore()));
           if (best == null || g.validScore() < best.validScore()) {
             best = g;
           }
         }
         p = best;
-        selection = "relative-error linear model on the interaction features + relative-error trees on its"
-            + " residuals; grid on the valid rows:" + tried + " chose depth " + best.config().maxDepth() + ", "
-            + best.rounds() + " trees";
+        selection =
+            "relative-error linear model on the interaction features + relative-error trees on its"
+                + " residuals; grid on the valid rows:"
+                + tried
+                + " chose depth "
+                + best.config().maxDepth()
+                + ", "
+                + best.rounds()
+                + " trees";
         if (model.equals(BLEND_MODEL) && xv.length >= BLEND_MIN_VALID_ROWS) {
           BlendPredictor b = blend(best, x, y, xv, yv, seed);
           p = b;
           selection += "; " + b.note();
         }
       }
-      default -> throw new UserInputException(
-          "unknown predictor model '" + model + "'; expected one of " + String.join(", ", MODELS));
+      default ->
+          throw new UserInputException(
+              "unknown predictor model '"
+                  + model
+                  + "'; expected one of "
+                  + String.join(", ", MODELS));
     }
     double secs = (System.nanoTime() - t0) / 1e9;
-    return new FitResult(p, PredictorEval.eval(p, tr), PredictorEval.eval(p, va), PredictorEval.eval(p, te), secs,
-        seed, selection);
+    return new FitResult(
+        p,
+        PredictorEval.eval(p, tr),
+        PredictorEval.eval(p, va),
+        PredictorEval.eval(p, te),
+        secs,
+        seed,
+        selection);
   }
 }

@@ -1,12 +1,12 @@
 package io.hatflow.model.predictor;
 
-import io.hatflow.core.run.AtomicFiles;
-import io.hatflow.core.run.Digests;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hatflow.core.run.AtomicFiles;
+import io.hatflow.core.run.Digests;
 import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.space.Features;
 import java.io.IOException;
@@ -17,10 +17,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Saves and loads a predictor directory: {@code predictor.json} (model name, input feature set and its
- * column names, derived feature set, normalisation and coefficients, training metrics, space/target metadata,
- * the digest of the weights) and {@code model.bin} (the weights). Both files are written under temporary
- * names and renamed; {@code predictor.json} last, so a directory with a readable predictor.json is complete.
+ * Saves and loads a predictor directory: {@code predictor.json} (model name, input feature set and
+ * its column names, derived feature set, normalisation and coefficients, training metrics,
+ * space/target metadata, the digest of the weights) and {@code model.bin} (the weights). Both files
+ * are written under temporary names and renamed; {@code predictor.json} last, so a directory with a
+ * readable predictor.json is complete.
  */
 public final class PredictorIO {
   private PredictorIO() {}
@@ -28,10 +29,12 @@ public final class PredictorIO {
   public static final int FORMAT = 1;
   public static final String JSON_FILE = "predictor.json";
   public static final String MODEL_FILE = "model.bin";
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   /** A loaded predictor with what was recorded about it. */
-  public record Loaded(FittedModel predictor, PredictorMeta meta, JsonNode metrics, JsonNode document) {}
+  public record Loaded(
+      FittedModel predictor, PredictorMeta meta, JsonNode metrics, JsonNode document) {}
 
   public static void save(Path dir, FitResult fit, PredictorMeta meta) {
     FittedModel p = fit.predictor();
@@ -83,7 +86,10 @@ public final class PredictorIO {
     }
   }
 
-  /** Loads a predictor; fails with a clear message if it was fitted on other input features than HAT's 10. */
+  /**
+   * Loads a predictor; fails with a clear message if it was fitted on other input features than
+   * HAT's 10.
+   */
   public static Loaded load(Path dir) {
     Path jsonFile = dir.resolve(JSON_FILE);
     JsonNode doc;
@@ -105,9 +111,14 @@ public final class PredictorIO {
     List<String> inputNames = new ArrayList<>();
     doc.path("input_features").forEach(n -> inputNames.add(n.asText()));
     if (!FeatureSet.INPUT_ID.equals(inputSet) || !Features.NAMES.equals(inputNames)) {
-      throw new UserInputException(String.format(
-          "%s: the predictor was fitted on feature set '%s' (%s), but this hatflow computes '%s' (%s); refit it",
-          where, inputSet, String.join(",", inputNames), FeatureSet.INPUT_ID, String.join(",", Features.NAMES)));
+      throw new UserInputException(
+          String.format(
+              "%s: the predictor was fitted on feature set '%s' (%s), but this hatflow computes '%s' (%s); refit it",
+              where,
+              inputSet,
+              String.join(",", inputNames),
+              FeatureSet.INPUT_ID,
+              String.join(",", Features.NAMES)));
     }
     FeatureSet derived;
     try {
@@ -116,20 +127,28 @@ public final class PredictorIO {
       throw new UserInputException(where + ": " + e.getMessage() + "; refit the predictor", e);
     }
     if (!sha256(bytes).equals(doc.path("model_sha256").asText())) {
-      throw new UserInputException(where + ": " + MODEL_FILE + " does not match the digest in " + JSON_FILE);
+      throw new UserInputException(
+          where + ": " + MODEL_FILE + " does not match the digest in " + JSON_FILE);
     }
     String model = doc.path("model").asText();
     JsonNode params = doc.path("params");
-    FittedModel p = switch (model) {
-      case "linear", "phys-linear" -> LinearPredictor.restore(model, derived, params);
-      case "hat-mlp" -> HatMlpPredictor.restore(params, bytes);
-      case "gbdt", "phys-gbdt" -> GbdtPredictor.restore(model, derived, params, bytes);
-      case PredictorFit.BLEND_MODEL -> BlendPredictor.restore(model, derived, params, bytes);
-      case TransferPredictor.NAME -> TransferPredictor.restore(derived, params);
-      default -> throw new UserInputException(where + ": unknown predictor model '" + model + "'");
-    };
-    PredictorMeta meta = new PredictorMeta(doc.path("space").asText(), doc.path("hardware_target").asText(),
-        doc.path("dataset").asText(), doc.path("dataset_sha256").asText(), transfer(doc.get("transfer")));
+    FittedModel p =
+        switch (model) {
+          case "linear", "phys-linear" -> LinearPredictor.restore(model, derived, params);
+          case "hat-mlp" -> HatMlpPredictor.restore(params, bytes);
+          case "gbdt", "phys-gbdt" -> GbdtPredictor.restore(model, derived, params, bytes);
+          case PredictorFit.BLEND_MODEL -> BlendPredictor.restore(model, derived, params, bytes);
+          case TransferPredictor.NAME -> TransferPredictor.restore(derived, params);
+          default ->
+              throw new UserInputException(where + ": unknown predictor model '" + model + "'");
+        };
+    PredictorMeta meta =
+        new PredictorMeta(
+            doc.path("space").asText(),
+            doc.path("hardware_target").asText(),
+            doc.path("dataset").asText(),
+            doc.path("dataset_sha256").asText(),
+            transfer(doc.get("transfer")));
     return new Loaded(p, meta, doc.path("metrics"), doc);
   }
 
@@ -137,9 +156,10 @@ public final class PredictorIO {
   public static Loaded load(Path dir, String expectedSpace) {
     Loaded l = load(dir);
     if (!l.meta().space().equals(expectedSpace)) {
-      throw new UserInputException(String.format(
-          "%s: the predictor was fitted for search space '%s', not '%s'",
-          dir.resolve(JSON_FILE), l.meta().space(), expectedSpace));
+      throw new UserInputException(
+          String.format(
+              "%s: the predictor was fitted for search space '%s', not '%s'",
+              dir.resolve(JSON_FILE), l.meta().space(), expectedSpace));
     }
     return l;
   }
@@ -156,7 +176,4 @@ public final class PredictorIO {
   public static String sha256(byte[] bytes) {
     return Digests.sha256(bytes);
   }
-
-
-
 }

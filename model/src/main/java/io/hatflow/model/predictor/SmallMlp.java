@@ -7,12 +7,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Random;
 
 /**
- * A small MLP on HAT's 10 features (divided by HAT's feature norms) that predicts latency in ms (standardised),
- * squared error: 10 → 32 → 32 → 1 with ReLU, Adam (lr 2e-3, batch 32), 200 epochs, weights and shuffles drawn
- * from one seeded {@link Random}, so a fit is deterministic. Plain Java on one core: a fit on 1,600 rows takes
- * about a second, small enough to run beside the default's trees (HAT's DJL MLP takes minutes). Chosen on the
- * valid rows of HAT's 8 sets over a log target (lower MAPD but no RMSE gain), 64 units (slower, no clearer
- * gain), 100 or 400 epochs (under- and over-fitting) and an average of four seeds.
+ * A small MLP on HAT's 10 features (divided by HAT's feature norms) that predicts latency in ms
+ * (standardised), squared error: 10 → 32 → 32 → 1 with ReLU, Adam (lr 2e-3, batch 32), 200 epochs,
+ * weights and shuffles drawn from one seeded {@link Random}, so a fit is deterministic. Plain Java
+ * on one core: a fit on 1,600 rows takes about a second, small enough to run beside the default's
+ * trees (HAT's DJL MLP takes minutes). Chosen on the valid rows of HAT's 8 sets over a log target
+ * (lower MAPD but no RMSE gain), 64 units (slower, no clearer gain), 100 or 400 epochs (under- and
+ * over-fitting) and an average of four seeds.
  */
 final class SmallMlp {
   static final int HIDDEN = 32;
@@ -30,8 +31,15 @@ final class SmallMlp {
   final double mu;
   final double sd;
 
-  private SmallMlp(double[][] w1, double[] b1, double[][] w2, double[] b2, double[] w3, double b3, double mu,
-                   double sd) {
+  private SmallMlp(
+      double[][] w1,
+      double[] b1,
+      double[][] w2,
+      double[] b2,
+      double[] w3,
+      double b3,
+      double mu,
+      double sd) {
     this.w1 = w1;
     this.b1 = b1;
     this.w2 = w2;
@@ -62,11 +70,26 @@ final class SmallMlp {
       t[i] = (t[i] - mu) / sd;
     }
     Random rnd = new Random(seed);
-    SmallMlp m = new SmallMlp(init(rnd, h, d), new double[h], init(rnd, h, h), new double[h], init(rnd, 1, h)[0], 0,
-        mu, sd);
+    SmallMlp m =
+        new SmallMlp(
+            init(rnd, h, d),
+            new double[h],
+            init(rnd, h, h),
+            new double[h],
+            init(rnd, 1, h)[0],
+            0,
+            mu,
+            sd);
     // Adam state, one flat moment pair per parameter array.
-    double[][] mw1 = new double[h][d], vw1 = new double[h][d], mw2 = new double[h][h], vw2 = new double[h][h];
-    double[] mb1 = new double[h], vb1 = new double[h], mb2 = new double[h], vb2 = new double[h], mw3 = new double[h],
+    double[][] mw1 = new double[h][d],
+        vw1 = new double[h][d],
+        mw2 = new double[h][h],
+        vw2 = new double[h][h];
+    double[] mb1 = new double[h],
+        vb1 = new double[h],
+        mb2 = new double[h],
+        vb2 = new double[h],
+        mw3 = new double[h],
         vw3 = new double[h];
     double[] mb3 = new double[1], vb3 = new double[1];
     double[][] gw1 = new double[h][d], gw2 = new double[h][h];
@@ -199,8 +222,19 @@ final class SmallMlp {
 
   ObjectNode params() {
     ObjectNode o = new ObjectMapper().createObjectNode();
-    o.put("arch", "10-" + HIDDEN + "-" + HIDDEN + "-1 relu, squared error in ms, adam lr " + LR + ", batch " + BATCH + ", "
-        + EPOCHS + " epochs");
+    o.put(
+        "arch",
+        "10-"
+            + HIDDEN
+            + "-"
+            + HIDDEN
+            + "-1 relu, squared error in ms, adam lr "
+            + LR
+            + ", batch "
+            + BATCH
+            + ", "
+            + EPOCHS
+            + " epochs");
     o.put("target_mean", mu);
     o.put("target_sd", sd);
     put(o.putArray("w1"), w1);
@@ -225,8 +259,15 @@ final class SmallMlp {
   }
 
   static SmallMlp restore(JsonNode p) {
-    return new SmallMlp(mat(p.get("w1")), vec(p.get("b1")), mat(p.get("w2")), vec(p.get("b2")), vec(p.get("w3")),
-        p.path("b3").asDouble(), p.path("target_mean").asDouble(), p.path("target_sd").asDouble());
+    return new SmallMlp(
+        mat(p.get("w1")),
+        vec(p.get("b1")),
+        mat(p.get("w2")),
+        vec(p.get("b2")),
+        vec(p.get("w3")),
+        p.path("b3").asDouble(),
+        p.path("target_mean").asDouble(),
+        p.path("target_sd").asDouble());
   }
 
   private static double[][] mat(JsonNode a) {

@@ -19,18 +19,25 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * Benchmark behind launch/bench/transfer.sh: every latency CSV found in the given directories (deduplicated by
- * content), grouped by the search space its rows lie in; per set, leave it out, take K rows of it (the first K
- * training rows of its split: {@code <stem>_seed0_split.json} beside it when present, HAT's, else a seeded
- * 80/10/10 split with seed 1) and score on its test rows: (t) a transfer fit from the other sets of its space,
- * (a) the default predictor fitted on the same K rows alone, (b) the default fitted on all training rows.
+ * Benchmark behind launch/bench/transfer.sh: every latency CSV found in the given directories
+ * (deduplicated by content), grouped by the search space its rows lie in; per set, leave it out,
+ * take K rows of it (the first K training rows of its split: {@code <stem>_seed0_split.json} beside
+ * it when present, HAT's, else a seeded 80/10/10 split with seed 1) and score on its test rows: (t)
+ * a transfer fit from the other sets of its space, (a) the default predictor fitted on the same K
+ * rows alone, (b) the default fitted on all training rows.
  *
  * <p>Arguments: {@code DIR... [--rows K]}.
  */
 public final class TransferBench {
   private TransferBench() {}
 
-  public record Set(String name, String sha256, LatencyTable table, Split split, String splitNote, String space) {}
+  public record Set(
+      String name,
+      String sha256,
+      LatencyTable table,
+      Split split,
+      String splitNote,
+      String space) {}
 
   public static void main(String[] args) throws IOException {
     int k = 20;
@@ -61,26 +68,56 @@ public final class TransferBench {
       List<LatencyRow> test = s.table().select(s.split().test());
       TransferFit.Result t = TransferFit.fit(few, sources);
       Metrics mt = PredictorEval.eval(t.predictor(), test);
-      Split fewSplit = new Split("first " + k + " training rows", Arrays.copyOf(train, k), s.split().valid(),
-          s.split().test());
+      Split fewSplit =
+          new Split(
+              "first " + k + " training rows",
+              Arrays.copyOf(train, k),
+              s.split().valid(),
+              s.split().test());
       Metrics ma = PredictorFit.fit(s.table(), fewSplit, PredictorFit.DEFAULT_MODEL, 1).test();
       FitResult b = PredictorFit.fit(s.table(), s.split(), PredictorFit.DEFAULT_MODEL, 1);
       Metrics mb = b.test();
-      String chosen = sources.stream().filter(x -> x.sha256().equals(t.predictor().source())).findFirst()
-          .map(TransferFit.Source::name).orElse("?");
-      System.out.printf(Locale.ROOT, "{\"set\":\"%s\",\"split\":\"%s\",\"sources\":%d,\"transfer_fit_s\":%.3f,"
+      String chosen =
+          sources.stream()
+              .filter(x -> x.sha256().equals(t.predictor().source()))
+              .findFirst()
+              .map(TransferFit.Source::name)
+              .orElse("?");
+      System.out.printf(
+          Locale.ROOT,
+          "{\"set\":\"%s\",\"split\":\"%s\",\"sources\":%d,\"transfer_fit_s\":%.3f,"
               + "\"default_all_fit_s\":%.2f,\"transfer\":%s,\"default_k\":%s,\"default_all\":%s,\"chosen\":\"%s\","
-              + "\"residual\":\"%s\"}%n", s.name(), s.splitNote(), sources.size(), t.fitSeconds(), b.fitSeconds(),
-          mt.toJson(), ma.toJson(), mb.toJson(), chosen,
+              + "\"residual\":\"%s\"}%n",
+          s.name(),
+          s.splitNote(),
+          sources.size(),
+          t.fitSeconds(),
+          b.fitSeconds(),
+          mt.toJson(),
+          ma.toJson(),
+          mb.toJson(),
+          chosen,
           Double.isFinite(t.predictor().ridge()) ? "ridge " + t.predictor().ridge() : "none");
       System.out.flush();
-      lines.add(String.format(Locale.ROOT, "%-28s %-6s %9.2f %7.2f %9.2f %7.2f %9.2f %7.2f %6.2f  %s",
-          s.name(), s.splitNote().startsWith("HAT") ? "HAT" : "seeded", mt.rmseMs(), mt.mapdPct(), ma.rmseMs(),
-          ma.mapdPct(), mb.rmseMs(), mb.mapdPct(), mt.mapdPct() / mb.mapdPct(), chosen));
+      lines.add(
+          String.format(
+              Locale.ROOT,
+              "%-28s %-6s %9.2f %7.2f %9.2f %7.2f %9.2f %7.2f %6.2f  %s",
+              s.name(),
+              s.splitNote().startsWith("HAT") ? "HAT" : "seeded",
+              mt.rmseMs(),
+              mt.mapdPct(),
+              ma.rmseMs(),
+              ma.mapdPct(),
+              mb.rmseMs(),
+              mb.mapdPct(),
+              mt.mapdPct() / mb.mapdPct(),
+              chosen));
     }
     System.out.println();
-    System.out.println("set                          split  t_RMSE_ms t_MAPD%  a_RMSE_ms a_MAPD%  b_RMSE_ms b_MAPD%"
-        + "  t/b    shape from");
+    System.out.println(
+        "set                          split  t_RMSE_ms t_MAPD%  a_RMSE_ms a_MAPD%  b_RMSE_ms b_MAPD%"
+            + "  t/b    shape from");
     lines.forEach(System.out::println);
   }
 
@@ -136,5 +173,4 @@ public final class TransferBench {
     }
     return null;
   }
-
 }

@@ -10,28 +10,32 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Fits a predictor for a new device from a few of its rows and the latency sets of other devices of the same
- * space. Latency is close to (encoder cost) + (decoder cost), and devices differ mostly in how expensive each part
- * is, so the <em>shape</em> comes from a source device and the new device's rows fit only what is device-specific:
+ * Fits a predictor for a new device from a few of its rows and the latency sets of other devices of
+ * the same space. Latency is close to (encoder cost) + (decoder cost), and devices differ mostly in
+ * how expensive each part is, so the <em>shape</em> comes from a source device and the new device's
+ * rows fit only what is device-specific:
  *
  * <ol>
- *   <li>per source, relative-error least squares on the interaction features ({@link FeatureSet#INTERACTIONS}),
- *       one for the encoder's and one for the decoder's latency, on all of the source's rows;
- *   <li>per source, the new device's encoder and decoder scales (relative error), the decoder either as one part
- *       or as its per-layer terms and the rest (the output projection, embeddings: a vocabulary or a device can
- *       change them apart); the source and split whose scaled models have the lowest leave-one-out relative
- *       error on the new rows are kept;
- *   <li>a relative correction {@code 1 + r(x)}, linear in HAT's 10 standardised features, ridge-regularised; the
- *       strength (or none) chosen by leave-one-out on the new rows.
+ *   <li>per source, relative-error least squares on the interaction features ({@link
+ *       FeatureSet#INTERACTIONS}), one for the encoder's and one for the decoder's latency, on all
+ *       of the source's rows;
+ *   <li>per source, the new device's encoder and decoder scales (relative error), the decoder
+ *       either as one part or as its per-layer terms and the rest (the output projection,
+ *       embeddings: a vocabulary or a device can change them apart); the source and split whose
+ *       scaled models have the lowest leave-one-out relative error on the new rows are kept;
+ *   <li>a relative correction {@code 1 + r(x)}, linear in HAT's 10 standardised features,
+ *       ridge-regularised; the strength (or none) chosen by leave-one-out on the new rows.
  * </ol>
  *
- * Everything is chosen on the new device's rows only (leave-one-out), never on held-out test rows. A few dozen
- * small least-squares problems: milliseconds.
+ * Everything is chosen on the new device's rows only (leave-one-out), never on held-out test rows.
+ * A few dozen small least-squares problems: milliseconds.
  */
 public final class TransferFit {
   private TransferFit() {}
 
-  /** Fewest rows of the new device a transfer fit takes (scales and leave-one-out need a handful). */
+  /**
+   * Fewest rows of the new device a transfer fit takes (scales and leave-one-out need a handful).
+   */
   public static final int MIN_ROWS = 4;
 
   /** Residual ridge strengths tried, on standardised features; infinity = no residual. */
@@ -41,12 +45,23 @@ public final class TransferFit {
   public record Source(String name, String sha256, LatencyTable table) {}
 
   /** The fitted predictor, its leave-one-out metrics on the new rows, and what was chosen. */
-  public record Result(TransferPredictor predictor, Metrics train, Metrics leaveOneOut, String selection,
-                       double fitSeconds) {}
+  public record Result(
+      TransferPredictor predictor,
+      Metrics train,
+      Metrics leaveOneOut,
+      String selection,
+      double fitSeconds) {}
 
-  /** A candidate shape: a source's models, the decoder split or not, and their parts on the new rows. */
-  private record Base(Source source, LinearPredictor encoder, LinearPredictor decoder, boolean split,
-                      double[][] parts) {
+  /**
+   * A candidate shape: a source's models, the decoder split or not, and their parts on the new
+   * rows.
+   */
+  private record Base(
+      Source source,
+      LinearPredictor encoder,
+      LinearPredictor decoder,
+      boolean split,
+      double[][] parts) {
     double at(double[] ab, int i) {
       double s = 0;
       for (int p = 0; p < ab.length; p++) {
@@ -62,8 +77,11 @@ public final class TransferFit {
 
   public static Result fit(List<LatencyRow> rows, List<Source> sources) {
     if (rows.size() < MIN_ROWS) {
-      throw new UserInputException("a transfer fit needs at least " + MIN_ROWS + " rows of the new device, got "
-          + rows.size());
+      throw new UserInputException(
+          "a transfer fit needs at least "
+              + MIN_ROWS
+              + " rows of the new device, got "
+              + rows.size());
     }
     if (sources.isEmpty()) {
       throw new UserInputException("a transfer fit needs at least one source latency set");
@@ -83,8 +101,10 @@ public final class TransferFit {
         se[i] = sr.get(i).meanEncoderMs();
         sd[i] = sr.get(i).meanDecoderMs();
       }
-      LinearPredictor enc = LinearPredictor.fit("transfer-encoder", FeatureSet.INTERACTIONS, sx, se, true);
-      LinearPredictor dec = LinearPredictor.fit("transfer-decoder", FeatureSet.INTERACTIONS, sx, sd, true);
+      LinearPredictor enc =
+          LinearPredictor.fit("transfer-encoder", FeatureSet.INTERACTIONS, sx, se, true);
+      LinearPredictor dec =
+          LinearPredictor.fit("transfer-decoder", FeatureSet.INTERACTIONS, sx, sd, true);
       for (boolean split : new boolean[] {false, true}) {
         Base b = new Base(s, enc, dec, split, TransferPredictor.parts(enc, dec, split, x));
         double err = looScaleOnly(b, y);
@@ -95,7 +115,8 @@ public final class TransferFit {
         }
       }
     }
-    // Residual features standardised on the new rows (features only, no targets: fine inside leave-one-out).
+    // Residual features standardised on the new rows (features only, no targets: fine inside
+    // leave-one-out).
     double[] mean = new double[10], scale = new double[10];
     for (int j = 0; j < 10; j++) {
       double s = 0, ss = 0;
@@ -131,8 +152,12 @@ public final class TransferFit {
         err += sq((p[i] - y[i]) / y[i]);
       }
       err /= n;
-      ridges.append(String.format(Locale.ROOT, " %s %.5f;", Double.isFinite(lam) ? "ridge " + lam : "none",
-          Math.sqrt(err)));
+      ridges.append(
+          String.format(
+              Locale.ROOT,
+              " %s %.5f;",
+              Double.isFinite(lam) ? "ridge " + lam : "none",
+              Math.sqrt(err)));
       if (err < bestRidgeErr) {
         bestRidgeErr = err;
         bestRidge = lam;
@@ -142,14 +167,31 @@ public final class TransferFit {
     boolean[] all = allBut(n, -1);
     double[] ab = scales(best, y, all);
     double[] c = residual(best, ab, z, y, all, bestRidge);
-    TransferPredictor tp = new TransferPredictor(best.encoder(), best.decoder(), best.split(), ab, mean, scale, c,
-        bestRidge, best.source().sha256());
-    String selection = String.format(Locale.ROOT, "transfer from %d source(s) with %d rows of the new device;"
-            + " leave-one-out RMS relative error of the scaled source models:%s chose %s; residual:%s chose %s",
-        sources.size(), n, tried, best.label(), ridges,
-        Double.isFinite(bestRidge) ? "ridge " + bestRidge : "none");
+    TransferPredictor tp =
+        new TransferPredictor(
+            best.encoder(),
+            best.decoder(),
+            best.split(),
+            ab,
+            mean,
+            scale,
+            c,
+            bestRidge,
+            best.source().sha256());
+    String selection =
+        String.format(
+            Locale.ROOT,
+            "transfer from %d source(s) with %d rows of the new device;"
+                + " leave-one-out RMS relative error of the scaled source models:%s chose %s; residual:%s chose %s",
+            sources.size(),
+            n,
+            tried,
+            best.label(),
+            ridges,
+            Double.isFinite(bestRidge) ? "ridge " + bestRidge : "none");
     double secs = (System.nanoTime() - t0) / 1e9;
-    return new Result(tp, PredictorEval.eval(tp, rows), PredictorEval.metrics(looPred, y), selection, secs);
+    return new Result(
+        tp, PredictorEval.eval(tp, rows), PredictorEval.metrics(looPred, y), selection, secs);
   }
 
   private static double sq(double v) {
@@ -195,8 +237,12 @@ public final class TransferFit {
     return solve(a, r);
   }
 
-  /** Ridge fit of the relative residual y / base - 1 on the standardised features (intercept unpenalised). */
-  private static double[] residual(Base b, double[] ab, double[][] z, double[] y, boolean[] in, double lam) {
+  /**
+   * Ridge fit of the relative residual y / base - 1 on the standardised features (intercept
+   * unpenalised).
+   */
+  private static double[] residual(
+      Base b, double[] ab, double[][] z, double[] y, boolean[] in, double lam) {
     int d = z[0].length;
     double[] c = new double[d];
     if (!Double.isFinite(lam)) {
@@ -280,17 +326,25 @@ public final class TransferFit {
   }
 
   /**
-   * Refuses a latency set that is not of {@code latencySpace} (the space configs are measured in: the search
-   * space widened for latency): every row's embedding widths and layer counts must be choices of the space and
-   * its per-layer averages within the range of the choices.
+   * Refuses a latency set that is not of {@code latencySpace} (the space configs are measured in:
+   * the search space widened for latency): every row's embedding widths and layer counts must be
+   * choices of the space and its per-layer averages within the range of the choices.
    *
    * @param what how the message names the set (its file and role)
    */
   public static void checkSpace(SearchSpace latencySpace, LatencyTable t, String what) {
-    String[] genes = {SearchSpace.ENCODER_EMBED_DIM, SearchSpace.ENCODER_LAYER_NUM,
-        SearchSpace.ENCODER_FFN_EMBED_DIM, SearchSpace.ENCODER_SELF_ATTENTION_HEADS, SearchSpace.DECODER_EMBED_DIM,
-        SearchSpace.DECODER_LAYER_NUM, SearchSpace.DECODER_FFN_EMBED_DIM, SearchSpace.DECODER_SELF_ATTENTION_HEADS,
-        SearchSpace.DECODER_ENDE_ATTENTION_HEADS, SearchSpace.DECODER_ARBITRARY_ENDE_ATTN};
+    String[] genes = {
+      SearchSpace.ENCODER_EMBED_DIM,
+      SearchSpace.ENCODER_LAYER_NUM,
+      SearchSpace.ENCODER_FFN_EMBED_DIM,
+      SearchSpace.ENCODER_SELF_ATTENTION_HEADS,
+      SearchSpace.DECODER_EMBED_DIM,
+      SearchSpace.DECODER_LAYER_NUM,
+      SearchSpace.DECODER_FFN_EMBED_DIM,
+      SearchSpace.DECODER_SELF_ATTENTION_HEADS,
+      SearchSpace.DECODER_ENDE_ATTENTION_HEADS,
+      SearchSpace.DECODER_ARBITRARY_ENDE_ATTN
+    };
     boolean[] exact = {true, true, false, false, true, true, false, false, false, false};
     for (int r = 0; r < t.size(); r++) {
       LatencyRow row = t.row(r);
@@ -298,20 +352,30 @@ public final class TransferFit {
         List<Integer> ch = latencySpace.choices(genes[j]);
         List<Double> vals = new ArrayList<>();
         for (int c : ch) {
-          // HAT's feature counts attended encoder layers: arbitrary choice -1 (last layer) = 1, k = k + 1
+          // HAT's feature counts attended encoder layers: arbitrary choice -1 (last layer) = 1, k =
+          // k + 1
           vals.add(j == 9 ? (c == -1 ? 1.0 : c + 1.0) : c);
         }
         double v = row.feature(j);
         double lo = vals.stream().mapToDouble(Double::doubleValue).min().orElseThrow();
         double hi = vals.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
-        boolean ok = exact[j] ? vals.stream().anyMatch(c -> Math.abs(c - v) < 1e-9)
-            : v >= lo - 1e-9 && v <= hi + 1e-9;
+        boolean ok =
+            exact[j]
+                ? vals.stream().anyMatch(c -> Math.abs(c - v) < 1e-9)
+                : v >= lo - 1e-9 && v <= hi + 1e-9;
         if (!ok) {
-          throw new UserInputException(String.format(Locale.ROOT,
-              "%s: line %d: %s is %s, outside search space '%s' (%s %s); a transfer source must be a latency set"
-                  + " of the new device's search space", what, r + 2, Features.NAMES.get(j), fmt(v),
-              latencySpace.name(), exact[j] ? "choices" : "range", exact[j] ? ch.toString()
-                  : "[" + fmt(lo) + ", " + fmt(hi) + "]"));
+          throw new UserInputException(
+              String.format(
+                  Locale.ROOT,
+                  "%s: line %d: %s is %s, outside search space '%s' (%s %s); a transfer source must be a latency set"
+                      + " of the new device's search space",
+                  what,
+                  r + 2,
+                  Features.NAMES.get(j),
+                  fmt(v),
+                  latencySpace.name(),
+                  exact[j] ? "choices" : "range",
+                  exact[j] ? ch.toString() : "[" + fmt(lo) + ", " + fmt(hi) + "]"));
         }
       }
     }

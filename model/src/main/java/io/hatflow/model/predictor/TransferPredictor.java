@@ -6,11 +6,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 
 /**
- * A predictor for a new device made from another device's latency model ({@link TransferFit}): the source's
- * encoder and decoder models (relative-error least squares on the interaction features, fitted on all of the
- * source's rows), each part scaled to the new device (with {@code splitDecoder}, the decoder's per-layer terms
- * and its per-model rest, e.g. the output projection, scaled apart), times {@code 1 + r(x)}, a ridge-regularised
- * linear correction on HAT's 10 features fitted to the new device's few rows' relative residuals.
+ * A predictor for a new device made from another device's latency model ({@link TransferFit}): the
+ * source's encoder and decoder models (relative-error least squares on the interaction features,
+ * fitted on all of the source's rows), each part scaled to the new device (with {@code
+ * splitDecoder}, the decoder's per-layer terms and its per-model rest, e.g. the output projection,
+ * scaled apart), times {@code 1 + r(x)}, a ridge-regularised linear correction on HAT's 10 features
+ * fitted to the new device's few rows' relative residuals.
  */
 public final class TransferPredictor implements FittedModel {
   public static final String NAME = "transfer";
@@ -25,8 +26,16 @@ public final class TransferPredictor implements FittedModel {
   private final double ridge;
   private final String source;
 
-  TransferPredictor(LinearPredictor encoder, LinearPredictor decoder, boolean splitDecoder, double[] scales,
-                    double[] resMean, double[] resScale, double[] resCoef, double ridge, String source) {
+  TransferPredictor(
+      LinearPredictor encoder,
+      LinearPredictor decoder,
+      boolean splitDecoder,
+      double[] scales,
+      double[] resMean,
+      double[] resScale,
+      double[] resCoef,
+      double ridge,
+      String source) {
     this.encoder = encoder;
     this.decoder = decoder;
     this.splitDecoder = splitDecoder;
@@ -67,7 +76,10 @@ public final class TransferPredictor implements FittedModel {
     return out;
   }
 
-  /** Derived features that grow with the decoder's layer count: decoder_layer_num and every dec_layers* term. */
+  /**
+   * Derived features that grow with the decoder's layer count: decoder_layer_num and every
+   * dec_layers* term.
+   */
   static boolean[] decoderLayerTerms(FeatureSet fs) {
     List<String> names = fs.names();
     boolean[] m = new boolean[names.size()];
@@ -77,13 +89,20 @@ public final class TransferPredictor implements FittedModel {
     return m;
   }
 
-  /** Per row, the source's parts before scaling: encoder, decoder; or encoder, decoder layers, decoder rest. */
-  static double[][] parts(LinearPredictor encoder, LinearPredictor decoder, boolean splitDecoder, double[][] x) {
+  /**
+   * Per row, the source's parts before scaling: encoder, decoder; or encoder, decoder layers,
+   * decoder rest.
+   */
+  static double[][] parts(
+      LinearPredictor encoder, LinearPredictor decoder, boolean splitDecoder, double[][] x) {
     double[] e = encoder.predictBatch(x);
     double[][] d = decoder.splitBatch(x, decoderLayerTerms(decoder.featureSet()));
     double[][] out = new double[x.length][];
     for (int i = 0; i < x.length; i++) {
-      out[i] = splitDecoder ? new double[] {e[i], d[i][1], d[i][0]} : new double[] {e[i], d[i][0] + d[i][1]};
+      out[i] =
+          splitDecoder
+              ? new double[] {e[i], d[i][1], d[i][0]}
+              : new double[] {e[i], d[i][0] + d[i][1]};
     }
     return out;
   }
@@ -96,8 +115,15 @@ public final class TransferPredictor implements FittedModel {
     return r;
   }
 
-  @Override public String name() { return NAME; }
-  @Override public FeatureSet featureSet() { return encoder.featureSet(); }
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public FeatureSet featureSet() {
+    return encoder.featureSet();
+  }
 
   @Override
   public ObjectNode params() {
@@ -122,10 +148,14 @@ public final class TransferPredictor implements FittedModel {
   }
 
   static TransferPredictor restore(FeatureSet fs, JsonNode p) {
-    return new TransferPredictor(LinearPredictor.restore("transfer-encoder", fs, p.get("encoder_params")),
+    return new TransferPredictor(
+        LinearPredictor.restore("transfer-encoder", fs, p.get("encoder_params")),
         LinearPredictor.restore("transfer-decoder", fs, p.get("decoder_params")),
-        p.path("split_decoder").asBoolean(), Json.doubles(p, "scales"), Json.doubles(p, "residual_mean"),
-        Json.doubles(p, "residual_scale"), Json.doubles(p, "residual_coef"),
+        p.path("split_decoder").asBoolean(),
+        Json.doubles(p, "scales"),
+        Json.doubles(p, "residual_mean"),
+        Json.doubles(p, "residual_scale"),
+        Json.doubles(p, "residual_coef"),
         p.has("residual_ridge") ? p.path("residual_ridge").asDouble() : Double.POSITIVE_INFINITY,
         p.path("source_sha256").asText());
   }

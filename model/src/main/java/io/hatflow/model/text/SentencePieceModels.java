@@ -7,16 +7,17 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * Writes minimal SentencePiece models without {@code spm_train} (which neither DJL binding can run): a CHAR model
- * over given characters, serialised as SentencePiece's {@code ModelProto}. Meant for tests and small character-level
- * vocabularies; a real subword model comes from the user.
+ * Writes minimal SentencePiece models without {@code spm_train} (which neither DJL binding can
+ * run): a CHAR model over given characters, serialised as SentencePiece's {@code ModelProto}. Meant
+ * for tests and small character-level vocabularies; a real subword model comes from the user.
  */
 public final class SentencePieceModels {
   private SentencePieceModels() {}
 
   /**
-   * A CHAR model: pieces {@code <unk>}, {@code <s>}, {@code </s>}, the word boundary {@code ▁}, then
-   * {@code chars} in order (so piece {@code 4 + i} is {@code chars.get(i)}), identity normalisation.
+   * A CHAR model: pieces {@code <unk>}, {@code <s>}, {@code </s>}, the word boundary {@code ▁},
+   * then {@code chars} in order (so piece {@code 4 + i} is {@code chars.get(i)}), identity
+   * normalisation.
    */
   public static byte[] charModel(List<String> chars) {
     ByteArrayOutputStream m = new ByteArrayOutputStream();

@@ -10,10 +10,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A user's SentencePiece model (a {@code .model} file) as a {@link SubwordVocabulary}, through DJL's
- * SentencePiece binding (works offline: the native library is inside the jar). SentencePiece's ids are shifted
- * by {@link SpecialTokens#COUNT} so that ids 0..3 keep hatflow's reserved meaning; SentencePiece's own unknown
- * piece maps to {@link SpecialTokens#UNK}. Not serialisable (a native handle): load it where it is used.
+ * A user's SentencePiece model (a {@code .model} file) as a {@link SubwordVocabulary}, through
+ * DJL's SentencePiece binding (works offline: the native library is inside the jar).
+ * SentencePiece's ids are shifted by {@link SpecialTokens#COUNT} so that ids 0..3 keep hatflow's
+ * reserved meaning; SentencePiece's own unknown piece maps to {@link SpecialTokens#UNK}. Not
+ * serialisable (a native handle): load it where it is used.
  */
 public final class SentencePieceVocabulary implements SubwordVocabulary, AutoCloseable {
   private final SpTokenizer tokenizer;
@@ -121,7 +122,9 @@ public final class SentencePieceVocabulary implements SubwordVocabulary, AutoClo
             count++;
           }
         }
-        default -> throw new UserInputException("not a SentencePiece model (protobuf wire type " + wire + ")");
+        default ->
+            throw new UserInputException(
+                "not a SentencePiece model (protobuf wire type " + wire + ")");
       }
       if (i > b.length) {
         throw new UserInputException("not a SentencePiece model (truncated)");
@@ -145,6 +148,4 @@ public final class SentencePieceVocabulary implements SubwordVocabulary, AutoClo
       shift += 7;
     }
   }
-
-
 }

@@ -13,23 +13,32 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The files of a vocabulary directory (prepare's {@code vocab/}): either our BPE ({@value Vocabulary#VOCAB_FILE}
- * and {@value Vocabulary#MERGES_FILE}) or a user's SentencePiece model ({@value #SENTENCEPIECE_FILE}). Only bytes,
- * so it is serialisable and can travel as a Beam side input where a {@link SentencePieceVocabulary} (a native
- * handle) cannot; {@link #open} makes the {@link SubwordVocabulary} where it is used. Immutable.
+ * The files of a vocabulary directory (prepare's {@code vocab/}): either our BPE ({@value
+ * Vocabulary#VOCAB_FILE} and {@value Vocabulary#MERGES_FILE}) or a user's SentencePiece model
+ * ({@value #SENTENCEPIECE_FILE}). Only bytes, so it is serialisable and can travel as a Beam side
+ * input where a {@link SentencePieceVocabulary} (a native handle) cannot; {@link #open} makes the
+ * {@link SubwordVocabulary} where it is used. Immutable.
  */
 public final class VocabularyFiles implements Serializable {
   private static final long serialVersionUID = 1L;
 
-  /** The SentencePiece model's name inside a vocabulary directory, whatever it was called where it came from. */
+  /**
+   * The SentencePiece model's name inside a vocabulary directory, whatever it was called where it
+   * came from.
+   */
   public static final String SENTENCEPIECE_FILE = "sentencepiece.model";
 
   /** Which kind of vocabulary the files hold. */
-  public enum Kind { BPE, SENTENCEPIECE }
+  public enum Kind {
+    BPE,
+    SENTENCEPIECE
+  }
 
   private final Kind kind;
+
   /** BPE: vocab.txt, merges.txt; SentencePiece: the model. */
   private final byte[] first;
+
   private final byte[] second;
   private final int size;
   private final String digest;
@@ -65,11 +74,13 @@ public final class VocabularyFiles implements Serializable {
 
   /** Whether {@code dir} holds a vocabulary of either kind. */
   public static boolean isVocabularyDir(Path dir) {
-    return Files.isRegularFile(dir.resolve(SENTENCEPIECE_FILE)) || Files.isRegularFile(dir.resolve(Vocabulary.VOCAB_FILE));
+    return Files.isRegularFile(dir.resolve(SENTENCEPIECE_FILE))
+        || Files.isRegularFile(dir.resolve(Vocabulary.VOCAB_FILE));
   }
 
   /**
-   * Reads a local vocabulary directory: {@value #SENTENCEPIECE_FILE} if present, else our BPE files.
+   * Reads a local vocabulary directory: {@value #SENTENCEPIECE_FILE} if present, else our BPE
+   * files.
    *
    * @throws IllegalArgumentException when the directory holds neither, naming it
    */
@@ -85,14 +96,19 @@ public final class VocabularyFiles implements Serializable {
     return of(Vocabulary.load(dir));
   }
 
-  /** The vocabulary in a local directory, of whichever kind; close it when done (SentencePiece holds native memory). */
+  /**
+   * The vocabulary in a local directory, of whichever kind; close it when done (SentencePiece holds
+   * native memory).
+   */
   public static SubwordVocabulary load(Path dir) throws IOException {
     return read(dir).open();
   }
 
   /** A new vocabulary over these files; the caller closes it. */
   public SubwordVocabulary open() {
-    return kind == Kind.BPE ? Vocabulary.fromBytes(first, second, "vocabulary") : SentencePieceVocabulary.fromBytes(first);
+    return kind == Kind.BPE
+        ? Vocabulary.fromBytes(first, second, "vocabulary")
+        : SentencePieceVocabulary.fromBytes(first);
   }
 
   /** File name to content, as they are written into a vocabulary directory. */
@@ -116,15 +132,21 @@ public final class VocabularyFiles implements Serializable {
     return size;
   }
 
-  /** The vocabulary's digest: {@link Vocabulary#digest()} for BPE, the model file's SHA-256 for SentencePiece. */
+  /**
+   * The vocabulary's digest: {@link Vocabulary#digest()} for BPE, the model file's SHA-256 for
+   * SentencePiece.
+   */
   public String digest() {
     return digest;
   }
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof VocabularyFiles f && f.kind == kind && f.digest.equals(digest)
-        && Arrays.equals(f.first, first) && Arrays.equals(f.second, second);
+    return o instanceof VocabularyFiles f
+        && f.kind == kind
+        && f.digest.equals(digest)
+        && Arrays.equals(f.first, first)
+        && Arrays.equals(f.second, second);
   }
 
   @Override
@@ -134,6 +156,12 @@ public final class VocabularyFiles implements Serializable {
 
   @Override
   public String toString() {
-    return "VocabularyFiles{" + kind + ", size=" + size + ", digest=" + digest.substring(0, 12) + "}";
+    return "VocabularyFiles{"
+        + kind
+        + ", size="
+        + size
+        + ", digest="
+        + digest.substring(0, 12)
+        + "}";
   }
 }

@@ -8,10 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Adam as fairseq's (no weight decay, eps 1e-8, bias-corrected), on the whole parameter arrays: rows outside
- * the sampled slice get zero gradients and still move by their momentum, as in HAT's PyTorch training.
- * Own code rather than DJL's Optimizer so the moments are plain arrays that checkpoint with the weights. Holds
- * moments only for the arrays it is given: a sparse fine-tuning ({@link Trainable}) passes the updated ones only.
+ * Adam as fairseq's (no weight decay, eps 1e-8, bias-corrected), on the whole parameter arrays:
+ * rows outside the sampled slice get zero gradients and still move by their momentum, as in HAT's
+ * PyTorch training. Own code rather than DJL's Optimizer so the moments are plain arrays that
+ * checkpoint with the weights. Holds moments only for the arrays it is given: a sparse fine-tuning
+ * ({@link Trainable}) passes the updated ones only.
  */
 final class Adam {
   private final List<NDArray> params;
@@ -36,7 +37,12 @@ final class Adam {
     this.beta1 = beta1;
     this.beta2 = beta2;
     if (m.size() != params.size() || v.size() != params.size()) {
-      throw new IllegalArgumentException("optimizer state has " + m.size() + " arrays, the model has " + this.params.size() + " updated");
+      throw new IllegalArgumentException(
+          "optimizer state has "
+              + m.size()
+              + " arrays, the model has "
+              + this.params.size()
+              + " updated");
     }
     this.m.addAll(m);
     this.v.addAll(v);

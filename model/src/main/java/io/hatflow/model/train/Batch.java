@@ -7,10 +7,18 @@ import io.hatflow.core.text.SpecialTokens;
 import java.util.List;
 
 /**
- * A padded batch in fairseq's layout: source = ids + EOS; decoder input = EOS + target ids; target = ids + EOS;
- * all right-padded with PAD. Flat row-major arrays, so turning it into NDArrays is one copy each.
+ * A padded batch in fairseq's layout: source = ids + EOS; decoder input = EOS + target ids; target
+ * = ids + EOS; all right-padded with PAD. Flat row-major arrays, so turning it into NDArrays is one
+ * copy each.
  */
-public record Batch(int rows, int srcWidth, int tgtWidth, long[] src, long[] prevTgt, long[] target, int targetTokens) {
+public record Batch(
+    int rows,
+    int srcWidth,
+    int tgtWidth,
+    long[] src,
+    long[] prevTgt,
+    long[] target,
+    int targetTokens) {
 
   public static Batch of(List<int[]> srcIds, List<int[]> tgtIds) {
     int n = srcIds.size();

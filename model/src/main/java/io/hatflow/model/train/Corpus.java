@@ -15,9 +15,10 @@ import org.apache.avro.file.DataFileReader;
 import org.apache.avro.specific.SpecificDatumReader;
 
 /**
- * Sentence pairs of one split read from {@code <dir>/<split>-*.avro} (files in name order), and their
- * batching by token count: pairs sorted by (bucket, source length, target length, id), cut greedily into
- * batches whose padded size stays within {@code maxTokens}. The batch list is a pure function of the data.
+ * Sentence pairs of one split read from {@code <dir>/<split>-*.avro} (files in name order), and
+ * their batching by token count: pairs sorted by (bucket, source length, target length, id), cut
+ * greedily into batches whose padded size stays within {@code maxTokens}. The batch list is a pure
+ * function of the data.
  */
 public final class Corpus {
   /** One pair's ids. */
@@ -57,7 +58,10 @@ public final class Corpus {
     return files;
   }
 
-  /** Every {@code SentencePair} of a split, shard files in name order (prepare's {@code <split>-*.avro}). */
+  /**
+   * Every {@code SentencePair} of a split, shard files in name order (prepare's {@code
+   * <split>-*.avro}).
+   */
   public static List<SentencePair> records(Path dir, String split) {
     return records(shards(dir, split));
   }
@@ -65,10 +69,12 @@ public final class Corpus {
   static List<SentencePair> records(List<Path> files) {
     List<SentencePair> out = new ArrayList<>();
     for (Path f : files) {
-      try (DataFileReader<SentencePair> r = new DataFileReader<>(f.toFile(), new SpecificDatumReader<>(SentencePair.class))) {
+      try (DataFileReader<SentencePair> r =
+          new DataFileReader<>(f.toFile(), new SpecificDatumReader<>(SentencePair.class))) {
         r.forEach(out::add);
       } catch (IOException e) {
-        throw new UserInputException("cannot read sentence pairs from " + f + ": " + e.getMessage(), e);
+        throw new UserInputException(
+            "cannot read sentence pairs from " + f + ": " + e.getMessage(), e);
       }
     }
     return out;
@@ -82,11 +88,17 @@ public final class Corpus {
     return a;
   }
 
-  /** Token-budget batches in length order (deterministic). A pair longer than the budget gets its own batch. */
+  /**
+   * Token-budget batches in length order (deterministic). A pair longer than the budget gets its
+   * own batch.
+   */
   public static List<Batch> batches(List<Pair> pairs, int maxTokens) {
     List<Pair> sorted = new ArrayList<>(pairs);
-    sorted.sort(Comparator.comparingInt(Pair::bucket).thenComparingInt(p -> p.src().length)
-        .thenComparingInt(p -> p.tgt().length).thenComparing(Pair::id));
+    sorted.sort(
+        Comparator.comparingInt(Pair::bucket)
+            .thenComparingInt(p -> p.src().length)
+            .thenComparingInt(p -> p.tgt().length)
+            .thenComparing(Pair::id));
     List<Batch> out = new ArrayList<>();
     List<int[]> s = new ArrayList<>();
     List<int[]> t = new ArrayList<>();
@@ -110,7 +122,9 @@ public final class Corpus {
     return out;
   }
 
-  /** The first {@code n} pairs in id order: a fixed validation subset independent of file layout. */
+  /**
+   * The first {@code n} pairs in id order: a fixed validation subset independent of file layout.
+   */
   public static List<Pair> subset(List<Pair> pairs, int n) {
     List<Pair> sorted = new ArrayList<>(pairs);
     sorted.sort(Comparator.comparing(Pair::id));

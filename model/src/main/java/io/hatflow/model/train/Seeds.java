@@ -3,10 +3,11 @@ package io.hatflow.model.train;
 import java.util.Random;
 
 /**
- * Generators derived from (seed, index). {@code new Random(seed * K + index)} is not one: java.util.Random
- * scrambles its seed only by an XOR, so consecutive indices start from nearly the same 48-bit state and their
- * first draws agree for thousands of indices (measured: the first gene of the SubTransformer sampled at step s,
- * the encoder embed dim, was the same for every step of a 300-step run). The index is hashed first.
+ * Generators derived from (seed, index). {@code new Random(seed * K + index)} is not one:
+ * java.util.Random scrambles its seed only by an XOR, so consecutive indices start from nearly the
+ * same 48-bit state and their first draws agree for thousands of indices (measured: the first gene
+ * of the SubTransformer sampled at step s, the encoder embed dim, was the same for every step of a
+ * 300-step run). The index is hashed first.
  */
 final class Seeds {
   private Seeds() {}

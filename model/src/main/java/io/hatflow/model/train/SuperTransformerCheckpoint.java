@@ -26,16 +26,18 @@ import java.util.Map;
 import java.util.Properties;
 
 /**
- * A SuperTransformer checkpoint: one file {@code checkpoint.hfc} = magic, a properties header (space, qkv dim,
- * vocabulary size, step, seed, dropout, position-table width when not the model's own), the weights, optionally Adam's two moment lists (DJL's NDList
- * encoding), and a SHA-256 trailer over everything before it. The {@link #digest()} is that SHA-256: the
- * identity of the weights for fitness caching and the run manifest.
+ * A SuperTransformer checkpoint: one file {@code checkpoint.hfc} = magic, a properties header
+ * (space, qkv dim, vocabulary size, step, seed, dropout, position-table width when not the model's
+ * own), the weights, optionally Adam's two moment lists (DJL's NDList encoding), and a SHA-256
+ * trailer over everything before it. The {@link #digest()} is that SHA-256: the identity of the
+ * weights for fitness caching and the run manifest.
  *
  * <p>Holds native memory: close it (closes the model).
  */
 public final class SuperTransformerCheckpoint implements AutoCloseable {
   public static final String FILE_NAME = "checkpoint.hfc";
-  private static final byte[] MAGIC = "HATFLOW-SUPERTRANSFORMER-1\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] MAGIC =
+      "HATFLOW-SUPERTRANSFORMER-1\n".getBytes(StandardCharsets.US_ASCII);
 
   /** The file is not a checkpoint or is damaged. */
   public static final class CorruptCheckpointException extends UserInputException {
@@ -60,8 +62,15 @@ public final class SuperTransformerCheckpoint implements AutoCloseable {
   private final NDList adamM;
   private final NDList adamV;
 
-  private SuperTransformerCheckpoint(SearchSpace space, int vocabSize, long step, long seed, String digest,
-      SuperTransformer model, NDList adamM, NDList adamV) {
+  private SuperTransformerCheckpoint(
+      SearchSpace space,
+      int vocabSize,
+      long step,
+      long seed,
+      String digest,
+      SuperTransformer model,
+      NDList adamM,
+      NDList adamV) {
     this.space = space;
     this.vocabSize = vocabSize;
     this.step = step;
@@ -106,7 +115,10 @@ public final class SuperTransformerCheckpoint implements AutoCloseable {
     return adamV;
   }
 
-  /** Loads {@code path} (a checkpoint file, or a directory holding {@value #FILE_NAME}) into a new base manager. */
+  /**
+   * Loads {@code path} (a checkpoint file, or a directory holding {@value #FILE_NAME}) into a new
+   * base manager.
+   */
   public static SuperTransformerCheckpoint load(Path path) {
     return load(path, NDManager.newBaseManager());
   }
@@ -120,25 +132,38 @@ public final class SuperTransformerCheckpoint implements AutoCloseable {
     } catch (IOException e) {
       throw new UserInputException("cannot read checkpoint " + file + ": " + e.getMessage(), e);
     }
-    if (all.length < MAGIC.length + 32 || !java.util.Arrays.equals(all, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+    if (all.length < MAGIC.length + 32
+        || !java.util.Arrays.equals(all, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
       throw new CorruptCheckpointException(file + " is not a hatflow SuperTransformer checkpoint");
     }
     byte[] want = java.util.Arrays.copyOfRange(all, all.length - 32, all.length);
     byte[] got = sha256(all, all.length - 32);
     if (!java.util.Arrays.equals(want, got)) {
-      throw new CorruptCheckpointException(file + " is damaged (checksum mismatch): truncated or overwritten");
+      throw new CorruptCheckpointException(
+          file + " is damaged (checksum mismatch): truncated or overwritten");
     }
-    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(all, MAGIC.length, all.length - 32 - MAGIC.length))) {
+    try (DataInputStream in =
+        new DataInputStream(
+            new ByteArrayInputStream(all, MAGIC.length, all.length - 32 - MAGIC.length))) {
       byte[] hb = new byte[in.readInt()];
       in.readFully(hb);
       Properties p = new Properties();
       p.load(new StringReader(new String(hb, StandardCharsets.UTF_8)));
       SearchSpace space = spaceOf(p);
       int vocab = Integer.parseInt(p.getProperty("vocabSize"));
-      Dropouts d = new Dropouts(Float.parseFloat(p.getProperty("dropout")), Float.parseFloat(p.getProperty("attentionDropout")),
-          Float.parseFloat(p.getProperty("reluDropout")));
-      SuperTransformer model = SuperTransformer.uninitialised(parent, space.largest(), space.qkvDim(), vocab, d,
-          Integer.parseInt(p.getProperty("positionDim", "0")));
+      Dropouts d =
+          new Dropouts(
+              Float.parseFloat(p.getProperty("dropout")),
+              Float.parseFloat(p.getProperty("attentionDropout")),
+              Float.parseFloat(p.getProperty("reluDropout")));
+      SuperTransformer model =
+          SuperTransformer.uninitialised(
+              parent,
+              space.largest(),
+              space.qkvDim(),
+              vocab,
+              d,
+              Integer.parseInt(p.getProperty("positionDim", "0")));
       model.weights().load(NDList.decode(model.manager(), in), file + " weights");
       NDList m = null;
       NDList v = null;
@@ -146,8 +171,15 @@ public final class SuperTransformerCheckpoint implements AutoCloseable {
         m = NDList.decode(model.manager(), in);
         v = NDList.decode(model.manager(), in);
       }
-      return new SuperTransformerCheckpoint(space, vocab, Long.parseLong(p.getProperty("step")),
-          Long.parseLong(p.getProperty("seed")), HexFormat.of().formatHex(got), model, m, v);
+      return new SuperTransformerCheckpoint(
+          space,
+          vocab,
+          Long.parseLong(p.getProperty("step")),
+          Long.parseLong(p.getProperty("seed")),
+          HexFormat.of().formatHex(got),
+          model,
+          m,
+          v);
     } catch (IOException | RuntimeException e) {
       if (e instanceof IllegalArgumentException iae) {
         throw iae;
@@ -160,24 +192,47 @@ public final class SuperTransformerCheckpoint implements AutoCloseable {
   public void requireCompatible(SearchSpace expected, int expectedVocab) {
     for (String gene : SearchSpace.OPTIONAL_GENES) {
       if (expected.has(gene) && !space.has(gene)) {
-        // the SuperTransformer has no weights for it (e.g. no depthwise kernels): name the gene, not just the digest
-        throw new MismatchedCheckpointException("gene " + gene + " is in search space " + expected.name()
-            + " but the checkpoint (search space " + space.name() + ", step " + step + ", digest " + digest
-            + ") was trained without it; train a SuperTransformer for this space");
+        // the SuperTransformer has no weights for it (e.g. no depthwise kernels): name the gene,
+        // not just the digest
+        throw new MismatchedCheckpointException(
+            "gene "
+                + gene
+                + " is in search space "
+                + expected.name()
+                + " but the checkpoint (search space "
+                + space.name()
+                + ", step "
+                + step
+                + ", digest "
+                + digest
+                + ") was trained without it; train a SuperTransformer for this space");
       }
     }
     if (!spaceDigest(space).equals(spaceDigest(expected))) {
-      throw new MismatchedCheckpointException("checkpoint was trained for search space " + space.name()
-          + " (" + space.genes() + ", qkv " + space.qkvDim() + "), not " + expected.name() + " ("
-          + expected.genes() + ", qkv " + expected.qkvDim() + ")");
+      throw new MismatchedCheckpointException(
+          "checkpoint was trained for search space "
+              + space.name()
+              + " ("
+              + space.genes()
+              + ", qkv "
+              + space.qkvDim()
+              + "), not "
+              + expected.name()
+              + " ("
+              + expected.genes()
+              + ", qkv "
+              + expected.qkvDim()
+              + ")");
     }
     if (vocabSize != expectedVocab) {
-      throw new MismatchedCheckpointException("checkpoint has vocabulary size " + vocabSize + ", expected " + expectedVocab);
+      throw new MismatchedCheckpointException(
+          "checkpoint has vocabulary size " + vocabSize + ", expected " + expectedVocab);
     }
   }
 
   /** Writes atomically (temp file in the same directory, then rename). */
-  static void write(Path file, SearchSpace space, SuperTransformer model, Adam adam, long step, long seed) {
+  static void write(
+      Path file, SearchSpace space, SuperTransformer model, Adam adam, long step, long seed) {
     Properties p = new Properties();
     p.setProperty("space", space.name());
     p.setProperty("qkvDim", Integer.toString(space.qkvDim()));
@@ -192,8 +247,10 @@ public final class SuperTransformerCheckpoint implements AutoCloseable {
     p.setProperty("attentionDropout", Float.toString(model.dropouts().attention()));
     p.setProperty("reluDropout", Float.toString(model.dropouts().relu()));
     p.setProperty("hasOptimizer", Boolean.toString(adam != null));
-    // a model extracted from a wider SuperTransformer slices that one's position table (HAT): keep its width,
-    // or the loaded model adds other position encodings than it was trained with. Absent = its own embed dim.
+    // a model extracted from a wider SuperTransformer slices that one's position table (HAT): keep
+    // its width,
+    // or the loaded model adds other position encodings than it was trained with. Absent = its own
+    // embed dim.
     if (model.positionDim() != ownEmbedDim(model)) {
       p.setProperty("positionDim", Integer.toString(model.positionDim()));
     }
@@ -217,7 +274,8 @@ public final class SuperTransformerCheckpoint implements AutoCloseable {
       out.flush();
       byte[] body = bytes.toByteArray();
       bytes.write(sha256(body, body.length));
-      // temporary name, then rename; the temporary file is removed on failure (a full disk stays usable)
+      // temporary name, then rename; the temporary file is removed on failure (a full disk stays
+      // usable)
       io.hatflow.core.run.AtomicFiles.write(file, bytes.toByteArray());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write checkpoint " + file, e);
@@ -251,7 +309,8 @@ public final class SuperTransformerCheckpoint implements AutoCloseable {
       }
       g.put(gene, xs);
     }
-    for (String gene : SearchSpace.OPTIONAL_GENES) { // Primer's genes: only in checkpoints of spaces with them
+    for (String gene :
+        SearchSpace.OPTIONAL_GENES) { // Primer's genes: only in checkpoints of spaces with them
       String v = p.getProperty("gene." + gene);
       if (v != null) {
         List<Integer> xs = new ArrayList<>();

@@ -2,8 +2,8 @@ package io.hatflow.model.transformer;
 
 /**
  * Dropout rates as fairseq names them: {@code dropout} after attention/FFN and on embeddings,
- * {@code attention} on attention weights, {@code relu} inside the FFN. HAT's WMT configs: 0.3 / 0.1 / 0.1
- * (the defaults here are smaller, for tiny models).
+ * {@code attention} on attention weights, {@code relu} inside the FFN. HAT's WMT configs: 0.3 / 0.1
+ * / 0.1 (the defaults here are smaller, for tiny models).
  */
 public record Dropouts(float dropout, float attention, float relu) {
   public static final Dropouts NONE = new Dropouts(0, 0, 0);

@@ -5,9 +5,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * fairseq's sinusoidal positional embedding: position p (tokens start at padding_idx + 1 = 2), half the
- * channels sin, half cos (concatenated, not interleaved), frequencies exp(-k * ln(10000) / (half - 1)).
- * Computed for the active dim, as HAT's SinusoidalPositionalEmbedding is built per sample dim.
+ * fairseq's sinusoidal positional embedding: position p (tokens start at padding_idx + 1 = 2), half
+ * the channels sin, half cos (concatenated, not interleaved), frequencies exp(-k * ln(10000) /
+ * (half - 1)). Computed for the active dim, as HAT's SinusoidalPositionalEmbedding is built per
+ * sample dim.
  */
 public final class Sinusoids {
   private Sinusoids() {}

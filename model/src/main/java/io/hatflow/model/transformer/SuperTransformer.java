@@ -21,24 +21,28 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * HAT's SuperTransformer: an encoder-decoder Transformer (fairseq base: post-layer-norm, sinusoidal positions,
- * shared source/target embedding tied to the output projection, embeddings scaled by sqrt(dim)) that holds the
- * weights of its {@link #shape()} config and runs any smaller SubConfig by slicing, as HAT's *Super modules do:
- * embedding columns and every Linear's in/out dims are sliced to the active embed/FFN dims, layer norms to the
- * active dim, attention keeps the fixed qkv dim (heads split it: head dim = qkvDim / heads) and only slices its
- * input dims, the first {@code *LayerNum} layers run, and decoder layer i attends to the last 1-3 encoder layer
- * outputs concatenated along time ({@code decoder_arbitrary_ende_attn}).
+ * HAT's SuperTransformer: an encoder-decoder Transformer (fairseq base: post-layer-norm, sinusoidal
+ * positions, shared source/target embedding tied to the output projection, embeddings scaled by
+ * sqrt(dim)) that holds the weights of its {@link #shape()} config and runs any smaller SubConfig
+ * by slicing, as HAT's *Super modules do: embedding columns and every Linear's in/out dims are
+ * sliced to the active embed/FFN dims, layer norms to the active dim, attention keeps the fixed qkv
+ * dim (heads split it: head dim = qkvDim / heads) and only slices its input dims, the first {@code
+ * *LayerNum} layers run, and decoder layer i attends to the last 1-3 encoder layer outputs
+ * concatenated along time ({@code decoder_arbitrary_ende_attn}).
  *
- * <p>Primer's optional genes: a layer's FFN activation (ReLU, squared ReLU or erf GELU) and a 3-wide depthwise
- * convolution over time after the Q, K and V projections of self-attention (centred in the encoder, causal in the
- * decoder; zero padding, encoder padding zeroed first). The kernels act per channel of the fixed qkv dim, so
- * SubTransformers share them unsliced; a SuperTransformer holds them for the layers its shape convolves.
+ * <p>Primer's optional genes: a layer's FFN activation (ReLU, squared ReLU or erf GELU) and a
+ * 3-wide depthwise convolution over time after the Q, K and V projections of self-attention
+ * (centred in the encoder, causal in the decoder; zero padding, encoder padding zeroed first). The
+ * kernels act per channel of the fixed qkv dim, so SubTransformers share them unsliced; a
+ * SuperTransformer holds them for the layers its shape convolves.
  *
- * <p>The SubConfig is an immutable argument of every call, never state: one model serves many configs from
- * many threads in eval mode (forward ops only read the weights). An extracted SubTransformer is the same class
- * built with its own config as shape, so sliced and standalone forwards run the same code.
+ * <p>The SubConfig is an immutable argument of every call, never state: one model serves many
+ * configs from many threads in eval mode (forward ops only read the weights). An extracted
+ * SubTransformer is the same class built with its own config as shape, so sliced and standalone
+ * forwards run the same code.
  *
- * <p>Layout is batch-first: tokens {@code [B, T]} int64, right-padded with {@link SpecialTokens#PAD}.
+ * <p>Layout is batch-first: tokens {@code [B, T]} int64, right-padded with {@link
+ * SpecialTokens#PAD}.
  */
 public final class SuperTransformer implements AutoCloseable {
   private static final float NEG = -1e9f;
@@ -49,34 +53,48 @@ public final class SuperTransformer implements AutoCloseable {
   private final Dropouts dropouts;
   private final Weights weights;
   private final int embedDim;
-  /** Width of the sinusoidal position table that every active dim slices (the SuperTransformer's embed dim). */
+
+  /**
+   * Width of the sinusoidal position table that every active dim slices (the SuperTransformer's
+   * embed dim).
+   */
   private final int positionDim;
 
-  /** New randomly initialised weights of {@code shape} (HAT/fairseq init), deterministic in {@code seed}. */
-  public static SuperTransformer create(NDManager parent, SubConfig shape, int qkvDim, int vocabSize,
-      Dropouts dropouts, long seed) {
+  /**
+   * New randomly initialised weights of {@code shape} (HAT/fairseq init), deterministic in {@code
+   * seed}.
+   */
+  public static SuperTransformer create(
+      NDManager parent, SubConfig shape, int qkvDim, int vocabSize, Dropouts dropouts, long seed) {
     SuperTransformer t = new SuperTransformer(parent, shape, qkvDim, vocabSize, dropouts, 0);
     t.init(new Random(seed));
     return t;
   }
 
   /** Zero weights of the right shapes, to be loaded ({@link Weights#load}). */
-  public static SuperTransformer uninitialised(NDManager parent, SubConfig shape, int qkvDim, int vocabSize, Dropouts d) {
+  public static SuperTransformer uninitialised(
+      NDManager parent, SubConfig shape, int qkvDim, int vocabSize, Dropouts d) {
     return uninitialised(parent, shape, qkvDim, vocabSize, d, 0);
   }
 
   /**
-   * As {@link #uninitialised(NDManager, SubConfig, int, int, Dropouts)} for a SubTransformer extracted from a
-   * SuperTransformer whose position table was {@code positionDim} wide (0 = this shape's own embed dim).
+   * As {@link #uninitialised(NDManager, SubConfig, int, int, Dropouts)} for a SubTransformer
+   * extracted from a SuperTransformer whose position table was {@code positionDim} wide (0 = this
+   * shape's own embed dim).
    */
-  public static SuperTransformer uninitialised(NDManager parent, SubConfig shape, int qkvDim, int vocabSize, Dropouts d,
-      int positionDim) {
+  public static SuperTransformer uninitialised(
+      NDManager parent, SubConfig shape, int qkvDim, int vocabSize, Dropouts d, int positionDim) {
     SuperTransformer t = new SuperTransformer(parent, shape, qkvDim, vocabSize, d, positionDim);
     t.init(null);
     return t;
   }
 
-  private SuperTransformer(NDManager parent, SubConfig shape, int qkvDim, int vocabSize, Dropouts dropouts,
+  private SuperTransformer(
+      NDManager parent,
+      SubConfig shape,
+      int qkvDim,
+      int vocabSize,
+      Dropouts dropouts,
       int positionDim) {
     this.shape = shape.active();
     this.qkvDim = qkvDim;
@@ -86,10 +104,12 @@ public final class SuperTransformer implements AutoCloseable {
     this.embedDim = Math.max(this.shape.encoderEmbedDim(), this.shape.decoderEmbedDim());
     this.positionDim = positionDim == 0 ? embedDim : positionDim;
     if (this.positionDim < embedDim || this.positionDim % 2 != 0) {
-      throw new IllegalArgumentException("position table width " + positionDim + " must be even and >= " + embedDim);
+      throw new IllegalArgumentException(
+          "position table width " + positionDim + " must be even and >= " + embedDim);
     }
     if (vocabSize <= SpecialTokens.COUNT) {
-      throw new IllegalArgumentException("vocabulary size must exceed " + SpecialTokens.COUNT + ", got " + vocabSize);
+      throw new IllegalArgumentException(
+          "vocabulary size must exceed " + SpecialTokens.COUNT + ", got " + vocabSize);
     }
   }
 
@@ -129,7 +149,8 @@ public final class SuperTransformer implements AutoCloseable {
     weights.xavier(p + SELF_OUT_W, dim, qkvDim, rnd);
     weights.constant(p + SELF_OUT_B, dim, 0);
     if (dconv > 0) {
-      // identity kernels (1 at the current position): training starts from plain attention and draws nothing
+      // identity kernels (1 at the current position): training starts from plain attention and
+      // draws nothing
       // from rnd, so the other weights' init does not depend on whether the space convolves
       float[] k = new float[3 * qkvDim * dconv];
       for (int c = 0; c < 3 * qkvDim; c++) {
@@ -163,7 +184,10 @@ public final class SuperTransformer implements AutoCloseable {
     return vocabSize;
   }
 
-  /** Width of the sinusoidal position table the active dims slice (HAT: the SuperTransformer's embed dim). */
+  /**
+   * Width of the sinusoidal position table the active dims slice (HAT: the SuperTransformer's embed
+   * dim).
+   */
   public int positionDim() {
     return positionDim;
   }
@@ -211,18 +235,30 @@ public final class SuperTransformer implements AutoCloseable {
       heads(bad, "decoder_ende_attention_heads", i, c.decoderEndeAttentionHeads().get(i));
       dconv(bad, "decoder_attention_dconv", i, c.decoderDconvAt(i), dec(i));
       if (c.endeLayersAttended(i) > c.encoderLayerNum()) {
-        bad.add("decoder_arbitrary_ende_attn[" + i + "] attends to more layers than the encoder has");
+        bad.add(
+            "decoder_arbitrary_ende_attn[" + i + "] attends to more layers than the encoder has");
       }
     }
     if (!bad.isEmpty()) {
-      throw new UserInputException("SubConfig " + c.key() + " does not fit the model " + shape.key() + ": "
-          + String.join("; ", bad));
+      throw new UserInputException(
+          "SubConfig "
+              + c.key()
+              + " does not fit the model "
+              + shape.key()
+              + ": "
+              + String.join("; ", bad));
     }
   }
 
   private void dconv(List<String> bad, String gene, int i, int width, String prefix) {
     if (width > 0 && !weights.has(prefix + SELF_DCONV)) {
-      bad.add(gene + "[" + i + "]=" + width + " but the model has no depthwise kernels there (trained without the gene)");
+      bad.add(
+          gene
+              + "["
+              + i
+              + "]="
+              + width
+              + " but the model has no depthwise kernels there (trained without the gene)");
     }
   }
 
@@ -236,7 +272,10 @@ public final class SuperTransformer implements AutoCloseable {
 
   /** Encoder outputs of every active layer (index 0 = first layer) and the source padding mask. */
   public record Encoded(List<NDArray> layers, NDArray padMask) {
-    /** Keys/values for decoder layer {@code i}: the last n layer outputs concatenated along time, and their mask. */
+    /**
+     * Keys/values for decoder layer {@code i}: the last n layer outputs concatenated along time,
+     * and their mask.
+     */
     NDList endeInput(SubConfig c, int i) {
       // HAT's order: the last layer's output, then the second last, then the third last
       int n = c.endeLayersAttended(i);
@@ -251,7 +290,10 @@ public final class SuperTransformer implements AutoCloseable {
     }
   }
 
-  /** Teacher-forced logits {@code [B, T, V]} for source {@code [B, S]} and decoder input {@code [B, T]}. */
+  /**
+   * Teacher-forced logits {@code [B, T, V]} for source {@code [B, S]} and decoder input {@code [B,
+   * T]}.
+   */
   public NDArray forward(SubConfig c, NDArray src, NDArray prevTgt, boolean train) {
     check(c);
     Encoded enc = encode(c, src, train);
@@ -263,23 +305,42 @@ public final class SuperTransformer implements AutoCloseable {
     NDArray x = embed(src, e, 0);
     x = drop(x, dropouts.dropout(), train);
     // additive key mask [B, 1, 1, S]: -1e9 at padding
-    NDArray pad = src.eq(SpecialTokens.PAD).toType(DataType.FLOAT32, false).mul(NEG)
-        .expandDims(1).expandDims(1);
+    NDArray pad =
+        src.eq(SpecialTokens.PAD)
+            .toType(DataType.FLOAT32, false)
+            .mul(NEG)
+            .expandDims(1)
+            .expandDims(1);
     List<NDArray> outs = new ArrayList<>();
-    NDArray keep = null; // [B, S, 1]: 1 at tokens, 0 at padding, so a convolution does not read padding
+    NDArray keep =
+        null; // [B, S, 1]: 1 at tokens, 0 at padding, so a convolution does not read padding
     for (int i = 0; i < c.encoderLayerNum(); i++) {
       String p = enc(i);
       NDArray r = x;
       NDArray qkv = lin(x, p + SELF_IN_W, 3 * qkvDim, e, p + SELF_IN_B, 3 * qkvDim);
       if (c.encoderDconvAt(i) > 0) {
-        keep = keep != null ? keep : src.neq(SpecialTokens.PAD).toType(DataType.FLOAT32, false).expandDims(2);
+        keep =
+            keep != null
+                ? keep
+                : src.neq(SpecialTokens.PAD).toType(DataType.FLOAT32, false).expandDims(2);
         qkv = dconv(qkv.mul(keep), weights.get(p + SELF_DCONV), false);
       }
       NDList parts = qkv.split(3, 2);
-      NDArray a = attention(parts.get(0), parts.get(1), parts.get(2), c.encoderSelfAttentionHeads().get(i), pad, train);
+      NDArray a =
+          attention(
+              parts.get(0),
+              parts.get(1),
+              parts.get(2),
+              c.encoderSelfAttentionHeads().get(i),
+              pad,
+              train);
       a = lin(a, p + SELF_OUT_W, e, qkvDim, p + SELF_OUT_B, e);
       x = norm(r.add(drop(a, dropouts.dropout(), train)), p + LN1, e);
-      x = norm(x.add(ffn(x, p, e, c.encoderFfnEmbedDim().get(i), c.encoderActivationAt(i), train)), p + LN2, e);
+      x =
+          norm(
+              x.add(ffn(x, p, e, c.encoderFfnEmbedDim().get(i), c.encoderActivationAt(i), train)),
+              p + LN2,
+              e);
       outs.add(x);
     }
     return new Encoded(outs, pad);
@@ -292,7 +353,8 @@ public final class SuperTransformer implements AutoCloseable {
     NDArray y = drop(embed(prevTgt, d, 0), dropouts.dropout(), train);
     NDManager m = prevTgt.getManager();
     NDArray ar = m.arange((int) t);
-    NDArray causal = ar.expandDims(0).gt(ar.expandDims(1)).toType(DataType.FLOAT32, false).mul(NEG); // [T, T]
+    NDArray causal =
+        ar.expandDims(0).gt(ar.expandDims(1)).toType(DataType.FLOAT32, false).mul(NEG); // [T, T]
     for (int i = 0; i < c.decoderLayerNum(); i++) {
       y = decoderLayer(c, i, y, causal, endeHeads(c, i, enc), null, train);
     }
@@ -300,11 +362,18 @@ public final class SuperTransformer implements AutoCloseable {
   }
 
   /**
-   * Decoder layer {@code i} on {@code y} {@code [B, T, d]}. Teacher forcing: {@code cache} null, the whole prefix
-   * at once under {@code causal}. Incremental decoding: {@code y} is the one new position, its self-attention
-   * keys/values are appended to {@code cache} and it attends to all of them (no mask needed).
+   * Decoder layer {@code i} on {@code y} {@code [B, T, d]}. Teacher forcing: {@code cache} null,
+   * the whole prefix at once under {@code causal}. Incremental decoding: {@code y} is the one new
+   * position, its self-attention keys/values are appended to {@code cache} and it attends to all of
+   * them (no mask needed).
    */
-  private NDArray decoderLayer(SubConfig c, int i, NDArray y, NDArray causal, EndeHeads ende, DecoderState cache,
+  private NDArray decoderLayer(
+      SubConfig c,
+      int i,
+      NDArray y,
+      NDArray causal,
+      EndeHeads ende,
+      DecoderState cache,
       boolean train) {
     String p = dec(i);
     int d = c.decoderEmbedDim();
@@ -315,9 +384,13 @@ public final class SuperTransformer implements AutoCloseable {
       if (cache == null) {
         qkv = dconv(qkv, w, true);
       } else {
-        // the causal kernel reads this position's projections and the last two: keep those, zeros before the start
-        NDArray past = cache.convIn[i] != null ? cache.convIn[i]
-            : qkv.getManager().zeros(new Shape(qkv.getShape().get(0), 2, 3L * qkvDim), qkv.getDataType());
+        // the causal kernel reads this position's projections and the last two: keep those, zeros
+        // before the start
+        NDArray past =
+            cache.convIn[i] != null
+                ? cache.convIn[i]
+                : qkv.getManager()
+                    .zeros(new Shape(qkv.getShape().get(0), 2, 3L * qkvDim), qkv.getDataType());
         NDArray window = past.concat(qkv, 1);
         cache.convIn[i] = window.get(":, 1:, :");
         qkv = dconv(window, w, true).get(":, 2:, :");
@@ -340,33 +413,54 @@ public final class SuperTransformer implements AutoCloseable {
     a = lin(a, p + SELF_OUT_W, d, qkvDim, p + SELF_OUT_B, d);
     y = norm(y.add(drop(a, dropouts.dropout(), train)), p + LN1, d);
     int he = c.decoderEndeAttentionHeads().get(i);
-    NDArray q = Linear.linear(y, slice2(weights.get(p + ENDE_Q_W), qkvDim, d),
-        weights.get(p + ENDE_IN_B).get("0:" + qkvDim)).head();
+    NDArray q =
+        Linear.linear(
+                y,
+                slice2(weights.get(p + ENDE_Q_W), qkvDim, d),
+                weights.get(p + ENDE_IN_B).get("0:" + qkvDim))
+            .head();
     a = merge(attend(queryHeads(q, he), ende.kT, ende.v, ende.mask, train));
     a = lin(a, p + ENDE_OUT_W, d, qkvDim, p + ENDE_OUT_B, d);
     y = norm(y.add(drop(a, dropouts.dropout(), train)), p + LN2, d);
-    return norm(y.add(ffn(y, p, d, c.decoderFfnEmbedDim().get(i), c.decoderActivationAt(i), train)), p + LN3, d);
+    return norm(
+        y.add(ffn(y, p, d, c.decoderFfnEmbedDim().get(i), c.decoderActivationAt(i), train)),
+        p + LN3,
+        d);
   }
 
-  /** Ende attention keys (transposed, {@code [B, H, hd, S']}), values {@code [B, H, S', hd]} and key mask. */
+  /**
+   * Ende attention keys (transposed, {@code [B, H, hd, S']}), values {@code [B, H, S', hd]} and key
+   * mask.
+   */
   private record EndeHeads(NDArray kT, NDArray v, NDArray mask) {}
 
-  /** Projects decoder layer {@code i}'s encoder-side keys and values (encoder embed dim) and splits heads. */
+  /**
+   * Projects decoder layer {@code i}'s encoder-side keys and values (encoder embed dim) and splits
+   * heads.
+   */
   private EndeHeads endeHeads(SubConfig c, int i, Encoded enc) {
     String p = dec(i);
     int e = c.encoderEmbedDim();
     NDList kvm = enc.endeInput(c, i);
     NDArray kv = kvm.get(0);
     NDArray b = weights.get(p + ENDE_IN_B);
-    NDArray k = Linear.linear(kv, slice2(weights.get(p + ENDE_K_W), qkvDim, e),
-        b.get(qkvDim + ":" + 2 * qkvDim)).head();
-    NDArray v = Linear.linear(kv, slice2(weights.get(p + ENDE_V_W), qkvDim, e),
-        b.get(2 * qkvDim + ":" + 3 * qkvDim)).head();
+    NDArray k =
+        Linear.linear(
+                kv, slice2(weights.get(p + ENDE_K_W), qkvDim, e), b.get(qkvDim + ":" + 2 * qkvDim))
+            .head();
+    NDArray v =
+        Linear.linear(
+                kv,
+                slice2(weights.get(p + ENDE_V_W), qkvDim, e),
+                b.get(2 * qkvDim + ":" + 3 * qkvDim))
+            .head();
     int h = c.decoderEndeAttentionHeads().get(i);
     int hd = qkvDim / h;
     long bs = k.getShape().get(0);
     long s = k.getShape().get(1);
-    return new EndeHeads(k.reshape(bs, s, h, hd).transpose(0, 2, 3, 1), v.reshape(bs, s, h, hd).transpose(0, 2, 1, 3),
+    return new EndeHeads(
+        k.reshape(bs, s, h, hd).transpose(0, 2, 3, 1),
+        v.reshape(bs, s, h, hd).transpose(0, 2, 1, 3),
         kvm.get(1));
   }
 
@@ -376,22 +470,24 @@ public final class SuperTransformer implements AutoCloseable {
 
   private NDArray ffn(NDArray x, String p, int dim, int ffnDim, Activation act, boolean train) {
     NDArray h = lin(x, p + FC1_W, ffnDim, dim, p + FC1_B, ffnDim);
-    h = switch (act) {
-      case RELU -> ai.djl.nn.Activation.relu(h);
-      case SQUARED_RELU -> {
-        NDArray r = ai.djl.nn.Activation.relu(h);
-        yield r.mul(r);
-      }
-      case GELU -> ai.djl.nn.Activation.gelu(h); // PyTorch's exact (erf) form
-    };
+    h =
+        switch (act) {
+          case RELU -> ai.djl.nn.Activation.relu(h);
+          case SQUARED_RELU -> {
+            NDArray r = ai.djl.nn.Activation.relu(h);
+            yield r.mul(r);
+          }
+          case GELU -> ai.djl.nn.Activation.gelu(h); // PyTorch's exact (erf) form
+        };
     h = drop(h, dropouts.relu(), train);
     h = lin(h, p + FC2_W, dim, ffnDim, p + FC2_B, dim);
     return drop(h, dropouts.dropout(), train);
   }
 
   /**
-   * Depthwise convolution over time of {@code x} [B, T, C] with kernels {@code w} [C, K] and zero padding: output t
-   * is sum_k w[:, k] * x[t - K + 1 + k] (causal) or x[t - K/2 + k] (centred). Returns [B, T, C].
+   * Depthwise convolution over time of {@code x} [B, T, C] with kernels {@code w} [C, K] and zero
+   * padding: output t is sum_k w[:, k] * x[t - K + 1 + k] (causal) or x[t - K/2 + k] (centred).
+   * Returns [B, T, C].
    */
   private static NDArray dconv(NDArray x, NDArray w, boolean causal) {
     long b = x.getShape().get(0);
@@ -409,14 +505,19 @@ public final class SuperTransformer implements AutoCloseable {
     }
     NDArray y = null;
     for (int j = 0; j < k; j++) {
-      NDArray term = xp.get(new NDIndex(":, " + j + ":" + (j + t) + ", :")).mul(w.get(new NDIndex(":, " + j)));
+      NDArray term =
+          xp.get(new NDIndex(":, " + j + ":" + (j + t) + ", :")).mul(w.get(new NDIndex(":, " + j)));
       y = y == null ? term : y.add(term);
     }
     return y;
   }
 
-  /** Multi-head attention on projected q [B,T,Q], k/v [B,S,Q]; mask broadcastable to [B,H,T,S]. Returns [B,T,Q]. */
-  private NDArray attention(NDArray q, NDArray k, NDArray v, int heads, NDArray mask, boolean train) {
+  /**
+   * Multi-head attention on projected q [B,T,Q], k/v [B,S,Q]; mask broadcastable to [B,H,T,S].
+   * Returns [B,T,Q].
+   */
+  private NDArray attention(
+      NDArray q, NDArray k, NDArray v, int heads, NDArray mask, boolean train) {
     long b = q.getShape().get(0);
     long s = k.getShape().get(1);
     int hd = qkvDim / heads;
@@ -428,7 +529,8 @@ public final class SuperTransformer implements AutoCloseable {
   /** Scaled query [B,T,Q] to [B,H,T,hd]. */
   private NDArray queryHeads(NDArray q, int heads) {
     int hd = qkvDim / heads;
-    return Scalars.times(q, Math.pow(hd, -0.5)).reshape(q.getShape().get(0), q.getShape().get(1), heads, hd)
+    return Scalars.times(q, Math.pow(hd, -0.5))
+        .reshape(q.getShape().get(0), q.getShape().get(1), heads, hd)
         .transpose(0, 2, 1, 3);
   }
 
@@ -449,10 +551,14 @@ public final class SuperTransformer implements AutoCloseable {
 
   private NDArray embed(NDArray tokens, int dim, int firstPosition) {
     NDArray table = slice2(weights.get(EMBED), vocabSize, dim);
-    NDArray x = Scalars.times(Embedding.embedding(tokens, table, ai.djl.ndarray.types.SparseFormat.DENSE).singletonOrThrow(),
-        Math.sqrt(dim));
+    NDArray x =
+        Scalars.times(
+            Embedding.embedding(tokens, table, ai.djl.ndarray.types.SparseFormat.DENSE)
+                .singletonOrThrow(),
+            Math.sqrt(dim));
     long t = tokens.getShape().get(1);
-    // HAT slices the SuperTransformer's position table (positions[..., :sample_embed_dim]) rather than building
+    // HAT slices the SuperTransformer's position table (positions[..., :sample_embed_dim]) rather
+    // than building
     // one per sampled dim: every channel keeps one frequency and phase across SubTransformers.
     NDArray pos = Sinusoids.table(tokens.getManager(), firstPosition, (int) t, positionDim);
     return x.add(dim == positionDim ? pos : pos.get(new NDIndex(":, :" + dim)));
@@ -465,8 +571,13 @@ public final class SuperTransformer implements AutoCloseable {
   }
 
   private NDArray norm(NDArray x, String p, int dim) {
-    return LayerNorm.layerNorm(x, new Shape(dim), slice1(weights.get(p + GAIN), dim),
-        slice1(weights.get(p + BIAS), dim), 1e-5f).singletonOrThrow();
+    return LayerNorm.layerNorm(
+            x,
+            new Shape(dim),
+            slice1(weights.get(p + GAIN), dim),
+            slice1(weights.get(p + BIAS), dim),
+            1e-5f)
+        .singletonOrThrow();
   }
 
   private static NDArray slice2(NDArray w, int out, int in) {
@@ -492,15 +603,21 @@ public final class SuperTransformer implements AutoCloseable {
 
   /**
    * Decoder state for incremental decoding: per active layer the self-attention keys/values so far
-   * ({@code [B, H, t, hd]}) and the encoder-side keys/values, projected once ({@code [B, H, S', hd]}).
+   * ({@code [B, H, t, hd]}) and the encoder-side keys/values, projected once ({@code [B, H, S',
+   * hd]}).
    */
   public final class DecoderState {
     final SubConfig config;
     final NDArray[] selfK;
     final NDArray[] selfV;
     final EndeHeads[] ende;
-    /** Per layer with a causal convolution: its last 2 unconvolved Q/K/V projections {@code [B, 2, 3 * qkv]}. */
+
+    /**
+     * Per layer with a causal convolution: its last 2 unconvolved Q/K/V projections {@code [B, 2, 3
+     * * qkv]}.
+     */
     final NDArray[] convIn;
+
     int steps;
 
     DecoderState(SubConfig c, int layers) {
@@ -541,7 +658,10 @@ public final class SuperTransformer implements AutoCloseable {
     return st;
   }
 
-  /** One decoder step: tokens {@code [B]} (int64) at position {@code st.steps()}; returns logits {@code [B, V]}. */
+  /**
+   * One decoder step: tokens {@code [B]} (int64) at position {@code st.steps()}; returns logits
+   * {@code [B, V]}.
+   */
   public NDArray step(DecoderState st, NDArray tokens) {
     SubConfig c = st.config;
     int d = c.decoderEmbedDim();
@@ -556,7 +676,10 @@ public final class SuperTransformer implements AutoCloseable {
 
   // ---------------------------------------------------------------- extraction support
 
-  /** The weights of {@code c} copied into a new standalone model of shape {@code c} (no shared storage). */
+  /**
+   * The weights of {@code c} copied into a new standalone model of shape {@code c} (no shared
+   * storage).
+   */
   public SuperTransformer extract(NDManager parent, SubConfig c) {
     check(c);
     SubConfig a = c.active();
@@ -564,7 +687,10 @@ public final class SuperTransformer implements AutoCloseable {
     for (var e : out.weights.all().entrySet()) {
       NDArray src = weights.get(e.getKey());
       Shape s = e.getValue().getShape();
-      NDArray sl = s.dimension() == 2 ? slice2(src, (int) s.get(0), (int) s.get(1)) : slice1(src, (int) s.get(0));
+      NDArray sl =
+          s.dimension() == 2
+              ? slice2(src, (int) s.get(0), (int) s.get(1))
+              : slice1(src, (int) s.get(0));
       e.getValue().set(sl.toByteBuffer());
     }
     return out;

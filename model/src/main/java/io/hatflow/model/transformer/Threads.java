@@ -3,10 +3,10 @@ package io.hatflow.model.transformer;
 import ai.djl.pytorch.jni.JniUtils;
 
 /**
- * libtorch thread settings. {@code at::set_num_threads} (JniUtils.setNumThreads) sets the intra-op pool, and
- * with OpenMP the count is a per-calling-thread setting: every thread that runs model code (a training loop,
- * each Beam DoFn instance) calls {@link #useIntraOp} itself before its first op. Grad mode is thread-local in
- * libtorch too; evaluation switches it off on its own thread.
+ * libtorch thread settings. {@code at::set_num_threads} (JniUtils.setNumThreads) sets the intra-op
+ * pool, and with OpenMP the count is a per-calling-thread setting: every thread that runs model
+ * code (a training loop, each Beam DoFn instance) calls {@link #useIntraOp} itself before its first
+ * op. Grad mode is thread-local in libtorch too; evaluation switches it off on its own thread.
  */
 public final class Threads {
   private Threads() {}

@@ -10,9 +10,9 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * Named parameter store, in a fixed insertion order (the order of checkpoints and of the optimizer state).
- * A plain container rather than DJL Blocks: the SuperTransformer slices every weight per call with the
- * SubConfig passed in, which DJL's Block/Parameter shape-inference does not model.
+ * Named parameter store, in a fixed insertion order (the order of checkpoints and of the optimizer
+ * state). A plain container rather than DJL Blocks: the SuperTransformer slices every weight per
+ * call with the SubConfig passed in, which DJL's Block/Parameter shape-inference does not model.
  */
 public final class Weights implements AutoCloseable {
   private final NDManager manager;
@@ -98,14 +98,21 @@ public final class Weights implements AutoCloseable {
   /** Replaces the values from a decoded list, checking names and shapes. */
   public void load(NDList list, String what) {
     if (list.size() != params.size()) {
-      throw new IllegalArgumentException(what + ": expected " + params.size() + " arrays, found " + list.size());
+      throw new IllegalArgumentException(
+          what + ": expected " + params.size() + " arrays, found " + list.size());
     }
     int i = 0;
     for (Map.Entry<String, NDArray> e : params.entrySet()) {
       NDArray src = list.get(i++);
       if (!e.getValue().getShape().equals(src.getShape())) {
-        throw new IllegalArgumentException(what + ": parameter " + e.getKey() + " has shape " + src.getShape()
-            + ", expected " + e.getValue().getShape());
+        throw new IllegalArgumentException(
+            what
+                + ": parameter "
+                + e.getKey()
+                + " has shape "
+                + src.getShape()
+                + ", expected "
+                + e.getValue().getShape());
       }
       e.getValue().set(src.toByteBuffer());
     }

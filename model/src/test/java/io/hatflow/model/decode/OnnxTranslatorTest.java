@@ -29,11 +29,31 @@ import org.junit.jupiter.api.io.TempDir;
 
 class OnnxTranslatorTest {
   static final SearchSpace TINY = SearchSpace.preset("tiny");
-  /** Heterogeneous layers (see OnnxExportTest), so a wrong slice would change the search's choices. */
-  static final SubConfig CONFIG = new SubConfig(96, 3, List.of(512, 128, 256), List.of(4, 2, 4),
-      128, 2, List.of(256, 512, 128), List.of(2, 4, 2), List.of(4, 2, 2), List.of(1, 2, -1));
-  static final List<String> SENTENCES = List.of("a small dog runs", "two dogs play in the snow",
-      "ein kleiner hund rennt im schnee", "the dog", "zwei hunde spielen", "a dog runs in the snow");
+
+  /**
+   * Heterogeneous layers (see OnnxExportTest), so a wrong slice would change the search's choices.
+   */
+  static final SubConfig CONFIG =
+      new SubConfig(
+          96,
+          3,
+          List.of(512, 128, 256),
+          List.of(4, 2, 4),
+          128,
+          2,
+          List.of(256, 512, 128),
+          List.of(2, 4, 2),
+          List.of(4, 2, 2),
+          List.of(1, 2, -1));
+
+  static final List<String> SENTENCES =
+      List.of(
+          "a small dog runs",
+          "two dogs play in the snow",
+          "ein kleiner hund rennt im schnee",
+          "the dog",
+          "zwei hunde spielen",
+          "a dog runs in the snow");
 
   static Vocabulary vocab;
 
@@ -61,8 +81,9 @@ class OnnxTranslatorTest {
   }
 
   /**
-   * A freshly initialised model with a tied embedding copies its input (EOS first) and stops at once; random layer
-   * norm gains and biases make it produce sentences of varied length, so the searches have something to compare.
+   * A freshly initialised model with a tied embedding copies its input (EOS first) and stops at
+   * once; random layer norm gains and biases make it produce sentences of varied length, so the
+   * searches have something to compare.
    */
   static void perturbLayerNorms(SuperTransformer m, long seed) {
     Random r = new Random(seed);
@@ -82,8 +103,9 @@ class OnnxTranslatorTest {
   @Test
   void greedyAndBeamSearchGiveDjlsTokens(@TempDir Path tmp) throws Exception {
     try (NDManager nd = NDManager.newBaseManager();
-        SuperTransformer sup = SuperTransformer.create(nd, TINY.largest(), TINY.qkvDim(), vocab.size(),
-            Dropouts.DEFAULT, 3)) {
+        SuperTransformer sup =
+            SuperTransformer.create(
+                nd, TINY.largest(), TINY.qkvDim(), vocab.size(), Dropouts.DEFAULT, 3)) {
       perturbLayerNorms(sup, 9);
       Path sub = tmp.resolve("sub");
       SubTransformerModel.write(sup, CONFIG, "d", sub);
@@ -92,7 +114,8 @@ class OnnxTranslatorTest {
       List<int[]> sources = randomSources(12, 4);
       try (OnnxTranslator onnx = OnnxTranslator.open(tmp.resolve("export"))) {
         int tokens = 0;
-        for (DecodeConfig dc : List.of(DecodeConfig.GREEDY, DecodeConfig.HAT_WMT, new DecodeConfig(3, 1.0, 1.5, 4))) {
+        for (DecodeConfig dc :
+            List.of(DecodeConfig.GREEDY, DecodeConfig.HAT_WMT, new DecodeConfig(3, 1.0, 1.5, 4))) {
           List<int[]> djl = new SequenceGenerator(sup, CONFIG, dc).generate(sources);
           List<int[]> ort = onnx.generate(sources, dc);
           for (int i = 0; i < sources.size(); i++) {
@@ -113,8 +136,9 @@ class OnnxTranslatorTest {
   @Test
   void int8StepsStayCloseToDjl(@TempDir Path tmp) throws Exception {
     try (NDManager nd = NDManager.newBaseManager();
-        SuperTransformer sup = SuperTransformer.create(nd, TINY.largest(), TINY.qkvDim(), vocab.size(),
-            Dropouts.DEFAULT, 3)) {
+        SuperTransformer sup =
+            SuperTransformer.create(
+                nd, TINY.largest(), TINY.qkvDim(), vocab.size(), Dropouts.DEFAULT, 3)) {
       perturbLayerNorms(sup, 9);
       Path sub = tmp.resolve("sub");
       SubTransformerModel.write(sup, CONFIG, "d", sub);
@@ -122,11 +146,15 @@ class OnnxTranslatorTest {
       OnnxExport.write(sub, export, true);
       assertTrue(Files.isRegularFile(export.resolve(OnnxExport.ENCODER_INT8)));
       assertTrue(Files.isRegularFile(export.resolve(OnnxExport.DECODER_INT8)));
-      assertTrue(Files.size(export.resolve(OnnxExport.DECODER_INT8)) < Files.size(export.resolve(OnnxExport.DECODER)));
+      assertTrue(
+          Files.size(export.resolve(OnnxExport.DECODER_INT8))
+              < Files.size(export.resolve(OnnxExport.DECODER)));
       List<int[]> sources = randomSources(12, 5);
-      List<int[]> greedy = new SequenceGenerator(sup, CONFIG, DecodeConfig.GREEDY).generate(sources);
+      List<int[]> greedy =
+          new SequenceGenerator(sup, CONFIG, DecodeConfig.GREEDY).generate(sources);
       DjlEngine djl = new DjlEngine(sup, CONFIG);
-      try (OnnxTranslator fp32 = OnnxTranslator.open(export); OnnxTranslator int8 = OnnxTranslator.open(export, true, 1)) {
+      try (OnnxTranslator fp32 = OnnxTranslator.open(export);
+          OnnxTranslator int8 = OnnxTranslator.open(export, true, 1)) {
         int steps = 0;
         int top1 = 0;
         float fp32Max = 0;
@@ -144,7 +172,8 @@ class OnnxTranslatorTest {
           for (int i = 1; i < prev.length; i++) {
             prev[i] = greedy.get(n)[i - 1];
           }
-          try (DecoderEngine.Decoding a = djl.start(src); DecoderEngine.Decoding b = fp32.start(src);
+          try (DecoderEngine.Decoding a = djl.start(src);
+              DecoderEngine.Decoding b = fp32.start(src);
               DecoderEngine.Decoding c = int8.start(src)) {
             for (long p : prev) {
               float[] ref = a.step(new long[] {p});
@@ -161,8 +190,10 @@ class OnnxTranslatorTest {
           }
         }
         double rate = (double) top1 / steps;
-        System.out.printf("onnx vs djl over %d steps: fp32 max abs diff %.3g; int8 max %.3g, mean %.3g, top-1 "
-            + "agreement %.3f%n", steps, fp32Max, int8Max, int8Sum / steps / vocab.size(), rate);
+        System.out.printf(
+            "onnx vs djl over %d steps: fp32 max abs diff %.3g; int8 max %.3g, mean %.3g, top-1 "
+                + "agreement %.3f%n",
+            steps, fp32Max, int8Max, int8Sum / steps / vocab.size(), rate);
         assertTrue(steps > 40, "steps " + steps);
         assertTrue(fp32Max <= 1e-4f, "fp32 log_probs max abs diff " + fp32Max);
         assertTrue(rate >= 0.9, "int8 top-1 agreement " + rate);
@@ -174,7 +205,8 @@ class OnnxTranslatorTest {
   @Test
   void latencyProtocolRunsOnBothExports(@TempDir Path tmp) throws Exception {
     try (NDManager nd = NDManager.newBaseManager();
-        SuperTransformer sup = SuperTransformer.create(nd, TINY.smallest(), TINY.qkvDim(), 30, Dropouts.NONE, 3)) {
+        SuperTransformer sup =
+            SuperTransformer.create(nd, TINY.smallest(), TINY.qkvDim(), 30, Dropouts.NONE, 3)) {
       Path sub = tmp.resolve("sub");
       SubTransformerModel.write(sup, TINY.smallest(), "d", sub);
       OnnxExport.write(sub, tmp.resolve("export"), true);
@@ -205,7 +237,8 @@ class OnnxTranslatorTest {
     var e = assertThrows(IllegalArgumentException.class, () -> OnnxTranslator.open(tmp));
     assertTrue(e.getMessage().contains("lacks export.json"), e.getMessage());
     try (NDManager nd = NDManager.newBaseManager();
-        SuperTransformer sup = SuperTransformer.create(nd, TINY.smallest(), TINY.qkvDim(), 30, Dropouts.NONE, 3)) {
+        SuperTransformer sup =
+            SuperTransformer.create(nd, TINY.smallest(), TINY.qkvDim(), 30, Dropouts.NONE, 3)) {
       Path sub = tmp.resolve("sub");
       SubTransformerModel.write(sup, TINY.smallest(), "d", sub);
       Path export = tmp.resolve("export");
@@ -213,12 +246,15 @@ class OnnxTranslatorTest {
       e = assertThrows(IllegalArgumentException.class, () -> OnnxTranslator.open(export, true, 1));
       assertTrue(e.getMessage().contains("no int8 models"), e.getMessage());
       try (OnnxTranslator t = OnnxTranslator.open(export)) {
-        var noVocab = assertThrows(IllegalStateException.class, () -> t.translate(List.of("a"), DecodeConfig.GREEDY));
+        var noVocab =
+            assertThrows(
+                IllegalStateException.class, () -> t.translate(List.of("a"), DecodeConfig.GREEDY));
         assertTrue(noVocab.getMessage().contains("no vocabulary"), noVocab.getMessage());
       }
       Files.write(export.resolve(OnnxExport.DECODER), new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
       e = assertThrows(IllegalArgumentException.class, () -> OnnxTranslator.open(export));
-      assertTrue(e.getMessage().contains(export.resolve(OnnxExport.DECODER).toString()), e.getMessage());
+      assertTrue(
+          e.getMessage().contains(export.resolve(OnnxExport.DECODER).toString()), e.getMessage());
     }
   }
 }

@@ -1,6 +1,5 @@
 package io.hatflow.model.decode;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -44,8 +43,14 @@ class SequenceGeneratorTest {
     for (int i = 0; i < out.length; i++) {
       prev[i + 1] = out[i];
     }
-    float[] lp = m.forward(c, nd.create(s, new Shape(1, s.length)), nd.create(prev, new Shape(1, prev.length)), false)
-        .logSoftmax(-1).toFloatArray();
+    float[] lp =
+        m.forward(
+                c,
+                nd.create(s, new Shape(1, s.length)),
+                nd.create(prev, new Shape(1, prev.length)),
+                false)
+            .logSoftmax(-1)
+            .toFloatArray();
     double sum = 0;
     for (int t = 0; t <= out.length; t++) {
       int tok = t < out.length ? out[t] : SpecialTokens.EOS;
@@ -57,7 +62,8 @@ class SequenceGeneratorTest {
   @Test
   void greedyFollowsTheArgmaxAndBeamFindsAtLeastAsLikelyOutputs() {
     try (NDManager nd = NDManager.newBaseManager();
-        SuperTransformer m = SuperTransformer.create(nd, TINY.largest(), TINY.qkvDim(), V, Dropouts.DEFAULT, 5)) {
+        SuperTransformer m =
+            SuperTransformer.create(nd, TINY.largest(), TINY.qkvDim(), V, Dropouts.DEFAULT, 5)) {
       SubConfig c = TINY.sample(new Random(2));
       Random r = new Random(3);
       int better = 0;
@@ -66,7 +72,10 @@ class SequenceGeneratorTest {
         for (int i = 0; i < src.length; i++) {
           src[i] = SpecialTokens.COUNT + r.nextInt(V - SpecialTokens.COUNT);
         }
-        int[] greedy = new SequenceGenerator(m, c, new DecodeConfig(1, 0, 1.0, 5)).generate(List.of(src)).get(0);
+        int[] greedy =
+            new SequenceGenerator(m, c, new DecodeConfig(1, 0, 1.0, 5))
+                .generate(List.of(src))
+                .get(0);
         // greedy's choice at every step is the argmax of the full forward (PAD/BOS excluded)
         long[] prev = new long[greedy.length + 1];
         prev[0] = SpecialTokens.EOS;
@@ -78,7 +87,12 @@ class SequenceGeneratorTest {
           s[i] = src[i];
         }
         s[src.length] = SpecialTokens.EOS;
-        NDArray logits = m.forward(c, nd.create(s, new Shape(1, s.length)), nd.create(prev, new Shape(1, prev.length)), false);
+        NDArray logits =
+            m.forward(
+                c,
+                nd.create(s, new Shape(1, s.length)),
+                nd.create(prev, new Shape(1, prev.length)),
+                false);
         for (int t = 0; t < greedy.length; t++) {
           float[] row = logits.get("0, " + t + ", :").toFloatArray();
           row[SpecialTokens.PAD] = Float.NEGATIVE_INFINITY;
@@ -92,8 +106,12 @@ class SequenceGeneratorTest {
           assertEquals(arg, greedy[t]);
         }
         assertTrue(greedy.length <= src.length + 5);
-        // beam search without length normalisation maximises the sequence log-probability: never worse than greedy
-        int[] beam = new SequenceGenerator(m, c, new DecodeConfig(4, 0, 1.0, 5)).generate(List.of(src)).get(0);
+        // beam search without length normalisation maximises the sequence log-probability: never
+        // worse than greedy
+        int[] beam =
+            new SequenceGenerator(m, c, new DecodeConfig(4, 0, 1.0, 5))
+                .generate(List.of(src))
+                .get(0);
         double sb = score(m, c, nd, src, beam);
         double sg = score(m, c, nd, src, greedy);
         assertTrue(sb >= sg - 1e-4, "beam " + sb + " < greedy " + sg);
@@ -108,12 +126,15 @@ class SequenceGeneratorTest {
   @Test
   void translatorRoundTripsThroughAnExtractedModel(@TempDir Path tmp) {
     Map<String, Long> counts = new HashMap<>();
-    for (String s : List.of("a small dog runs", "two dogs play in the snow", "ein kleiner hund rennt")) {
+    for (String s :
+        List.of("a small dog runs", "two dogs play in the snow", "ein kleiner hund rennt")) {
       Vocabulary.countWords(s, counts);
     }
     Vocabulary vocab = Vocabulary.learn(counts, 60);
     try (NDManager nd = NDManager.newBaseManager();
-        SuperTransformer m = SuperTransformer.create(nd, TINY.largest(), TINY.qkvDim(), vocab.size(), Dropouts.DEFAULT, 5)) {
+        SuperTransformer m =
+            SuperTransformer.create(
+                nd, TINY.largest(), TINY.qkvDim(), vocab.size(), Dropouts.DEFAULT, 5)) {
       SubTransformerModel.write(m, TINY.smallest(), null, tmp.resolve("model"));
       try (Translator t = new Translator(tmp.resolve("model"), vocab, DecodeConfig.HAT_WMT, 1)) {
         List<String> out = t.translate(List.of("a small dog runs", "two dogs"));

@@ -14,9 +14,9 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * Run in a small-heap JVM by {@link FitnessEvaluatorTest}: evaluates {@code warmup + n} random tiny configs and
- * prints "arrays RSS_KB" after the warm-up and at the end (RSS of a small heap is flat once the heap is touched,
- * so growth is native memory).
+ * Run in a small-heap JVM by {@link FitnessEvaluatorTest}: evaluates {@code warmup + n} random tiny
+ * configs and prints "arrays RSS_KB" after the warm-up and at the end (RSS of a small heap is flat
+ * once the heap is touched, so growth is native memory).
  */
 public final class EvalMemoryProbe {
   public static void main(String[] args) throws Exception {
@@ -27,17 +27,26 @@ public final class EvalMemoryProbe {
     List<Batch> bs = Corpus.batches(Corpus.read(tmp, "valid"), 100).subList(0, 1);
     SearchSpace tiny = SearchSpace.preset("tiny");
     try (NDManager m = NDManager.newBaseManager();
-        SuperTransformer model = SuperTransformer.create(m, tiny.largest(), tiny.qkvDim(), 30, Dropouts.DEFAULT, 1)) {
+        SuperTransformer model =
+            SuperTransformer.create(m, tiny.largest(), tiny.qkvDim(), 30, Dropouts.DEFAULT, 1)) {
       FitnessEvaluator ev = new FitnessEvaluator(model, 1, 0.1);
       Random r = new Random(1);
       for (int i = 0; i < warmup; i++) {
         ev.validLoss(tiny.sample(r), bs);
       }
-      System.out.println("PROBE " + ((BaseNDManager) model.manager()).getManagedArrays().size() + " " + FitnessEvaluatorTest.rssKb());
+      System.out.println(
+          "PROBE "
+              + ((BaseNDManager) model.manager()).getManagedArrays().size()
+              + " "
+              + FitnessEvaluatorTest.rssKb());
       for (int i = 0; i < n; i++) {
         ev.validLoss(tiny.sample(r), bs);
       }
-      System.out.println("PROBE " + ((BaseNDManager) model.manager()).getManagedArrays().size() + " " + FitnessEvaluatorTest.rssKb());
+      System.out.println(
+          "PROBE "
+              + ((BaseNDManager) model.manager()).getManagedArrays().size()
+              + " "
+              + FitnessEvaluatorTest.rssKb());
     }
   }
 }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.BaseNDManager;
 import ai.djl.ndarray.NDManager;
 import io.hatflow.core.space.SearchSpace;
 import io.hatflow.core.space.SubConfig;
@@ -36,7 +35,8 @@ class FitnessEvaluatorTest {
   void deterministicAcrossCallsAndThreadsAndDependsOnConfig(@TempDir Path tmp) throws Exception {
     List<Batch> bs = batches(tmp);
     try (NDManager m = NDManager.newBaseManager();
-        SuperTransformer model = SuperTransformer.create(m, TINY.largest(), TINY.qkvDim(), 30, Dropouts.DEFAULT, 1)) {
+        SuperTransformer model =
+            SuperTransformer.create(m, TINY.largest(), TINY.qkvDim(), 30, Dropouts.DEFAULT, 1)) {
       FitnessEvaluator ev = new FitnessEvaluator(model, 1, 0.1);
       SubConfig c = TINY.sample(new Random(4));
       double a = ev.validLoss(c, bs);
@@ -58,10 +58,21 @@ class FitnessEvaluatorTest {
 
   @Test
   void memoryStaysFlatOverAThousandCalls() throws Exception {
-    // a forked JVM with a small heap, so RSS growth is native (libtorch) memory, not the heap being touched
+    // a forked JVM with a small heap, so RSS growth is native (libtorch) memory, not the heap being
+    // touched
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process p = new ProcessBuilder(java, "-Xmx96m", "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"),
-        EvalMemoryProbe.class.getName(), "300", "1000").redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(
+                java,
+                "-Xmx96m",
+                "-Dai.djl.offline=true",
+                "-cp",
+                System.getProperty("java.class.path"),
+                EvalMemoryProbe.class.getName(),
+                "300",
+                "1000")
+            .redirectErrorStream(true)
+            .start();
     List<String> probe = new ArrayList<>();
     for (String l : new String(p.getInputStream().readAllBytes()).split("\n")) {
       if (l.startsWith("PROBE ")) {

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.onnxruntime.OnnxTensor;
@@ -38,13 +37,24 @@ import org.junit.jupiter.api.io.TempDir;
 
 class OnnxExportTest {
   static final SearchSpace TINY = SearchSpace.preset("tiny");
+
   /**
-   * Heterogeneous, so every slice matters: encoder narrower than the decoder (embedding columns and position
-   * channels sliced differently), per-layer FFN widths and head counts, 2 of 3 decoder layers, decoder layers
-   * attending to the last 2 and 3 encoder layers.
+   * Heterogeneous, so every slice matters: encoder narrower than the decoder (embedding columns and
+   * position channels sliced differently), per-layer FFN widths and head counts, 2 of 3 decoder
+   * layers, decoder layers attending to the last 2 and 3 encoder layers.
    */
-  static final SubConfig CONFIG = new SubConfig(96, 3, List.of(512, 128, 256), List.of(4, 2, 4),
-      128, 2, List.of(256, 512, 128), List.of(2, 4, 2), List.of(4, 2, 2), List.of(1, 2, -1));
+  static final SubConfig CONFIG =
+      new SubConfig(
+          96,
+          3,
+          List.of(512, 128, 256),
+          List.of(4, 2, 4),
+          128,
+          2,
+          List.of(256, 512, 128),
+          List.of(2, 4, 2),
+          List.of(4, 2, 2),
+          List.of(1, 2, -1));
 
   static Vocabulary vocab;
   static final OrtEnvironment ENV = OrtEnvironment.getEnvironment();
@@ -53,7 +63,9 @@ class OnnxExportTest {
   static void setUp() {
     io.hatflow.model.transformer.Threads.useIntraOp(1);
     Map<String, Long> counts = new HashMap<>();
-    for (String s : List.of("a small dog runs", "two dogs play in the snow", "ein kleiner hund rennt im schnee")) {
+    for (String s :
+        List.of(
+            "a small dog runs", "two dogs play in the snow", "ein kleiner hund rennt im schnee")) {
       Vocabulary.countWords(s, counts);
     }
     vocab = Vocabulary.learn(counts, 60);
@@ -70,12 +82,18 @@ class OnnxExportTest {
   @Test
   void onnxRuntimeMatchesDjlOnEncoderAndDecoderSteps(@TempDir Path tmp) throws Exception {
     try (NDManager nd = NDManager.newBaseManager();
-        SuperTransformer sup = SuperTransformer.create(nd, TINY.largest(), TINY.qkvDim(), vocab.size(),
-            Dropouts.DEFAULT, 7)) {
+        SuperTransformer sup =
+            SuperTransformer.create(
+                nd, TINY.largest(), TINY.qkvDim(), vocab.size(), Dropouts.DEFAULT, 7)) {
       Path out = tmp.resolve("export");
       OnnxExport.write(subTransformer(sup, tmp), out, false);
-      for (String f : List.of(OnnxExport.ENCODER, OnnxExport.DECODER, OnnxExport.META, Vocabulary.VOCAB_FILE,
-          Vocabulary.MERGES_FILE)) {
+      for (String f :
+          List.of(
+              OnnxExport.ENCODER,
+              OnnxExport.DECODER,
+              OnnxExport.META,
+              Vocabulary.VOCAB_FILE,
+              Vocabulary.MERGES_FILE)) {
         assertTrue(Files.isRegularFile(out.resolve(f)), f);
       }
       assertFalse(Files.exists(out.resolve(OnnxExport.ENCODER_INT8)));
@@ -86,7 +104,8 @@ class OnnxExportTest {
       assertEquals("digest123", meta.get("source_checkpoint").asText());
       assertEquals("src_tokens", meta.get("encoder").get("inputs").get(0).get("name").asText());
 
-      // two sources, the second right-padded: DJL on the SuperTransformer sliced to CONFIG is the reference
+      // two sources, the second right-padded: DJL on the SuperTransformer sliced to CONFIG is the
+      // reference
       long[] src = {5, 9, 12, 7, 17, 2, 8, 6, 19, 2, 1, 1};
       assertTrue(vocab.size() > 20, "vocabulary of " + vocab.size());
       int b = 2;
@@ -112,7 +131,9 @@ class OnnxExportTest {
         for (int i = 0; i < CONFIG.decoderLayerNum(); i++) {
           int h = CONFIG.decoderSelfAttentionHeads().get(i);
           for (String kv : List.of("cache_k_", "cache_v_")) {
-            OnnxTensor t = OnnxTensor.createTensor(ENV, FloatBuffer.allocate(0), new long[] {b, h, 0, 128 / h});
+            OnnxTensor t =
+                OnnxTensor.createTensor(
+                    ENV, FloatBuffer.allocate(0), new long[] {b, h, 0, 128 / h});
             owned.add(t);
             caches.put(kv + i, t);
           }
@@ -148,7 +169,9 @@ class OnnxExportTest {
         previous.close();
         owned.forEach(OnnxTensor::close);
         assertTrue(worst <= 1e-4f, "decoder log_probs max abs diff " + worst);
-        System.out.printf("onnx fp32 vs djl: encoder_out max abs diff %.3g, decoder log_probs %.3g%n", encDiff, worst);
+        System.out.printf(
+            "onnx fp32 vs djl: encoder_out max abs diff %.3g, decoder log_probs %.3g%n",
+            encDiff, worst);
       }
       pythonCheck(out.resolve(OnnxExport.ENCODER), out.resolve(OnnxExport.DECODER));
     }
@@ -157,11 +180,13 @@ class OnnxExportTest {
   @Test
   void int8ModelsUseIntegerMatMulsAndPassTheChecker(@TempDir Path tmp) throws Exception {
     try (NDManager nd = NDManager.newBaseManager();
-        SuperTransformer sup = SuperTransformer.create(nd, TINY.largest(), TINY.qkvDim(), vocab.size(),
-            Dropouts.DEFAULT, 7)) {
+        SuperTransformer sup =
+            SuperTransformer.create(
+                nd, TINY.largest(), TINY.qkvDim(), vocab.size(), Dropouts.DEFAULT, 7)) {
       Path out = tmp.resolve("export");
       OnnxExport.write(subTransformer(sup, tmp), out, true);
-      JsonNode files = new ObjectMapper().readTree(out.resolve(OnnxExport.META).toFile()).get("files");
+      JsonNode files =
+          new ObjectMapper().readTree(out.resolve(OnnxExport.META).toFile()).get("files");
       assertEquals(OnnxExport.ENCODER, files.get("fp32").get("encoder").asText());
       assertEquals(OnnxExport.DECODER_INT8, files.get("int8").get("decoder_step").asText());
       for (String f : List.of(OnnxExport.ENCODER_INT8, OnnxExport.DECODER_INT8)) {
@@ -179,57 +204,91 @@ class OnnxExportTest {
   @Test
   void int8ThatOnnxRuntimeCannotRunIsAnErrorButFp32IsWritten(@TempDir Path tmp) throws Exception {
     try (NDManager nd = NDManager.newBaseManager();
-        SuperTransformer sup = SuperTransformer.create(nd, TINY.smallest(), TINY.qkvDim(), vocab.size(),
-            Dropouts.NONE, 7)) {
+        SuperTransformer sup =
+            SuperTransformer.create(
+                nd, TINY.smallest(), TINY.qkvDim(), vocab.size(), Dropouts.NONE, 7)) {
       Path out = tmp.resolve("export");
-      OnnxExport.ModelCheck noInt8 = f -> {
-        if (f.getFileName().toString().contains("int8")) {
-          throw new IllegalStateException("no MatMulInteger kernel (simulated)");
-        }
-        OnnxExport.loadsInOnnxRuntime(f);
-      };
-      var e = assertThrows(IllegalStateException.class,
-          () -> OnnxExport.write(sup, TINY.smallest(), "d", null, out, true, false, noInt8));
-      assertTrue(e.getMessage().contains(out.resolve(OnnxExport.ENCODER_INT8).toString())
-          && e.getMessage().contains("simulated") && e.getMessage().contains("fp32 export is written"), e.getMessage());
+      OnnxExport.ModelCheck noInt8 =
+          f -> {
+            if (f.getFileName().toString().contains("int8")) {
+              throw new IllegalStateException("no MatMulInteger kernel (simulated)");
+            }
+            OnnxExport.loadsInOnnxRuntime(f);
+          };
+      var e =
+          assertThrows(
+              IllegalStateException.class,
+              () -> OnnxExport.write(sup, TINY.smallest(), "d", null, out, true, false, noInt8));
+      assertTrue(
+          e.getMessage().contains(out.resolve(OnnxExport.ENCODER_INT8).toString())
+              && e.getMessage().contains("simulated")
+              && e.getMessage().contains("fp32 export is written"),
+          e.getMessage());
       assertTrue(Files.isRegularFile(out.resolve(OnnxExport.DECODER)));
-      assertFalse(Files.exists(out.resolve(OnnxExport.ENCODER_INT8)) || Files.exists(out.resolve(OnnxExport.DECODER_INT8)));
-      JsonNode files = new ObjectMapper().readTree(out.resolve(OnnxExport.META).toFile()).get("files");
+      assertFalse(
+          Files.exists(out.resolve(OnnxExport.ENCODER_INT8))
+              || Files.exists(out.resolve(OnnxExport.DECODER_INT8)));
+      JsonNode files =
+          new ObjectMapper().readTree(out.resolve(OnnxExport.META).toFile()).get("files");
       assertTrue(files.has("fp32") && !files.has("int8"), files.toString());
       // an fp32 model that cannot run: nothing is written
       Path none = tmp.resolve("none");
-      e = assertThrows(IllegalStateException.class, () -> OnnxExport.write(sup, TINY.smallest(), "d", null, none,
-          false, false, f -> {
-            throw new IllegalStateException("broken");
-          }));
-      assertTrue(e.getMessage().contains(none.resolve(OnnxExport.ENCODER).toString()), e.getMessage());
+      e =
+          assertThrows(
+              IllegalStateException.class,
+              () ->
+                  OnnxExport.write(
+                      sup,
+                      TINY.smallest(),
+                      "d",
+                      null,
+                      none,
+                      false,
+                      false,
+                      f -> {
+                        throw new IllegalStateException("broken");
+                      }));
+      assertTrue(
+          e.getMessage().contains(none.resolve(OnnxExport.ENCODER).toString()), e.getMessage());
       assertFalse(Files.exists(none));
     }
   }
 
   @Test
   void badInputIsRefusedNamingTheFile(@TempDir Path tmp) throws Exception {
-    var e = assertThrows(IllegalArgumentException.class, () -> OnnxExport.write(tmp, tmp.resolve("x"), false));
+    var e =
+        assertThrows(
+            IllegalArgumentException.class, () -> OnnxExport.write(tmp, tmp.resolve("x"), false));
     assertTrue(e.getMessage().contains("lacks subtransformer.yml"), e.getMessage());
     try (NDManager nd = NDManager.newBaseManager();
-        SuperTransformer sup = SuperTransformer.create(nd, TINY.largest(), TINY.qkvDim(), vocab.size() + 1,
-            Dropouts.DEFAULT, 7)) {
+        SuperTransformer sup =
+            SuperTransformer.create(
+                nd, TINY.largest(), TINY.qkvDim(), vocab.size() + 1, Dropouts.DEFAULT, 7)) {
       Path dir = subTransformer(sup, tmp);
-      e = assertThrows(IllegalArgumentException.class, () -> OnnxExport.write(dir, tmp.resolve("x"), false));
-      assertTrue(e.getMessage().contains(dir.resolve("vocab").toString()) && e.getMessage().contains("vocabulary size"),
+      e =
+          assertThrows(
+              IllegalArgumentException.class, () -> OnnxExport.write(dir, tmp.resolve("x"), false));
+      assertTrue(
+          e.getMessage().contains(dir.resolve("vocab").toString())
+              && e.getMessage().contains("vocabulary size"),
           e.getMessage());
       assertFalse(Files.exists(tmp.resolve("x")));
       Files.delete(dir.resolve("vocab").resolve(Vocabulary.VOCAB_FILE));
       Files.delete(dir.resolve("vocab").resolve(Vocabulary.MERGES_FILE));
       Files.createDirectories(tmp.resolve("taken"));
       Files.writeString(tmp.resolve("taken").resolve("keep"), "x");
-      e = assertThrows(IllegalArgumentException.class, () -> OnnxExport.write(dir, tmp.resolve("taken"), false));
+      e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> OnnxExport.write(dir, tmp.resolve("taken"), false));
       assertTrue(e.getMessage().contains("already exists"), e.getMessage());
       OnnxExport.write(dir, tmp.resolve("taken"), false, true);
       assertFalse(Files.exists(tmp.resolve("taken").resolve("keep")));
       assertTrue(Files.isRegularFile(tmp.resolve("taken").resolve(OnnxExport.DECODER)));
       try (var files = Files.list(tmp)) {
-        assertTrue(files.noneMatch(p -> p.getFileName().toString().contains(".tmp")), "temporary directory left");
+        assertTrue(
+            files.noneMatch(p -> p.getFileName().toString().contains(".tmp")),
+            "temporary directory left");
       }
     }
   }
@@ -250,7 +309,10 @@ class OnnxExportTest {
     return m;
   }
 
-  /** The Python {@code onnx} checker with full_check (strict shape inference), when some python3 has onnx. */
+  /**
+   * The Python {@code onnx} checker with full_check (strict shape inference), when some python3 has
+   * onnx.
+   */
   static void pythonCheck(Path... models) throws Exception {
     String python = null;
     for (String p : List.of("python3", "/usr/bin/python3")) {
@@ -261,9 +323,12 @@ class OnnxExportTest {
     }
     Assumptions.assumeTrue(python != null, "no python3 with the onnx package: checker skipped");
     for (Path m : models) {
-      List<String> cmd = List.of(python, "-c",
-          "import onnx, sys; onnx.checker.check_model(sys.argv[1], full_check=True); print('ok', onnx.__version__)",
-          m.toString());
+      List<String> cmd =
+          List.of(
+              python,
+              "-c",
+              "import onnx, sys; onnx.checker.check_model(sys.argv[1], full_check=True); print('ok', onnx.__version__)",
+              m.toString());
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
       String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       assertTrue(p.waitFor(120, TimeUnit.SECONDS));

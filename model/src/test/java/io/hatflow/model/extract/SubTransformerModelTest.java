@@ -28,19 +28,28 @@ class SubTransformerModelTest {
   static final SearchSpace TINY = SearchSpace.preset("tiny");
 
   @Test
-  void extractedDirectoryGivesTheSameLogitsAsTheSlicedSuperTransformer(@TempDir Path tmp) throws Exception {
+  void extractedDirectoryGivesTheSameLogitsAsTheSlicedSuperTransformer(@TempDir Path tmp)
+      throws Exception {
     try (NDManager m = NDManager.newBaseManager();
-        SuperTransformer sup = SuperTransformer.create(m, TINY.largest(), TINY.qkvDim(), 40, Dropouts.DEFAULT, 11)) {
+        SuperTransformer sup =
+            SuperTransformer.create(m, TINY.largest(), TINY.qkvDim(), 40, Dropouts.DEFAULT, 11)) {
       for (long seed = 0; seed < 3; seed++) {
         SubConfig c = TINY.sample(new Random(seed));
         Path dir = tmp.resolve("sub" + seed);
         SubTransformerModel.write(sup, c, "abc", dir);
-        assertTrue(Files.readString(dir.resolve(SubTransformerModel.CONFIG)).contains("encoder-embed-dim-subtransformer"));
+        assertTrue(
+            Files.readString(dir.resolve(SubTransformerModel.CONFIG))
+                .contains("encoder-embed-dim-subtransformer"));
         try (SubTransformerModel.Loaded l = SubTransformerModel.load(dir, m)) {
           assertEquals(c.active(), l.config());
           NDArray src = m.create(new long[] {5, 9, 12, 7, 2, 8, 6, 2}, new Shape(2, 4));
           NDArray tgt = m.create(new long[] {2, 14, 20, 2, 30, 31}, new Shape(2, 3));
-          float d = sup.forward(c, src, tgt, false).sub(l.model().forward(l.config(), src, tgt, false)).abs().max().getFloat();
+          float d =
+              sup.forward(c, src, tgt, false)
+                  .sub(l.model().forward(l.config(), src, tgt, false))
+                  .abs()
+                  .max()
+                  .getFloat();
           assertTrue(d <= 1e-5f, "max diff " + d);
         }
       }
@@ -62,8 +71,19 @@ class SubTransformerModelTest {
 
   @Test
   void parsesHatYaml() {
-    SubConfig c = new SubConfig(96, 3, List.of(256, 512, 128), List.of(2, 4, 2),
-        128, 2, List.of(128, 512, 256), List.of(4, 2, 4), List.of(2, 4, 4), List.of(2, 1, -1));
-    assertEquals(c, SubTransformerModel.parseHatYaml(List.of(c.toHatYaml().split("\n")), Path.of("x")));
+    SubConfig c =
+        new SubConfig(
+            96,
+            3,
+            List.of(256, 512, 128),
+            List.of(2, 4, 2),
+            128,
+            2,
+            List.of(128, 512, 256),
+            List.of(4, 2, 4),
+            List.of(2, 4, 4),
+            List.of(2, 1, -1));
+    assertEquals(
+        c, SubTransformerModel.parseHatYaml(List.of(c.toHatYaml().split("\n")), Path.of("x")));
   }
 }

@@ -14,7 +14,10 @@ import org.junit.jupiter.api.Test;
 /** The stopping rule, the load rule and pinning. */
 class AdaptiveRunsTest {
 
-  /** A subject on a fake clock: each run takes 10 ms (encoder 2, decoder 8) times 1 + noise * N(0, 1). */
+  /**
+   * A subject on a fake clock: each run takes 10 ms (encoder 2, decoder 8) times 1 + noise * N(0,
+   * 1).
+   */
   static final class Noisy implements LatencyProtocol.Subject {
     final Random rnd = new Random(5);
     final double noise;
@@ -101,13 +104,14 @@ class AdaptiveRunsTest {
     double se = Math.sqrt(ss / 9) * Math.sqrt(10) / 8;
     double t7 = 2.364624251592785; // Student's t, 0.975, 7 degrees of freedom
     assertEquals(t7 * se / 5.5, LatencyProtocol.relativeHalfWidth(xs, 0.1), 1e-9);
-    assertEquals(Double.POSITIVE_INFINITY, LatencyProtocol.relativeHalfWidth(new double[] {3}, 0.1));
+    assertEquals(
+        Double.POSITIVE_INFINITY, LatencyProtocol.relativeHalfWidth(new double[] {3}, 0.1));
     assertEquals(0.0, LatencyProtocol.relativeHalfWidth(new double[] {3, 3, 3}, 0.1));
   }
 
   /**
-   * A machine on which other processes use the scripted number of cores (NaN: unknown) in each interval sampled,
-   * without pinning or pauses: each timing samples before it and during it.
+   * A machine on which other processes use the scripted number of cores (NaN: unknown) in each
+   * interval sampled, without pinning or pauses: each timing samples before it and during it.
    */
   static final class Scripted implements QuietTiming.Machine {
     final List<Double> others;
@@ -126,7 +130,9 @@ class AdaptiveRunsTest {
       return 1.25;
     }
 
-    /** Each call after the first ends an interval of 100 ticks per core with the next scripted use. */
+    /**
+     * Each call after the first ends an interval of 100 ticks per core with the next scripted use.
+     */
     @Override
     public QuietTiming.Ticks ticks() {
       if (total > 0 || busy > 0) {
@@ -167,7 +173,8 @@ class AdaptiveRunsTest {
   void loadedRowsAreRetimedBoundedAndMarked() {
     LatencyProtocol p = new LatencyProtocol(4, 2, 0, 3, 0.1);
     Noisy n = new Noisy(0.01);
-    // before and during the first timing others use 0.2 and 0.9 cores of 2: re-timed; then 0.1 and 0.3
+    // before and during the first timing others use 0.2 and 0.9 cores of 2: re-timed; then 0.1 and
+    // 0.3
     Scripted quietSecond = new Scripted(0.2, 0.9, 0.0, 0.1, 0.3);
     QuietTiming.Outcome o = QuietTiming.measure(p, n, () -> n.now, quietSecond, 3);
     assertEquals(2, o.tries());
@@ -186,19 +193,24 @@ class AdaptiveRunsTest {
     assertTrue(b.underLoad());
     assertEquals(2, busy.pauses, "no pause after the last try");
 
-    // a timing that starts under load takes the minimum, one that starts quiet may run to the maximum
+    // a timing that starts under load takes the minimum, one that starts quiet may run to the
+    // maximum
     LatencyProtocol adaptive = new LatencyProtocol(4, 2, 0, 3, 0.1).withMaxRuns(40);
     Noisy wild = new Noisy(0.5);
     // and only a timing that starts quiet is pinned
     Scripted loadedStart = new Scripted(0.8, 0.0);
-    assertEquals(3, QuietTiming.measure(adaptive, wild, () -> wild.now, loadedStart, 1).stats().runs());
+    assertEquals(
+        3, QuietTiming.measure(adaptive, wild, () -> wild.now, loadedStart, 1).stats().runs());
     assertEquals(0, loadedStart.pins);
     Scripted quietStart = new Scripted(0.4, 1.5);
-    assertEquals(40, QuietTiming.measure(adaptive, wild, () -> wild.now, quietStart, 1).stats().runs());
+    assertEquals(
+        40, QuietTiming.measure(adaptive, wild, () -> wild.now, quietStart, 1).stats().runs());
     assertEquals(1, quietStart.pins);
 
     Scripted unknown = new Scripted(Double.NaN, Double.NaN);
-    assertFalse(QuietTiming.measure(p, n, () -> n.now, unknown, 3).underLoad(), "an unknown load counts as quiet");
+    assertFalse(
+        QuietTiming.measure(p, n, () -> n.now, unknown, 3).underLoad(),
+        "an unknown load counts as quiet");
     assertTrue(QuietTiming.loaded(0.51, 2));
     assertFalse(QuietTiming.loaded(0.5, 2));
     assertFalse(QuietTiming.loaded(2.4, 4));
@@ -215,15 +227,17 @@ class AdaptiveRunsTest {
     java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
     int[] otherTid = new int[1];
-    Thread other = new Thread(() -> {
-      otherTid[0] = CpuAffinity.selfTid();
-      started.countDown();
-      try {
-        done.await();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
+    Thread other =
+        new Thread(
+            () -> {
+              otherTid[0] = CpuAffinity.selfTid();
+              started.countDown();
+              try {
+                done.await();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
     other.start();
     started.await();
     try (CpuAffinity.Pin pin = CpuAffinity.pin()) {
@@ -235,12 +249,14 @@ class AdaptiveRunsTest {
       assertTrue(during.get(last));
       if (before.cardinality() > 1) {
         assertTrue(pin.movedThreads() > 0);
-        assertFalse(CpuAffinity.of(otherTid[0]).orElseThrow().get(last), "other threads are off the core");
+        assertFalse(
+            CpuAffinity.of(otherTid[0]).orElseThrow().get(last), "other threads are off the core");
       }
     } finally {
       assertEquals(before, CpuAffinity.of(0).orElseThrow(), "the previous mask is restored");
     }
-    assertEquals(before, CpuAffinity.of(otherTid[0]).orElseThrow(), "other threads get their masks back");
+    assertEquals(
+        before, CpuAffinity.of(otherTid[0]).orElseThrow(), "other threads get their masks back");
     done.countDown();
     other.join();
   }

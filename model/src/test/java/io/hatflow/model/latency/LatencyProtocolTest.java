@@ -12,7 +12,10 @@ import org.junit.jupiter.api.Test;
 
 class LatencyProtocolTest {
 
-  /** A fake subject that advances a fake clock: encoder run i takes (i+1) ms, decoder run i takes 10*(i+1) ms. */
+  /**
+   * A fake subject that advances a fake clock: encoder run i takes (i+1) ms, decoder run i takes
+   * 10*(i+1) ms.
+   */
   static final class Fake implements LatencyProtocol.Subject {
     long now;
     int encodes;
@@ -55,7 +58,9 @@ class LatencyProtocolTest {
 
   @Test
   void trimming() {
-    assertArrayEquals(new double[] {2, 3, 4, 5, 6, 7, 8, 9}, LatencyProtocol.trimmed(new double[] {10, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 0.1));
+    assertArrayEquals(
+        new double[] {2, 3, 4, 5, 6, 7, 8, 9},
+        LatencyProtocol.trimmed(new double[] {10, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 0.1));
     double[] in = {3, 1, 2};
     LatencyProtocol.trimmed(in, 0.1);
     assertArrayEquals(new double[] {3, 1, 2}, in);
@@ -66,7 +71,8 @@ class LatencyProtocolTest {
   void measuresARealModel() {
     SearchSpace tiny = SearchSpace.preset("tiny");
     try (NDManager m = NDManager.newBaseManager();
-        SuperTransformer model = SuperTransformer.create(m, tiny.largest(), tiny.qkvDim(), 50, Dropouts.DEFAULT, 1)) {
+        SuperTransformer model =
+            SuperTransformer.create(m, tiny.largest(), tiny.qkvDim(), 50, Dropouts.DEFAULT, 1)) {
       LatencyProtocol p = new LatencyProtocol(8, 5, 1, 3, 0.1);
       try (ModelLatencySubject s = new ModelLatencySubject(model, tiny.smallest(), p, 1)) {
         LatencyProtocol.Stats st = p.measure(s, System::nanoTime);
@@ -74,7 +80,8 @@ class LatencyProtocolTest {
         assertEquals(3, st.kept());
         int arrays = ((ai.djl.ndarray.BaseNDManager) model.manager()).getManagedArrays().size();
         p.measure(s, System::nanoTime);
-        assertEquals(arrays, ((ai.djl.ndarray.BaseNDManager) model.manager()).getManagedArrays().size());
+        assertEquals(
+            arrays, ((ai.djl.ndarray.BaseNDManager) model.manager()).getManagedArrays().size());
       }
     }
   }

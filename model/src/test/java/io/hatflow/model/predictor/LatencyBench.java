@@ -13,12 +13,13 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Benchmark behind launch/bench/latency.sh: every model on a HAT latency dataset, on the given split and on
- * seeded 80/10/10 splits; prints one JSON line per fit, then a table of test metrics and batch speed.
+ * Benchmark behind launch/bench/latency.sh: every model on a HAT latency dataset, on the given
+ * split and on seeded 80/10/10 splits; prints one JSON line per fit, then a table of test metrics
+ * and batch speed.
  *
- * <p>Arguments: {@code CSV SPLIT_JSON [--seeds 1,2,3|none] [--models a,b] [--mlp-seeds N] [--mlp-lat-norm X]
- * [--mlp-steps N]}. {@code --mlp-seeds} fits hat-mlp with seeds 0..N-1 on the given split only (HAT's
- * figure is a mean over 3 seeds); the seeded splits use seed 0.
+ * <p>Arguments: {@code CSV SPLIT_JSON [--seeds 1,2,3|none] [--models a,b] [--mlp-seeds N]
+ * [--mlp-lat-norm X] [--mlp-steps N]}. {@code --mlp-seeds} fits hat-mlp with seeds 0..N-1 on the
+ * given split only (HAT's figure is a mean over 3 seeds); the seeded splits use seed 0.
  */
 public final class LatencyBench {
   private LatencyBench() {}
@@ -29,8 +30,9 @@ public final class LatencyBench {
       return;
     }
     if (args.length < 2) {
-      System.err.println("usage: LatencyBench CSV SPLIT_JSON [--seeds 1,2,3|none] [--models a,b] [--mlp-seeds N]"
-          + " [--mlp-lat-norm X] [--mlp-steps N]");
+      System.err.println(
+          "usage: LatencyBench CSV SPLIT_JSON [--seeds 1,2,3|none] [--models a,b] [--mlp-seeds N]"
+              + " [--mlp-lat-norm X] [--mlp-steps N]");
       System.exit(2);
     }
     LatencyTable table = LatencyCsv.read(Path.of(args[0]));
@@ -42,8 +44,11 @@ public final class LatencyBench {
     long[] seeds = {1, 2, 3};
     for (int i = 2; i + 1 < args.length; i += 2) {
       switch (args[i]) {
-        case "--seeds" -> seeds = args[i + 1].equals("none") ? new long[0]
-            : Arrays.stream(args[i + 1].split(",")).mapToLong(Long::parseLong).toArray();
+        case "--seeds" ->
+            seeds =
+                args[i + 1].equals("none")
+                    ? new long[0]
+                    : Arrays.stream(args[i + 1].split(",")).mapToLong(Long::parseLong).toArray();
         case "--models" -> models = List.of(args[i + 1].split(","));
         case "--mlp-seeds" -> mlpSeeds = Integer.parseInt(args[i + 1]);
         case "--mlp-lat-norm" -> mlp = mlp.withLatNorm(Double.parseDouble(args[i + 1]));
@@ -63,29 +68,51 @@ public final class LatencyBench {
         for (int seed = 0; seed < fits; seed++) {
           FitResult r = PredictorFit.fit(table, sp.getValue(), model, seed, mlp);
           rs.add(r);
-          System.out.printf(Locale.ROOT, "{\"model\":\"%s\",\"split\":\"%s\",\"seed\":%d,\"fit_s\":%.2f,"
-                  + "\"valid\":%s,\"test\":%s}%n", model, sp.getKey(), seed, r.fitSeconds(), r.valid().toJson(),
+          System.out.printf(
+              Locale.ROOT,
+              "{\"model\":\"%s\",\"split\":\"%s\",\"seed\":%d,\"fit_s\":%.2f,"
+                  + "\"valid\":%s,\"test\":%s}%n",
+              model,
+              sp.getKey(),
+              seed,
+              r.fitSeconds(),
+              r.valid().toJson(),
               r.test().toJson());
           System.out.flush();
         }
-        double cps = sp.getKey().equals("given") ? configsPerSecond(rs.get(0).predictor(), batch) : Double.NaN;
-        table1.add(String.format(Locale.ROOT, "%-12s %-9s %5.1f %8.2f %8.2f %8.2f %8.2f %7.3f %9.2f %12s",
-            model, sp.getKey(), (double) rs.size(), mean(rs, r -> r.valid().rmseMs()), mean(rs, r -> r.valid().mapdPct()),
-            mean(rs, r -> r.test().rmseMs()), mean(rs, r -> r.test().mapdPct()), mean(rs, r -> r.test().kendallTau()),
-            mean(rs, FitResult::fitSeconds), Double.isNaN(cps) ? "" : String.format(Locale.ROOT, "%.0f", cps)));
+        double cps =
+            sp.getKey().equals("given")
+                ? configsPerSecond(rs.get(0).predictor(), batch)
+                : Double.NaN;
+        table1.add(
+            String.format(
+                Locale.ROOT,
+                "%-12s %-9s %5.1f %8.2f %8.2f %8.2f %8.2f %7.3f %9.2f %12s",
+                model,
+                sp.getKey(),
+                (double) rs.size(),
+                mean(rs, r -> r.valid().rmseMs()),
+                mean(rs, r -> r.valid().mapdPct()),
+                mean(rs, r -> r.test().rmseMs()),
+                mean(rs, r -> r.test().mapdPct()),
+                mean(rs, r -> r.test().kendallTau()),
+                mean(rs, FitResult::fitSeconds),
+                Double.isNaN(cps) ? "" : String.format(Locale.ROOT, "%.0f", cps)));
       }
     }
     System.out.println();
-    System.out.println("model        split     fits vRMSE_ms  vMAPD_%  tRMSE_ms  tMAPD_% tKendall  fit_s  configs/s(1 thread)");
+    System.out.println(
+        "model        split     fits vRMSE_ms  vMAPD_%  tRMSE_ms  tMAPD_% tKendall  fit_s  configs/s(1 thread)");
     table1.forEach(System.out::println);
   }
 
   /**
-   * {@code --all DIR... [--seeds N]}: every latency set in the directories (as launch/bench/transfer.sh finds
-   * them: HAT's split beside a set, else a seeded split), the default predictor against HAT's MLP (HAT's
-   * hyperparameters, lat-norm from the training mean as HAT's per-device configs), each the mean over seeds
-   * 0..N-1 (default 3) on the set's test rows; a win needs both RMSE and MAPD strictly lower. {@code --model M}
- * puts another model in the default's place; {@code --no-mlp} fits only that model (no win/lose).
+   * {@code --all DIR... [--seeds N]}: every latency set in the directories (as
+   * launch/bench/transfer.sh finds them: HAT's split beside a set, else a seeded split), the
+   * default predictor against HAT's MLP (HAT's hyperparameters, lat-norm from the training mean as
+   * HAT's per-device configs), each the mean over seeds 0..N-1 (default 3) on the set's test rows;
+   * a win needs both RMSE and MAPD strictly lower. {@code --model M} puts another model in the
+   * default's place; {@code --no-mlp} fits only that model (no win/lose).
    */
   static void all(String[] args) throws java.io.IOException {
     List<Path> dirs = new ArrayList<>();
@@ -111,9 +138,18 @@ public final class LatencyBench {
         for (int seed = 0; seed < seeds; seed++) {
           FitResult r = PredictorFit.fit(s.table(), s.split(), model, seed);
           rs.add(r);
-          System.out.printf(Locale.ROOT, "{\"set\":\"%s\",\"split\":\"%s\",\"model\":\"%s\",\"seed\":%d,"
-                  + "\"fit_s\":%.2f,\"valid\":%s,\"test\":%s,\"selection\":\"%s\"}%n", s.name(), s.splitNote(), model,
-              seed, r.fitSeconds(), r.valid().toJson(), r.test().toJson(), r.selection().replace("\"", "'"));
+          System.out.printf(
+              Locale.ROOT,
+              "{\"set\":\"%s\",\"split\":\"%s\",\"model\":\"%s\",\"seed\":%d,"
+                  + "\"fit_s\":%.2f,\"valid\":%s,\"test\":%s,\"selection\":\"%s\"}%n",
+              s.name(),
+              s.splitNote(),
+              model,
+              seed,
+              r.fitSeconds(),
+              r.valid().toJson(),
+              r.test().toJson(),
+              r.selection().replace("\"", "'"));
           System.out.flush();
         }
         fits.put(model, rs);
@@ -121,13 +157,24 @@ public final class LatencyBench {
       List<FitResult> d = fits.get(candidate), h = fits.getOrDefault("hat-mlp", List.of());
       double dr = mean(d, r -> r.test().rmseMs()), dm = mean(d, r -> r.test().mapdPct());
       double hr = mean(h, r -> r.test().rmseMs()), hm = mean(h, r -> r.test().mapdPct());
-      rows.add(String.format(Locale.ROOT, "%-28s %-6s %10.3f %8.3f %10.3f %8.3f  %-5s %-5s %7.2f", s.name(),
-          s.splitNote().startsWith("HAT") ? "HAT" : "seeded", dr, dm, hr, hm, dr < hr ? "win" : "lose",
-          dm < hm ? "win" : "lose", mean(d, FitResult::fitSeconds)));
+      rows.add(
+          String.format(
+              Locale.ROOT,
+              "%-28s %-6s %10.3f %8.3f %10.3f %8.3f  %-5s %-5s %7.2f",
+              s.name(),
+              s.splitNote().startsWith("HAT") ? "HAT" : "seeded",
+              dr,
+              dm,
+              hr,
+              hm,
+              dr < hr ? "win" : "lose",
+              dm < hm ? "win" : "lose",
+              mean(d, FitResult::fitSeconds)));
     }
     System.out.println();
     System.out.printf("mean of %d seeds on each set's test rows; def = %s%n", seeds, candidate);
-    System.out.println("set                          split  def_RMSE  def_MAPD  mlp_RMSE  mlp_MAPD  RMSE  MAPD  def_fit_s");
+    System.out.println(
+        "set                          split  def_RMSE  def_MAPD  mlp_RMSE  mlp_MAPD  RMSE  MAPD  def_fit_s");
     rows.forEach(System.out::println);
   }
 
@@ -147,7 +194,9 @@ public final class LatencyBench {
     return out;
   }
 
-  /** Median of 5 timed passes over 100,000 configs after one warm-up pass, on the calling thread. */
+  /**
+   * Median of 5 timed passes over 100,000 configs after one warm-up pass, on the calling thread.
+   */
   static double configsPerSecond(LatencyPredictor p, double[][] batch) {
     p.predictBatch(batch);
     double[] rates = new double[5];

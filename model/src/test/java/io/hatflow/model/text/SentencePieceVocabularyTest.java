@@ -17,7 +17,8 @@ class SentencePieceVocabularyTest {
       assertEquals(7 + SpecialTokens.COUNT, v.size());
       // pieces: 0 <unk>, 1 <s>, 2 </s>, 3 ▁, 4 a, 5 b, 6 c; ours are +4
       assertArrayEquals(new int[] {7, 8, 9, 7, 8, 10}, v.encode("ab ac"));
-      assertEquals("ab ac", v.decode(new int[] {SpecialTokens.BOS, 7, 8, 9, 7, 8, 10, SpecialTokens.EOS}));
+      assertEquals(
+          "ab ac", v.decode(new int[] {SpecialTokens.BOS, 7, 8, 9, 7, 8, 10, SpecialTokens.EOS}));
       assertEquals("a", v.token(8));
       assertEquals(SpecialTokens.UNK_TOKEN, v.token(SpecialTokens.UNK));
       int[] unk = v.encode("az");

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class VocabularyFilesTest {
-  static final String TEXT = Normalizer.normalize("Ein Mann in einem blauen Hemd steht auf einer Leiter.");
+  static final String TEXT =
+      Normalizer.normalize("Ein Mann in einem blauen Hemd steht auf einer Leiter.");
 
   static Vocabulary bpe() {
     Map<String, Long> counts = new HashMap<>();
@@ -39,7 +40,8 @@ class VocabularyFilesTest {
     try (ObjectOutputStream out = new ObjectOutputStream(bos)) {
       out.writeObject(f);
     }
-    try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bos.toByteArray()))) {
+    try (ObjectInputStream in =
+        new ObjectInputStream(new ByteArrayInputStream(bos.toByteArray()))) {
       return (VocabularyFiles) in.readObject();
     }
   }
@@ -53,7 +55,8 @@ class VocabularyFilesTest {
     assertEquals(VocabularyFiles.Kind.BPE, f.kind());
     assertEquals(v.size(), f.size());
     assertEquals(v.digest(), f.digest());
-    assertEquals(List.of(Vocabulary.VOCAB_FILE, Vocabulary.MERGES_FILE), List.copyOf(f.files().keySet()));
+    assertEquals(
+        List.of(Vocabulary.VOCAB_FILE, Vocabulary.MERGES_FILE), List.copyOf(f.files().keySet()));
     assertEquals(f, roundTrip(f));
     try (SubwordVocabulary loaded = VocabularyFiles.load(dir)) {
       assertEquals(v, loaded);
@@ -63,8 +66,13 @@ class VocabularyFilesTest {
 
   @Test
   void sentencePieceDirectoryLoadsTheModelAfterSerialisation(@TempDir Path dir) throws Exception {
-    List<String> chars = TEXT.codePoints().filter(c -> c != ' ').distinct().sorted()
-        .mapToObj(Character::toString).toList();
+    List<String> chars =
+        TEXT.codePoints()
+            .filter(c -> c != ' ')
+            .distinct()
+            .sorted()
+            .mapToObj(Character::toString)
+            .toList();
     byte[] model = SentencePieceModels.charModel(chars);
     Files.write(dir.resolve(VocabularyFiles.SENTENCEPIECE_FILE), model);
     // a BPE vocab.txt beside it does not win: the model is what prepare copied
@@ -89,11 +97,15 @@ class VocabularyFilesTest {
   @Test
   void neitherKindIsRefusedNamingTheFile(@TempDir Path dir) throws Exception {
     assertFalse(VocabularyFiles.isVocabularyDir(dir));
-    IllegalArgumentException none = assertThrows(IllegalArgumentException.class, () -> VocabularyFiles.read(dir));
-    assertTrue(none.getMessage().contains(dir.resolve(Vocabulary.VOCAB_FILE).toString()), none.getMessage());
+    IllegalArgumentException none =
+        assertThrows(IllegalArgumentException.class, () -> VocabularyFiles.read(dir));
+    assertTrue(
+        none.getMessage().contains(dir.resolve(Vocabulary.VOCAB_FILE).toString()),
+        none.getMessage());
     Path bad = dir.resolve(VocabularyFiles.SENTENCEPIECE_FILE);
     Files.writeString(bad, "this is not a SentencePiece model\n");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> VocabularyFiles.read(dir));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> VocabularyFiles.read(dir));
     assertEquals(bad + ": not a SentencePiece model (protobuf wire type 4)", e.getMessage());
   }
 }

@@ -20,9 +20,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Autograd through the sliced SuperTransformer against central finite differences of the label-smoothed loss,
- * for weights a SubTransformer reads through slices (the embedding shared with the output projection, the ende
- * key projection reading a narrower encoder, attention input, FFN, layer norm gain).
+ * Autograd through the sliced SuperTransformer against central finite differences of the
+ * label-smoothed loss, for weights a SubTransformer reads through slices (the embedding shared with
+ * the output projection, the ende key projection reading a narrower encoder, attention input, FFN,
+ * layer norm gain).
  */
 class GradientCheckTest {
   static final SearchSpace TINY = SearchSpace.preset("tiny");
@@ -52,11 +53,22 @@ class GradientCheckTest {
 
   @Test
   void slicedGradientsMatchFiniteDifferences() {
-    SubConfig mixed = new SubConfig(96, 3, List.of(256, 512, 128), List.of(2, 4, 2),
-        128, 2, List.of(128, 512, 256), List.of(4, 2, 4), List.of(2, 4, 4), List.of(2, 1, -1));
+    SubConfig mixed =
+        new SubConfig(
+            96,
+            3,
+            List.of(256, 512, 128),
+            List.of(2, 4, 2),
+            128,
+            2,
+            List.of(128, 512, 256),
+            List.of(4, 2, 4),
+            List.of(2, 4, 4),
+            List.of(2, 1, -1));
     for (SubConfig c : List.of(TINY.smallest(), mixed)) {
       try (NDManager m = NDManager.newBaseManager()) {
-        SuperTransformer t = SuperTransformer.create(m, TINY.largest(), TINY.qkvDim(), V, Dropouts.NONE, 5);
+        SuperTransformer t =
+            SuperTransformer.create(m, TINY.largest(), TINY.qkvDim(), V, Dropouts.NONE, 5);
         for (NDArray w : t.weights().all().values()) {
           w.setRequiresGradient(true);
         }
@@ -66,11 +78,13 @@ class GradientCheckTest {
           gc.backward(Loss.labelSmoothed(logits, b.targetArray(m), 0.1)[0]);
         }
         Threads.gradMode(false);
-        for (String name : List.of("embed", "dec.0.ende.k_w", "enc.0.self.in_w", "dec.0.fc1.w", "enc.1.ln1.g")) {
+        for (String name :
+            List.of("embed", "dec.0.ende.k_w", "enc.0.self.in_w", "dec.0.fc1.w", "enc.1.ln1.g")) {
           NDArray w = t.weights().get(name);
           float[] g = w.getGradient().toFloatArray();
           float[] x = w.toFloatArray();
-          // the two largest-gradient elements, and one element outside the slice that must have zero gradient
+          // the two largest-gradient elements, and one element outside the slice that must have
+          // zero gradient
           int best = 0;
           for (int i = 1; i < g.length; i++) {
             if (Math.abs(g[i]) > Math.abs(g[best])) {
@@ -93,7 +107,9 @@ class GradientCheckTest {
           }
           double rel = Math.abs(fd[0] - g[best]) / Math.max(1e-3, Math.abs(g[best]));
           assertTrue(Math.abs(g[best]) > 1e-3, name + ": no gradient");
-          assertTrue(rel < 0.05, name + " of " + c.key() + ": autograd " + g[best] + " vs finite difference " + fd[0]);
+          assertTrue(
+              rel < 0.05,
+              name + " of " + c.key() + ": autograd " + g[best] + " vs finite difference " + fd[0]);
         }
         // a weight column outside the active encoder dim gets exactly zero gradient
         int cols = (int) t.weights().get("enc.0.self.in_w").getShape().get(1);

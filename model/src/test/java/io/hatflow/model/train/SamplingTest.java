@@ -9,15 +9,34 @@ import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** The per-step SubTransformer samples and per-epoch batch orders must vary from one index to the next. */
+/**
+ * The per-step SubTransformer samples and per-epoch batch orders must vary from one index to the
+ * next.
+ */
 class SamplingTest {
   @Test
   void consecutiveStepsSampleEveryGeneValue() {
     SearchSpace tiny = SearchSpace.preset("tiny");
-    TrainConfig cfg = TrainConfig.builder().steps(300).maxTokens(2048).lr(1e-3).warmupSteps(10)
-        .schedule(TrainConfig.Schedule.INVERSE_SQRT).minLr(1e-7).beta1(0.9).beta2(0.98).labelSmoothing(0.1)
-        .clipNorm(0).gradAccum(1).dropouts(Dropouts.DEFAULT).seed(1).checkpointEvery(100).sandwichEvery(0)
-        .threads(1).logEvery(10).build();
+    TrainConfig cfg =
+        TrainConfig.builder()
+            .steps(300)
+            .maxTokens(2048)
+            .lr(1e-3)
+            .warmupSteps(10)
+            .schedule(TrainConfig.Schedule.INVERSE_SQRT)
+            .minLr(1e-7)
+            .beta1(0.9)
+            .beta2(0.98)
+            .labelSmoothing(0.1)
+            .clipNorm(0)
+            .gradAccum(1)
+            .dropouts(Dropouts.DEFAULT)
+            .seed(1)
+            .checkpointEvery(100)
+            .sandwichEvery(0)
+            .threads(1)
+            .logEvery(10)
+            .build();
     int enc96 = 0;
     int dec96 = 0;
     int dec1 = 0;
@@ -40,6 +59,7 @@ class SamplingTest {
     for (int e = 0; e < 20; e++) {
       firsts.add(Corpus.epochOrder(30, 1, e)[0]);
     }
-    assertTrue(firsts.size() >= 10, "first batch of 20 epochs took only " + firsts.size() + " values");
+    assertTrue(
+        firsts.size() >= 10, "first batch of 20 epochs took only " + firsts.size() + " values");
   }
 }

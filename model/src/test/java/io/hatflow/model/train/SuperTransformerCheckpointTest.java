@@ -35,23 +35,39 @@ class SuperTransformerCheckpointTest {
     Map<String, List<Integer>> g = new LinkedHashMap<>();
     g.put(SearchSpace.ENCODER_EMBED_DIM, List.of(c.encoderEmbedDim()));
     g.put(SearchSpace.ENCODER_LAYER_NUM, List.of(c.encoderLayerNum()));
-    g.put(SearchSpace.ENCODER_FFN_EMBED_DIM, c.encoderFfnEmbedDim().stream().distinct().sorted().toList());
-    g.put(SearchSpace.ENCODER_SELF_ATTENTION_HEADS, c.encoderSelfAttentionHeads().stream().distinct().sorted().toList());
+    g.put(
+        SearchSpace.ENCODER_FFN_EMBED_DIM,
+        c.encoderFfnEmbedDim().stream().distinct().sorted().toList());
+    g.put(
+        SearchSpace.ENCODER_SELF_ATTENTION_HEADS,
+        c.encoderSelfAttentionHeads().stream().distinct().sorted().toList());
     g.put(SearchSpace.DECODER_EMBED_DIM, List.of(c.decoderEmbedDim()));
     g.put(SearchSpace.DECODER_LAYER_NUM, List.of(c.decoderLayerNum()));
-    g.put(SearchSpace.DECODER_FFN_EMBED_DIM, c.decoderFfnEmbedDim().stream().distinct().sorted().toList());
-    g.put(SearchSpace.DECODER_SELF_ATTENTION_HEADS, c.decoderSelfAttentionHeads().stream().distinct().sorted().toList());
-    g.put(SearchSpace.DECODER_ENDE_ATTENTION_HEADS, c.decoderEndeAttentionHeads().stream().distinct().sorted().toList());
-    g.put(SearchSpace.DECODER_ARBITRARY_ENDE_ATTN, c.decoderArbitraryEndeAttn().stream().distinct().sorted().toList());
+    g.put(
+        SearchSpace.DECODER_FFN_EMBED_DIM,
+        c.decoderFfnEmbedDim().stream().distinct().sorted().toList());
+    g.put(
+        SearchSpace.DECODER_SELF_ATTENTION_HEADS,
+        c.decoderSelfAttentionHeads().stream().distinct().sorted().toList());
+    g.put(
+        SearchSpace.DECODER_ENDE_ATTENTION_HEADS,
+        c.decoderEndeAttentionHeads().stream().distinct().sorted().toList());
+    g.put(
+        SearchSpace.DECODER_ARBITRARY_ENDE_ATTN,
+        c.decoderArbitraryEndeAttn().stream().distinct().sorted().toList());
     return new SearchSpace("only", TINY.qkvDim(), g);
   }
 
   @Test
-  void anExtractedNarrowerModelKeepsTheSuperTransformersPositionTableThroughACheckpoint(@TempDir Path tmp) {
+  void anExtractedNarrowerModelKeepsTheSuperTransformersPositionTableThroughACheckpoint(
+      @TempDir Path tmp) {
     SubConfig small = TINY.smallest().active();
-    assertTrue(small.encoderEmbedDim() < TINY.largest().encoderEmbedDim(), "the test needs a narrower config");
+    assertTrue(
+        small.encoderEmbedDim() < TINY.largest().encoderEmbedDim(),
+        "the test needs a narrower config");
     try (NDManager m = NDManager.newBaseManager();
-        SuperTransformer sup = SuperTransformer.create(m, TINY.largest(), TINY.qkvDim(), 40, Dropouts.DEFAULT, 3);
+        SuperTransformer sup =
+            SuperTransformer.create(m, TINY.largest(), TINY.qkvDim(), 40, Dropouts.DEFAULT, 3);
         SuperTransformer sub = sup.extract(m, small)) {
       Path f = tmp.resolve("sub.hfc");
       SuperTransformerCheckpoint.write(f, only(small), sub, null, 0, 1);
@@ -62,15 +78,20 @@ class SuperTransformerCheckpointTest {
         NDArray a = sup.forward(small, src, tgt, false);
         NDArray b = ck.model().forward(small, src.duplicate(), tgt.duplicate(), false);
         float d = a.sub(b.toDevice(a.getDevice(), false)).abs().max().getFloat();
-        assertTrue(d <= 1e-5f, "the loaded model computes what the sliced SuperTransformer does; max diff " + d);
+        assertTrue(
+            d <= 1e-5f,
+            "the loaded model computes what the sliced SuperTransformer does; max diff " + d);
       }
 
-      // a model with its own position table writes no width: SuperTransformer checkpoints keep their bytes
+      // a model with its own position table writes no width: SuperTransformer checkpoints keep
+      // their bytes
       Path g = tmp.resolve("sup.hfc");
       SuperTransformerCheckpoint.write(g, TINY, sup, null, 0, 1);
       String bytes = new String(readAll(g), StandardCharsets.ISO_8859_1);
       assertFalse(bytes.contains("positionDim="));
-      assertTrue(new String(readAll(f), StandardCharsets.ISO_8859_1).contains("positionDim=" + sup.positionDim()));
+      assertTrue(
+          new String(readAll(f), StandardCharsets.ISO_8859_1)
+              .contains("positionDim=" + sup.positionDim()));
     }
   }
 

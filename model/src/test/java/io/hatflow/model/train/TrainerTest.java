@@ -29,10 +29,25 @@ class TrainerTest {
   }
 
   static TrainConfig cfg(int steps) {
-    return TrainConfig.builder().steps(steps).maxTokens(200).lr(2e-3).warmupSteps(3)
-        .schedule(TrainConfig.Schedule.COSINE).minLr(1e-5).beta1(0.9).beta2(0.98).labelSmoothing(0.1).clipNorm(1.0)
-        .gradAccum(2).dropouts(new Dropouts(0.1f, 0.1f, 0.1f)).seed(5).checkpointEvery(3).sandwichEvery(3)
-        .threads(1).logEvery(1).build();
+    return TrainConfig.builder()
+        .steps(steps)
+        .maxTokens(200)
+        .lr(2e-3)
+        .warmupSteps(3)
+        .schedule(TrainConfig.Schedule.COSINE)
+        .minLr(1e-5)
+        .beta1(0.9)
+        .beta2(0.98)
+        .labelSmoothing(0.1)
+        .clipNorm(1.0)
+        .gradAccum(2)
+        .dropouts(new Dropouts(0.1f, 0.1f, 0.1f))
+        .seed(5)
+        .checkpointEvery(3)
+        .sandwichEvery(3)
+        .threads(1)
+        .logEvery(1)
+        .build();
   }
 
   @Test
@@ -43,11 +58,22 @@ class TrainerTest {
     assertEquals(7, losses.size());
 
     Path b = tmp.resolve("b");
-    RuntimeException crash = assertThrows(RuntimeException.class, () -> Trainer.train(cfg(7), TINY, V, shards, b, false, p -> {
-      if (p.step() == 5) {
-        throw new IllegalStateException("simulated crash");
-      }
-    }));
+    RuntimeException crash =
+        assertThrows(
+            RuntimeException.class,
+            () ->
+                Trainer.train(
+                    cfg(7),
+                    TINY,
+                    V,
+                    shards,
+                    b,
+                    false,
+                    p -> {
+                      if (p.step() == 5) {
+                        throw new IllegalStateException("simulated crash");
+                      }
+                    }));
     assertEquals("simulated crash", crash.getMessage());
     try (SuperTransformerCheckpoint mid = SuperTransformerCheckpoint.load(b)) {
       assertEquals(3, mid.step());
@@ -67,11 +93,15 @@ class TrainerTest {
     assertTrue(Files.readString(b.resolve("train.log")).contains("resumed from step 3"));
   }
 
-  /** Fine-tuning that validates as it goes keeps its best step, and the starting weights when it only hurt. */
+  /**
+   * Fine-tuning that validates as it goes keeps its best step, and the starting weights when it
+   * only hurt.
+   */
   @Test
   void validatedFineTuningKeepsTheBestStepOrTheStartingWeights() throws Exception {
     Trainer.Result base = Trainer.train(cfg(6), TINY, V, shards, tmp.resolve("base"), false, null);
-    List<Batch> valid = Corpus.batches(Corpus.read(shards, "train"), 200); // what it trains on: it must improve
+    List<Batch> valid =
+        Corpus.batches(Corpus.read(shards, "train"), 200); // what it trains on: it must improve
     var fixed = TINY.largest();
     try (SuperTransformerCheckpoint start = SuperTransformerCheckpoint.load(base.checkpoint())) {
       java.util.function.ToDoubleFunction<io.hatflow.model.transformer.SuperTransformer> loss =
@@ -79,23 +109,57 @@ class TrainerTest {
       double startLoss = loss.applyAsDouble(start.model());
 
       Path good = tmp.resolve("fine");
-      Trainer.Result r = Trainer.trainFixed(cfg(8), TINY, fixed, m -> start.model().extract(m, fixed), V, shards,
-          good, false, null, new Trainer.Validation(loss, 2, startLoss));
-      assertTrue(r.bestStep() > 0 && r.bestLoss() < startLoss, r.bestStep() + " " + r.bestLoss() + " vs " + startLoss);
+      Trainer.Result r =
+          Trainer.trainFixed(
+              cfg(8),
+              TINY,
+              fixed,
+              m -> start.model().extract(m, fixed),
+              V,
+              shards,
+              good,
+              false,
+              null,
+              new Trainer.Validation(loss, 2, startLoss));
+      assertTrue(
+          r.bestStep() > 0 && r.bestLoss() < startLoss,
+          r.bestStep() + " " + r.bestLoss() + " vs " + startLoss);
       try (SuperTransformerCheckpoint kept = SuperTransformerCheckpoint.load(r.best())) {
         assertEquals(r.bestStep(), kept.step());
-        assertEquals(r.bestLoss(), loss.applyAsDouble(kept.model()), 1e-6, "the kept file holds the validated weights");
+        assertEquals(
+            r.bestLoss(),
+            loss.applyAsDouble(kept.model()),
+            1e-6,
+            "the kept file holds the validated weights");
       }
 
-      TrainConfig hot = cfg(8).toBuilder().lr(0.5).warmupSteps(0).schedule(TrainConfig.Schedule.CONSTANT)
-          .clipNorm(0).gradAccum(1).build(); // a rate that wrecks the weights
+      TrainConfig hot =
+          cfg(8).toBuilder()
+              .lr(0.5)
+              .warmupSteps(0)
+              .schedule(TrainConfig.Schedule.CONSTANT)
+              .clipNorm(0)
+              .gradAccum(1)
+              .build(); // a rate that wrecks the weights
       Path bad = tmp.resolve("hot");
-      Trainer.Result worse = Trainer.trainFixed(hot, TINY, fixed, m -> start.model().extract(m, fixed), V, shards,
-          bad, false, null, new Trainer.Validation(loss, 2, startLoss));
+      Trainer.Result worse =
+          Trainer.trainFixed(
+              hot,
+              TINY,
+              fixed,
+              m -> start.model().extract(m, fixed),
+              V,
+              shards,
+              bad,
+              false,
+              null,
+              new Trainer.Validation(loss, 2, startLoss));
       assertEquals(0, worse.bestStep(), "nothing beat the starting weights");
       assertEquals(null, worse.best());
       assertEquals(startLoss, worse.bestLoss());
-      assertTrue(Files.readString(bad.resolve("train.log")).contains("kept step 0 (the starting weights)"));
+      assertTrue(
+          Files.readString(bad.resolve("train.log"))
+              .contains("kept step 0 (the starting weights)"));
     }
   }
 
@@ -113,10 +177,16 @@ class TrainerTest {
     }
     Path plain = tmp.resolve("plain");
     Trainer.train(cfg(1), TINY, V, shards, plain, false, null);
-    var e = assertThrows(SuperTransformerCheckpoint.MismatchedCheckpointException.class,
-        () -> Trainer.train(cfg(2), primer, V, shards, plain, true, null));
-    assertTrue(e.getMessage().startsWith("gene encoder_activation is in search space tiny-primer but the checkpoint "
-        + "(search space tiny, step 1"), e.getMessage());
+    var e =
+        assertThrows(
+            SuperTransformerCheckpoint.MismatchedCheckpointException.class,
+            () -> Trainer.train(cfg(2), primer, V, shards, plain, true, null));
+    assertTrue(
+        e.getMessage()
+            .startsWith(
+                "gene encoder_activation is in search space tiny-primer but the checkpoint "
+                    + "(search space tiny, step 1"),
+        e.getMessage());
   }
 
   @Test
@@ -124,11 +194,15 @@ class TrainerTest {
     Path out = tmp.resolve("c");
     Trainer.train(cfg(1), TINY, V, shards, out, false, null);
     SearchSpace other = SearchSpace.preset("hat-iwslt-space1");
-    var e1 = assertThrows(SuperTransformerCheckpoint.MismatchedCheckpointException.class,
-        () -> Trainer.train(cfg(2), other, V, shards, out, true, null));
+    var e1 =
+        assertThrows(
+            SuperTransformerCheckpoint.MismatchedCheckpointException.class,
+            () -> Trainer.train(cfg(2), other, V, shards, out, true, null));
     assertTrue(e1.getMessage().contains("search space tiny"), e1.getMessage());
-    var e2 = assertThrows(SuperTransformerCheckpoint.MismatchedCheckpointException.class,
-        () -> Trainer.train(cfg(2), TINY, V + 1, shards, out, true, null));
+    var e2 =
+        assertThrows(
+            SuperTransformerCheckpoint.MismatchedCheckpointException.class,
+            () -> Trainer.train(cfg(2), TINY, V + 1, shards, out, true, null));
     assertTrue(e2.getMessage().contains("vocabulary size " + V), e2.getMessage());
 
     Path ck = out.resolve(SuperTransformerCheckpoint.FILE_NAME);
@@ -136,15 +210,23 @@ class TrainerTest {
     bytes[bytes.length / 2] ^= 0x40;
     Path bad = tmp.resolve("bad.hfc");
     Files.write(bad, bytes);
-    var e3 = assertThrows(SuperTransformerCheckpoint.CorruptCheckpointException.class, () -> SuperTransformerCheckpoint.load(bad));
+    var e3 =
+        assertThrows(
+            SuperTransformerCheckpoint.CorruptCheckpointException.class,
+            () -> SuperTransformerCheckpoint.load(bad));
     assertTrue(e3.getMessage().contains("checksum"), e3.getMessage());
     Files.writeString(bad, "hello");
-    assertThrows(SuperTransformerCheckpoint.CorruptCheckpointException.class, () -> SuperTransformerCheckpoint.load(bad));
+    assertThrows(
+        SuperTransformerCheckpoint.CorruptCheckpointException.class,
+        () -> SuperTransformerCheckpoint.load(bad));
   }
 
   @Test
   void vocabularyTooSmallForTheDataIsReported() {
-    var e = assertThrows(IllegalArgumentException.class, () -> Trainer.train(cfg(1), TINY, 10, shards, tmp.resolve("d"), false, null));
+    var e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Trainer.train(cfg(1), TINY, 10, shards, tmp.resolve("d"), false, null));
     assertTrue(e.getMessage().contains("outside the vocabulary of size 10"), e.getMessage());
   }
 

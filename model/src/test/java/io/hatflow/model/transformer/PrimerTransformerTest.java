@@ -20,7 +20,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Primer's genes in the SuperTransformer: FFN activations and the depthwise convolution after Q, K, V. */
+/**
+ * Primer's genes in the SuperTransformer: FFN activations and the depthwise convolution after Q, K,
+ * V.
+ */
 class PrimerTransformerTest {
   static final SearchSpace PRIMER = SearchSpace.preset("tiny-primer");
   static final int V = 40;
@@ -31,8 +34,10 @@ class PrimerTransformerTest {
   static void setUp() {
     Threads.useIntraOp(1);
     manager = NDManager.newBaseManager();
-    model = SuperTransformer.create(manager, PRIMER.largest(), PRIMER.qkvDim(), V, Dropouts.NONE, 7);
-    // the kernels start as identities (a no-op): give them random values so the tests see the convolution
+    model =
+        SuperTransformer.create(manager, PRIMER.largest(), PRIMER.qkvDim(), V, Dropouts.NONE, 7);
+    // the kernels start as identities (a no-op): give them random values so the tests see the
+    // convolution
     Random r = new Random(1);
     for (var e : model.weights().all().entrySet()) {
       if (e.getKey().endsWith(WeightNames.SELF_DCONV)) {
@@ -53,17 +58,44 @@ class PrimerTransformerTest {
 
   /** Mixed dims, each activation, the convolution on some layers only. */
   static SubConfig mixed() {
-    return new SubConfig(96, 3, List.of(256, 512, 128), List.of(2, 4, 2),
-        128, 3, List.of(128, 512, 256), List.of(4, 2, 4), List.of(2, 4, 4), List.of(2, 1, -1),
-        List.of(1, 2, 0), List.of(3, 0, 3), List.of(2, 0, 1), List.of(3, 3, 0));
+    return new SubConfig(
+        96,
+        3,
+        List.of(256, 512, 128),
+        List.of(2, 4, 2),
+        128,
+        3,
+        List.of(128, 512, 256),
+        List.of(4, 2, 4),
+        List.of(2, 4, 4),
+        List.of(2, 1, -1),
+        List.of(1, 2, 0),
+        List.of(3, 0, 3),
+        List.of(2, 0, 1),
+        List.of(3, 3, 0));
   }
 
-  static SubConfig with(SubConfig c, List<Integer> encAct, List<Integer> encConv, List<Integer> decAct,
+  static SubConfig with(
+      SubConfig c,
+      List<Integer> encAct,
+      List<Integer> encConv,
+      List<Integer> decAct,
       List<Integer> decConv) {
-    return new SubConfig(c.encoderEmbedDim(), c.encoderLayerNum(), c.encoderFfnEmbedDim(),
-        c.encoderSelfAttentionHeads(), c.decoderEmbedDim(), c.decoderLayerNum(), c.decoderFfnEmbedDim(),
-        c.decoderSelfAttentionHeads(), c.decoderEndeAttentionHeads(), c.decoderArbitraryEndeAttn(),
-        encAct, encConv, decAct, decConv);
+    return new SubConfig(
+        c.encoderEmbedDim(),
+        c.encoderLayerNum(),
+        c.encoderFfnEmbedDim(),
+        c.encoderSelfAttentionHeads(),
+        c.decoderEmbedDim(),
+        c.decoderLayerNum(),
+        c.decoderFfnEmbedDim(),
+        c.decoderSelfAttentionHeads(),
+        c.decoderEndeAttentionHeads(),
+        c.decoderArbitraryEndeAttn(),
+        encAct,
+        encConv,
+        decAct,
+        decConv);
   }
 
   @Test
@@ -78,7 +110,8 @@ class PrimerTransformerTest {
         SuperTransformer.DecoderState st = model.startDecoding(c, model.encode(c, src, false));
         for (int t = 0; t < 5; t++) {
           NDArray step = model.step(st, tgt.get(":, " + t));
-          assertArrayEquals(full.get(":, " + t + ", :").toFloatArray(), step.toFloatArray(), 1e-5f, c.key());
+          assertArrayEquals(
+              full.get(":, " + t + ", :").toFloatArray(), step.toFloatArray(), 1e-5f, c.key());
         }
       }
     }
@@ -92,7 +125,8 @@ class PrimerTransformerTest {
       NDArray src = tokens(m, new long[][] {s, s});
       long[][] t = {randomIds(r, 4), randomIds(r, 4)};
       NDArray full = model.forward(mixed(), src, tokens(m, new long[][] {t[1], t[0]}), false);
-      SuperTransformer.DecoderState st = model.startDecoding(mixed(), model.encode(mixed(), src, false));
+      SuperTransformer.DecoderState st =
+          model.startDecoding(mixed(), model.encode(mixed(), src, false));
       NDArray step = null;
       for (int j = 0; j < 4; j++) {
         if (j == 2) {
@@ -111,9 +145,14 @@ class PrimerTransformerTest {
       Random r = new Random(2);
       long[] s = randomIds(r, 4);
       long[] t = randomIds(r, 5);
-      NDArray alone = model.forward(mixed(), tokens(m, new long[][] {s}), tokens(m, new long[][] {t}), false);
-      NDArray batch = model.forward(mixed(), tokens(m, new long[][] {s, randomIds(r, 9)}),
-          tokens(m, new long[][] {t, randomIds(r, 5)}), false);
+      NDArray alone =
+          model.forward(mixed(), tokens(m, new long[][] {s}), tokens(m, new long[][] {t}), false);
+      NDArray batch =
+          model.forward(
+              mixed(),
+              tokens(m, new long[][] {s, randomIds(r, 9)}),
+              tokens(m, new long[][] {t, randomIds(r, 5)}),
+              false);
       assertClose(alone.get(0), batch.get(0), 1e-5f);
     }
   }
@@ -143,12 +182,19 @@ class PrimerTransformerTest {
       List<Integer> zeros = List.of(0, 0, 0);
       SubConfig plain = with(c, List.of(), List.of(), List.of(), List.of());
       SubConfig defaults = with(c, zeros, zeros, zeros, zeros);
-      assertClose(model.forward(plain, src, tgt, false), model.forward(defaults, src, tgt, false), 0f);
+      assertClose(
+          model.forward(plain, src, tgt, false), model.forward(defaults, src, tgt, false), 0f);
       NDArray base = model.forward(defaults, src, tgt, false);
-      for (SubConfig other : List.of(with(c, List.of(1, 0, 0), zeros, zeros, zeros),
-          with(c, List.of(2, 0, 0), zeros, zeros, zeros), with(c, zeros, List.of(0, 3, 0), zeros, zeros),
-          with(c, zeros, zeros, List.of(0, 1, 0), zeros), with(c, zeros, zeros, zeros, List.of(0, 0, 3)))) {
-        assertTrue(model.forward(other, src, tgt, false).sub(base).abs().max().getFloat() > 1e-4f, other.key());
+      for (SubConfig other :
+          List.of(
+              with(c, List.of(1, 0, 0), zeros, zeros, zeros),
+              with(c, List.of(2, 0, 0), zeros, zeros, zeros),
+              with(c, zeros, List.of(0, 3, 0), zeros, zeros),
+              with(c, zeros, zeros, List.of(0, 1, 0), zeros),
+              with(c, zeros, zeros, zeros, List.of(0, 0, 3)))) {
+        assertTrue(
+            model.forward(other, src, tgt, false).sub(base).abs().max().getFloat() > 1e-4f,
+            other.key());
       }
     }
   }
@@ -163,7 +209,8 @@ class PrimerTransformerTest {
       try (SuperTransformer sub = model.extract(m, c)) {
         assertTrue(sub.weights().has("enc.0." + WeightNames.SELF_DCONV));
         assertTrue(!sub.weights().has("enc.1." + WeightNames.SELF_DCONV));
-        assertEquals(Complexity.params(c, PRIMER.qkvDim()),
+        assertEquals(
+            Complexity.params(c, PRIMER.qkvDim()),
             sub.weights().numel() - sub.weights().get(WeightNames.EMBED).size());
         assertClose(model.forward(c, src, tgt, false), sub.forward(c, src, tgt, false), 1e-5f);
       }
@@ -171,13 +218,16 @@ class PrimerTransformerTest {
   }
 
   @Test
-  void aSubTransformerDirectoryKeepsTheGenesInHatYaml(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
-      throws Exception {
+  void aSubTransformerDirectoryKeepsTheGenesInHatYaml(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
     SubConfig c = mixed();
     java.nio.file.Path dir = tmp.resolve("sub");
     io.hatflow.model.extract.SubTransformerModel.write(model, c, "d", dir);
-    String yaml = java.nio.file.Files.readString(dir.resolve(io.hatflow.model.extract.SubTransformerModel.CONFIG));
-    assertTrue(yaml.contains("encoder-activation-all-subtransformer: [squared_relu, gelu, relu]"), yaml);
+    String yaml =
+        java.nio.file.Files.readString(
+            dir.resolve(io.hatflow.model.extract.SubTransformerModel.CONFIG));
+    assertTrue(
+        yaml.contains("encoder-activation-all-subtransformer: [squared_relu, gelu, relu]"), yaml);
     assertTrue(yaml.contains("decoder-attention-dconv-all-subtransformer: [3, 3, 0]"), yaml);
     try (NDManager m = manager.newSubManager();
         var loaded = io.hatflow.model.extract.SubTransformerModel.load(dir, m)) {
@@ -185,7 +235,10 @@ class PrimerTransformerTest {
       Random r = new Random(12);
       NDArray src = tokens(m, new long[][] {randomIds(r, 5)});
       NDArray tgt = tokens(m, new long[][] {randomIds(r, 4)});
-      assertClose(model.forward(c, src, tgt, false), loaded.model().forward(loaded.config(), src, tgt, false), 1e-5f);
+      assertClose(
+          model.forward(c, src, tgt, false),
+          loaded.model().forward(loaded.config(), src, tgt, false),
+          1e-5f);
     }
   }
 
@@ -193,10 +246,13 @@ class PrimerTransformerTest {
   void aModelTrainedWithoutTheConvolutionRejectsIt() {
     SearchSpace tiny = SearchSpace.preset("tiny");
     try (NDManager m = manager.newSubManager();
-        SuperTransformer plain = SuperTransformer.create(m, tiny.largest(), tiny.qkvDim(), V, Dropouts.NONE, 7)) {
+        SuperTransformer plain =
+            SuperTransformer.create(m, tiny.largest(), tiny.qkvDim(), V, Dropouts.NONE, 7)) {
       UserInputException e = assertThrows(UserInputException.class, () -> plain.check(mixed()));
       assertTrue(e.getMessage().contains("encoder_attention_dconv[0]=3"), e.getMessage());
-      assertTrue(plain.weights().all().keySet().stream().noneMatch(k -> k.endsWith(WeightNames.SELF_DCONV)));
+      assertTrue(
+          plain.weights().all().keySet().stream()
+              .noneMatch(k -> k.endsWith(WeightNames.SELF_DCONV)));
     }
   }
 }

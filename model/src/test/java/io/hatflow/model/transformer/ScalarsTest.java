@@ -15,13 +15,15 @@ import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
 /**
- * A scalar factor must survive garbage collection between forward and backward: DJL's own
- * {@code mul(Number)} frees it (see {@link Scalars}) and the gradient then reads whatever reused that memory.
+ * A scalar factor must survive garbage collection between forward and backward: DJL's own {@code
+ * mul(Number)} frees it (see {@link Scalars}) and the gradient then reads whatever reused that
+ * memory.
  */
 class ScalarsTest {
   static float[] gradAfterCollection(UnaryOperator<NDArray> f) throws InterruptedException {
     Threads.useIntraOp(1);
-    try (NDManager m = NDManager.newBaseManager(); NDScope scope = new NDScope()) {
+    try (NDManager m = NDManager.newBaseManager();
+        NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       NDArray x = m.create(new float[] {1f, 2f, 3f});
       x.setRequiresGradient(true);
@@ -34,7 +36,9 @@ class ScalarsTest {
     }
   }
 
-  /** Collects unreachable direct buffers, then refills small native allocations with a poison value. */
+  /**
+   * Collects unreachable direct buffers, then refills small native allocations with a poison value.
+   */
   static void clobberFreedDirectMemory() throws InterruptedException {
     for (int round = 0; round < 3; round++) {
       System.gc();
@@ -51,12 +55,15 @@ class ScalarsTest {
 
   @Test
   void timesKeepsItsFactorForTheBackwardPass() throws Exception {
-    assertArrayEquals(new float[] {0.125f, 0.125f, 0.125f},
-        gradAfterCollection(x -> Scalars.times(x, 0.125)), 0f);
+    assertArrayEquals(
+        new float[] {0.125f, 0.125f, 0.125f},
+        gradAfterCollection(x -> Scalars.times(x, 0.125)),
+        0f);
   }
 
   @Test
   void overKeepsItsDivisorForTheBackwardPass() throws Exception {
-    assertArrayEquals(new float[] {0.25f, 0.25f, 0.25f}, gradAfterCollection(x -> Scalars.over(x, 4)), 0f);
+    assertArrayEquals(
+        new float[] {0.25f, 0.25f, 0.25f}, gradAfterCollection(x -> Scalars.over(x, 4)), 0f);
   }
 }

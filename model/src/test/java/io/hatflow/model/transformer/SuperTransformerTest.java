@@ -1,6 +1,5 @@
 package io.hatflow.model.transformer;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.hatflow.core.space.SearchSpace;
@@ -60,10 +58,22 @@ class SuperTransformerTest {
     return x;
   }
 
-  /** A mixed config: different dims per layer, 2 of 3 decoder layers, arbitrary ende attention 1..3 layers. */
+  /**
+   * A mixed config: different dims per layer, 2 of 3 decoder layers, arbitrary ende attention 1..3
+   * layers.
+   */
   static SubConfig mixed() {
-    return new SubConfig(96, 3, List.of(256, 512, 128), List.of(2, 4, 2),
-        128, 2, List.of(128, 512, 256), List.of(4, 2, 4), List.of(2, 4, 4), List.of(2, 1, -1));
+    return new SubConfig(
+        96,
+        3,
+        List.of(256, 512, 128),
+        List.of(2, 4, 2),
+        128,
+        2,
+        List.of(128, 512, 256),
+        List.of(4, 2, 4),
+        List.of(2, 4, 4),
+        List.of(2, 1, -1));
   }
 
   @Test
@@ -86,10 +96,15 @@ class SuperTransformerTest {
       Random r = new Random(2);
       long[] s = randomIds(r, 4);
       long[] t = randomIds(r, 5);
-      NDArray alone = model.forward(mixed(), tokens(m, new long[][] {s}), tokens(m, new long[][] {t}), false);
+      NDArray alone =
+          model.forward(mixed(), tokens(m, new long[][] {s}), tokens(m, new long[][] {t}), false);
       // same sentence padded to length 9 in a batch with a longer one
-      NDArray batch = model.forward(mixed(), tokens(m, new long[][] {s, randomIds(r, 9)}),
-          tokens(m, new long[][] {t, randomIds(r, 5)}), false);
+      NDArray batch =
+          model.forward(
+              mixed(),
+              tokens(m, new long[][] {s, randomIds(r, 9)}),
+              tokens(m, new long[][] {t, randomIds(r, 5)}),
+              false);
       assertClose(alone.get(0), batch.get(0), 1e-5f);
     }
   }
@@ -136,9 +151,16 @@ class SuperTransformerTest {
   }
 
   static SubConfig withArb(SubConfig c, int arb) {
-    return new SubConfig(c.encoderEmbedDim(), c.encoderLayerNum(), c.encoderFfnEmbedDim(),
-        c.encoderSelfAttentionHeads(), c.decoderEmbedDim(), c.decoderLayerNum(), c.decoderFfnEmbedDim(),
-        c.decoderSelfAttentionHeads(), c.decoderEndeAttentionHeads(),
+    return new SubConfig(
+        c.encoderEmbedDim(),
+        c.encoderLayerNum(),
+        c.encoderFfnEmbedDim(),
+        c.encoderSelfAttentionHeads(),
+        c.decoderEmbedDim(),
+        c.decoderLayerNum(),
+        c.decoderFfnEmbedDim(),
+        c.decoderSelfAttentionHeads(),
+        c.decoderEndeAttentionHeads(),
         java.util.Collections.nCopies(c.decoderArbitraryEndeAttn().size(), arb));
   }
 
@@ -172,7 +194,8 @@ class SuperTransformerTest {
         assertTrue(sub.weights().numel() < model.weights().numel());
         long nonEmbedding = sub.weights().numel() - sub.weights().get("embed").size();
         assertEquals(io.hatflow.core.space.Complexity.params(c, TINY.qkvDim()), nonEmbedding);
-        assertEquals(io.hatflow.core.space.Complexity.params(TINY.largest(), TINY.qkvDim()),
+        assertEquals(
+            io.hatflow.core.space.Complexity.params(TINY.largest(), TINY.qkvDim()),
             model.weights().numel() - model.weights().get("embed").size());
         assertClose(model.forward(c, src, tgt, false), sub.forward(c, src, tgt, false), 1e-5f);
       }
@@ -182,14 +205,20 @@ class SuperTransformerTest {
   @Test
   void gradientsReachOnlyTheActiveSlices() {
     try (NDManager m = NDManager.newBaseManager()) {
-      SuperTransformer t = SuperTransformer.create(m, TINY.largest(), TINY.qkvDim(), V, Dropouts.NONE, 3);
+      SuperTransformer t =
+          SuperTransformer.create(m, TINY.largest(), TINY.qkvDim(), V, Dropouts.NONE, 3);
       for (NDArray w : t.weights().all().values()) {
         w.setRequiresGradient(true);
       }
       Random r = new Random(7);
       SubConfig c = mixed();
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-        NDArray out = t.forward(c, tokens(m, new long[][] {randomIds(r, 5)}), tokens(m, new long[][] {randomIds(r, 4)}), true);
+        NDArray out =
+            t.forward(
+                c,
+                tokens(m, new long[][] {randomIds(r, 5)}),
+                tokens(m, new long[][] {randomIds(r, 4)}),
+                true);
         gc.backward(out.mul(out).mean());
       }
       // encoder layer 0: embed 96, ffn 256
@@ -200,17 +229,30 @@ class SuperTransformerTest {
       // decoder layer 2 is inactive: no gradient at all
       assertEquals(0f, t.weights().get("dec.2.fc1.w").getGradient().abs().sum().getFloat());
       // ende k projection of decoder layer 0 reads the 96-dim encoder output
-      assertEquals(0f, t.weights().get("dec.0.ende.k_w").getGradient().get(":, 96:").abs().sum().getFloat());
-      assertTrue(t.weights().get("dec.0.ende.k_w").getGradient().get(":, :96").abs().sum().getFloat() > 0);
+      assertEquals(
+          0f, t.weights().get("dec.0.ende.k_w").getGradient().get(":, 96:").abs().sum().getFloat());
+      assertTrue(
+          t.weights().get("dec.0.ende.k_w").getGradient().get(":, :96").abs().sum().getFloat() > 0);
       t.close();
     }
   }
 
   @Test
   void rejectsConfigsThatDoNotFit() {
-    SubConfig big = new SubConfig(256, 3, List.of(512, 512, 512), List.of(4, 4, 4),
-        128, 3, List.of(512, 512, 512), List.of(4, 4, 4), List.of(4, 4, 4), List.of(-1, -1, -1));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> model.check(big));
+    SubConfig big =
+        new SubConfig(
+            256,
+            3,
+            List.of(512, 512, 512),
+            List.of(4, 4, 4),
+            128,
+            3,
+            List.of(512, 512, 512),
+            List.of(4, 4, 4),
+            List.of(4, 4, 4),
+            List.of(-1, -1, -1));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> model.check(big));
     assertTrue(e.getMessage().contains("encoder_embed_dim 256 > 128"), e.getMessage());
   }
 

@@ -13,29 +13,43 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Unmatched;
 
-@Command(name = "demo", mixinStandardHelpOptions = true,
-    description = "The whole HAT path on the bundled testdata/ with the tiny space (launch/specs/demo.yaml).")
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    description =
+        "The whole HAT path on the bundled testdata/ with the tiny space (launch/specs/demo.yaml).")
 public final class DemoCommand implements Callable<Integer> {
-  @Option(names = "--run-dir", paramLabel = "DIR|URI", defaultValue = "runs/demo",
-      description = "A local path or hdfs://HOST:PORT/path, gs://BUCKET/path. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--run-dir",
+      paramLabel = "DIR|URI",
+      defaultValue = "runs/demo",
+      description =
+          "A local path or hdfs://HOST:PORT/path, gs://BUCKET/path. Default: ${DEFAULT-VALUE}.")
   String runDir;
 
-  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a value of the demo spec.")
+  @Option(
+      names = "--set",
+      paramLabel = "KEY=VALUE",
+      description = "Override a value of the demo spec.")
   List<String> sets = new ArrayList<>();
 
-  @Option(names = "--force", paramLabel = "STAGE", description = "Run this stage even if cached ('all' for every stage).")
+  @Option(
+      names = "--force",
+      paramLabel = "STAGE",
+      description = "Run this stage even if cached ('all' for every stage).")
   List<String> force = new ArrayList<>();
 
-  @Unmatched
-  List<String> beamArgs = new ArrayList<>();
+  @Unmatched List<String> beamArgs = new ArrayList<>();
 
   @Override
   public Integer call() throws Exception {
     Path spec = demoSpec();
     FrozenSpec frozen = SpecLoader.load(spec, sets);
-    // The demo owns its run directory: a demo of another spec (older code, other --set) is replaced, and
+    // The demo owns its run directory: a demo of another spec (older code, other --set) is
+    // replaced, and
     // stages whose fingerprints still match stay cached.
-    return RunCommand.runStages(frozen, runDir, BeamArgs.parse(beamArgs), beamArgs, Stages.all(), force, true);
+    return RunCommand.runStages(
+        frozen, runDir, BeamArgs.parse(beamArgs), beamArgs, Stages.all(), force, true);
   }
 
   static Path demoSpec() {
@@ -52,6 +66,7 @@ public final class DemoCommand implements Callable<Integer> {
         return p;
       }
     }
-    throw new UserInputException("launch/specs/demo.yaml not found (set -Dhatflow.home to the hatflow checkout)");
+    throw new UserInputException(
+        "launch/specs/demo.yaml not found (set -Dhatflow.home to the hatflow checkout)");
   }
 }

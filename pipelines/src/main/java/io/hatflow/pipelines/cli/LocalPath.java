@@ -6,8 +6,8 @@ import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
 /**
- * Picocli converters for paths that must be local: a {@code gs://} value is refused at parse time (exit 2) with
- * what to do instead, rather than silently becoming a local folder named {@code gs:}.
+ * Picocli converters for paths that must be local: a {@code gs://} value is refused at parse time
+ * (exit 2) with what to do instead, rather than silently becoming a local folder named {@code gs:}.
  */
 final class LocalPath {
   private LocalPath() {}
@@ -23,8 +23,10 @@ final class LocalPath {
   static final class Spec implements ITypeConverter<Path> {
     @Override
     public Path convert(String value) {
-      return refuseRemote(value, "the spec must be a local file (its relative paths resolve against its "
-          + "directory); copy it locally. Paths inside the spec may be gs:// URIs");
+      return refuseRemote(
+          value,
+          "the spec must be a local file (its relative paths resolve against its "
+              + "directory); copy it locally. Paths inside the spec may be gs:// URIs");
     }
   }
 }

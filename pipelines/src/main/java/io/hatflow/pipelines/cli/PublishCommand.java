@@ -12,14 +12,20 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code hatflow publish RUN_DIR gs://BUCKET/PREFIX}: uploads a finished run, never overwriting anything. */
-@Command(name = "publish", mixinStandardHelpOptions = true,
+/**
+ * {@code hatflow publish RUN_DIR gs://BUCKET/PREFIX}: uploads a finished run, never overwriting
+ * anything.
+ */
+@Command(
+    name = "publish",
+    mixinStandardHelpOptions = true,
     description = {
-        "Uploads a finished run directory to gs://BUCKET/PREFIX, manifest.json last, so a reader that sees the "
-            + "manifest sees the whole run. Nothing is ever overwritten: objects already there with the same "
-            + "checksums are skipped (a re-run completes an interrupted publish), different ones are an error.",
-        "Credentials: Application Default Credentials (gcloud auth application-default login, or "
-            + "GOOGLE_APPLICATION_CREDENTIALS)."})
+      "Uploads a finished run directory to gs://BUCKET/PREFIX, manifest.json last, so a reader that sees the "
+          + "manifest sees the whole run. Nothing is ever overwritten: objects already there with the same "
+          + "checksums are skipped (a re-run completes an interrupted publish), different ones are an error.",
+      "Credentials: Application Default Credentials (gcloud auth application-default login, or "
+          + "GOOGLE_APPLICATION_CREDENTIALS)."
+    })
 public final class PublishCommand implements Callable<Integer> {
   private final Supplier<Storage> storage;
 
@@ -32,19 +38,30 @@ public final class PublishCommand implements Callable<Integer> {
     this.storage = storage;
   }
 
-  @Parameters(index = "0", paramLabel = "RUN_DIR",
+  @Parameters(
+      index = "0",
+      paramLabel = "RUN_DIR",
       description = "A finished run directory: a local path or hdfs://..., gs://... URI.")
   String runDirArg;
 
-  @Parameters(index = "1", paramLabel = "gs://BUCKET/PREFIX", description = "Where the run's files go.")
+  @Parameters(
+      index = "1",
+      paramLabel = "gs://BUCKET/PREFIX",
+      description = "Where the run's files go.")
   String destination;
 
-  @Option(names = "--verify", paramLabel = "HOW", defaultValue = "METADATA",
-      description = "How each object is checked after upload: METADATA (the CRC32C/MD5 GCS computed) or "
-          + "DOWNLOAD (read it back and checksum the bytes). Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--verify",
+      paramLabel = "HOW",
+      defaultValue = "METADATA",
+      description =
+          "How each object is checked after upload: METADATA (the CRC32C/MD5 GCS computed) or "
+              + "DOWNLOAD (read it back and checksum the bytes). Default: ${DEFAULT-VALUE}.")
   Publisher.Verify verify;
 
-  @Option(names = "--json", description = "Print {\"uploaded\":..,\"skipped\":..,\"bytes\":..} as the last line.")
+  @Option(
+      names = "--json",
+      description = "Print {\"uploaded\":..,\"skipped\":..,\"bytes\":..} as the last line.")
   boolean json;
 
   @Override
@@ -56,10 +73,19 @@ public final class PublishCommand implements Callable<Integer> {
 
   private int publish(Path runDir) {
     Publisher.requireFinished(runDir);
-    PublishReport r = new Publisher(storage.get(), verify)
-        .publish(runDir, destination);
-    System.out.println("published " + runDir + " to " + r.destination() + ": " + r.uploaded() + " uploaded ("
-        + r.bytes() + " bytes), " + r.skipped() + " already there");
+    PublishReport r = new Publisher(storage.get(), verify).publish(runDir, destination);
+    System.out.println(
+        "published "
+            + runDir
+            + " to "
+            + r.destination()
+            + ": "
+            + r.uploaded()
+            + " uploaded ("
+            + r.bytes()
+            + " bytes), "
+            + r.skipped()
+            + " already there");
     if (json) {
       System.out.println(r.toJson());
     }

@@ -10,19 +10,32 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "report", mixinStandardHelpOptions = true,
-    description = "Render RUN_DIR/report/index.html (self-contained, charts as PNG and SVG beside it) from what the "
-        + "run's stages wrote; missing outputs are listed, not fatal.")
+@Command(
+    name = "report",
+    mixinStandardHelpOptions = true,
+    description =
+        "Render RUN_DIR/report/index.html (self-contained, charts as PNG and SVG beside it) from what the "
+            + "run's stages wrote; missing outputs are listed, not fatal.")
 public final class ReportCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "RUN_DIR", description = "A local path or hdfs://..., gs://... URI.")
+  @Parameters(
+      index = "0",
+      paramLabel = "RUN_DIR",
+      description = "A local path or hdfs://..., gs://... URI.")
   String runDirArg;
 
-  @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default: RUN_DIR/report).")
+  @Option(
+      names = "--out",
+      paramLabel = "DIR",
+      description = "Output folder (default: RUN_DIR/report).")
   Path out;
 
   @Override
   public Integer call() throws Exception {
-    return RunDirs.existing(runDirArg, null, out == null ? io.hatflow.pipelines.stages.ReportStage.NAME : null, (dir, uri) -> write(dir));
+    return RunDirs.existing(
+        runDirArg,
+        null,
+        out == null ? io.hatflow.pipelines.stages.ReportStage.NAME : null,
+        (dir, uri) -> write(dir));
   }
 
   private int write(Path runDir) {
@@ -32,11 +45,15 @@ public final class ReportCommand implements Callable<Integer> {
       try {
         title = SpecLoader.load(spec, List.of()).spec().report().title();
       } catch (RuntimeException e) {
-        System.err.println("hatflow: warning: cannot read " + spec + " for the title: " + e.getMessage());
+        System.err.println(
+            "hatflow: warning: cannot read " + spec + " for the title: " + e.getMessage());
       }
     }
-    Path index = ReportWriter.write(runDir,
-        out != null ? out : io.hatflow.pipelines.stages.ReportStage.Outputs.at(runDir).dir(), title);
+    Path index =
+        ReportWriter.write(
+            runDir,
+            out != null ? out : io.hatflow.pipelines.stages.ReportStage.Outputs.at(runDir).dir(),
+            title);
     System.out.println("report: " + index);
     return 0;
   }

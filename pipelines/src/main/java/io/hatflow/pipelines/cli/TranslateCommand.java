@@ -17,27 +17,45 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "translate", mixinStandardHelpOptions = true,
-    description = "Translate a file, one sentence per line, with a trained or extracted SubTransformer, or its ONNX"
-        + " export on ONNX Runtime (a directory with export.json).")
+@Command(
+    name = "translate",
+    mixinStandardHelpOptions = true,
+    description =
+        "Translate a file, one sentence per line, with a trained or extracted SubTransformer, or its ONNX"
+            + " export on ONNX Runtime (a directory with export.json).")
 public final class TranslateCommand implements Callable<Integer> {
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "A SubTransformer directory"
-      + " (finalize/models/<winner>/ or an extraction), or an ONNX export (finalize/export/<winner>/, hatflow export).")
+  @Option(
+      names = "--model",
+      required = true,
+      paramLabel = "DIR",
+      description =
+          "A SubTransformer directory"
+              + " (finalize/models/<winner>/ or an extraction), or an ONNX export (finalize/export/<winner>/, hatflow export).")
   Path model;
 
   @Option(names = "--int8", description = "With an ONNX export: its int8 models.")
   boolean int8;
 
-  @Option(names = "--vocab", paramLabel = "DIR", description = "Vocabulary directory, BPE or SentencePiece (default: <model>/vocab, else the run's prepare/vocab).")
+  @Option(
+      names = "--vocab",
+      paramLabel = "DIR",
+      description =
+          "Vocabulary directory, BPE or SentencePiece (default: <model>/vocab, else the run's prepare/vocab).")
   Path vocab;
 
   @Option(names = "--input", required = true, paramLabel = "FILE")
   Path input;
 
-  @Option(names = "--beam", defaultValue = "4", description = "Beam size (1 = greedy). Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--beam",
+      defaultValue = "4",
+      description = "Beam size (1 = greedy). Default: ${DEFAULT-VALUE}.")
   int beam;
 
-  @Option(names = "--lenpen", defaultValue = "0.6", description = "Length penalty. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--lenpen",
+      defaultValue = "0.6",
+      description = "Length penalty. Default: ${DEFAULT-VALUE}.")
   double lenpen;
 
   @Option(names = "--threads", defaultValue = "1")
@@ -52,7 +70,9 @@ public final class TranslateCommand implements Callable<Integer> {
     for (String line : Files.readAllLines(input, StandardCharsets.UTF_8)) {
       src.add(Normalizer.normalize(line));
     }
-    DecodeConfig dc = new DecodeConfig(beam, lenpen, DecodeConfig.HAT_WMT.maxLenA(), DecodeConfig.HAT_WMT.maxLenB());
+    DecodeConfig dc =
+        new DecodeConfig(
+            beam, lenpen, DecodeConfig.HAT_WMT.maxLenA(), DecodeConfig.HAT_WMT.maxLenB());
     if (Files.exists(model.resolve(OnnxExport.META))) {
       try (OnnxTranslator t = OnnxTranslator.open(model, int8, threads)) {
         t.translate(src, dc).forEach(System.out::println);
@@ -60,10 +80,15 @@ public final class TranslateCommand implements Callable<Integer> {
       return 0;
     }
     if (int8) {
-      throw new UserInputException("--int8: " + model + " is not an ONNX export (no " + OnnxExport.META
-          + "); export it with hatflow export --int8");
+      throw new UserInputException(
+          "--int8: "
+              + model
+              + " is not an ONNX export (no "
+              + OnnxExport.META
+              + "); export it with hatflow export --int8");
     }
-    try (SubwordVocabulary v = VocabularyFiles.load(vocabDir()); Translator t = new Translator(model, v, dc, threads)) {
+    try (SubwordVocabulary v = VocabularyFiles.load(vocabDir());
+        Translator t = new Translator(model, v, dc, threads)) {
       for (String out : t.translate(src)) {
         System.out.println(out);
       }
@@ -75,7 +100,10 @@ public final class TranslateCommand implements Callable<Integer> {
     return vocabDir(model, vocab);
   }
 
-  /** {@code vocab} if given, else the first {@code vocab/} or {@code prepare/vocab/} at or above {@code model}. */
+  /**
+   * {@code vocab} if given, else the first {@code vocab/} or {@code prepare/vocab/} at or above
+   * {@code model}.
+   */
   static Path vocabDir(Path model, Path vocab) {
     if (vocab != null) {
       return vocab;
@@ -89,6 +117,7 @@ public final class TranslateCommand implements Callable<Integer> {
         return prepared;
       }
     }
-    throw new UserInputException("--model " + model + ": no vocabulary found beside it; give --vocab DIR");
+    throw new UserInputException(
+        "--model " + model + ": no vocabulary found beside it; give --vocab DIR");
   }
 }

@@ -17,8 +17,12 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 
-/** A SubTransformer that finalize trains and scores: a search winner (target, budget) or a random control. */
-public record Candidate(String name, String kind, String target, Double budgetMs, SubConfig config) {
+/**
+ * A SubTransformer that finalize trains and scores: a search winner (target, budget) or a random
+ * control.
+ */
+public record Candidate(
+    String name, String kind, String target, Double budgetMs, SubConfig config) {
 
   public static final String WINNER = "winner";
   public static final String RANDOM = "random";
@@ -29,14 +33,16 @@ public record Candidate(String name, String kind, String target, Double budgetMs
     try {
       root = new ObjectMapper().readTree(Files.readString(winnersJson));
     } catch (IOException e) {
-      throw new UserInputException("cannot read the search winners " + winnersJson + ": " + e.getMessage(), e);
+      throw new UserInputException(
+          "cannot read the search winners " + winnersJson + ": " + e.getMessage(), e);
     }
     List<Candidate> out = new ArrayList<>();
     JsonNode ws = root.path("winners");
     for (int i = 0; i < ws.size(); i++) {
       JsonNode w = ws.get(i);
       if (!w.hasNonNull("target") || !w.hasNonNull("budget_ms") || !w.has("config")) {
-        throw new UserInputException(winnersJson + ": winner " + i + " lacks target, budget_ms or config");
+        throw new UserInputException(
+            winnersJson + ": winner " + i + " lacks target, budget_ms or config");
       }
       Map<String, Object> m = new ObjectMapper().convertValue(w.get("config"), LinkedHashMap.class);
       SubConfig c = SubConfig.fromHatMap(m);
@@ -47,10 +53,11 @@ public record Candidate(String name, String kind, String target, Double budgetMs
   }
 
   /**
-   * {@code n} random SubTransformers of {@code space}, seeded from {@code seed}, distinct from each other and
-   * from {@code exclude} (gives up after many draws in a space too small to hold them).
+   * {@code n} random SubTransformers of {@code space}, seeded from {@code seed}, distinct from each
+   * other and from {@code exclude} (gives up after many draws in a space too small to hold them).
    */
-  public static List<Candidate> randoms(SearchSpace space, int n, long seed, List<Candidate> exclude) {
+  public static List<Candidate> randoms(
+      SearchSpace space, int n, long seed, List<Candidate> exclude) {
     Set<String> seen = new HashSet<>();
     exclude.forEach(c -> seen.add(c.config().key()));
     Random rnd = new Random(seed * 0x9E3779B97F4A7C15L + 17);
@@ -65,8 +72,9 @@ public record Candidate(String name, String kind, String target, Double budgetMs
   }
 
   /**
-   * The smallest space holding exactly this config's values: its {@code largest()} is the model shape that
-   * finalize trains (the config itself, per-layer widths padded to the widest layer's), and it contains the config.
+   * The smallest space holding exactly this config's values: its {@code largest()} is the model
+   * shape that finalize trains (the config itself, per-layer widths padded to the widest layer's),
+   * and it contains the config.
    */
   public static SearchSpace shapeSpace(SubConfig config, int qkvDim) {
     SubConfig a = config.active();

@@ -20,13 +20,16 @@ import org.apache.avro.file.DataFileWriter;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificDatumWriter;
 
-/** finalize's result files, each written atomically: results.avro / .json / .csv and ranking.json. */
+/**
+ * finalize's result files, each written atomically: results.avro / .json / .csv and ranking.json.
+ */
 public final class FinalizeOutputs {
   public static final String RESULTS_AVRO = "results.avro";
   public static final String RESULTS_JSON = "results.json";
   public static final String RESULTS_CSV = "results.csv";
   public static final String RANKING_JSON = "ranking.json";
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private FinalizeOutputs() {}
 
@@ -41,15 +44,22 @@ public final class FinalizeOutputs {
     root.set("results", arr);
     AtomicFiles.writeString(dir.resolve(RESULTS_JSON), text(root));
     AtomicFiles.writeString(dir.resolve(RESULTS_CSV), csv(results));
-    List<Ranking.Scores> scores = results.stream()
-        .map(r -> new Ranking.Scores(r.getName(), r.getInheritedLoss(), r.getTrainedLoss(), r.getBleu())).toList();
+    List<Ranking.Scores> scores =
+        results.stream()
+            .map(
+                r ->
+                    new Ranking.Scores(
+                        r.getName(), r.getInheritedLoss(), r.getTrainedLoss(), r.getBleu()))
+            .toList();
     Ranking.Tau tau = Ranking.tau(scores);
     ObjectNode rank = JSON.createObjectNode();
     rank.put("models", tau.models());
     putNumber(rank, "kendall_tau_inherited_vs_trained_loss", tau.lossVsLoss());
     putNumber(rank, "kendall_tau_inherited_loss_vs_bleu", tau.lossVsBleu());
-    rank.put("note", "tau 1 = inherited-weight validation loss orders the models exactly as after training "
-        + "(for BLEU: lower inherited loss <-> higher BLEU)");
+    rank.put(
+        "note",
+        "tau 1 = inherited-weight validation loss orders the models exactly as after training "
+            + "(for BLEU: lower inherited loss <-> higher BLEU)");
     ArrayNode per = rank.putArray("per_model");
     for (Ranking.Scores s : scores) {
       ObjectNode o = per.addObject();
@@ -70,7 +80,8 @@ public final class FinalizeOutputs {
   /** Results from one Avro file of {@link FinalResult} records. */
   public static List<FinalResult> readResults(Path f) {
     List<FinalResult> out = new ArrayList<>();
-    try (DataFileReader<FinalResult> r = new DataFileReader<>(f.toFile(), new SpecificDatumReader<>(FinalResult.class))) {
+    try (DataFileReader<FinalResult> r =
+        new DataFileReader<>(f.toFile(), new SpecificDatumReader<>(FinalResult.class))) {
       r.forEach(out::add);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + f, e);
@@ -101,12 +112,14 @@ public final class FinalizeOutputs {
     ObjectNode m = o.putObject("measured_ms");
     r.getMeasuredMs().forEach(m::put);
     ObjectNode err = o.putObject("error_pct");
-    r.getMeasuredMs().forEach((t, ms) -> {
-      Double pr = r.getPredictedMs().get(t);
-      if (pr != null) {
-        err.put(t, Ranking.errorPct(pr, ms));
-      }
-    });
+    r.getMeasuredMs()
+        .forEach(
+            (t, ms) -> {
+              Double pr = r.getPredictedMs().get(t);
+              if (pr != null) {
+                err.put(t, Ranking.errorPct(pr, ms));
+              }
+            });
     o.put("over_budget", r.getOverBudget());
     o.put("export_dir", r.getExportDir());
     ObjectNode eb = o.putObject("engine_bleu");
@@ -120,8 +133,12 @@ public final class FinalizeOutputs {
     putNullable(o, "update_budget", r.getUpdateBudget());
     ArrayNode probe = o.putArray("update_probe");
     for (var x : r.getUpdateProbe()) {
-      ObjectNode row = probe.addObject().put("layer", x.getLayer()).put("loss_gain", x.getLossGain())
-          .put("backward_ms", x.getBackwardMs());
+      ObjectNode row =
+          probe
+              .addObject()
+              .put("layer", x.getLayer())
+              .put("loss_gain", x.getLossGain())
+              .put("backward_ms", x.getBackwardMs());
       putNullable(row, "path_ms", x.getPathMs());
       putNullable(row, "weight_ms", x.getWeightMs());
       row.put("picked", x.getPicked());
@@ -132,13 +149,21 @@ public final class FinalizeOutputs {
   /** One row per model; latency columns per target (predicted, measured, error %). */
   static String csv(List<FinalResult> results) {
     TreeSet<String> targets = new TreeSet<>();
-    results.forEach(r -> {
-      targets.addAll(r.getPredictedMs().keySet());
-      targets.addAll(r.getMeasuredMs().keySet());
-    });
-    StringBuilder b = new StringBuilder("name,kind,mode,target,budget_ms,config_key,params,flops,inherited_loss,trained_loss,kept_step,bleu");
+    results.forEach(
+        r -> {
+          targets.addAll(r.getPredictedMs().keySet());
+          targets.addAll(r.getMeasuredMs().keySet());
+        });
+    StringBuilder b =
+        new StringBuilder(
+            "name,kind,mode,target,budget_ms,config_key,params,flops,inherited_loss,trained_loss,kept_step,bleu");
     for (String t : targets) {
-      b.append(",predicted_ms_").append(t).append(",measured_ms_").append(t).append(",error_pct_").append(t);
+      b.append(",predicted_ms_")
+          .append(t)
+          .append(",measured_ms_")
+          .append(t)
+          .append(",error_pct_")
+          .append(t);
     }
     b.append(",over_budget");
     for (String e : ENGINES) {
@@ -146,16 +171,37 @@ public final class FinalizeOutputs {
     }
     b.append(",export_dir,update,updated_layers,updated_params\n");
     for (FinalResult r : results) {
-      b.append(r.getName()).append(',').append(r.getKind()).append(',').append(r.getMode()).append(',')
+      b.append(r.getName())
+          .append(',')
+          .append(r.getKind())
+          .append(',')
+          .append(r.getMode())
+          .append(',')
           .append(r.getTarget() == null ? "" : r.getTarget())
-          .append(',').append(r.getBudgetMs() == null ? "" : num(r.getBudgetMs())).append(",\"")
-          .append(r.getConfigKey().replace("\"", "\"\"")).append("\",").append(r.getParams()).append(',')
-          .append(r.getFlops()).append(',').append(num(r.getInheritedLoss())).append(',')
-          .append(num(r.getTrainedLoss())).append(',').append(r.getKeptStep()).append(',').append(num(r.getBleu()));
+          .append(',')
+          .append(r.getBudgetMs() == null ? "" : num(r.getBudgetMs()))
+          .append(",\"")
+          .append(r.getConfigKey().replace("\"", "\"\""))
+          .append("\",")
+          .append(r.getParams())
+          .append(',')
+          .append(r.getFlops())
+          .append(',')
+          .append(num(r.getInheritedLoss()))
+          .append(',')
+          .append(num(r.getTrainedLoss()))
+          .append(',')
+          .append(r.getKeptStep())
+          .append(',')
+          .append(num(r.getBleu()));
       for (String t : targets) {
         Double p = r.getPredictedMs().get(t);
         Double m = r.getMeasuredMs().get(t);
-        b.append(',').append(p == null ? "" : num(p)).append(',').append(m == null ? "" : num(m)).append(',')
+        b.append(',')
+            .append(p == null ? "" : num(p))
+            .append(',')
+            .append(m == null ? "" : num(m))
+            .append(',')
             .append(p == null || m == null ? "" : num(Ranking.errorPct(p, m)));
       }
       b.append(',').append(r.getOverBudget());
@@ -165,14 +211,23 @@ public final class FinalizeOutputs {
         b.append(',').append(x == null ? "" : num(x)).append(',').append(ms == null ? "" : num(ms));
       }
       b.append(',').append(r.getExportDir() == null ? "" : r.getExportDir());
-      b.append(',').append(r.getUpdate()).append(',').append(String.join(" ", r.getUpdatedLayers())).append(',')
-          .append(r.getUpdatedParams()).append('\n');
+      b.append(',')
+          .append(r.getUpdate())
+          .append(',')
+          .append(String.join(" ", r.getUpdatedLayers()))
+          .append(',')
+          .append(r.getUpdatedParams())
+          .append('\n');
     }
     return b.toString();
   }
 
-  /** Engines a winner is scored on (finalize.export): DJL, and its ONNX export on ONNX Runtime in fp32 and int8. */
-  public static final java.util.List<String> ENGINES = java.util.List.of("djl", "onnx-fp32", "onnx-int8");
+  /**
+   * Engines a winner is scored on (finalize.export): DJL, and its ONNX export on ONNX Runtime in
+   * fp32 and int8.
+   */
+  public static final java.util.List<String> ENGINES =
+      java.util.List.of("djl", "onnx-fp32", "onnx-int8");
 
   private static String num(double x) {
     return String.format(Locale.ROOT, "%.6g", x);
@@ -205,7 +260,8 @@ public final class FinalizeOutputs {
   /** Writes results as one Avro file, atomically. */
   public static void writeResults(Path file, List<FinalResult> results) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (DataFileWriter<FinalResult> w = new DataFileWriter<>(new SpecificDatumWriter<>(FinalResult.class))) {
+    try (DataFileWriter<FinalResult> w =
+        new DataFileWriter<>(new SpecificDatumWriter<>(FinalResult.class))) {
       w.create(FinalResult.getClassSchema(), bytes);
       for (FinalResult r : results) {
         w.append(r);

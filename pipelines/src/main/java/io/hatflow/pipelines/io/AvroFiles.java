@@ -26,8 +26,9 @@ import org.apache.beam.sdk.io.fs.MoveOptions;
 import org.apache.beam.sdk.io.fs.ResourceId;
 
 /**
- * Small Avro and text files read and written by the driver, by URI through Beam's FileSystems (local paths,
- * {@code hdfs://}, {@code gs://}): written to a temp name then renamed, byte-reproducible.
+ * Small Avro and text files read and written by the driver, by URI through Beam's FileSystems
+ * (local paths, {@code hdfs://}, {@code gs://}): written to a temp name then renamed,
+ * byte-reproducible.
  */
 public final class AvroFiles {
   private AvroFiles() {}
@@ -52,7 +53,7 @@ public final class AvroFiles {
         return out;
       }
       try (InputStream in = Channels.newInputStream(FileSystems.open(m.get(0).resourceId()));
-           DataFileStream<T> r = new DataFileStream<>(in, new SpecificDatumReader<>(type))) {
+          DataFileStream<T> r = new DataFileStream<>(in, new SpecificDatumReader<>(type))) {
         r.forEach(out::add);
       }
     } catch (IOException e) {
@@ -61,15 +62,17 @@ public final class AvroFiles {
     return out;
   }
 
-  public static <T extends SpecificRecordBase> void write(Path file, Class<T> type, List<T> records) {
+  public static <T extends SpecificRecordBase> void write(
+      Path file, Class<T> type, List<T> records) {
     write(file.toString(), type, records);
   }
 
   /**
-   * Writes records atomically. The sync marker (random by default) is derived from the schema, so equal
-   * records give byte-identical files and runs can be compared byte for byte.
+   * Writes records atomically. The sync marker (random by default) is derived from the schema, so
+   * equal records give byte-identical files and runs can be compared byte for byte.
    */
-  public static <T extends SpecificRecordBase> void write(String uri, Class<T> type, List<T> records) {
+  public static <T extends SpecificRecordBase> void write(
+      String uri, Class<T> type, List<T> records) {
     try {
       Schema schema = (Schema) type.getField("SCHEMA$").get(null);
       SpecificDatumWriter<T> writer = new SpecificDatumWriter<>(type);

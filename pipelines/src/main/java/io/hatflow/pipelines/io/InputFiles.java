@@ -19,9 +19,9 @@ import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 
 /**
- * User-supplied input files read through Beam {@link FileSystems}, so a spec or command may name a local path
- * or a {@code gs://} object (the GCP extension registers the scheme from the pipeline options). Local paths
- * take the same code path; only the scheme differs.
+ * User-supplied input files read through Beam {@link FileSystems}, so a spec or command may name a
+ * local path or a {@code gs://} object (the GCP extension registers the scheme from the pipeline
+ * options). Local paths take the same code path; only the scheme differs.
  */
 public final class InputFiles {
   private InputFiles() {}
@@ -33,21 +33,27 @@ public final class InputFiles {
     }
   }
 
-  /** Whether {@code path} names a remote object ({@code scheme://...} other than {@code file://}). */
+  /**
+   * Whether {@code path} names a remote object ({@code scheme://...} other than {@code file://}).
+   */
   public static boolean isRemote(String path) {
     return path.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*") && !path.startsWith("file://");
   }
 
   /** Joins a child onto a local path or a URI with '/'. */
   public static String child(String parent, String... names) {
-    StringBuilder b = new StringBuilder(parent.endsWith("/") ? parent.substring(0, parent.length() - 1) : parent);
+    StringBuilder b =
+        new StringBuilder(parent.endsWith("/") ? parent.substring(0, parent.length() - 1) : parent);
     for (String n : names) {
       b.append('/').append(n);
     }
     return b.toString();
   }
 
-  /** Registers the file systems (gs:// among them) that {@code options} configure; null: Beam's defaults. */
+  /**
+   * Registers the file systems (gs:// among them) that {@code options} configure; null: Beam's
+   * defaults.
+   */
   private static void register(String path, PipelineOptions options) {
     if (options != null) {
       FileSystems.setDefaultPipelineOptions(options);
@@ -56,7 +62,9 @@ public final class InputFiles {
     }
   }
 
-  /** The single file {@code path} names, or a clear error ({@code what}: the spec key or option). */
+  /**
+   * The single file {@code path} names, or a clear error ({@code what}: the spec key or option).
+   */
   private static ResourceId resolve(String what, String path, PipelineOptions options) {
     register(path, options);
     MatchResult m;
@@ -73,7 +81,8 @@ public final class InputFiles {
       throw new MissingInputException(what + ": no such file: " + path, null);
     }
     if (found.size() > 1) {
-      throw new MissingInputException(what + ": " + path + " matches " + found.size() + " files; name one file", null);
+      throw new MissingInputException(
+          what + ": " + path + " matches " + found.size() + " files; name one file", null);
     }
     if (found.get(0).resourceId().isDirectory()) {
       throw new MissingInputException(what + ": " + path + " is a directory, not a file", null);
@@ -82,8 +91,8 @@ public final class InputFiles {
   }
 
   /**
-   * Whether {@code path} names one existing file (no error for a missing one). A file system that cannot be
-   * asked (permissions, credentials, network) is an error, not "missing".
+   * Whether {@code path} names one existing file (no error for a missing one). A file system that
+   * cannot be asked (permissions, credentials, network) is an error, not "missing".
    */
   public static boolean exists(String path, PipelineOptions options) {
     try {
@@ -114,12 +123,13 @@ public final class InputFiles {
     try {
       Files.createDirectories(dst.toAbsolutePath().getParent());
       try (InputStream in = Channels.newInputStream(FileSystems.open(id));
-           OutputStream out = Files.newOutputStream(tmp)) {
+          OutputStream out = Files.newOutputStream(tmp)) {
         in.transferTo(out);
       }
       Files.move(tmp, dst, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
-      throw new UncheckedIOException(what + ": cannot copy " + path + " to " + dst + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          what + ": cannot copy " + path + " to " + dst + ": " + e.getMessage(), e);
     } finally {
       try {
         Files.deleteIfExists(tmp);

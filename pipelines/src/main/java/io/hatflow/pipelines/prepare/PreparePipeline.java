@@ -62,20 +62,24 @@ import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
- * The prepare stage: raw parallel text to normalised, subword-encoded, deduplicated, filtered, length-bucketed Avro
- * shards, in one Beam pipeline. The BPE vocabulary is learned inside it (distributed word count, then the learner
- * on the combined counts), or given ({@code data.vocab.from}: our vocabulary directory or a SentencePiece
- * {@code .model} file), and applied as a side input.
+ * The prepare stage: raw parallel text to normalised, subword-encoded, deduplicated, filtered,
+ * length-bucketed Avro shards, in one Beam pipeline. The BPE vocabulary is learned inside it
+ * (distributed word count, then the learner on the combined counts), or given ({@code
+ * data.vocab.from}: our vocabulary directory or a SentencePiece {@code .model} file), and applied
+ * as a side input.
  *
  * <p>Output directory:
+ *
  * <pre>
  *   train-00000-of-0000N.avro ...  valid-*.avro  test-*.avro   SentencePair records
  *   vocab/vocab.txt  vocab/merges.txt                           our BPE vocabulary (learned or copied), or
  *   vocab/sentencepiece.model                                   the given SentencePiece model (copied)
  *   stats.tsv                                                   kept and dropped counts, record digest
  * </pre>
- * Everything is written under {@code <out>.tmp-<uuid>} and renamed to {@code <out>} only when the pipeline
- * succeeded; on failure the temporary directory is deleted, so {@code <out>} is never half-written.
+ *
+ * Everything is written under {@code <out>.tmp-<uuid>} and renamed to {@code <out>} only when the
+ * pipeline succeeded; on failure the temporary directory is deleted, so {@code <out>} is never
+ * half-written.
  */
 public final class PreparePipeline {
   private PreparePipeline() {}
@@ -85,7 +89,10 @@ public final class PreparePipeline {
   public static final String STATS_FILE = "stats.tsv";
   static final String DIGEST_KEY = "digest";
 
-  /** The lines of all {@code parts} (each one or more lines), sorted: associative and commutative, so a combiner. */
+  /**
+   * The lines of all {@code parts} (each one or more lines), sorted: associative and commutative,
+   * so a combiner.
+   */
   static String sortedLines(Iterable<String> parts) {
     List<String> lines = new ArrayList<>();
     for (String p : parts) {
@@ -126,8 +133,9 @@ public final class PreparePipeline {
   }
 
   /**
-   * DirectRunner reports a job's first failure while its other workers may still be writing: cancel the job,
-   * then delete {@code tmp} until it stays gone, so nothing half-written appears after the error is thrown.
+   * DirectRunner reports a job's first failure while its other workers may still be writing: cancel
+   * the job, then delete {@code tmp} until it stays gone, so nothing half-written appears after the
+   * error is thrown.
    */
   static void removeAfterFailure(PipelineResult job, String tmp) {
     if (job != null) {
@@ -161,56 +169,89 @@ public final class PreparePipeline {
     if (cfg.test() != null) {
       reads.add(p.apply("ReadTest", ReadParallelCorpus.of("test", cfg.test())));
     }
-    PCollectionTuple deduped = PCollectionList.of(reads).apply("AllSplits", Flatten.pCollections())
-        .apply("NormalizePairs", NormalizePairs.create())
-        .apply("DropDuplicates", DropDuplicates.create());
+    PCollectionTuple deduped =
+        PCollectionList.of(reads)
+            .apply("AllSplits", Flatten.pCollections())
+            .apply("NormalizePairs", NormalizePairs.create())
+            .apply("DropDuplicates", DropDuplicates.create());
     PCollection<SentencePair> pairs = deduped.get(PrepareTags.KEPT);
     int carveValid = cfg.valid() == null ? cfg.validSize() : 0;
     int carveTest = cfg.test() == null ? cfg.testSize() : 0;
     if (carveValid + carveTest > 0) {
-      PCollection<SentencePair> carved = pairs.apply("TrainOnly", Filter.by(PreparePipeline::isTrain))
-          .apply("SplitPairs", SplitPairs.of(carveValid, carveTest));
+      PCollection<SentencePair> carved =
+          pairs
+              .apply("TrainOnly", Filter.by(PreparePipeline::isTrain))
+              .apply("SplitPairs", SplitPairs.of(carveValid, carveTest));
       PCollection<SentencePair> given2 = pairs.apply("GivenSplits", Filter.by(x -> !isTrain(x)));
       pairs = PCollectionList.of(carved).and(given2).apply("WithCarved", Flatten.pCollections());
     }
 
-    PCollection<VocabularyFiles> vocab = given != null
-        ? p.apply("GivenVocabulary", Create.of(given).withCoder(SerializableCoder.of(VocabularyFiles.class)))
-        : pairs.apply("TrainForVocabulary", Filter.by(PreparePipeline::isTrain))
-            .apply("CountWords", CountWords.create())
-            .apply("LearnBpe", LearnBpe.of(cfg.vocabSize()));
+    PCollection<VocabularyFiles> vocab =
+        given != null
+            ? p.apply(
+                "GivenVocabulary",
+                Create.of(given).withCoder(SerializableCoder.of(VocabularyFiles.class)))
+            : pairs
+                .apply("TrainForVocabulary", Filter.by(PreparePipeline::isTrain))
+                .apply("CountWords", CountWords.create())
+                .apply("LearnBpe", LearnBpe.of(cfg.vocabSize()));
     vocab.apply("WriteVocabulary", WriteVocabulary.to(dir + "/" + VOCAB_DIR));
     PCollectionView<VocabularyFiles> vocabView = vocab.apply("VocabularyView", View.asSingleton());
 
-    PCollectionTuple filtered = pairs.apply("EncodePairs", EncodePairs.with(vocabView))
-        .apply("FilterPairs", FilterPairs.of(cfg.maxTokens(), cfg.maxRatio()));
-    PCollection<SentencePair> records = filtered.get(PrepareTags.KEPT)
-        .apply("AssignBuckets", AssignBuckets.of(cfg.bucketBounds()));
+    PCollectionTuple filtered =
+        pairs
+            .apply("EncodePairs", EncodePairs.with(vocabView))
+            .apply("FilterPairs", FilterPairs.of(cfg.maxTokens(), cfg.maxRatio()));
+    PCollection<SentencePair> records =
+        filtered.get(PrepareTags.KEPT).apply("AssignBuckets", AssignBuckets.of(cfg.bucketBounds()));
     records.apply("WriteShards", WriteShards.to(dir, cfg.shards()));
 
-    records.apply("TrainRecords", Filter.by(PreparePipeline::isTrain))
+    records
+        .apply("TrainRecords", Filter.by(PreparePipeline::isTrain))
         .apply("CountTrain", Count.globally())
-        .apply("RequireTrain", ParDo.of(new DoFn<Long, Void>() {
-          @ProcessElement
-          public void process(@Element Long n) {
-            if (n == 0) {
-              throw new BadCorpusException("no training pairs left after removing duplicates, empty, too long and "
-                  + "badly proportioned pairs (and carving valid/test) from " + cfg.train());
-            }
-          }
-        }));
-    PCollection<String> kept = records
-        .apply("SplitOf", MapElements.into(TypeDescriptors.strings()).via(r -> r.getSplit() + "/kept"))
-        .apply("CountKept", Count.perElement())
-        .apply("KeptLines", MapElements.into(TypeDescriptors.strings()).via(PreparePipeline::statLine));
-    PCollection<String> dropped = PCollectionList.of(deduped.get(PrepareTags.DROPPED))
-        .and(filtered.get(PrepareTags.DROPPED)).apply("AllDrops", Flatten.pCollections())
-        .apply("CountDrops", Count.perElement())
-        .apply("DropLines", MapElements.into(TypeDescriptors.strings()).via(PreparePipeline::statLine));
-    PCollection<String> digest = records.apply("RecordDigest", RecordDigest.create())
-        .apply("DigestLine", MapElements.into(TypeDescriptors.strings()).via(d -> DIGEST_KEY + "\t" + d));
-    PCollectionList.of(kept).and(dropped).and(digest).apply("AllStats", Flatten.pCollections())
-        // one sorted text: a flattened collection has no order, and the file's bytes must not depend on the runner
+        .apply(
+            "RequireTrain",
+            ParDo.of(
+                new DoFn<Long, Void>() {
+                  @ProcessElement
+                  public void process(@Element Long n) {
+                    if (n == 0) {
+                      throw new BadCorpusException(
+                          "no training pairs left after removing duplicates, empty, too long and "
+                              + "badly proportioned pairs (and carving valid/test) from "
+                              + cfg.train());
+                    }
+                  }
+                }));
+    PCollection<String> kept =
+        records
+            .apply(
+                "SplitOf",
+                MapElements.into(TypeDescriptors.strings()).via(r -> r.getSplit() + "/kept"))
+            .apply("CountKept", Count.perElement())
+            .apply(
+                "KeptLines",
+                MapElements.into(TypeDescriptors.strings()).via(PreparePipeline::statLine));
+    PCollection<String> dropped =
+        PCollectionList.of(deduped.get(PrepareTags.DROPPED))
+            .and(filtered.get(PrepareTags.DROPPED))
+            .apply("AllDrops", Flatten.pCollections())
+            .apply("CountDrops", Count.perElement())
+            .apply(
+                "DropLines",
+                MapElements.into(TypeDescriptors.strings()).via(PreparePipeline::statLine));
+    PCollection<String> digest =
+        records
+            .apply("RecordDigest", RecordDigest.create())
+            .apply(
+                "DigestLine",
+                MapElements.into(TypeDescriptors.strings()).via(d -> DIGEST_KEY + "\t" + d));
+    PCollectionList.of(kept)
+        .and(dropped)
+        .and(digest)
+        .apply("AllStats", Flatten.pCollections())
+        // one sorted text: a flattened collection has no order, and the file's bytes must not
+        // depend on the runner
         .apply("SortStats", Combine.globally(PreparePipeline::sortedLines))
         .apply("WriteStats", TextIO.write().to(dir + "/" + STATS_FILE).withoutSharding());
   }
@@ -260,8 +301,13 @@ public final class PreparePipeline {
       throw new BadCorpusException(what + ": file not found: " + path);
     }
     if (files.size() > 1) {
-      throw new BadCorpusException(what + ": " + path + " matches " + files.size()
-          + " files; name one file per side (lines are aligned within a file)");
+      throw new BadCorpusException(
+          what
+              + ": "
+              + path
+              + " matches "
+              + files.size()
+              + " files; name one file per side (lines are aligned within a file)");
     }
     if (files.get(0).resourceId().isDirectory()
         || isLocal(path) && Files.isDirectory(Paths.get(path.replaceFirst("^file://", "")))) {
@@ -270,41 +316,64 @@ public final class PreparePipeline {
   }
 
   /**
-   * Reads {@code data.vocab.from}: a vocabulary directory as prepare writes it ({@value Vocabulary#VOCAB_FILE} and
-   * {@value Vocabulary#MERGES_FILE}, or {@value VocabularyFiles#SENTENCEPIECE_FILE}) or a SentencePiece model
-   * file, local or on any Beam filesystem.
+   * Reads {@code data.vocab.from}: a vocabulary directory as prepare writes it ({@value
+   * Vocabulary#VOCAB_FILE} and {@value Vocabulary#MERGES_FILE}, or {@value
+   * VocabularyFiles#SENTENCEPIECE_FILE}) or a SentencePiece model file, local or on any Beam
+   * filesystem.
    */
   static VocabularyFiles readVocabulary(String from) {
     String d = stripSlash(from);
-    if (exists(d + "/" + Vocabulary.VOCAB_FILE) || exists(d + "/" + VocabularyFiles.SENTENCEPIECE_FILE)) {
+    if (exists(d + "/" + Vocabulary.VOCAB_FILE)
+        || exists(d + "/" + VocabularyFiles.SENTENCEPIECE_FILE)) {
       try {
         return readPreparedVocabulary(d);
       } catch (IOException | IllegalArgumentException e) {
-        throw new BadCorpusException("data.vocab.from: cannot read the vocabulary in " + d + ": " + e.getMessage());
+        throw new BadCorpusException(
+            "data.vocab.from: cannot read the vocabulary in " + d + ": " + e.getMessage());
       }
     }
     byte[] model;
     try {
       model = readAll(d);
     } catch (IOException | IllegalArgumentException e) {
-      throw new BadCorpusException("data.vocab.from: " + d + " is neither a vocabulary directory (with "
-          + Vocabulary.VOCAB_FILE + " and " + Vocabulary.MERGES_FILE + ") nor a readable SentencePiece model file: "
-          + e.getMessage());
+      throw new BadCorpusException(
+          "data.vocab.from: "
+              + d
+              + " is neither a vocabulary directory (with "
+              + Vocabulary.VOCAB_FILE
+              + " and "
+              + Vocabulary.MERGES_FILE
+              + ") nor a readable SentencePiece model file: "
+              + e.getMessage());
     }
     try {
       return VocabularyFiles.sentencePiece(model);
     } catch (IllegalArgumentException e) {
-      String why = e.getMessage().replaceFirst("^not a SentencePiece model[: ]*", "").replaceFirst("^\\((.*)\\)$", "$1");
-      throw new BadCorpusException("data.vocab.from: " + d + " is not a SentencePiece model (" + why
-          + ") nor a vocabulary directory");
+      String why =
+          e.getMessage()
+              .replaceFirst("^not a SentencePiece model[: ]*", "")
+              .replaceFirst("^\\((.*)\\)$", "$1");
+      throw new BadCorpusException(
+          "data.vocab.from: "
+              + d
+              + " is not a SentencePiece model ("
+              + why
+              + ") nor a vocabulary directory");
     }
   }
 
-  /** Reads a finished output's {@code vocab/} directory (either kind), local or on any Beam filesystem. */
+  /**
+   * Reads a finished output's {@code vocab/} directory (either kind), local or on any Beam
+   * filesystem.
+   */
   static VocabularyFiles readPreparedVocabulary(String dir) throws IOException {
     String sp = dir + "/" + VocabularyFiles.SENTENCEPIECE_FILE;
-    return exists(sp) ? VocabularyFiles.sentencePiece(readAll(sp))
-        : VocabularyFiles.bpe(readAll(dir + "/" + Vocabulary.VOCAB_FILE), readAll(dir + "/" + Vocabulary.MERGES_FILE), dir);
+    return exists(sp)
+        ? VocabularyFiles.sentencePiece(readAll(sp))
+        : VocabularyFiles.bpe(
+            readAll(dir + "/" + Vocabulary.VOCAB_FILE),
+            readAll(dir + "/" + Vocabulary.MERGES_FILE),
+            dir);
   }
 
   /** Whether {@code path} names one existing file. */
@@ -332,7 +401,8 @@ public final class PreparePipeline {
       Map<String, Map<DropReason, Long>> drops = new HashMap<>();
       Map<String, Long> kept = new HashMap<>();
       String digest = null;
-      for (String line : new String(readAll(dir + "/" + STATS_FILE), StandardCharsets.UTF_8).split("\n")) {
+      for (String line :
+          new String(readAll(dir + "/" + STATS_FILE), StandardCharsets.UTF_8).split("\n")) {
         if (line.isEmpty()) {
           continue;
         }
@@ -346,13 +416,16 @@ public final class PreparePipeline {
         if (sr[1].equals("kept")) {
           kept.put(sr[0], n);
         } else {
-          drops.computeIfAbsent(sr[0], x -> new EnumMap<>(DropReason.class))
+          drops
+              .computeIfAbsent(sr[0], x -> new EnumMap<>(DropReason.class))
               .put(DropReason.valueOf(sr[1].toUpperCase(java.util.Locale.ROOT)), n);
         }
       }
       List<PrepareResult.SplitCounts> splits = new ArrayList<>();
       for (String s : SPLITS) {
-        splits.add(new PrepareResult.SplitCounts(s, kept.getOrDefault(s, 0L), drops.getOrDefault(s, Map.of())));
+        splits.add(
+            new PrepareResult.SplitCounts(
+                s, kept.getOrDefault(s, 0L), drops.getOrDefault(s, Map.of())));
       }
       VocabularyFiles v = readPreparedVocabulary(dir + "/" + VOCAB_DIR);
       List<String> files = new ArrayList<>();
@@ -384,9 +457,11 @@ public final class PreparePipeline {
         Files.move(t, o, StandardCopyOption.ATOMIC_MOVE);
         deleteQuietly(old.toString());
       } else if (out.startsWith("hdfs://") || out.startsWith("webhdfs://")) {
-        // HDFS renames a directory atomically (one NameNode operation): readers see the old or the new whole.
-        org.apache.hadoop.fs.FileSystem fs = org.apache.hadoop.fs.FileSystem.get(java.net.URI.create(out),
-            new org.apache.hadoop.conf.Configuration());
+        // HDFS renames a directory atomically (one NameNode operation): readers see the old or the
+        // new whole.
+        org.apache.hadoop.fs.FileSystem fs =
+            org.apache.hadoop.fs.FileSystem.get(
+                java.net.URI.create(out), new org.apache.hadoop.conf.Configuration());
         org.apache.hadoop.fs.Path o = new org.apache.hadoop.fs.Path(out);
         fs.delete(new org.apache.hadoop.fs.Path(tmp + "/" + BEAM_TEMP), true);
         fs.delete(o, true);
@@ -394,7 +469,8 @@ public final class PreparePipeline {
           throw new IOException("HDFS refused to rename " + tmp + " to " + out);
         }
       } else {
-        // Object stores have no directories: remove the old files, then rename ours; stats.tsv last, so a reader
+        // Object stores have no directories: remove the old files, then rename ours; stats.tsv
+        // last, so a reader
         // that checks for it never sees a partial set.
         deleteQuietly(out);
         List<ResourceId> src = new ArrayList<>();
@@ -414,7 +490,8 @@ public final class PreparePipeline {
         }
         FileSystems.rename(src, dst);
         if (stats != null) {
-          FileSystems.rename(List.of(stats), List.of(FileSystems.matchNewResource(out + "/" + STATS_FILE, false)));
+          FileSystems.rename(
+              List.of(stats), List.of(FileSystems.matchNewResource(out + "/" + STATS_FILE, false)));
         }
       }
     } catch (IOException e) {
@@ -447,7 +524,10 @@ public final class PreparePipeline {
     return s.endsWith("/") && s.length() > 1 ? s.substring(0, s.length() - 1) : s;
   }
 
-  /** Finds our bad-input exception inside a runner's wrapping (Flink serialises causes as SerializedThrowable). */
+  /**
+   * Finds our bad-input exception inside a runner's wrapping (Flink serialises causes as
+   * SerializedThrowable).
+   */
   static RuntimeException unwrap(RuntimeException e) {
     String name = BadCorpusException.class.getName();
     for (Throwable t = e; t != null; t = t.getCause()) {

@@ -5,8 +5,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What prepare wrote: counts per split, drops per split and reason, the vocabulary, the files (full paths, sorted)
- * and an order-independent digest of all records (equal on every runner for equal input and config).
+ * What prepare wrote: counts per split, drops per split and reason, the vocabulary, the files (full
+ * paths, sorted) and an order-independent digest of all records (equal on every runner for equal
+ * input and config).
  */
 public record PrepareResult(
     String outputDir,
@@ -33,7 +34,9 @@ public record PrepareResult(
   }
 
   public SplitCounts split(String name) {
-    return splits.stream().filter(s -> s.split().equals(name)).findFirst()
+    return splits.stream()
+        .filter(s -> s.split().equals(name))
+        .findFirst()
         .orElseThrow(() -> new IllegalArgumentException("no split " + name));
   }
 }

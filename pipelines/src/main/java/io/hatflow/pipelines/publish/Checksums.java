@@ -12,8 +12,9 @@ import java.util.Base64;
 import java.util.zip.CRC32C;
 
 /**
- * An object's size with CRC32C and MD5 in GCS's own encoding (base64 of the big-endian CRC32C, base64 of the
- * MD5 digest), so they compare directly with {@code Blob.getCrc32c()} / {@code Blob.getMd5()}.
+ * An object's size with CRC32C and MD5 in GCS's own encoding (base64 of the big-endian CRC32C,
+ * base64 of the MD5 digest), so they compare directly with {@code Blob.getCrc32c()} / {@code
+ * Blob.getMd5()}.
  */
 public record Checksums(long bytes, String crc32c, String md5) {
 

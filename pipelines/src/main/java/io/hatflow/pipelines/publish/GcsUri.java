@@ -2,7 +2,10 @@ package io.hatflow.pipelines.publish;
 
 import io.hatflow.core.run.UserInputException;
 
-/** A {@code gs://BUCKET/PREFIX} destination; the prefix has no leading or trailing slash (may be empty). */
+/**
+ * A {@code gs://BUCKET/PREFIX} destination; the prefix has no leading or trailing slash (may be
+ * empty).
+ */
 public record GcsUri(String bucket, String prefix) {
 
   /** Parses {@code gs://bucket[/prefix[/]]}; anything else is bad input. */
@@ -19,7 +22,8 @@ public record GcsUri(String bucket, String prefix) {
     }
     // GCS bucket names: 3-63 (222 with dots) lowercase letters, digits, '-', '_', '.'.
     if (!bucket.matches("[a-z0-9][a-z0-9._-]{1,221}[a-z0-9]")) {
-      throw new UserInputException("destination \"" + uri + "\": \"" + bucket + "\" is not a valid bucket name");
+      throw new UserInputException(
+          "destination \"" + uri + "\": \"" + bucket + "\" is not a valid bucket name");
     }
     if (prefix.startsWith("/") || prefix.contains("//")) {
       throw new UserInputException("destination \"" + uri + "\": empty path segment in the prefix");

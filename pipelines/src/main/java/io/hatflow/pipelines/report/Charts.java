@@ -20,7 +20,14 @@ final class Charts {
   private Charts() {}
 
   /** One series: points, drawn as markers only or as a line with markers. */
-  record Series(String name, List<Double> x, List<Double> y, boolean line, Color color, boolean big, boolean markers) {
+  record Series(
+      String name,
+      List<Double> x,
+      List<Double> y,
+      boolean line,
+      Color color,
+      boolean big,
+      boolean markers) {
     Series(String name, List<Double> x, List<Double> y, boolean line, Color color, boolean big) {
       this(name, x, y, line, color, big, true);
     }
@@ -36,7 +43,14 @@ final class Charts {
   }
 
   static XYChart chart(String title, String xTitle, String yTitle) {
-    XYChart c = new XYChartBuilder().width(720).height(440).title(title).xAxisTitle(xTitle).yAxisTitle(yTitle).build();
+    XYChart c =
+        new XYChartBuilder()
+            .width(720)
+            .height(440)
+            .title(title)
+            .xAxisTitle(xTitle)
+            .yAxisTitle(yTitle)
+            .build();
     XYStyler s = c.getStyler();
     s.setLegendPosition(Styler.LegendPosition.InsideNE);
     s.setChartBackgroundColor(Color.WHITE);
@@ -53,8 +67,10 @@ final class Charts {
       return;
     }
     XYSeries xs = c.addSeries(s.name(), s.x(), s.y());
-    xs.setXYSeriesRenderStyle(s.line() ? XYSeries.XYSeriesRenderStyle.Line : XYSeries.XYSeriesRenderStyle.Scatter);
-    xs.setMarker(!s.markers() ? SeriesMarkers.NONE : s.big() ? SeriesMarkers.DIAMOND : SeriesMarkers.CIRCLE);
+    xs.setXYSeriesRenderStyle(
+        s.line() ? XYSeries.XYSeriesRenderStyle.Line : XYSeries.XYSeriesRenderStyle.Scatter);
+    xs.setMarker(
+        !s.markers() ? SeriesMarkers.NONE : s.big() ? SeriesMarkers.DIAMOND : SeriesMarkers.CIRCLE);
     if (s.color() != null) {
       xs.setMarkerColor(s.color());
       xs.setLineColor(s.color());
@@ -67,9 +83,10 @@ final class Charts {
   /** Writes {@code <dir>/<name>.png} and {@code <dir>/<name>.svg}. */
   static void save(XYChart c, Path dir, String name) {
     try {
-      BitmapEncoder.saveBitmap(c, dir.resolve(name + ".png").toString(), BitmapEncoder.BitmapFormat.PNG);
-      VectorGraphicsEncoder.saveVectorGraphic(c, dir.resolve(name + ".svg").toString(),
-          VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
+      BitmapEncoder.saveBitmap(
+          c, dir.resolve(name + ".png").toString(), BitmapEncoder.BitmapFormat.PNG);
+      VectorGraphicsEncoder.saveVectorGraphic(
+          c, dir.resolve(name + ".svg").toString(), VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write chart " + name + " in " + dir, e);
     }

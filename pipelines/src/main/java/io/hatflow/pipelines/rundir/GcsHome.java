@@ -20,10 +20,10 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A run directory on Cloud Storage, through the Cloud Storage client. Objects appear whole or not at all, so a
- * file is committed by writing the whole object with a generation precondition (the generation this copy last
- * saw, or "does not exist"): a concurrent writer makes the write fail instead of being overwritten. The lock is
- * an object created only if it does not exist.
+ * A run directory on Cloud Storage, through the Cloud Storage client. Objects appear whole or not
+ * at all, so a file is committed by writing the whole object with a generation precondition (the
+ * generation this copy last saw, or "does not exist"): a concurrent writer makes the write fail
+ * instead of being overwritten. The lock is an object created only if it does not exist.
  */
 final class GcsHome extends SyncedHome {
   private final Storage storage;
@@ -56,7 +56,8 @@ final class GcsHome extends SyncedHome {
 
   @Override
   void download(String rel, Path dst) throws IOException {
-    try (ReadChannel r = storage.reader(blob(rel)); InputStream in = Channels.newInputStream(r)) {
+    try (ReadChannel r = storage.reader(blob(rel));
+        InputStream in = Channels.newInputStream(r)) {
       Files.copy(in, dst);
     }
   }
@@ -64,10 +65,14 @@ final class GcsHome extends SyncedHome {
   @Override
   Remote upload(Path src, String rel) throws IOException {
     Blob current = storage.get(blob(rel));
-    BlobWriteOption pre = current == null ? BlobWriteOption.doesNotExist()
-        : BlobWriteOption.generationMatch(current.getGeneration());
-    BlobInfo info = BlobInfo.newBuilder(blob(rel)).setContentType("application/octet-stream").build();
-    try (WriteChannel w = storage.writer(info, pre); OutputStream out = Channels.newOutputStream(w)) {
+    BlobWriteOption pre =
+        current == null
+            ? BlobWriteOption.doesNotExist()
+            : BlobWriteOption.generationMatch(current.getGeneration());
+    BlobInfo info =
+        BlobInfo.newBuilder(blob(rel)).setContentType("application/octet-stream").build();
+    try (WriteChannel w = storage.writer(info, pre);
+        OutputStream out = Channels.newOutputStream(w)) {
       Files.copy(src, out);
     } catch (StorageException e) {
       throw new IOException(root.uri(root.objectName(rel)) + ": " + e.getMessage(), e);
@@ -78,7 +83,8 @@ final class GcsHome extends SyncedHome {
 
   @Override
   void delete(String rel) {
-    for (Blob b : storage.list(root.bucket(), BlobListOption.prefix(root.objectName(rel))).iterateAll()) {
+    for (Blob b :
+        storage.list(root.bucket(), BlobListOption.prefix(root.objectName(rel))).iterateAll()) {
       String r = b.getName().substring(root.objectName("").length());
       if (r.equals(rel) || r.startsWith(rel + "/")) {
         storage.delete(b.getBlobId());
@@ -92,7 +98,8 @@ final class GcsHome extends SyncedHome {
       return false;
     }
     // The precondition makes the create exclusive when two machines race past the check above.
-    try (WriteChannel w = storage.writer(BlobInfo.newBuilder(blob(rel)).build(), BlobWriteOption.doesNotExist())) {
+    try (WriteChannel w =
+        storage.writer(BlobInfo.newBuilder(blob(rel)).build(), BlobWriteOption.doesNotExist())) {
       w.write(java.nio.ByteBuffer.wrap(content));
       return true;
     } catch (StorageException e) {

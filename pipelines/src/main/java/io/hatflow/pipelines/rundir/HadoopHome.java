@@ -21,8 +21,8 @@ import org.apache.hadoop.fs.RemoteIterator;
 
 /**
  * A run directory on HDFS (or any Hadoop filesystem), through Hadoop's own client, the one Beam's
- * {@code hdfs://} FileSystem wraps: a file is committed by an atomic rename over the old one (a NameNode
- * operation), and the lock is an exclusive create.
+ * {@code hdfs://} FileSystem wraps: a file is committed by an atomic rename over the old one (a
+ * NameNode operation), and the lock is an exclusive create.
  */
 final class HadoopHome extends SyncedHome {
   private final FileSystem fs;
@@ -37,15 +37,18 @@ final class HadoopHome extends SyncedHome {
       this.fc = FileContext.getFileContext(u, conf);
       this.root = new org.apache.hadoop.fs.Path(u);
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(uri + ": cannot reach the filesystem: " + e.getMessage(), e);
+      throw new java.io.UncheckedIOException(
+          uri + ": cannot reach the filesystem: " + e.getMessage(), e);
     }
   }
 
   /**
-   * A client that fails within seconds when the NameNode is unreachable (Hadoop's defaults retry for minutes).
+   * A client that fails within seconds when the NameNode is unreachable (Hadoop's defaults retry
+   * for minutes).
    */
   static Configuration quickFailing(Configuration base) {
-    Configuration c = new Configuration(); // Hadoop's defaults (filesystem implementations), then the given keys
+    Configuration c =
+        new Configuration(); // Hadoop's defaults (filesystem implementations), then the given keys
     for (java.util.Map.Entry<String, String> e : base) {
       c.set(e.getKey(), e.getValue());
     }
@@ -99,7 +102,8 @@ final class HadoopHome extends SyncedHome {
   @Override
   Remote upload(Path src, String rel) throws IOException {
     org.apache.hadoop.fs.Path dst = path(rel);
-    org.apache.hadoop.fs.Path tmp = path(rel + ".push-tmp-" + UUID.randomUUID().toString().substring(0, 8));
+    org.apache.hadoop.fs.Path tmp =
+        path(rel + ".push-tmp-" + UUID.randomUUID().toString().substring(0, 8));
     try (OutputStream out = fs.create(tmp, false)) {
       Files.copy(src, out);
     }

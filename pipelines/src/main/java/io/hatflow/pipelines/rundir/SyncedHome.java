@@ -15,16 +15,20 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * The working-copy protocol shared by every remote home: what was last synchronised is kept in the working copy's
- * {@code .sync} index (local size and modification time, remote size and stamp per file), so a pull downloads
- * only what changed at home and a push uploads only what changed here. Subclasses supply the filesystem's
- * primitives: list, download, an atomic upload, delete and an exclusive create.
+ * The working-copy protocol shared by every remote home: what was last synchronised is kept in the
+ * working copy's {@code .sync} index (local size and modification time, remote size and stamp per
+ * file), so a pull downloads only what changed at home and a push uploads only what changed here.
+ * Subclasses supply the filesystem's primitives: list, download, an atomic upload, delete and an
+ * exclusive create.
  */
 abstract class SyncedHome implements RunHome {
   static final String INDEX = ".sync";
   static final String LOCK = ".lock";
 
-  /** A remote file's size and a stamp that changes whenever it is rewritten (modification time, generation). */
+  /**
+   * A remote file's size and a stamp that changes whenever it is rewritten (modification time,
+   * generation).
+   */
   record Remote(long size, String stamp) {}
 
   private record Entry(long localSize, long localMtime, long remoteSize, String remoteStamp) {}
@@ -48,7 +52,10 @@ abstract class SyncedHome implements RunHome {
   /** Copies the home file {@code rel} to {@code dst} (which does not exist yet). */
   abstract void download(String rel, Path dst) throws IOException;
 
-  /** Writes {@code src} to {@code rel} so that readers see the old file or the whole new one; returns its stamp. */
+  /**
+   * Writes {@code src} to {@code rel} so that readers see the old file or the whole new one;
+   * returns its stamp.
+   */
   abstract Remote upload(Path src, String rel) throws IOException;
 
   abstract void delete(String rel) throws IOException;
@@ -64,13 +71,18 @@ abstract class SyncedHome implements RunHome {
     try {
       if (!createExclusive(LOCK, holder.getBytes(StandardCharsets.UTF_8))) {
         byte[] h = readOrNull(LOCK);
-        throw new io.hatflow.core.run.RunDir.LockedException(uri + ": in use by another run ("
-            + (h == null ? "holder unknown" : new String(h, StandardCharsets.UTF_8).trim()) + "); wait for it to "
-            + "finish or use another --run-dir. If that run is dead (killed, machine lost), delete " + resolve(LOCK));
+        throw new io.hatflow.core.run.RunDir.LockedException(
+            uri
+                + ": in use by another run ("
+                + (h == null ? "holder unknown" : new String(h, StandardCharsets.UTF_8).trim())
+                + "); wait for it to "
+                + "finish or use another --run-dir. If that run is dead (killed, machine lost), delete "
+                + resolve(LOCK));
       }
       locked = true;
     } catch (IOException e) {
-      throw new UncheckedIOException(uri + ": cannot take the run's lock " + resolve(LOCK) + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          uri + ": cannot take the run's lock " + resolve(LOCK) + ": " + e.getMessage(), e);
     }
   }
 
@@ -98,7 +110,9 @@ abstract class SyncedHome implements RunHome {
         }
         Path f = work.resolve(r);
         Entry known = idx.get(r);
-        if (known != null && same(known, f) && known.remoteSize() == e.getValue().size()
+        if (known != null
+            && same(known, f)
+            && known.remoteSize() == e.getValue().size()
             && known.remoteStamp().equals(e.getValue().stamp())) {
           continue;
         }
@@ -107,11 +121,17 @@ abstract class SyncedHome implements RunHome {
         Files.deleteIfExists(tmp);
         download(r, tmp);
         Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        idx.put(r, new Entry(Files.size(f), Files.getLastModifiedTime(f).toMillis(), e.getValue().size(),
-            e.getValue().stamp()));
+        idx.put(
+            r,
+            new Entry(
+                Files.size(f),
+                Files.getLastModifiedTime(f).toMillis(),
+                e.getValue().size(),
+                e.getValue().stamp()));
       }
       if (rel.isEmpty()) {
-        // Opening a run: the working copy becomes exactly the home (a stale or foreign copy must not be pushed).
+        // Opening a run: the working copy becomes exactly the home (a stale or foreign copy must
+        // not be pushed).
         for (String r : localFiles(work, rel)) {
           if (!remote.containsKey(r)) {
             Files.delete(work.resolve(r));
@@ -122,7 +142,8 @@ abstract class SyncedHome implements RunHome {
       }
       saveIndex(work);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the run directory " + resolve(rel) + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot read the run directory " + resolve(rel) + ": " + e.getMessage(), e);
     }
   }
 
@@ -142,7 +163,8 @@ abstract class SyncedHome implements RunHome {
         Remote up = upload(f, r);
         idx.put(r, new Entry(size, mtime, up.size(), up.stamp()));
       }
-      // Files this copy once synchronised and has since deleted go at home too; files workers wrote at home
+      // Files this copy once synchronised and has since deleted go at home too; files workers wrote
+      // at home
       // directly (never in the index) are left alone.
       String prefix = rel.isEmpty() ? "" : rel + "/";
       for (String r : new ArrayList<>(idx.keySet())) {
@@ -153,18 +175,23 @@ abstract class SyncedHome implements RunHome {
       }
       saveIndex(work);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + resolve(rel) + " to the run directory: " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot write " + resolve(rel) + " to the run directory: " + e.getMessage(), e);
     }
   }
 
   private static boolean same(Entry e, Path f) throws IOException {
-    return Files.isRegularFile(f) && Files.size(f) == e.localSize()
+    return Files.isRegularFile(f)
+        && Files.size(f) == e.localSize()
         && Files.getLastModifiedTime(f).toMillis() == e.localMtime();
   }
 
   /** Hidden top-level entries (the lock, the index) and temporary files never travel. */
   static boolean hidden(String rel) {
-    return rel.equals(LOCK) || rel.equals(INDEX) || rel.contains(".pull-tmp") || rel.contains(".push-tmp");
+    return rel.equals(LOCK)
+        || rel.equals(INDEX)
+        || rel.contains(".pull-tmp")
+        || rel.contains(".push-tmp");
   }
 
   private static List<String> localFiles(Path work, String rel) throws IOException {
@@ -193,7 +220,9 @@ abstract class SyncedHome implements RunHome {
         for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
           String[] t = line.split("\t");
           if (t.length == 5) {
-            index.put(t[0], new Entry(Long.parseLong(t[1]), Long.parseLong(t[2]), Long.parseLong(t[3]), t[4]));
+            index.put(
+                t[0],
+                new Entry(Long.parseLong(t[1]), Long.parseLong(t[2]), Long.parseLong(t[3]), t[4]));
           }
         }
       }
@@ -203,8 +232,18 @@ abstract class SyncedHome implements RunHome {
 
   private void saveIndex(Path work) {
     StringBuilder b = new StringBuilder();
-    index.forEach((r, e) -> b.append(r).append('\t').append(e.localSize()).append('\t').append(e.localMtime())
-        .append('\t').append(e.remoteSize()).append('\t').append(e.remoteStamp()).append('\n'));
+    index.forEach(
+        (r, e) ->
+            b.append(r)
+                .append('\t')
+                .append(e.localSize())
+                .append('\t')
+                .append(e.localMtime())
+                .append('\t')
+                .append(e.remoteSize())
+                .append('\t')
+                .append(e.remoteStamp())
+                .append('\n'));
     AtomicFiles.writeString(work.resolve(INDEX), b.toString());
   }
 }

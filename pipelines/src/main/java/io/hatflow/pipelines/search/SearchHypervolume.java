@@ -23,12 +23,12 @@ import java.util.TreeMap;
 
 /**
  * The hypervolume the history records, per target after each generation, read from the generations'
- * materialised files (so every runner gets the same numbers). Normalisation is fixed at the start: latency
- * by the target's predicted range over the space ({@link LatencyRange}, seeded), loss by the lowest and
- * highest loss of generation 0's evaluations. Which points count depends on the mode: in {@code hat} the
- * front of every config evaluated so far (all budgets' searches share it, each config at the target's
- * latency); in {@code nsga2} the target's population of that generation (its front decides the value).
- * Call {@link #after} for generations 0, 1, 2, ... in order.
+ * materialised files (so every runner gets the same numbers). Normalisation is fixed at the start:
+ * latency by the target's predicted range over the space ({@link LatencyRange}, seeded), loss by
+ * the lowest and highest loss of generation 0's evaluations. Which points count depends on the
+ * mode: in {@code hat} the front of every config evaluated so far (all budgets' searches share it,
+ * each config at the target's latency); in {@code nsga2} the target's population of that generation
+ * (its front decides the value). Call {@link #after} for generations 0, 1, 2, ... in order.
  */
 final class SearchHypervolume {
   private final String state;
@@ -40,7 +40,11 @@ final class SearchHypervolume {
   private double[] loss;
   private final Map<String, Double> last = new TreeMap<>();
 
-  SearchHypervolume(String state, SearchConfig cfg, SearchSpace space, List<TargetBudgets> targets,
+  SearchHypervolume(
+      String state,
+      SearchConfig cfg,
+      SearchSpace space,
+      List<TargetBudgets> targets,
       Map<String, LatencyRange> ranges) {
     this.state = state;
     this.cfg = cfg;
@@ -51,21 +55,25 @@ final class SearchHypervolume {
 
   /** The search of a target in nsga2 mode: one, constrained to its largest budget. */
   static SearchId nsga2Search(TargetBudgets t) {
-    return new SearchId(t.name(), t.budgetsMs().stream().mapToDouble(Double::doubleValue).max().orElseThrow());
+    return new SearchId(
+        t.name(), t.budgetsMs().stream().mapToDouble(Double::doubleValue).max().orElseThrow());
   }
 
   /**
-   * The members of one search's population of generation {@code g} with their evaluation (loss, latency on
-   * the search's target), as breeding saw them; {@code byKey}: that generation's evaluations by config key.
+   * The members of one search's population of generation {@code g} with their evaluation (loss,
+   * latency on the search's target), as breeding saw them; {@code byKey}: that generation's
+   * evaluations by config key.
    */
-  static List<Scored> evaluatedPopulation(String state, int g, SearchId id, SearchSpace space,
-      Map<String, Evaluation> byKey) {
+  static List<Scored> evaluatedPopulation(
+      String state, int g, SearchId id, SearchSpace space, Map<String, Evaluation> byKey) {
     List<Scored> out = new ArrayList<>();
-    for (SearchCandidate c : AvroFiles.read(SearchPipeline.populationFile(state, g), SearchCandidate.class)) {
+    for (SearchCandidate c :
+        AvroFiles.read(SearchPipeline.populationFile(state, g), SearchCandidate.class)) {
       if (c.getTarget().equals(id.target()) && c.getBudgetMs() == id.budgetMs()) {
         SubConfig config = Genome.decode(c.getGenes(), space);
         Evaluation e = byKey.get(config.key());
-        out.add(new Scored(c.getSlot(), config, e.getFitness(), e.getPredictedMs().get(id.target())));
+        out.add(
+            new Scored(c.getSlot(), config, e.getFitness(), e.getPredictedMs().get(id.target())));
       }
     }
     out.sort(java.util.Comparator.comparingInt(Scored::slot));
@@ -96,7 +104,11 @@ final class SearchHypervolume {
         }
       } else {
         pts.addAll(archive.getOrDefault(t.name(), List.of()));
-        evals.forEach(e -> pts.add(new Pareto.Point(e.getConfigKey(), e.getFitness(), e.getPredictedMs().get(t.name()))));
+        evals.forEach(
+            e ->
+                pts.add(
+                    new Pareto.Point(
+                        e.getConfigKey(), e.getFitness(), e.getPredictedMs().get(t.name()))));
         archive.put(t.name(), Pareto.frontier(pts));
       }
       out.put(t.name(), Hypervolume.of(pts, bounds(t.name()), cfg.hvReference()));
@@ -115,7 +127,9 @@ final class SearchHypervolume {
     return new TreeMap<>(last);
   }
 
-  /** What search/hypervolume.json records: the reference, the bounds, what counts, the final values. */
+  /**
+   * What search/hypervolume.json records: the reference, the bounds, what counts, the final values.
+   */
   Map<String, Object> json() {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("mode", cfg.mode().specName());
@@ -125,11 +139,16 @@ final class SearchHypervolume {
     Map<String, Object> lat = new TreeMap<>();
     ranges.forEach((t, r) -> lat.put(t, List.of(r.minMs(), r.maxMs())));
     m.put("latency_bounds_ms", lat);
-    m.put("latency_bounds_from", "each target's predicted latency range over the space (smallest, largest and "
-        + SearchPipeline.LATENCY_RANGE_SAMPLES + " seeded random configs)");
-    m.put("points", cfg.mode() == SearchMode.NSGA2
-        ? "the target's population of the generation (NSGA-II's front decides the value)"
-        : "every config evaluated so far, by all searches, at the target's predicted latency");
+    m.put(
+        "latency_bounds_from",
+        "each target's predicted latency range over the space (smallest, largest and "
+            + SearchPipeline.LATENCY_RANGE_SAMPLES
+            + " seeded random configs)");
+    m.put(
+        "points",
+        cfg.mode() == SearchMode.NSGA2
+            ? "the target's population of the generation (NSGA-II's front decides the value)"
+            : "every config evaluated so far, by all searches, at the target's predicted latency");
     m.put("final", last());
     return m;
   }

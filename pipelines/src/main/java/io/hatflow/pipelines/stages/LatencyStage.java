@@ -3,10 +3,10 @@ package io.hatflow.pipelines.stages;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.hatflow.core.latency.LatencyCsv;
 import io.hatflow.core.latency.LatencyTable;
+import io.hatflow.core.run.Artifact;
 import io.hatflow.core.run.AtomicFiles;
 import io.hatflow.core.run.CodeScope;
 import io.hatflow.core.run.Digests;
-import io.hatflow.core.run.Artifact;
 import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.spec.Spec;
 import io.hatflow.pipelines.io.InputFiles;
@@ -20,18 +20,36 @@ import java.util.List;
 import org.apache.beam.sdk.options.PipelineOptions;
 
 /**
- * latency: for every spec target, HAT's latency dataset in {@code latency/<target>.csv}: measured here by HAT's
- * protocol (plus {@code <target>.avro} with host and versions; resumable) or imported from a HAT CSV, local or
- * {@code gs://} (validated, then copied). Needs no data, so it has no upstream.
+ * latency: for every spec target, HAT's latency dataset in {@code latency/<target>.csv}: measured
+ * here by HAT's protocol (plus {@code <target>.avro} with host and versions; resumable) or imported
+ * from a HAT CSV, local or {@code gs://} (validated, then copied). Needs no data, so it has no
+ * upstream.
  */
 public final class LatencyStage implements Stage {
   public static final String NAME = "latency";
 
-  /** The code this stage's outputs depend on (CodeScopeTest checks it covers everything the stage reaches). */
-  static final CodeScope SCOPE = Stage.COMMON.plus(new CodeScope(List.of("io.hatflow.core.latency", "io.hatflow.model.decode", "io.hatflow.model.export", "io.hatflow.model.extract", "io.hatflow.model.latency", "io.hatflow.model.transformer", "io.hatflow.pipelines.latency", "io.hatflow.transforms.latency"),
-      List.of("io.hatflow.pipelines.stages.LatencyStage")));
+  /**
+   * The code this stage's outputs depend on (CodeScopeTest checks it covers everything the stage
+   * reaches).
+   */
+  static final CodeScope SCOPE =
+      Stage.COMMON.plus(
+          new CodeScope(
+              List.of(
+                  "io.hatflow.core.latency",
+                  "io.hatflow.model.decode",
+                  "io.hatflow.model.export",
+                  "io.hatflow.model.extract",
+                  "io.hatflow.model.latency",
+                  "io.hatflow.model.transformer",
+                  "io.hatflow.pipelines.latency",
+                  "io.hatflow.transforms.latency"),
+              List.of("io.hatflow.pipelines.stages.LatencyStage")));
 
-  /** latency's outputs: per target HAT's CSV and, when measured here, the Avro rows with host and versions. */
+  /**
+   * latency's outputs: per target HAT's CSV and, when measured here, the Avro rows with host and
+   * versions.
+   */
   public record Outputs(Path dir) {
     /** In a run directory's local copy ({@link io.hatflow.core.run.RunDir#dir()}). */
     public static Outputs at(Path runDir) {
@@ -51,8 +69,8 @@ public final class LatencyStage implements Stage {
     }
 
     /**
-     * Per target ({@code target}, or every one when null), its fullest record: the Avro rows where measured here,
-     * else the (imported) CSV; sorted.
+     * Per target ({@code target}, or every one when null), its fullest record: the Avro rows where
+     * measured here, else the (imported) CSV; sorted.
      */
     public List<Path> fullestRecords(String target) {
       List<Path> out = new java.util.ArrayList<>();
@@ -60,7 +78,9 @@ public final class LatencyStage implements Stage {
         for (Path f : s.sorted().toList()) {
           String n = f.getFileName().toString();
           boolean avro = n.endsWith(".avro");
-          boolean csvOnly = n.endsWith(".csv") && !Files.exists(f.resolveSibling(n.replaceFirst("\\.csv$", ".avro")));
+          boolean csvOnly =
+              n.endsWith(".csv")
+                  && !Files.exists(f.resolveSibling(n.replaceFirst("\\.csv$", ".avro")));
           if ((avro || csvOnly) && (target == null || n.startsWith(target + "."))) {
             out.add(f);
           }
@@ -103,8 +123,9 @@ public final class LatencyStage implements Stage {
     for (Spec.TargetSpec t : ctx.spec().targets()) {
       ObjectNode c = counts.putObject(t.name());
       if (t.latency().measured()) {
-        LatencyPipeline.Result r = LatencyPipeline.run(LatencyPipeline.job(ctx.spec(), t), out,
-            ctx.uri(out), ctx.options(), ctx.log());
+        LatencyPipeline.Result r =
+            LatencyPipeline.run(
+                LatencyPipeline.job(ctx.spec(), t), out, ctx.uri(out), ctx.options(), ctx.log());
         c.put("rows", r.rows());
         c.put("measured", r.measured());
         c.put("reused", r.reused());
@@ -114,7 +135,8 @@ public final class LatencyStage implements Stage {
       } else {
         String src = t.latency().dataset();
         Path dst = outputs.csv(t.name());
-        Imported imp = importCsv("targets." + t.name() + ".latency.dataset", src, dst, ctx.options());
+        Imported imp =
+            importCsv("targets." + t.name() + ".latency.dataset", src, dst, ctx.options());
         c.put("rows", imp.table().size());
         if (InputFiles.isRemote(src)) {
           rec.input(t.name(), Artifact.remote(src, imp.sha256()));
@@ -122,14 +144,15 @@ public final class LatencyStage implements Stage {
           rec.input(t.name(), Path.of(src));
         }
         rec.output(t.name() + ".csv", dst);
-        ctx.log().printf("[latency] %s: imported %d rows from %s%n", t.name(), imp.table().size(), src);
+        ctx.log()
+            .printf("[latency] %s: imported %d rows from %s%n", t.name(), imp.table().size(), src);
       }
     }
   }
 
   /** Measures one spec target into {@code out} (resuming from rows already there). */
-  public static LatencyPipeline.Result measure(Spec spec, Spec.TargetSpec t, Path out, PipelineOptions options,
-      PrintStream log) {
+  public static LatencyPipeline.Result measure(
+      Spec spec, Spec.TargetSpec t, Path out, PipelineOptions options, PrintStream log) {
     return LatencyPipeline.run(LatencyPipeline.job(spec, t), out, options, log);
   }
 
@@ -137,8 +160,9 @@ public final class LatencyStage implements Stage {
   public record Imported(LatencyTable table, String sha256) {}
 
   /**
-   * Reads a HAT CSV from a local path or {@code gs://} (Beam FileSystems), validates it ({@link LatencyCsv}:
-   * file:line and column on bad input), then writes it to the local {@code dst} atomically.
+   * Reads a HAT CSV from a local path or {@code gs://} (Beam FileSystems), validates it ({@link
+   * LatencyCsv}: file:line and column on bad input), then writes it to the local {@code dst}
+   * atomically.
    *
    * @param what the spec key or option that named it, for the error message
    * @param options Beam options that configure the file systems (null: Beam's defaults)
@@ -162,7 +186,11 @@ public final class LatencyStage implements Stage {
         return t;
       }
     }
-    throw new UserInputException("no target \"" + name + "\" in the spec (targets: "
-        + String.join(", ", spec.targets().stream().map(Spec.TargetSpec::name).toList()) + ")");
+    throw new UserInputException(
+        "no target \""
+            + name
+            + "\" in the spec (targets: "
+            + String.join(", ", spec.targets().stream().map(Spec.TargetSpec::name).toList())
+            + ")");
   }
 }

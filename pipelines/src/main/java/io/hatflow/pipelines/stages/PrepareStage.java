@@ -1,9 +1,9 @@
 package io.hatflow.pipelines.stages;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.hatflow.core.run.Artifact;
 import io.hatflow.core.run.CodeScope;
 import io.hatflow.core.run.Digests;
-import io.hatflow.core.run.Artifact;
 import io.hatflow.core.run.RunDir;
 import io.hatflow.core.spec.Spec;
 import io.hatflow.model.text.VocabularyFiles;
@@ -19,17 +19,27 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * prepare: the spec's {@code data} section to Avro shards and a joint subword vocabulary (learned BPE, or the one
- * {@code data.vocab.from} names: our vocabulary directory or a SentencePiece model), in {@code prepare/}.
+ * prepare: the spec's {@code data} section to Avro shards and a joint subword vocabulary (learned
+ * BPE, or the one {@code data.vocab.from} names: our vocabulary directory or a SentencePiece
+ * model), in {@code prepare/}.
  */
 public final class PrepareStage implements Stage {
   public static final String NAME = "prepare";
 
-  /** The code this stage's outputs depend on (CodeScopeTest checks it covers everything the stage reaches). */
-  static final CodeScope SCOPE = Stage.COMMON.plus(new CodeScope(List.of("io.hatflow.pipelines.prepare", "io.hatflow.transforms.prepare"),
-      List.of("io.hatflow.pipelines.stages.PrepareStage")));
+  /**
+   * The code this stage's outputs depend on (CodeScopeTest checks it covers everything the stage
+   * reaches).
+   */
+  static final CodeScope SCOPE =
+      Stage.COMMON.plus(
+          new CodeScope(
+              List.of("io.hatflow.pipelines.prepare", "io.hatflow.transforms.prepare"),
+              List.of("io.hatflow.pipelines.stages.PrepareStage")));
 
-  /** prepare's outputs: the Avro shards of every split (read with {@code Corpus}) and the joint vocabulary. */
+  /**
+   * prepare's outputs: the Avro shards of every split (read with {@code Corpus}) and the joint
+   * vocabulary.
+   */
   public record Outputs(Path dir) {
     /** In a run directory's local copy ({@link RunDir#dir()}). */
     public static Outputs at(Path runDir) {
@@ -90,9 +100,12 @@ public final class PrepareStage implements Stage {
   }
 
   public static PrepareConfig config(Spec.DataSpec d, String out) {
-    PrepareConfig c = PrepareConfig.defaults(corpus(d.train()), out)
-        .withMaxTokens(d.maxTokens()).withMaxRatio(d.maxRatio()).withShards(d.shards())
-        .withCarveSizes(d.validSize(), d.testSize());
+    PrepareConfig c =
+        PrepareConfig.defaults(corpus(d.train()), out)
+            .withMaxTokens(d.maxTokens())
+            .withMaxRatio(d.maxRatio())
+            .withShards(d.shards())
+            .withCarveSizes(d.validSize(), d.testSize());
     c = d.vocabFrom() != null ? c.withVocabFrom(d.vocabFrom()) : c.withVocabSize(d.vocabSize());
     if (d.valid() != null) {
       c = c.withValid(corpus(d.valid()));
@@ -103,7 +116,10 @@ public final class PrepareStage implements Stage {
     return c;
   }
 
-  /** A remote SentencePiece model is digested through its copy in {@code vocab/}; other remote inputs are not. */
+  /**
+   * A remote SentencePiece model is digested through its copy in {@code vocab/}; other remote
+   * inputs are not.
+   */
   private static String remoteDigest(String input, Outputs out) {
     Path copy = out.vocab().resolve(VocabularyFiles.SENTENCEPIECE_FILE);
     return input.equals("vocab_from") && Files.isRegularFile(copy) ? Digests.sha256(copy) : null;
@@ -139,7 +155,12 @@ public final class PrepareStage implements Stage {
         sc.put("dropped_" + reason.name().toLowerCase(java.util.Locale.ROOT), s.dropped(reason));
       }
     }
-    ctx.log().printf("[prepare] vocabulary %d; kept train %d, valid %d, test %d pairs%n", r.vocabSize(),
-        r.split("train").kept(), r.split("valid").kept(), r.split("test").kept());
+    ctx.log()
+        .printf(
+            "[prepare] vocabulary %d; kept train %d, valid %d, test %d pairs%n",
+            r.vocabSize(),
+            r.split("train").kept(),
+            r.split("valid").kept(),
+            r.split("test").kept());
   }
 }

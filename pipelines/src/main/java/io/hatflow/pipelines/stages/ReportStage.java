@@ -5,8 +5,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * report: a self-contained {@code report/index.html} with PNG/SVG charts of the run (see {@link ReportWriter}).
- * It renders whatever upstream outputs exist and says what is missing.
+ * report: a self-contained {@code report/index.html} with PNG/SVG charts of the run (see {@link
+ * ReportWriter}). It renders whatever upstream outputs exist and says what is missing.
  */
 public final class ReportStage implements Stage {
   public static final String NAME = "report";

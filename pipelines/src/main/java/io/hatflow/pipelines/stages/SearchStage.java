@@ -1,9 +1,9 @@
 package io.hatflow.pipelines.stages;
 
-import io.hatflow.core.run.CodeScope;
-import io.hatflow.core.run.Digests;
 import io.hatflow.core.run.Artifact;
 import io.hatflow.core.run.Audit;
+import io.hatflow.core.run.CodeScope;
+import io.hatflow.core.run.Digests;
 import io.hatflow.core.run.RunDir;
 import io.hatflow.core.run.UserInputException;
 import io.hatflow.core.search.LatencyRange;
@@ -26,23 +26,33 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * search: HAT's evolutionary search for every (target, budget) of the spec (or, with {@code search.mode: nsga2},
- * one NSGA-II search per target whose front yields every budget's winner) in one Beam fan-out per
- * generation, fitness = inherited-weight validation loss, latency = each target's predictor. Each finished
- * generation is a resume point; evaluations are stored under {@code search/eval-store} keyed by the
- * checkpoint digest and reused by later runs in the same directory.
+ * search: HAT's evolutionary search for every (target, budget) of the spec (or, with {@code
+ * search.mode: nsga2}, one NSGA-II search per target whose front yields every budget's winner) in
+ * one Beam fan-out per generation, fitness = inherited-weight validation loss, latency = each
+ * target's predictor. Each finished generation is a resume point; evaluations are stored under
+ * {@code search/eval-store} keyed by the checkpoint digest and reused by later runs in the same
+ * directory.
  */
 public final class SearchStage implements Stage {
   public static final String NAME = "search";
 
-  /** The code this stage's outputs depend on (CodeScopeTest checks it covers everything the stage reaches). */
-  static final CodeScope SCOPE = TrainStage.SCOPE.plus(PredictorStage.SCOPE).plus(new CodeScope(List.of("io.hatflow.model.eval", "io.hatflow.pipelines.search"),
-      List.of("io.hatflow.pipelines.stages.SearchStage")));
+  /**
+   * The code this stage's outputs depend on (CodeScopeTest checks it covers everything the stage
+   * reaches).
+   */
+  static final CodeScope SCOPE =
+      TrainStage.SCOPE
+          .plus(PredictorStage.SCOPE)
+          .plus(
+              new CodeScope(
+                  List.of("io.hatflow.model.eval", "io.hatflow.pipelines.search"),
+                  List.of("io.hatflow.pipelines.stages.SearchStage")));
 
   /**
-   * search's outputs: winners (JSON, Avro, HAT YAML per winner), each target's Pareto points over every evaluated
-   * config, the per-generation history, the hypervolume frame and values, NSGA-II's final fronts, the summary,
-   * and every evaluated config (from the generations' state). The state and evaluation store are the stage's own.
+   * search's outputs: winners (JSON, Avro, HAT YAML per winner), each target's Pareto points over
+   * every evaluated config, the per-generation history, the hypervolume frame and values, NSGA-II's
+   * final fronts, the summary, and every evaluated config (from the generations' state). The state
+   * and evaluation store are the stage's own.
    */
   public record Outputs(Path dir) {
     /** In a run directory's local copy ({@link RunDir#dir()}). */
@@ -78,7 +88,10 @@ public final class SearchStage implements Stage {
       return dir.resolve(SearchOutputs.SUMMARY_JSON);
     }
 
-    /** Every distinct config the search evaluated (first sighting kept); unreadable files are added to the list. */
+    /**
+     * Every distinct config the search evaluated (first sighting kept); unreadable files are added
+     * to the list.
+     */
     public Map<String, Evaluation> evaluations(List<String> unreadable) {
       return SearchOutputs.evaluated(state(), unreadable);
     }
@@ -94,7 +107,8 @@ public final class SearchStage implements Stage {
 
     /** What audit must know of the folders the search keeps besides its recorded outputs. */
     public static Audit.Owned owned() {
-      return new Audit.Owned(List.of(NAME + "/" + SearchOutputs.STATE + "/"),
+      return new Audit.Owned(
+          List.of(NAME + "/" + SearchOutputs.STATE + "/"),
           List.of(new Audit.SealedStore(NAME, NAME + "/" + SearchOutputs.EVAL_STORE + "/")));
     }
   }
@@ -118,8 +132,12 @@ public final class SearchStage implements Stage {
   public String specSection(StageContext ctx) {
     Spec s = ctx.spec();
     // train.max_tokens sizes the fitness batches; train.label_smoothing is part of the fitness
-    StringBuilder b = new StringBuilder(s.search().toString()).append(s.model().space()).append(s.train().maxTokens())
-        .append(";label_smoothing=").append(s.train().labelSmoothing());
+    StringBuilder b =
+        new StringBuilder(s.search().toString())
+            .append(s.model().space())
+            .append(s.train().maxTokens())
+            .append(";label_smoothing=")
+            .append(s.train().labelSmoothing());
     for (Spec.TargetSpec t : s.targets()) {
       b.append(t.name()).append(t.budgetsMs()).append(t.budgetsPct());
     }
@@ -127,8 +145,8 @@ public final class SearchStage implements Stage {
   }
 
   /**
-   * Places relative budgets in the target's predicted latency range (smallest and largest configs plus a
-   * seeded sample), rounded to 0.01 ms so the search's budgets read like hand-written ones.
+   * Places relative budgets in the target's predicted latency range (smallest and largest configs
+   * plus a seeded sample), rounded to 0.01 ms so the search's budgets read like hand-written ones.
    */
   static List<Double> resolve(Spec spec, Spec.TargetSpec t, PredictedLatency latency) {
     LatencyRange r = LatencyRange.estimate(spec.model().space(), latency.open(), spec.seed(), 2000);
@@ -142,10 +160,19 @@ public final class SearchStage implements Stage {
   /** The search stage's settings, built from the spec once (its only source of defaults). */
   public static SearchConfig config(Spec spec) {
     Spec.SearchSpec s = spec.search();
-    return SearchConfig.builder().population(s.population()).parents(s.parents()).mutations(s.mutations())
-        .crossovers(s.crossovers()).mutationProb(s.mutationProb()).generations(s.generations()).seed(spec.seed())
-        .fitnessPrecision(Math.pow(10, -s.fitnessDecimals())).maxSampleTries(s.maxSampleTries())
-        .mode(s.searchMode()).hvReference(s.reference()).build();
+    return SearchConfig.builder()
+        .population(s.population())
+        .parents(s.parents())
+        .mutations(s.mutations())
+        .crossovers(s.crossovers())
+        .mutationProb(s.mutationProb())
+        .generations(s.generations())
+        .seed(spec.seed())
+        .fitnessPrecision(Math.pow(10, -s.fitnessDecimals()))
+        .maxSampleTries(s.maxSampleTries())
+        .mode(s.searchMode())
+        .hvReference(s.reference())
+        .build();
   }
 
   @Override
@@ -166,7 +193,8 @@ public final class SearchStage implements Stage {
     Spec spec = ctx.spec();
     RunDir rd = ctx.runDir();
     if (spec.targets().isEmpty()) {
-      throw new UserInputException("targets: the search needs at least one hardware target with budgets_ms");
+      throw new UserInputException(
+          "targets: the search needs at least one hardware target with budgets_ms");
     }
     Path checkpoint = TrainStage.Outputs.in(rd).checkpoint();
     PrepareStage.Outputs prepared = PrepareStage.Outputs.in(rd);
@@ -176,7 +204,8 @@ public final class SearchStage implements Stage {
       ck.requireCompatible(spec.model().space(), TrainStage.vocabSize(prepared));
       digest = ck.digest();
     }
-    // Workers open every artifact by its URI in the run directory and check it against these digests.
+    // Workers open every artifact by its URI in the run directory and check it against these
+    // digests.
     java.util.Set<String> verified = new java.util.HashSet<>();
     Artifacts.Ref checkpointRef = ref(ctx, verified, "checkpoint", checkpoint, false);
     List<Artifacts.Ref> valid = new ArrayList<>();
@@ -187,21 +216,39 @@ public final class SearchStage implements Stage {
     for (Spec.TargetSpec t : spec.targets()) {
       Path pred = predictors.predictor(t.name());
       if (!Files.isDirectory(pred)) {
-        throw new UserInputException("target " + t.name() + ": no latency predictor at " + pred
-            + " (run the predictor stage first)");
+        throw new UserInputException(
+            "target "
+                + t.name()
+                + ": no latency predictor at "
+                + pred
+                + " (run the predictor stage first)");
       }
-      PredictedLatency latency = new PredictedLatency(ref(ctx, verified, PredictorStage.NAME + "/" + t.name(), pred, true),
-          spec.model().space().name());
+      PredictedLatency latency =
+          new PredictedLatency(
+              ref(ctx, verified, PredictorStage.NAME + "/" + t.name(), pred, true),
+              spec.model().space().name());
       List<Double> budgets = t.relativeBudgets() ? resolve(spec, t, latency) : t.budgetsMs();
       if (t.relativeBudgets()) {
-        ctx.log().printf("[search] %s: budgets %s%% of the predicted range -> %s ms%n", t.name(), t.budgetsPct(),
-            budgets.stream().map(x -> String.format(java.util.Locale.ROOT, "%.2f", x)).toList());
+        ctx.log()
+            .printf(
+                "[search] %s: budgets %s%% of the predicted range -> %s ms%n",
+                t.name(),
+                t.budgetsPct(),
+                budgets.stream()
+                    .map(x -> String.format(java.util.Locale.ROOT, "%.2f", x))
+                    .toList());
       }
       ctx.record().budgetsMs(t.name(), budgets);
       targets.add(new TargetBudgets(t.name(), latency, budgets));
     }
-    InheritedFitness fitness = new InheritedFitness(checkpointRef, valid, spec.search().validSubset(),
-        spec.train().maxTokens(), spec.search().threads(), spec.train().labelSmoothing());
+    InheritedFitness fitness =
+        new InheritedFitness(
+            checkpointRef,
+            valid,
+            spec.search().validSubset(),
+            spec.train().maxTokens(),
+            spec.search().threads(),
+            spec.train().labelSmoothing());
     Outputs outputs = Outputs.in(rd);
     Path out = outputs.dir();
     String state = ctx.uri(outputs.state());
@@ -209,21 +256,38 @@ public final class SearchStage implements Stage {
     // A damaged cache entry stops the search before anything of the last one is deleted.
     io.hatflow.pipelines.search.StoreSeals.verified(store, new ArrayList<>());
     if (!ctx.resume()) {
-      // A fresh (not resumed) search breeds again from generation 0; evaluated fitness stays in the store.
+      // A fresh (not resumed) search breeds again from generation 0; evaluated fitness stays in the
+      // store.
       SearchPipeline.deleteState(state);
       io.hatflow.core.run.AtomicFiles.deleteTree(outputs.state());
     }
-    SearchResult r = SearchPipeline.run(config(spec), spec.model().space(), targets, fitness, digest, out, state,
-        store, SearchPipeline.GENERATIONS_PER_JOB, ctx.options(),
-        g -> ctx.log().println("[search] " + g.line()));
+    SearchResult r =
+        SearchPipeline.run(
+            config(spec),
+            spec.model().space(),
+            targets,
+            fitness,
+            digest,
+            out,
+            state,
+            store,
+            SearchPipeline.GENERATIONS_PER_JOB,
+            ctx.options(),
+            g -> ctx.log().println("[search] " + g.line()));
     rd.refresh(NAME); // the state and store the workers wrote at home, for audit and the report
     for (String w : r.warnings()) {
       ctx.log().println("[search] warning: " + w);
     }
-    ctx.record().counts().put("candidates", r.candidates()).put("distinct_configs", r.distinctConfigs())
-        .put("fitness_evaluations", r.fitnessEvaluations()).put("winners", r.winners().size())
-        .put("warnings", r.warnings().size()).put("checkpoint_digest", digest);
-    // The hypervolume's frame (reference point, normalisation bounds) and final values, as hypervolume.json has them.
+    ctx.record()
+        .counts()
+        .put("candidates", r.candidates())
+        .put("distinct_configs", r.distinctConfigs())
+        .put("fitness_evaluations", r.fitnessEvaluations())
+        .put("winners", r.winners().size())
+        .put("warnings", r.warnings().size())
+        .put("checkpoint_digest", digest);
+    // The hypervolume's frame (reference point, normalisation bounds) and final values, as
+    // hypervolume.json has them.
     ctx.record().hypervolume(SearchPipeline.hypervolumeJson(out));
     for (String f : SearchOutputs.RECORDED) {
       if (Files.exists(out.resolve(f))) {
@@ -233,12 +297,19 @@ public final class SearchStage implements Stage {
   }
 
   /**
-   * An artifact of this run as workers must open it (its run-directory URI), recorded as a search input with its
-   * digest; {@code verified} holds the upstream outputs already checked against their records.
+   * An artifact of this run as workers must open it (its run-directory URI), recorded as a search
+   * input with its digest; {@code verified} holds the upstream outputs already checked against
+   * their records.
    */
-  private static Artifacts.Ref ref(StageContext ctx, java.util.Set<String> verified, String name, Path local,
-      boolean folder) {
-    String rel = ctx.runDir().dir().toAbsolutePath().relativize(local.toAbsolutePath()).toString().replace('\\', '/');
+  private static Artifacts.Ref ref(
+      StageContext ctx, java.util.Set<String> verified, String name, Path local, boolean folder) {
+    String rel =
+        ctx.runDir()
+            .dir()
+            .toAbsolutePath()
+            .relativize(local.toAbsolutePath())
+            .toString()
+            .replace('\\', '/');
     String sha = folder ? Digests.sha256Tree(local) : Digests.sha256(local);
     checkRecorded(ctx, rel, verified);
     ctx.record().input(name, Artifact.used(rel, sha));
@@ -246,8 +317,9 @@ public final class SearchStage implements Stage {
   }
 
   /**
-   * Refuses an artifact that no longer matches what its stage recorded (changed on the distributed filesystem
-   * after the stage finished): the recorded output that holds {@code rel} is digested again and compared.
+   * Refuses an artifact that no longer matches what its stage recorded (changed on the distributed
+   * filesystem after the stage finished): the recorded output that holds {@code rel} is digested
+   * again and compared.
    */
   private static void checkRecorded(StageContext ctx, String rel, java.util.Set<String> verified) {
     for (String up : List.of(PrepareStage.NAME, TrainStage.NAME, PredictorStage.NAME)) {
@@ -259,10 +331,23 @@ public final class SearchStage implements Stage {
           }
           String now = Digests.sha256Tree(ctx.runDir().dir().resolve(p));
           if (!now.equals(o.sha256())) {
-            throw new Artifacts.DigestMismatchException(ctx.runDir().uri(p) + ": does not match the digest the " + up
-                + " stage recorded (recorded " + o.sha256().substring(0, 12) + ", found "
-                + now.substring(0, 12) + "): it changed after " + up + " finished; not used. Re-run "
-                + up + " (hatflow run --from " + up + " --force " + up + ")");
+            throw new Artifacts.DigestMismatchException(
+                ctx.runDir().uri(p)
+                    + ": does not match the digest the "
+                    + up
+                    + " stage recorded (recorded "
+                    + o.sha256().substring(0, 12)
+                    + ", found "
+                    + now.substring(0, 12)
+                    + "): it changed after "
+                    + up
+                    + " finished; not used. Re-run "
+                    + up
+                    + " (hatflow run --from "
+                    + up
+                    + " --force "
+                    + up
+                    + ")");
           }
           return;
         }

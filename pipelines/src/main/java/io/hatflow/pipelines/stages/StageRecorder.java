@@ -11,8 +11,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What a running stage records in its {@link StageRecord}: its own inputs and outputs (digested as they are
- * recorded), counts and notes. The runner merges it into the manifest when the stage ends, done or failed.
+ * What a running stage records in its {@link StageRecord}: its own inputs and outputs (digested as
+ * they are recorded), counts and notes. The runner merges it into the manifest when the stage ends,
+ * done or failed.
  */
 public final class StageRecorder {
   private final Path runDir;
@@ -40,7 +41,10 @@ public final class StageRecorder {
     inputs.put(name, Artifact.of(path, runDir));
   }
 
-  /** An input as given (a remote one by URI, or a run-directory path with the digest it was checked against). */
+  /**
+   * An input as given (a remote one by URI, or a run-directory path with the digest it was checked
+   * against).
+   */
   public void input(String name, Artifact a) {
     inputs.put(name, a);
   }
@@ -82,6 +86,7 @@ public final class StageRecorder {
   }
 
   StageRecord.Recorded recorded() {
-    return new StageRecord.Recorded(inputs, outputs, counts, training, budgetsMs, hypervolume, fromRun);
+    return new StageRecord.Recorded(
+        inputs, outputs, counts, training, budgetsMs, hypervolume, fromRun);
   }
 }

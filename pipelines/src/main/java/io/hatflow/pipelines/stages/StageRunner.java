@@ -16,11 +16,11 @@ import java.util.Map;
 import org.apache.beam.sdk.options.PipelineOptions;
 
 /**
- * Runs stages into one run directory with lineage and caching: a stage is skipped ("cached") when its
- * fingerprint (spec section + upstream output digests + {@link CodeDigest} of the classes in the stage's
- * {@link Stage#codeScope()}, not {@code git describe}: a commit that changes no code the stage reaches, such as
- * the report's CSS for train, keeps it cached) matches a finished entry whose outputs still have their recorded
- * digests.
+ * Runs stages into one run directory with lineage and caching: a stage is skipped ("cached") when
+ * its fingerprint (spec section + upstream output digests + {@link CodeDigest} of the classes in
+ * the stage's {@link Stage#codeScope()}, not {@code git describe}: a commit that changes no code
+ * the stage reaches, such as the report's CSS for train, keeps it cached) matches a finished entry
+ * whose outputs still have their recorded digests.
  */
 public final class StageRunner {
   private final FrozenSpec spec;
@@ -42,12 +42,19 @@ public final class StageRunner {
     b.append("seed=").append(spec.spec().seed()).append('\n');
     b.append("spec=").append(stage.specSection(context(stage, null, false))).append('\n');
     for (String up : stage.upstream()) {
-      b.append("upstream ").append(up).append('=').append(outputsDigest(runDir.manifest().stage(up))).append('\n');
+      b.append("upstream ")
+          .append(up)
+          .append('=')
+          .append(outputsDigest(runDir.manifest().stage(up)))
+          .append('\n');
     }
     return Digests.sha256(b.toString());
   }
 
-  /** The digest of the code in the stage's scope: its fingerprint's code part and its recorded code_digest. */
+  /**
+   * The digest of the code in the stage's scope: its fingerprint's code part and its recorded
+   * code_digest.
+   */
   public static String codeDigest(Stage stage) {
     return CodeDigest.current(stage.codeScope());
   }
@@ -55,12 +62,20 @@ public final class StageRunner {
   /** The stage's outputs as one digest, in recorded order (its consumers' fingerprints hold it). */
   private static String outputsDigest(StageRecord s) {
     StringBuilder b = new StringBuilder();
-    s.outputs().forEach((name, a) -> b.append(name).append(':').append(a.sha256() == null ? "" : a.sha256())
-        .append(';'));
+    s.outputs()
+        .forEach(
+            (name, a) ->
+                b.append(name)
+                    .append(':')
+                    .append(a.sha256() == null ? "" : a.sha256())
+                    .append(';'));
     return Digests.sha256(b.toString());
   }
 
-  /** Whether the stage's recorded outputs are finished, match its fingerprint, and are intact on disk. */
+  /**
+   * Whether the stage's recorded outputs are finished, match its fingerprint, and are intact on
+   * disk.
+   */
   public boolean upToDate(Stage stage, String fingerprint) {
     StageRecord rec = runDir.manifest().stage(stage.name());
     if (!rec.done() || !fingerprint.equals(rec.fingerprint())) {
@@ -88,16 +103,23 @@ public final class StageRunner {
     verifyUpstream(stage);
     StageRecord was = m.stage(stage.name());
     String before = outputsDigest(was);
-    // Killed (still "running") or failed (e.g. a TaskManager lost mid-search) with the same fingerprint: go on
-    // from what it finished (train's checkpoint, the search's finished generations); --force starts afresh.
-    boolean wasRunning = !force && (StageRecord.RUNNING.equals(was.status()) || StageRecord.FAILED.equals(was.status()))
-        && fp.equals(was.fingerprint());
+    // Killed (still "running") or failed (e.g. a TaskManager lost mid-search) with the same
+    // fingerprint: go on
+    // from what it finished (train's checkpoint, the search's finished generations); --force starts
+    // afresh.
+    boolean wasRunning =
+        !force
+            && (StageRecord.RUNNING.equals(was.status()) || StageRecord.FAILED.equals(was.status()))
+            && fp.equals(was.fingerprint());
     m.stageStarted(stage.name(), fp, codeDigest(stage), upstreamInputs(stage));
     long t0 = System.currentTimeMillis();
     StageContext ctx = context(stage, new StageRecorder(runDir.dir(), fp), wasRunning || resume);
-    // A stage killed before its first checkpoint starts over: say "resuming" only when there is work to go on from.
-    log.printf("[%s] running%s%n", stage.name(), ctx.resume() && stage.hasWorkToResume(ctx)
-        ? " (resuming where it stopped)" : "");
+    // A stage killed before its first checkpoint starts over: say "resuming" only when there is
+    // work to go on from.
+    log.printf(
+        "[%s] running%s%n",
+        stage.name(),
+        ctx.resume() && stage.hasWorkToResume(ctx) ? " (resuming where it stopped)" : "");
     try {
       stage.run(ctx);
       runDir.commit(stage.name());
@@ -108,9 +130,11 @@ public final class StageRunner {
         e.addSuppressed(ignored);
       }
       try {
-        m.stageFailed(stage.name(), io.hatflow.core.run.Failures.oneLine(e), ctx.record().recorded());
+        m.stageFailed(
+            stage.name(), io.hatflow.core.run.Failures.oneLine(e), ctx.record().recorded());
       } catch (RuntimeException alsoFailed) {
-        e.addSuppressed(alsoFailed); // e.g. the disk is full: the stage's own error is the one to report
+        e.addSuppressed(
+            alsoFailed); // e.g. the disk is full: the stage's own error is the one to report
       }
       throw e;
     }
@@ -120,14 +144,20 @@ public final class StageRunner {
     }
     long rss = io.hatflow.core.run.Host.peakRssBytes();
     // the process's peak so far: a stage that raises it is the one that sets the run's memory needs
-    log.printf("[%s] done in %.1f s%s%n", stage.name(), (System.currentTimeMillis() - t0) / 1000.0,
-        rss > 0 ? String.format(java.util.Locale.ROOT, " (peak RSS so far %.2f GB)", rss / 1e9) : "");
+    log.printf(
+        "[%s] done in %.1f s%s%n",
+        stage.name(),
+        (System.currentTimeMillis() - t0) / 1000.0,
+        rss > 0
+            ? String.format(java.util.Locale.ROOT, " (peak RSS so far %.2f GB)", rss / 1e9)
+            : "");
     return true;
   }
 
   /**
-   * A stage consumes only finished upstream outputs whose bytes are still those recorded: a half-trained
-   * checkpoint (train still "running"), a truncated shard or a changed predictor is refused by name, before use.
+   * A stage consumes only finished upstream outputs whose bytes are still those recorded: a
+   * half-trained checkpoint (train still "running"), a truncated shard or a changed predictor is
+   * refused by name, before use.
    */
   void verifyUpstream(Stage stage) {
     Manifest m = runDir.manifest();
@@ -135,10 +165,22 @@ public final class StageRunner {
       StageRecord u = m.stage(up);
       if (!u.done()) {
         String st = u.statusOrEmpty();
-        throw new UpstreamException("[" + stage.name() + "] needs the " + up + " stage finished, but it "
-            + (st.isEmpty() ? "has not run" : "is " + st + (st.equals("running") ? " (interrupted?)" : ""))
-            + " in " + runDir.location() + ": run `hatflow run` (it runs or resumes " + up + " first) or `hatflow "
-            + up + "`");
+        throw new UpstreamException(
+            "["
+                + stage.name()
+                + "] needs the "
+                + up
+                + " stage finished, but it "
+                + (st.isEmpty()
+                    ? "has not run"
+                    : "is " + st + (st.equals("running") ? " (interrupted?)" : ""))
+                + " in "
+                + runDir.location()
+                + ": run `hatflow run` (it runs or resumes "
+                + up
+                + " first) or `hatflow "
+                + up
+                + "`");
       }
       for (Artifact a : u.outputs().values()) {
         String rel = a.path();
@@ -150,31 +192,57 @@ public final class StageRunner {
           if (file != null) {
             rel = file;
           }
-          throw new UpstreamException("[" + stage.name() + "] " + up + " output " + runDir.location() + "/" + rel
-              + (got == null ? " is missing"
-              : " does not match the digest " + up + " recorded (recorded " + want.substring(0, 12) + ", found "
-              + got.substring(0, 12) + ")") + ": it " + (got == null ? "was removed" : "changed") + " after " + up
-              + " finished; nothing was used. Re-run it:"
-              + " hatflow run --force " + up);
+          throw new UpstreamException(
+              "["
+                  + stage.name()
+                  + "] "
+                  + up
+                  + " output "
+                  + runDir.location()
+                  + "/"
+                  + rel
+                  + (got == null
+                      ? " is missing"
+                      : " does not match the digest "
+                          + up
+                          + " recorded (recorded "
+                          + want.substring(0, 12)
+                          + ", found "
+                          + got.substring(0, 12)
+                          + ")")
+                  + ": it "
+                  + (got == null ? "was removed" : "changed")
+                  + " after "
+                  + up
+                  + " finished; nothing was used. Re-run it:"
+                  + " hatflow run --force "
+                  + up);
         }
       }
     }
   }
 
   /**
-   * The upstream outputs this stage consumes (just verified), as its inputs named {@code <upstream>/<output>}:
-   * audit compares them with what the upstream records later, so lineage is read from the manifest alone.
+   * The upstream outputs this stage consumes (just verified), as its inputs named {@code
+   * <upstream>/<output>}: audit compares them with what the upstream records later, so lineage is
+   * read from the manifest alone.
    */
   private Map<String, Artifact> upstreamInputs(Stage stage) {
     Map<String, Artifact> inputs = new LinkedHashMap<>();
     for (String up : stage.upstream()) {
-      runDir.manifest().stage(up).outputs().forEach((name, a) ->
-          inputs.put(up + "/" + name, Artifact.used(a.path(), a.sha256())));
+      runDir
+          .manifest()
+          .stage(up)
+          .outputs()
+          .forEach((name, a) -> inputs.put(up + "/" + name, Artifact.used(a.path(), a.sha256())));
     }
     return inputs;
   }
 
-  /** After a stage's outputs changed, every finished stage built on them says so until it runs again. */
+  /**
+   * After a stage's outputs changed, every finished stage built on them says so until it runs
+   * again.
+   */
   private void markDownstreamStale(String changed) {
     Manifest m = runDir.manifest();
     boolean any = false;
@@ -191,7 +259,10 @@ public final class StageRunner {
     }
   }
 
-  /** An upstream stage unfinished, or its output changed since it was recorded: exit 1, nothing used. */
+  /**
+   * An upstream stage unfinished, or its output changed since it was recorded: exit 1, nothing
+   * used.
+   */
   public static final class UpstreamException extends IllegalStateException
       implements io.hatflow.core.run.ExpectedFailure {
     public UpstreamException(String msg) {

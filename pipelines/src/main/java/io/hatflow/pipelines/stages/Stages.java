@@ -9,8 +9,14 @@ public final class Stages {
   private Stages() {}
 
   public static List<Stage> all() {
-    return List.of(new PrepareStage(), new TrainStage(), new LatencyStage(), new PredictorStage(), new SearchStage(),
-        new FinalizeStage(), new ReportStage());
+    return List.of(
+        new PrepareStage(),
+        new TrainStage(),
+        new LatencyStage(),
+        new PredictorStage(),
+        new SearchStage(),
+        new FinalizeStage(),
+        new ReportStage());
   }
 
   public static List<String> names() {
@@ -27,7 +33,8 @@ public final class Stages {
         return s;
       }
     }
-    throw new UserInputException("unknown stage \"" + name + "\" (stages: " + String.join(", ", names()) + ")");
+    throw new UserInputException(
+        "unknown stage \"" + name + "\" (stages: " + String.join(", ", names()) + ")");
   }
 
   /** The stages that depend on {@code name}, directly or through others, in run order. */

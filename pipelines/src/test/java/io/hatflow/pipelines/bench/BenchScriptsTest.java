@@ -17,9 +17,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The bench scripts run on a fresh clone: each one parses, builds its class path only through
- * {@code launch/bench/lib.sh} (one reactor invocation, errors shown; issue 18 found three that exited 1 printing
- * nothing because their per-module {@code dependency:build-classpath} could not resolve unreleased siblings), and
- * the predictor bench runs for real in its smallest mode.
+ * {@code launch/bench/lib.sh} (one reactor invocation, errors shown; issue 18 found three that
+ * exited 1 printing nothing because their per-module {@code dependency:build-classpath} could not
+ * resolve unreleased siblings), and the predictor bench runs for real in its smallest mode.
  */
 class BenchScriptsTest {
   private static final Path REPO = Path.of("").toAbsolutePath().getParent();
@@ -46,7 +46,8 @@ class BenchScriptsTest {
   void everyScriptParsesAndTakesItsClassPathFromTheSharedHelper() throws Exception {
     List<Path> all = scripts();
     assertTrue(all.size() >= 10, "bench scripts found in " + BENCH);
-    Pattern ownBuild = Pattern.compile("^[^#]*\\bmvn\\b.*dependency:build-classpath", Pattern.MULTILINE);
+    Pattern ownBuild =
+        Pattern.compile("^[^#]*\\bmvn\\b.*dependency:build-classpath", Pattern.MULTILINE);
     Pattern hidden = Pattern.compile("^[^#]*\\bmvn\\b[^\\n]*>\\s*/dev/null", Pattern.MULTILINE);
     for (Path s : all) {
       Run n = bash(REPO, 30, "-n", s.toString());
@@ -55,7 +56,9 @@ class BenchScriptsTest {
         continue;
       }
       String text = Files.readString(s);
-      assertFalse(ownBuild.matcher(text).find(), s + " builds its own class path: use bench_classpath (lib.sh)");
+      assertFalse(
+          ownBuild.matcher(text).find(),
+          s + " builds its own class path: use bench_classpath (lib.sh)");
       assertFalse(hidden.matcher(text).find(), s + " hides Maven's errors");
     }
   }
@@ -65,7 +68,8 @@ class BenchScriptsTest {
     Run r = bash(REPO, 600, "launch/bench/latency.sh", "--models", "linear");
     assertEquals(0, r.code(), r.out());
     assertTrue(r.out().contains(" cores; flags: "), "prints the CPU line and flags:\n" + r.out());
-    assertTrue(Pattern.compile("(?m)^linear\\s+given\\s+1\\.0\\s+\\d+\\.\\d+").matcher(r.out()).find(),
+    assertTrue(
+        Pattern.compile("(?m)^linear\\s+given\\s+1\\.0\\s+\\d+\\.\\d+").matcher(r.out()).find(),
         "a table row for the linear model on HAT's split:\n" + r.out());
   }
 }

@@ -21,12 +21,12 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * Exit codes and messages: bad input is exit 2 in one line, an expected condition exit 1 in one line, a bug exit
- * 1 with its stack trace; the one line is always last, and {@code --debug} adds the trace to the first two.
+ * Exit codes and messages: bad input is exit 2 in one line, an expected condition exit 1 in one
+ * line, a bug exit 1 with its stack trace; the one line is always last, and {@code --debug} adds
+ * the trace to the first two.
  */
 class ExitCodesTest {
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   static final String TRACE = "\tat ";
 
@@ -34,21 +34,26 @@ class ExitCodesTest {
   Path spec(String name, Path src) throws Exception {
     Path t = HatflowCliTest.testdata().resolve("multi30k");
     Path f = tmp.resolve(name + ".yaml");
-    Files.writeString(f, String.join("\n",
-        "version: 1",
-        "name: " + name,
-        "data:",
-        "  train: {src: " + src + ", tgt: " + t.resolve("valid.de") + "}",
-        "  valid_size: 20",
-        "  test_size: 20",
-        "  vocab: {size: 300}",
-        "  shards: 1",
-        ""));
+    Files.writeString(
+        f,
+        String.join(
+            "\n",
+            "version: 1",
+            "name: " + name,
+            "data:",
+            "  train: {src: " + src + ", tgt: " + t.resolve("valid.de") + "}",
+            "  valid_size: 20",
+            "  test_size: 20",
+            "  vocab: {size: 300}",
+            "  shards: 1",
+            ""));
     return f;
   }
 
   HatflowCliTest.Out prepare(Path spec, String... more) {
-    String[] args = {"prepare", "--spec", spec.toString(), "--run-dir", tmp.resolve("run").toString()};
+    String[] args = {
+      "prepare", "--spec", spec.toString(), "--run-dir", tmp.resolve("run").toString()
+    };
     String[] all = Arrays.copyOf(args, args.length + more.length);
     System.arraycopy(more, 0, all, args.length, more.length);
     return HatflowCliTest.run(all);
@@ -67,7 +72,8 @@ class ExitCodesTest {
     HatflowCliTest.Out r = prepare(spec("gz", cut));
     assertEquals(2, r.code(), r.err());
     String last = IntegrityTest.lastLine(r.err());
-    assertTrue(last.startsWith("hatflow: error: " + cut + ": truncated or corrupt gzip file"), r.err());
+    assertTrue(
+        last.startsWith("hatflow: error: " + cut + ": truncated or corrupt gzip file"), r.err());
     assertFalse(r.err().contains(TRACE), "bad input has no stack trace: " + r.err());
     assertFalse(Files.exists(tmp.resolve("run/prepare")), "nothing prepared");
   }
@@ -77,7 +83,8 @@ class ExitCodesTest {
     Path dir = Files.createDirectories(tmp.resolve("corpus.en"));
     HatflowCliTest.Out r = prepare(spec("dir", dir));
     assertEquals(2, r.code(), r.err());
-    assertEquals("hatflow: error: data.train.src: " + dir + " is a directory, expected a file",
+    assertEquals(
+        "hatflow: error: data.train.src: " + dir + " is a directory, expected a file",
         IntegrityTest.lastLine(r.err()));
     assertFalse(r.err().contains(TRACE), r.err());
   }
@@ -87,19 +94,31 @@ class ExitCodesTest {
     Path rd = Files.createDirectories(tmp.resolve("run"));
     String holder = "pid 4242 on host elsewhere since 2026-01-01T00:00:00Z";
     Path s = spec("locked", HatflowCliTest.testdata().resolve("multi30k/valid.en"));
-    try (FileChannel ch = FileChannel.open(rd.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    try (FileChannel ch =
+            FileChannel.open(
+                rd.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock held = ch.lock()) {
       ch.write(java.nio.ByteBuffer.wrap(holder.getBytes(StandardCharsets.UTF_8)));
       HatflowCliTest.Out r = prepare(s);
       assertEquals(1, r.code(), r.err());
-      assertEquals("hatflow: failed: " + rd + ": in use by another run (" + holder
-          + "); wait for it to finish or use another --run-dir", IntegrityTest.lastLine(r.err()));
+      assertEquals(
+          "hatflow: failed: "
+              + rd
+              + ": in use by another run ("
+              + holder
+              + "); wait for it to finish or use another --run-dir",
+          IntegrityTest.lastLine(r.err()));
       assertFalse(r.err().contains(TRACE), "an expected condition has no stack trace: " + r.err());
 
       HatflowCliTest.Out debug = prepare(s, "--debug");
       assertEquals(1, debug.code(), debug.err());
-      assertTrue(debug.err().contains("RunDir$LockedException") && debug.err().contains(TRACE), debug.err());
-      assertEquals(IntegrityTest.lastLine(r.err()), IntegrityTest.lastLine(debug.err()), "the one line stays last");
+      assertTrue(
+          debug.err().contains("RunDir$LockedException") && debug.err().contains(TRACE),
+          debug.err());
+      assertEquals(
+          IntegrityTest.lastLine(r.err()),
+          IntegrityTest.lastLine(debug.err()),
+          "the one line stays last");
     }
     assertFalse(Files.exists(rd.resolve("prepare")));
   }
@@ -110,7 +129,8 @@ class ExitCodesTest {
     Files.writeString(s, Files.readString(s).replace("version: 1", "version: 2"));
     HatflowCliTest.Out plain = prepare(s);
     assertEquals(2, plain.code(), plain.err());
-    assertEquals("hatflow: error: v2.yaml:1: version: this hatflow reads spec version 1; got 2",
+    assertEquals(
+        "hatflow: error: v2.yaml:1: version: this hatflow reads spec version 1; got 2",
         IntegrityTest.lastLine(plain.err()));
     assertFalse(plain.err().contains(TRACE), plain.err());
 
@@ -134,7 +154,8 @@ class ExitCodesTest {
   static final class PlainIae implements Callable<Integer> {
     @Override
     public Integer call() {
-      throw new IllegalArgumentException("threads must be >= 1"); // a broken contract, not the user's input
+      throw new IllegalArgumentException(
+          "threads must be >= 1"); // a broken contract, not the user's input
     }
   }
 
@@ -150,14 +171,21 @@ class ExitCodesTest {
   void aBugPrintsItsTraceThenOneLine() {
     HatflowCliTest.Out r = withBugs("boom");
     assertEquals(1, r.code(), r.err());
-    assertTrue(r.err().startsWith("java.lang.NullPointerException") && r.err().contains(TRACE + "io.hatflow"), r.err());
+    assertTrue(
+        r.err().startsWith("java.lang.NullPointerException")
+            && r.err().contains(TRACE + "io.hatflow"),
+        r.err());
     String last = IntegrityTest.lastLine(r.err());
-    assertTrue(last.startsWith("hatflow: failed: NullPointerException: ") && last.contains("missing"), last);
+    assertTrue(
+        last.startsWith("hatflow: failed: NullPointerException: ") && last.contains("missing"),
+        last);
 
     // A plain IllegalArgumentException is no longer taken for bad input: it is a bug, shown as one.
     HatflowCliTest.Out iae = withBugs("plain-iae");
     assertEquals(1, iae.code(), iae.err());
     assertTrue(iae.err().contains(TRACE), iae.err());
-    assertEquals("hatflow: failed: IllegalArgumentException: threads must be >= 1", IntegrityTest.lastLine(iae.err()));
+    assertEquals(
+        "hatflow: failed: IllegalArgumentException: threads must be >= 1",
+        IntegrityTest.lastLine(iae.err()));
   }
 }

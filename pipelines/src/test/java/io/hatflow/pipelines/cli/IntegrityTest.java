@@ -22,8 +22,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Faults a user met on purpose, each reproduced on a copy of one real reduced run (prepare to search): a stage
- * never consumes an unfinished, changed or damaged artifact, and a fault ends in one clear message.
+ * Faults a user met on purpose, each reproduced on a copy of one real reduced run (prepare to
+ * search): a stage never consumes an unfinished, changed or damaged artifact, and a fault ends in
+ * one clear message.
  */
 class IntegrityTest {
   static Path base;
@@ -44,8 +45,10 @@ class IntegrityTest {
 
   /** A hatflow command on the demo spec, reduced, in run directory {@code rd}. */
   static HatflowCliTest.Out cmd(String command, Path rd, String... more) {
-    List<String> args = new ArrayList<>(List.of(command, "--spec", DemoCommand.demoSpec().toString(),
-        "--run-dir", rd.toString()));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                command, "--spec", DemoCommand.demoSpec().toString(), "--run-dir", rd.toString()));
     args.addAll(List.of(DemoEndToEndTest.REDUCED));
     args.addAll(List.of(more)); // after REDUCED: a later --set of the same key wins
     return HatflowCliTest.run(args.toArray(String[]::new));
@@ -71,9 +74,13 @@ class IntegrityTest {
     Path rd = copy("damaged-store");
     Path entry;
     try (Stream<Path> s = Files.list(rd.resolve("search/eval-store"))) {
-      entry = s.filter(p -> p.getFileName().toString().matches("fitness-g0000-.*\\.avro")).findFirst().orElseThrow();
+      entry =
+          s.filter(p -> p.getFileName().toString().matches("fitness-g0000-.*\\.avro"))
+              .findFirst()
+              .orElseThrow();
     }
-    assertTrue(Files.exists(entry.resolveSibling(entry.getFileName() + ".sha256")), "entries are sealed");
+    assertTrue(
+        Files.exists(entry.resolveSibling(entry.getFileName() + ".sha256")), "entries are sealed");
     byte[] winners = Files.readAllBytes(rd.resolve("search/winners.json"));
     try (RandomAccessFile f = new RandomAccessFile(entry.toFile(), "rw")) {
       long at = f.length() - 20; // inside the last data block: a cached value, not the header
@@ -89,25 +96,39 @@ class IntegrityTest {
 
     HatflowCliTest.Out search = cmd("search", rd, "--force");
     assertEquals(1, search.code(), search.err());
-    assertTrue(lastLine(search.err()).contains("evaluation store entry")
-        && lastLine(search.err()).contains(entry.getFileName().toString())
-        && lastLine(search.err()).contains("does not match its seal"), search.err());
-    assertArrayEquals(winners, Files.readAllBytes(rd.resolve("search/winners.json")), "the old winners stay");
+    assertTrue(
+        lastLine(search.err()).contains("evaluation store entry")
+            && lastLine(search.err()).contains(entry.getFileName().toString())
+            && lastLine(search.err()).contains("does not match its seal"),
+        search.err());
+    assertArrayEquals(
+        winners, Files.readAllBytes(rd.resolve("search/winners.json")), "the old winners stay");
   }
 
   @Test
-  void nsga2SearchesTheSameTrainedRunPicksWinnersFromItsFrontAndAuditShowsTheHypervolume() throws Exception {
+  void nsga2SearchesTheSameTrainedRunPicksWinnersFromItsFrontAndAuditShowsTheHypervolume()
+      throws Exception {
     HatflowCliTest.Out hat = HatflowCliTest.run("audit", base.toString());
-    // values depend on this machine's measured target (HAT mode counts every config any search evaluated)
-    assertTrue(hat.out().matches("(?s).*info      search hypervolume \\(mode hat, reference \\[1\\.1,1\\.1\\],"
-        + " search/hypervolume\\.json\\): epyc-bundled=[01]\\.\\d{4} this-cpu=[01]\\.\\d{4}.*"), hat.out());
+    // values depend on this machine's measured target (HAT mode counts every config any search
+    // evaluated)
+    assertTrue(
+        hat.out()
+            .matches(
+                "(?s).*info      search hypervolume \\(mode hat, reference \\[1\\.1,1\\.1\\],"
+                    + " search/hypervolume\\.json\\): epyc-bundled=[01]\\.\\d{4} this-cpu=[01]\\.\\d{4}.*"),
+        hat.out());
 
     Path rd = copy("nsga2");
     HatflowCliTest.Out search = cmd("search", rd, "--force", "--set", "search.mode=nsga2");
     assertEquals(0, search.code(), search.err() + search.out());
-    assertTrue(search.out().matches("(?s).*; hypervolume epyc-bundled=[01]\\.\\d{4}.*"), search.out());
-    JsonNode front = new com.fasterxml.jackson.databind.ObjectMapper().readTree(rd.resolve("search/front.json").toFile());
-    JsonNode winners = new com.fasterxml.jackson.databind.ObjectMapper().readTree(rd.resolve("search/winners.json").toFile());
+    assertTrue(
+        search.out().matches("(?s).*; hypervolume epyc-bundled=[01]\\.\\d{4}.*"), search.out());
+    JsonNode front =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(rd.resolve("search/front.json").toFile());
+    JsonNode winners =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(rd.resolve("search/winners.json").toFile());
     assertTrue(winners.path("winners").size() > 0, winners.toString());
     for (JsonNode w : winners.path("winners")) {
       List<String> keys = new ArrayList<>();
@@ -124,33 +145,51 @@ class IntegrityTest {
   }
 
   @Test
-  void aKilledRetrainingLeavesTheFinishedCheckpointAndSearchRefusesTheHalfTrainedOne() throws Exception {
+  void aKilledRetrainingLeavesTheFinishedCheckpointAndSearchRefusesTheHalfTrainedOne()
+      throws Exception {
     Path rd = copy("half-trained");
     byte[] checkpoint = Files.readAllBytes(rd.resolve("train/checkpoint.hfc"));
     byte[] winners = Files.readAllBytes(rd.resolve("search/winners.json"));
     String[] longer = {"--set", "train.steps=40", "--set", "train.checkpoint_every=5"};
-    List<String> args = new ArrayList<>(List.of("train", "--spec", DemoCommand.demoSpec().toString(),
-        "--run-dir", rd.toString(), "--force"));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "train",
+                "--spec",
+                DemoCommand.demoSpec().toString(),
+                "--run-dir",
+                rd.toString(),
+                "--force"));
     args.addAll(List.of(DemoEndToEndTest.REDUCED));
     args.addAll(List.of(longer));
     Path log = rd.resolveSibling("half-trained.log");
-    io.hatflow.pipelines.stages.ResumeAfterKillTest.runAndKill(args,
-        out -> out.matches("(?s).*\\[train\\] step (1[2-9]|[23][0-9])/40.*"), log);
+    io.hatflow.pipelines.stages.ResumeAfterKillTest.runAndKill(
+        args, out -> out.matches("(?s).*\\[train\\] step (1[2-9]|[23][0-9])/40.*"), log);
 
     assertEquals("running", manifest(rd).path("stages").path("train").path("status").asText());
-    assertTrue(Files.exists(rd.resolve("train/.next/checkpoint.hfc")), "the new training's checkpoint is apart");
-    assertArrayEquals(checkpoint, Files.readAllBytes(rd.resolve("train/checkpoint.hfc")),
+    assertTrue(
+        Files.exists(rd.resolve("train/.next/checkpoint.hfc")),
+        "the new training's checkpoint is apart");
+    assertArrayEquals(
+        checkpoint,
+        Files.readAllBytes(rd.resolve("train/checkpoint.hfc")),
         "the finished checkpoint stays whole until its replacement has finished");
 
     HatflowCliTest.Out search = cmd("search", rd, longer);
     assertEquals(1, search.code(), search.err());
-    assertTrue(lastLine(search.err()).contains("needs the train stage finished, but it is running"), search.err());
+    assertTrue(
+        lastLine(search.err()).contains("needs the train stage finished, but it is running"),
+        search.err());
     assertArrayEquals(winners, Files.readAllBytes(rd.resolve("search/winners.json")));
 
-    HatflowCliTest.Out train = cmd("train", rd, longer); // the same command, without --force, resumes
+    HatflowCliTest.Out train =
+        cmd("train", rd, longer); // the same command, without --force, resumes
     assertEquals(0, train.code(), train.err() + train.out());
-    assertTrue(Files.readString(rd.resolve("train/train.log")).contains("resumed from step"), "resumed, not redone");
-    assertFalse(Files.exists(rd.resolve("train/.next")), "the finished training replaced the old one");
+    assertTrue(
+        Files.readString(rd.resolve("train/train.log")).contains("resumed from step"),
+        "resumed, not redone");
+    assertFalse(
+        Files.exists(rd.resolve("train/.next")), "the finished training replaced the old one");
     assertFalse(Arrays.equals(checkpoint, Files.readAllBytes(rd.resolve("train/checkpoint.hfc"))));
   }
 
@@ -164,8 +203,11 @@ class IntegrityTest {
 
     HatflowCliTest.Out train = cmd("train", rd, "--force");
     assertEquals(1, train.code(), train.err());
-    assertTrue(lastLine(train.err()).contains(rd + "/prepare/train-00000-of-00002.avro does not match"), train.err());
-    assertArrayEquals(checkpoint, Files.readAllBytes(rd.resolve("train/checkpoint.hfc")), "nothing trained");
+    assertTrue(
+        lastLine(train.err()).contains(rd + "/prepare/train-00000-of-00002.avro does not match"),
+        train.err());
+    assertArrayEquals(
+        checkpoint, Files.readAllBytes(rd.resolve("train/checkpoint.hfc")), "nothing trained");
   }
 
   @Test
@@ -176,23 +218,29 @@ class IntegrityTest {
 
     HatflowCliTest.Out again = cmd("run", rd);
     assertEquals(2, again.code(), again.err());
-    assertTrue(again.err().contains("but no manifest.json") && again.err().contains("train/"), again.err());
+    assertTrue(
+        again.err().contains("but no manifest.json") && again.err().contains("train/"),
+        again.err());
     assertArrayEquals(checkpoint, Files.readAllBytes(rd.resolve("train/checkpoint.hfc")));
   }
 
   @Test
   void retrainingMarksWhatWasBuiltOnItStaleUntilItRunsAgain() throws Exception {
     Path rd = copy("retrained");
-    HatflowCliTest.Out train = cmd("train", rd, "--force", "--set", "train.steps=21"); // another checkpoint
+    HatflowCliTest.Out train =
+        cmd("train", rd, "--force", "--set", "train.steps=21"); // another checkpoint
     assertEquals(0, train.code(), train.err() + train.out());
     JsonNode stages = manifest(rd).path("stages");
     assertEquals("stale", stages.path("search").path("status").asText());
-    assertEquals("done", stages.path("latency").path("status").asText(), "latency does not depend on train");
+    assertEquals(
+        "done", stages.path("latency").path("status").asText(), "latency does not depend on train");
 
     HatflowCliTest.Out audit = HatflowCliTest.run("audit", rd.toString());
     assertEquals(1, audit.code(), audit.out());
     assertTrue(audit.out().contains("STALE     search: train changed since it ran"), audit.out());
-    assertTrue(audit.out().contains("LINEAGE   search input train/checkpoint (train/checkpoint.hfc)"), audit.out());
+    assertTrue(
+        audit.out().contains("LINEAGE   search input train/checkpoint (train/checkpoint.hfc)"),
+        audit.out());
 
     HatflowCliTest.Out search = cmd("search", rd, "--set", "train.steps=21");
     assertEquals(0, search.code(), search.err());
@@ -204,11 +252,14 @@ class IntegrityTest {
   }
 
   @Test
-  void aFullDiskFailsInOneLineLeavesNoTemporaryFileAndTheSameCommandThenSucceeds() throws Exception {
+  void aFullDiskFailsInOneLineLeavesNoTemporaryFileAndTheSameCommandThenSucceeds()
+      throws Exception {
     Path rd = base.resolveSibling("full-disk");
     Files.createDirectories(rd);
     // A real full disk: a small tmpfs (root only; skipped where mounts are not allowed).
-    assumeTrue(sh("mount -t tmpfs -o size=4m hatflow-full-disk-test " + rd) == 0, "needs root to mount a tmpfs");
+    assumeTrue(
+        sh("mount -t tmpfs -o size=4m hatflow-full-disk-test " + rd) == 0,
+        "needs root to mount a tmpfs");
     try {
       for (String f : List.of("spec.yaml", "manifest.json")) {
         Files.copy(base.resolve(f), rd.resolve(f));
@@ -222,10 +273,17 @@ class IntegrityTest {
       assertEquals(1, train.code(), train.err());
       assertTrue(lastLine(train.err()).contains("No space left on device"), lastLine(train.err()));
       try (Stream<Path> s = Files.walk(rd)) {
-        assertEquals(List.of(), s.filter(p -> p.getFileName().toString().contains(".tmp")).toList());
+        assertEquals(
+            List.of(), s.filter(p -> p.getFileName().toString().contains(".tmp")).toList());
       }
       assertEquals("failed", manifest(rd).path("stages").path("train").path("status").asText());
-      assertTrue(manifest(rd).path("stages").path("train").path("error").asText().contains("No space left"));
+      assertTrue(
+          manifest(rd)
+              .path("stages")
+              .path("train")
+              .path("error")
+              .asText()
+              .contains("No space left"));
 
       assertEquals(0, sh("mount -o remount,size=256m " + rd));
       HatflowCliTest.Out again = cmd("train", rd);

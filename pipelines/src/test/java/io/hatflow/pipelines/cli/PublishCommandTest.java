@@ -19,8 +19,7 @@ import picocli.CommandLine;
 
 /** The publish command against the in-memory GCS fake. */
 class PublishCommandTest {
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @Test
   void publishesAndPrintsOneJsonLine() throws Exception {
@@ -35,29 +34,38 @@ class PublishCommandTest {
     int rc;
     try {
       System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
-      rc = new CommandLine(new PublishCommand(() -> fake)).execute(run.toString(), "gs://bkt/p", "--json");
+      rc =
+          new CommandLine(new PublishCommand(() -> fake))
+              .execute(run.toString(), "gs://bkt/p", "--json");
     } finally {
       System.setOut(old);
     }
     assertEquals(0, rc);
     String[] lines = buf.toString(StandardCharsets.UTF_8).strip().split("\n");
-    assertEquals("{\"uploaded\":2,\"skipped\":0,\"bytes\":" + (4 + Files.size(run.resolve("manifest.json")))
-        + ",\"destination\":\"gs://bkt/p\"}", lines[lines.length - 1]);
+    assertEquals(
+        "{\"uploaded\":2,\"skipped\":0,\"bytes\":"
+            + (4 + Files.size(run.resolve("manifest.json")))
+            + ",\"destination\":\"gs://bkt/p\"}",
+        lines[lines.length - 1]);
   }
 
   @Test
   void badInputFailsBeforeAnyStorageIsCreated() {
     AtomicInteger created = new AtomicInteger();
-    CommandLine cl = new CommandLine(new PublishCommand(() -> {
-      created.incrementAndGet();
-      return LocalStorageHelper.getOptions().getService();
-    }));
+    CommandLine cl =
+        new CommandLine(
+            new PublishCommand(
+                () -> {
+                  created.incrementAndGet();
+                  return LocalStorageHelper.getOptions().getService();
+                }));
     StringWriter err = new StringWriter();
     cl.setErr(new PrintWriter(err));
-    cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-      cmd.getErr().println(ex.getMessage());
-      return ex instanceof io.hatflow.core.run.UserInputException ? 2 : 1;
-    });
+    cl.setExecutionExceptionHandler(
+        (ex, cmd, parsed) -> {
+          cmd.getErr().println(ex.getMessage());
+          return ex instanceof io.hatflow.core.run.UserInputException ? 2 : 1;
+        });
     assertEquals(2, cl.execute(tmp.toString(), "gs://bkt/p"));
     assertTrue(err.toString().contains("no manifest.json"), err.toString());
     assertEquals(2, cl.execute(tmp.toString(), "/local/path"));

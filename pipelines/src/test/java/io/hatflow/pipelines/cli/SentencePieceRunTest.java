@@ -24,12 +24,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A user's SentencePiece model through the stages that read the vocabulary: prepare records it as an input and
- * copies it, train sizes the embeddings from it, translate finds it beside the run and decodes with it.
+ * A user's SentencePiece model through the stages that read the vocabulary: prepare records it as
+ * an input and copies it, train sizes the embeddings from it, translate finds it beside the run and
+ * decodes with it.
  */
 class SentencePieceRunTest {
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @Test
   void prepareTrainAndTranslateWithASentencePieceModel() throws Exception {
@@ -37,60 +37,88 @@ class SentencePieceRunTest {
     Set<String> chars = new TreeSet<>();
     for (String f : List.of("valid.en", "valid.de")) {
       for (String line : Files.readAllLines(t.resolve(f))) {
-        Normalizer.normalize(line).codePoints().filter(c -> c != ' ').forEach(c -> chars.add(Character.toString(c)));
+        Normalizer.normalize(line)
+            .codePoints()
+            .filter(c -> c != ' ')
+            .forEach(c -> chars.add(Character.toString(c)));
       }
     }
     byte[] model = SentencePieceModels.charModel(List.copyOf(chars));
     Path modelFile = tmp.resolve("chars.model");
     Files.write(modelFile, model);
     Path spec = tmp.resolve("sp.yaml");
-    Files.writeString(spec, String.join("\n",
-        "version: 1",
-        "name: sp",
-        "data:",
-        "  train: {src: " + t.resolve("valid.en") + ", tgt: " + t.resolve("valid.de") + "}",
-        "  valid_size: 20",
-        "  test_size: 20",
-        "  vocab: {from: " + modelFile + "}",
-        "  max_ratio: 3",
-        "  shards: 1",
-        "model: {space: tiny}",
-        "train: {steps: 2, max_tokens: 600, warmup_steps: 1, checkpoint_every: 2, threads: 1}",
-        ""));
+    Files.writeString(
+        spec,
+        String.join(
+            "\n",
+            "version: 1",
+            "name: sp",
+            "data:",
+            "  train: {src: " + t.resolve("valid.en") + ", tgt: " + t.resolve("valid.de") + "}",
+            "  valid_size: 20",
+            "  test_size: 20",
+            "  vocab: {from: " + modelFile + "}",
+            "  max_ratio: 3",
+            "  shards: 1",
+            "model: {space: tiny}",
+            "train: {steps: 2, max_tokens: 600, warmup_steps: 1, checkpoint_every: 2, threads: 1}",
+            ""));
     Path run = tmp.resolve("run");
     int vocabSize = 4 + chars.size() + SpecialTokens.COUNT;
 
     Out p = HatflowCliTest.run("prepare", "--spec", spec.toString(), "--run-dir", run.toString());
     assertEquals(0, p.code(), p.err());
-    JsonNode prep = new ObjectMapper().readTree(run.resolve("manifest.json").toFile()).path("stages").path("prepare");
-    assertEquals(Digests.sha256(model), prep.path("inputs").path("vocab_from").path("sha256").asText());
+    JsonNode prep =
+        new ObjectMapper()
+            .readTree(run.resolve("manifest.json").toFile())
+            .path("stages")
+            .path("prepare");
+    assertEquals(
+        Digests.sha256(model), prep.path("inputs").path("vocab_from").path("sha256").asText());
     assertEquals(model.length, prep.path("inputs").path("vocab_from").path("bytes").asLong());
     assertEquals(vocabSize, prep.path("counts").path("vocab_size").asInt());
 
     Out tr = HatflowCliTest.run("train", "--spec", spec.toString(), "--run-dir", run.toString());
     assertEquals(0, tr.code(), tr.err());
     Path sub = run.resolve("extract").resolve("smallest");
-    try (SuperTransformerCheckpoint ck = SuperTransformerCheckpoint.load(TrainStage.Outputs.at(run).checkpoint())) {
+    try (SuperTransformerCheckpoint ck =
+        SuperTransformerCheckpoint.load(TrainStage.Outputs.at(run).checkpoint())) {
       assertEquals(vocabSize, ck.vocabSize());
-      SubTransformerModel.write(ck.model(), SearchSpace.preset("tiny").smallest(), ck.digest(), sub);
+      SubTransformerModel.write(
+          ck.model(), SearchSpace.preset("tiny").smallest(), ck.digest(), sub);
     }
 
     // translate finds run/prepare/vocab (the copied model) by walking up from the model directory
     Path input = tmp.resolve("in.en");
     Files.write(input, List.of("A man is sleeping.", "Two dogs play in the snow."));
-    Out out = HatflowCliTest.run("translate", "--model", sub.toString(), "--input", input.toString(), "--beam", "1");
+    Out out =
+        HatflowCliTest.run(
+            "translate", "--model", sub.toString(), "--input", input.toString(), "--beam", "1");
     assertEquals(0, out.code(), out.err());
     List<String> lines = out.out().lines().toList();
     assertEquals(2, lines.size(), out.out());
     for (String line : lines) {
-      line.codePoints().filter(c -> c != ' ')
-          .forEach(c -> assertTrue(chars.contains(Character.toString(c)), "decoded by the model: " + line));
+      line.codePoints()
+          .filter(c -> c != ' ')
+          .forEach(
+              c ->
+                  assertTrue(
+                      chars.contains(Character.toString(c)), "decoded by the model: " + line));
     }
 
-    Out bad = HatflowCliTest.run("prepare", "--spec", spec.toString(), "--run-dir", tmp.resolve("bad").toString(),
-        "--set", "data.vocab.from=" + spec);
+    Out bad =
+        HatflowCliTest.run(
+            "prepare",
+            "--spec",
+            spec.toString(),
+            "--run-dir",
+            tmp.resolve("bad").toString(),
+            "--set",
+            "data.vocab.from=" + spec);
     assertEquals(2, bad.code(), bad.err());
-    assertTrue(bad.err().contains("data.vocab.from: " + spec + " is not a SentencePiece model"), bad.err());
+    assertTrue(
+        bad.err().contains("data.vocab.from: " + spec + " is not a SentencePiece model"),
+        bad.err());
     assertFalse(Files.exists(tmp.resolve("bad").resolve("prepare")));
   }
 }

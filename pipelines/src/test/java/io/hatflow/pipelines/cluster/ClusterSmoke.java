@@ -28,9 +28,11 @@ import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
- * A diagnostic, not a hatflow command: a word count over deterministic generated text, to prove that a runner
- * (e.g. the standalone cluster of {@code launch/flink-cluster.sh}) runs hatflow's shaded jar correctly. Prints
- * a checksum of the sorted counts, which is the same on every runner and parallelism, and the job's seconds.
+ * A diagnostic, not a hatflow command: a word count over deterministic generated text, to prove
+ * that a runner (e.g. the standalone cluster of {@code launch/flink-cluster.sh}) runs hatflow's
+ * shaded jar correctly. Prints a checksum of the sorted counts, which is the same on every runner
+ * and parallelism, and the job's seconds.
+ *
  * <pre>
  * java -cp pipelines/target/hatflow.jar io.hatflow.pipelines.cluster.ClusterSmoke \
  *     --runner=FlinkRunner --flinkMaster=127.0.0.1:8081 --parallelism=2 [--shards=16 --linesPerShard=2000]
@@ -40,7 +42,8 @@ public final class ClusterSmoke {
   private ClusterSmoke() {}
 
   public interface SmokeOptions extends PipelineOptions {
-    @Description("Folder for the counts (must be visible to the workers and this client); default: a temp dir.")
+    @Description(
+        "Folder for the counts (must be visible to the workers and this client); default: a temp dir.")
     String getOutput();
 
     void setOutput(String v);
@@ -58,7 +61,9 @@ public final class ClusterSmoke {
     void setLinesPerShard(int v);
   }
 
-  /** The lines of one shard: 12 words each, skewed so that counts differ widely (like real text). */
+  /**
+   * The lines of one shard: 12 words each, skewed so that counts differ widely (like real text).
+   */
   static List<String> lines(int shard, int n) {
     SplittableRandom r = new SplittableRandom(1_000_003L * shard + 17);
     List<String> out = new ArrayList<>(n);
@@ -96,9 +101,15 @@ public final class ClusterSmoke {
     p.apply("Shards", Create.of(IntStream.range(0, o.getShards()).boxed().toList()))
         .apply("Spread", Reshuffle.viaRandomKey())
         .apply("Generate", ParDo.of(new Generate(o.getLinesPerShard())))
-        .apply("Words", FlatMapElements.into(TypeDescriptors.strings()).via((String l) -> List.of(l.split(" "))))
+        .apply(
+            "Words",
+            FlatMapElements.into(TypeDescriptors.strings())
+                .via((String l) -> List.of(l.split(" "))))
         .apply("Count", Count.perElement())
-        .apply("Format", MapElements.into(TypeDescriptors.strings()).via((KV<String, Long> kv) -> kv.getKey() + "\t" + kv.getValue()))
+        .apply(
+            "Format",
+            MapElements.into(TypeDescriptors.strings())
+                .via((KV<String, Long> kv) -> kv.getKey() + "\t" + kv.getValue()))
         .apply("Write", TextIO.write().to(outDir.resolve("counts").toString()).withSuffix(".tsv"));
     long t0 = System.nanoTime();
     PipelineResult.State st = p.run().waitUntilFinish();
@@ -121,9 +132,14 @@ public final class ClusterSmoke {
         }
       }
     }
-    long total = rows.stream().mapToLong(r -> Long.parseLong(r.substring(r.indexOf('\t') + 1))).sum();
-    System.out.printf("smoke: runner %s, %d distinct words, %d words, checksum %s, job %.2f s%n",
-        o.getRunner().getSimpleName(), rows.size(), total, Digests.sha256(String.join("\n", rows)).substring(0, 16),
+    long total =
+        rows.stream().mapToLong(r -> Long.parseLong(r.substring(r.indexOf('\t') + 1))).sum();
+    System.out.printf(
+        "smoke: runner %s, %d distinct words, %d words, checksum %s, job %.2f s%n",
+        o.getRunner().getSimpleName(),
+        rows.size(),
+        total,
+        Digests.sha256(String.join("\n", rows)).substring(0, 16),
         seconds);
   }
 }

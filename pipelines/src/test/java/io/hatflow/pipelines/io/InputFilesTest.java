@@ -16,12 +16,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Inputs through Beam FileSystems, on local files (Beam has no in-memory gs://, and tests stay off the network:
- * the gs:// path differs only in the scheme FileSystems resolves).
+ * Inputs through Beam FileSystems, on local files (Beam has no in-memory gs://, and tests stay off
+ * the network: the gs:// path differs only in the scheme FileSystems resolves).
  */
 class InputFilesTest {
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   static Path testdata() {
     for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
@@ -40,7 +39,9 @@ class InputFilesTest {
     assertFalse(InputFiles.isRemote("runs/x"));
     assertFalse(InputFiles.isRemote("file:///data/a.csv"));
     assertFalse(InputFiles.isRemote("C:/data"), "no '//' after the colon: not a URI");
-    assertEquals("gs://b/runs/r/train/checkpoint.hfc", InputFiles.child("gs://b/runs/r/", "train", "checkpoint.hfc"));
+    assertEquals(
+        "gs://b/runs/r/train/checkpoint.hfc",
+        InputFiles.child("gs://b/runs/r/", "train", "checkpoint.hfc"));
     assertEquals("runs/r/train", InputFiles.child("runs/r", "train"));
   }
 
@@ -52,7 +53,8 @@ class InputFilesTest {
     Files.write(f, bytes);
     var options = PipelineOptionsFactory.create();
     assertArrayEquals(bytes, InputFiles.readAll("x", f.toString(), options));
-    assertArrayEquals(bytes, InputFiles.readAll("x", f.toString(), null), "without options: Beam's defaults");
+    assertArrayEquals(
+        bytes, InputFiles.readAll("x", f.toString(), null), "without options: Beam's defaults");
     assertTrue(InputFiles.exists(f.toString(), options));
     Path dst = tmp.resolve("sub/dir/out.bin");
     InputFiles.copyToLocal("x", f.toString(), dst, options);
@@ -64,11 +66,16 @@ class InputFilesTest {
   void aMissingInputNamesTheKeyAndThePath() {
     String missing = tmp.resolve("none.csv").toString();
     assertFalse(InputFiles.exists(missing, null));
-    var e = assertThrows(InputFiles.MissingInputException.class,
-        () -> InputFiles.readAll("targets.gpu.latency.dataset", missing, null));
+    var e =
+        assertThrows(
+            InputFiles.MissingInputException.class,
+            () -> InputFiles.readAll("targets.gpu.latency.dataset", missing, null));
     assertEquals("targets.gpu.latency.dataset: no such file: " + missing, e.getMessage());
     assertTrue(e instanceof IllegalArgumentException, "bad input: the CLI exits 2");
-    var dir = assertThrows(InputFiles.MissingInputException.class, () -> InputFiles.readAll("k", tmp.toString(), null));
+    var dir =
+        assertThrows(
+            InputFiles.MissingInputException.class,
+            () -> InputFiles.readAll("k", tmp.toString(), null));
     assertTrue(dir.getMessage().contains("is a directory"), dir.getMessage());
   }
 
@@ -76,16 +83,20 @@ class InputFilesTest {
   void latencyImportReadsThroughFileSystemsValidatesAndRecordsTheDigest() throws Exception {
     Path src = testdata().resolve("latency/tiny-epyc-1t.csv");
     Path dst = tmp.resolve("latency/epyc.csv");
-    LatencyStage.Imported imp = LatencyStage.importCsv("targets.epyc.latency.dataset", src.toString(), dst,
-        PipelineOptionsFactory.create());
+    LatencyStage.Imported imp =
+        LatencyStage.importCsv(
+            "targets.epyc.latency.dataset", src.toString(), dst, PipelineOptionsFactory.create());
     assertTrue(imp.table().size() > 0);
     assertArrayEquals(Files.readAllBytes(src), Files.readAllBytes(dst));
     assertEquals(Digests.sha256(src), imp.sha256());
 
     Path bad = tmp.resolve("bad.csv");
     Files.writeString(bad, Files.readString(src).replaceFirst("\n[^\n]*\n", "\n1,2,3\n"));
-    var e = assertThrows(LatencyCsvException.class,
-        () -> LatencyStage.importCsv("k", bad.toString(), tmp.resolve("latency/bad.csv"), null));
+    var e =
+        assertThrows(
+            LatencyCsvException.class,
+            () ->
+                LatencyStage.importCsv("k", bad.toString(), tmp.resolve("latency/bad.csv"), null));
     assertTrue(e.getMessage().startsWith(bad + ":2: expected 14 columns"), e.getMessage());
     assertFalse(Files.exists(tmp.resolve("latency/bad.csv")), "nothing written for a bad dataset");
   }

@@ -17,10 +17,12 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Each bad input fails with a message naming the file (and line), and leaves no output and no temp files. */
+/**
+ * Each bad input fails with a message naming the file (and line), and leaves no output and no temp
+ * files.
+ */
 class PrepareBadInputTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   Path write(String name, byte[] content) throws Exception {
     Path p = dir.resolve(name);
@@ -29,17 +31,21 @@ class PrepareBadInputTest {
   }
 
   BadCorpusException fails(PrepareConfig cfg, PipelineOptions o) throws Exception {
-    BadCorpusException e = assertThrows(BadCorpusException.class, () -> PreparePipeline.run(cfg, o));
+    BadCorpusException e =
+        assertThrows(BadCorpusException.class, () -> PreparePipeline.run(cfg, o));
     try (Stream<Path> s = Files.list(dir)) {
-      List<String> left = s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("out")).toList();
+      List<String> left =
+          s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("out")).toList();
       assertEquals(List.of(), left, "nothing half-written");
     }
     return e;
   }
 
   PrepareConfig cfg(Path src, Path tgt) {
-    return PrepareConfig.defaults(CorpusFiles.of(src.toString(), tgt.toString()), dir.resolve("out").toString())
-        .withCarveSizes(1, 1).withVocabSize(50);
+    return PrepareConfig.defaults(
+            CorpusFiles.of(src.toString(), tgt.toString()), dir.resolve("out").toString())
+        .withCarveSizes(1, 1)
+        .withVocabSize(50);
   }
 
   @Test

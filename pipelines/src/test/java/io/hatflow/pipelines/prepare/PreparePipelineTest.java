@@ -13,7 +13,6 @@ import io.hatflow.transforms.prepare.CorpusFiles;
 import io.hatflow.transforms.prepare.PairRules;
 import io.hatflow.transforms.prepare.PairRules.DropReason;
 import io.hatflow.transforms.prepare.RecordDigest;
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,19 +31,22 @@ import org.junit.jupiter.api.io.TempDir;
 
 class PreparePipelineTest {
   static PrepareConfig multi30k(Path out) {
-    return PrepareConfig.defaults(CorpusFiles.of(TestData.multi30k("train.en"), TestData.multi30k("train.de")),
+    return PrepareConfig.defaults(
+            CorpusFiles.of(TestData.multi30k("train.en"), TestData.multi30k("train.de")),
             out.toString())
         .withValid(CorpusFiles.of(TestData.multi30k("valid.en"), TestData.multi30k("valid.de")))
         .withTest(CorpusFiles.of(TestData.multi30k("test.en"), TestData.multi30k("test.de")))
-        .withVocabSize(2000).withShards(2);
+        .withVocabSize(2000)
+        .withShards(2);
   }
 
   static List<SentencePair> readAll(Path dir, String split) throws Exception {
     List<SentencePair> out = new ArrayList<>();
     try (Stream<Path> files = Files.list(dir)) {
-      for (Path f : files.filter(f -> f.getFileName().toString().startsWith(split + "-")).sorted().toList()) {
-        try (DataFileReader<SentencePair> r = new DataFileReader<>(f.toFile(),
-            new SpecificDatumReader<>(SentencePair.class))) {
+      for (Path f :
+          files.filter(f -> f.getFileName().toString().startsWith(split + "-")).sorted().toList()) {
+        try (DataFileReader<SentencePair> r =
+            new DataFileReader<>(f.toFile(), new SpecificDatumReader<>(SentencePair.class))) {
           r.forEach(out::add);
         }
       }
@@ -54,31 +56,47 @@ class PreparePipelineTest {
 
   @Test
   void directAndFlinkWriteTheSameRecords(@TempDir Path tmp) throws Exception {
-    PrepareResult direct = PreparePipeline.run(multi30k(tmp.resolve("direct")), PipelineOptionsFactory.create());
+    PrepareResult direct =
+        PreparePipeline.run(multi30k(tmp.resolve("direct")), PipelineOptionsFactory.create());
 
     // layout: two shards per split, the vocabulary and the stats; nothing else, no temp dirs left
     Set<String> names = new HashSet<>();
     try (Stream<Path> s = Files.walk(tmp.resolve("direct"))) {
-      s.filter(Files::isRegularFile).forEach(p -> names.add(tmp.resolve("direct").relativize(p).toString()));
+      s.filter(Files::isRegularFile)
+          .forEach(p -> names.add(tmp.resolve("direct").relativize(p).toString()));
     }
-    assertEquals(Set.of("train-00000-of-00002.avro", "train-00001-of-00002.avro", "valid-00000-of-00002.avro",
-        "valid-00001-of-00002.avro", "test-00000-of-00002.avro", "test-00001-of-00002.avro", "vocab/vocab.txt",
-        "vocab/merges.txt", "stats.tsv"), names);
+    assertEquals(
+        Set.of(
+            "train-00000-of-00002.avro",
+            "train-00001-of-00002.avro",
+            "valid-00000-of-00002.avro",
+            "valid-00001-of-00002.avro",
+            "test-00000-of-00002.avro",
+            "test-00001-of-00002.avro",
+            "vocab/vocab.txt",
+            "vocab/merges.txt",
+            "stats.tsv"),
+        names);
     try (Stream<Path> s = Files.list(tmp)) {
       assertEquals(List.of("direct"), s.map(p -> p.getFileName().toString()).toList());
     }
 
-    // counts: every input pair is kept or dropped for a reason; valid/test keep everything non-empty
+    // counts: every input pair is kept or dropped for a reason; valid/test keep everything
+    // non-empty
     PrepareResult.SplitCounts train = direct.split("train");
     long trainDropped = train.dropped().values().stream().mapToLong(Long::longValue).sum();
     assertEquals(3000, train.kept() + trainDropped);
     assertTrue(train.kept() > 2000, "kept " + train.kept());
-    assertTrue(train.dropped(DropReason.RATIO) > 0, "max_ratio 1.5 drops some pairs: " + train.dropped());
-    assertEquals(300, direct.split("valid").kept() + direct.split("valid").dropped(DropReason.DUPLICATE));
-    assertEquals(300, direct.split("test").kept() + direct.split("test").dropped(DropReason.DUPLICATE));
+    assertTrue(
+        train.dropped(DropReason.RATIO) > 0, "max_ratio 1.5 drops some pairs: " + train.dropped());
+    assertEquals(
+        300, direct.split("valid").kept() + direct.split("valid").dropped(DropReason.DUPLICATE));
+    assertEquals(
+        300, direct.split("test").kept() + direct.split("test").dropped(DropReason.DUPLICATE));
     assertEquals(2000, direct.vocabSize());
 
-    // records: decode back to the normalised text, ids and buckets as the rules say, digest matches the files
+    // records: decode back to the normalised text, ids and buckets as the rules say, digest matches
+    // the files
     Vocabulary v = Vocabulary.load(tmp.resolve("direct").resolve("vocab"));
     assertEquals(direct.vocabDigest(), v.digest());
     List<SentencePair> all = new ArrayList<>();
@@ -90,23 +108,30 @@ class PreparePipelineTest {
         assertEquals(split, p.getSplit());
         assertEquals(p.getSrc(), Normalizer.normalize(p.getSrc()));
         assertEquals(PairRules.pairId(p.getSrc(), p.getTgt()), p.getId());
-        // text round-trips unless it has a character never seen in train (then <unk>, which decode skips)
+        // text round-trips unless it has a character never seen in train (then <unk>, which decode
+        // skips)
         if (!p.getSrcIds().contains(SpecialTokens.UNK)) {
-          assertEquals(p.getSrc(), v.decode(p.getSrcIds().stream().mapToInt(Integer::intValue).toArray()));
+          assertEquals(
+              p.getSrc(), v.decode(p.getSrcIds().stream().mapToInt(Integer::intValue).toArray()));
         } else {
           unknown++;
         }
         if (!p.getTgtIds().contains(SpecialTokens.UNK)) {
-          assertEquals(p.getTgt(), v.decode(p.getTgtIds().stream().mapToInt(Integer::intValue).toArray()));
+          assertEquals(
+              p.getTgt(), v.decode(p.getTgtIds().stream().mapToInt(Integer::intValue).toArray()));
         } else {
           unknown++;
         }
         if (split.equals("train")) {
-          assertFalse(p.getSrcIds().contains(SpecialTokens.UNK) || p.getTgtIds().contains(SpecialTokens.UNK));
+          assertFalse(
+              p.getSrcIds().contains(SpecialTokens.UNK)
+                  || p.getTgtIds().contains(SpecialTokens.UNK));
         }
-        assertArrayEquals(v.encode(p.getTgt()), p.getTgtIds().stream().mapToInt(Integer::intValue).toArray());
+        assertArrayEquals(
+            v.encode(p.getTgt()), p.getTgtIds().stream().mapToInt(Integer::intValue).toArray());
         assertEquals(p.getSrcIds().size(), p.getSrcLen());
-        assertEquals(PairRules.bucketOf(p.getSrcLen(), p.getTgtLen(), PrepareConfig.DEFAULT_BUCKET_BOUNDS),
+        assertEquals(
+            PairRules.bucketOf(p.getSrcLen(), p.getTgtLen(), PrepareConfig.DEFAULT_BUCKET_BOUNDS),
             p.getBucket());
       }
       all.addAll(recs);
@@ -134,21 +159,30 @@ class PreparePipelineTest {
     }
     Path f = tmp.resolve("corpus.tsv");
     Files.write(f, tsv);
-    PrepareConfig cfg = PrepareConfig.defaults(CorpusFiles.tsv(f.toString()), tmp.resolve("a").toString())
-        .withCarveSizes(20, 10).withVocabSize(500).withShards(1);
+    PrepareConfig cfg =
+        PrepareConfig.defaults(CorpusFiles.tsv(f.toString()), tmp.resolve("a").toString())
+            .withCarveSizes(20, 10)
+            .withVocabSize(500)
+            .withShards(1);
     PipelineOptions opts = PipelineOptionsFactory.create();
     PrepareResult a = PreparePipeline.run(cfg, opts);
     assertEquals(20, a.split("valid").kept());
     assertEquals(10, a.split("test").kept());
     assertEquals(500, a.vocabSize());
     // the carved pairs are the ones with the smallest ids
-    List<String> validIds = readAll(tmp.resolve("a"), "valid").stream().map(SentencePair::getId).sorted().toList();
-    List<String> trainIds = readAll(tmp.resolve("a"), "train").stream().map(SentencePair::getId).sorted().toList();
+    List<String> validIds =
+        readAll(tmp.resolve("a"), "valid").stream().map(SentencePair::getId).sorted().toList();
+    List<String> trainIds =
+        readAll(tmp.resolve("a"), "train").stream().map(SentencePair::getId).sorted().toList();
     assertTrue(validIds.get(validIds.size() - 1).compareTo(trainIds.get(0)) < 0);
 
     // same data with the first run's vocabulary: same vocabulary digest, same records
-    PrepareResult b = PreparePipeline.run(cfg.withOutputDir(tmp.resolve("b").toString())
-        .withVocabFrom(tmp.resolve("a").resolve("vocab").toString()).withVocabSize(99_999), opts);
+    PrepareResult b =
+        PreparePipeline.run(
+            cfg.withOutputDir(tmp.resolve("b").toString())
+                .withVocabFrom(tmp.resolve("a").resolve("vocab").toString())
+                .withVocabSize(99_999),
+            opts);
     assertEquals(a.vocabDigest(), b.vocabDigest());
     assertEquals(a.recordDigest(), b.recordDigest());
 

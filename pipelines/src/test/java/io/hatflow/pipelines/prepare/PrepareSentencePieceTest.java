@@ -31,16 +31,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code data.vocab.from} naming a SentencePiece model (or a prepared vocab/ directory holding one): records encoded
- * by it, the model copied as the vocabulary, the same records on Direct and Flink.
+ * {@code data.vocab.from} naming a SentencePiece model (or a prepared vocab/ directory holding
+ * one): records encoded by it, the model copied as the vocabulary, the same records on Direct and
+ * Flink.
  */
 class PrepareSentencePieceTest {
   static final int PAIRS = 300;
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
-  /** The first {@link #PAIRS} bundled Multi30k train pairs, written under tmp; returns the corpus. */
+  /**
+   * The first {@link #PAIRS} bundled Multi30k train pairs, written under tmp; returns the corpus.
+   */
   CorpusFiles slice() throws Exception {
     Path en = tmp.resolve("slice.en");
     Path de = tmp.resolve("slice.de");
@@ -54,7 +56,9 @@ class PrepareSentencePieceTest {
     TreeSet<String> chars = new TreeSet<>();
     for (String f : List.of(c.src(), c.tgt())) {
       for (String line : Files.readAllLines(Path.of(f))) {
-        Normalizer.normalize(line).codePoints().filter(cp -> cp != ' ')
+        Normalizer.normalize(line)
+            .codePoints()
+            .filter(cp -> cp != ' ')
             .forEach(cp -> chars.add(new String(Character.toChars(cp))));
       }
     }
@@ -68,8 +72,11 @@ class PrepareSentencePieceTest {
     byte[] model = SentencePieceModels.charModel(chars);
     Path modelFile = tmp.resolve("user.model");
     Files.write(modelFile, model);
-    PrepareConfig cfg = PrepareConfig.defaults(corpus, tmp.resolve("direct").toString()).withCarveSizes(20, 20)
-        .withShards(1).withVocabFrom(modelFile.toString());
+    PrepareConfig cfg =
+        PrepareConfig.defaults(corpus, tmp.resolve("direct").toString())
+            .withCarveSizes(20, 20)
+            .withShards(1)
+            .withVocabFrom(modelFile.toString());
 
     PrepareResult direct = PreparePipeline.run(cfg, PipelineOptionsFactory.create());
     // <unk> <s> </s> ▁ and the characters, then our 4 reserved ids
@@ -77,9 +84,12 @@ class PrepareSentencePieceTest {
     assertEquals(Digests.sha256(model), direct.vocabDigest());
     Path vocabDir = tmp.resolve("direct").resolve(PreparePipeline.VOCAB_DIR);
     try (Stream<Path> s = Files.list(vocabDir)) {
-      assertEquals(List.of(VocabularyFiles.SENTENCEPIECE_FILE), s.map(p -> p.getFileName().toString()).toList());
+      assertEquals(
+          List.of(VocabularyFiles.SENTENCEPIECE_FILE),
+          s.map(p -> p.getFileName().toString()).toList());
     }
-    assertArrayEquals(model, Files.readAllBytes(vocabDir.resolve(VocabularyFiles.SENTENCEPIECE_FILE)));
+    assertArrayEquals(
+        model, Files.readAllBytes(vocabDir.resolve(VocabularyFiles.SENTENCEPIECE_FILE)));
     // what train reads for the embedding size
     assertEquals(direct.vocabSize(), VocabularyFiles.read(vocabDir).size());
 
@@ -93,12 +103,16 @@ class PrepareSentencePieceTest {
         for (SentencePair p : recs) {
           for (String side : List.of("src", "tgt")) {
             String text = side.equals("src") ? p.getSrc() : p.getTgt();
-            int[] ids = (side.equals("src") ? p.getSrcIds() : p.getTgtIds()).stream().mapToInt(Integer::intValue)
-                .toArray();
+            int[] ids =
+                (side.equals("src") ? p.getSrcIds() : p.getTgtIds())
+                    .stream().mapToInt(Integer::intValue).toArray();
             assertEquals(text, v.decode(ids));
             // a CHAR model: one piece per character and one ▁ per word, none unknown
-            assertEquals(text.replace(" ", "").codePointCount(0, text.replace(" ", "").length())
-                + text.split(" ").length, ids.length, text);
+            assertEquals(
+                text.replace(" ", "").codePointCount(0, text.replace(" ", "").length())
+                    + text.split(" ").length,
+                ids.length,
+                text);
             for (int id : ids) {
               assertTrue(id >= SpecialTokens.COUNT && id < direct.vocabSize(), text + ": id " + id);
             }
@@ -114,8 +128,10 @@ class PrepareSentencePieceTest {
     o.setFlinkMaster("[local]");
     o.setParallelism(2);
     // the first run's vocab/ directory as data.vocab.from works like the model it holds
-    PrepareResult flink = PreparePipeline.run(cfg.withOutputDir(tmp.resolve("flink").toString())
-        .withVocabFrom(vocabDir.toString()), o);
+    PrepareResult flink =
+        PreparePipeline.run(
+            cfg.withOutputDir(tmp.resolve("flink").toString()).withVocabFrom(vocabDir.toString()),
+            o);
     assertEquals(direct.recordDigest(), flink.recordDigest());
     assertEquals(direct.vocabDigest(), flink.vocabDigest());
     assertEquals(direct.splits(), flink.splits());
@@ -129,15 +145,29 @@ class PrepareSentencePieceTest {
     Path empty = Files.createDirectory(tmp.resolve("emptydir"));
     Path missing = tmp.resolve("missing.model");
     for (Path from : List.of(text, empty, missing)) {
-      PrepareConfig cfg = PrepareConfig.defaults(corpus, tmp.resolve("out").toString()).withVocabFrom(from.toString());
-      BadCorpusException e = assertThrows(BadCorpusException.class,
-          () -> PreparePipeline.run(cfg, PipelineOptionsFactory.create()));
+      PrepareConfig cfg =
+          PrepareConfig.defaults(corpus, tmp.resolve("out").toString())
+              .withVocabFrom(from.toString());
+      BadCorpusException e =
+          assertThrows(
+              BadCorpusException.class,
+              () -> PreparePipeline.run(cfg, PipelineOptionsFactory.create()));
       if (from == text) {
-        assertEquals("data.vocab.from: " + from + " is not a SentencePiece model (protobuf wire type 4) nor a "
-            + "vocabulary directory", e.getMessage());
+        assertEquals(
+            "data.vocab.from: "
+                + from
+                + " is not a SentencePiece model (protobuf wire type 4) nor a "
+                + "vocabulary directory",
+            e.getMessage());
       } else {
-        assertTrue(e.getMessage().startsWith("data.vocab.from: " + from + " is neither a vocabulary directory (with "
-            + "vocab.txt and merges.txt) nor a readable SentencePiece model file: "), e.getMessage());
+        assertTrue(
+            e.getMessage()
+                .startsWith(
+                    "data.vocab.from: "
+                        + from
+                        + " is neither a vocabulary directory (with "
+                        + "vocab.txt and merges.txt) nor a readable SentencePiece model file: "),
+            e.getMessage());
       }
       assertFalse(Files.exists(tmp.resolve("out")));
     }

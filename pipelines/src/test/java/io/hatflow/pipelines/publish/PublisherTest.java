@@ -36,11 +36,11 @@ class PublisherTest {
   static final String BUCKET = "hatflow-test";
   static final String DEST = "gs://" + BUCKET + "/nightly/2026-11-25/";
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   Path run;
   Storage fake;
+
   /** Object names passed to writer(), in order. */
   final List<String> writes = new ArrayList<>();
 
@@ -73,8 +73,14 @@ class PublisherTest {
     return fake.get(BlobId.of(BUCKET, "nightly/2026-11-25/" + rel));
   }
 
-  static final List<String> PUBLISHED = List.of("prepare/shard-00000-of-00002.avro",
-      "prepare/shard-00001-of-00002.avro", "report/index.html", "search/winners.csv", "spec.yaml", "manifest.json");
+  static final List<String> PUBLISHED =
+      List.of(
+          "prepare/shard-00000-of-00002.avro",
+          "prepare/shard-00001-of-00002.avro",
+          "report/index.html",
+          "search/winners.csv",
+          "spec.yaml",
+          "manifest.json");
 
   @Test
   void freshPublishUploadsEveryFileWithTheManifestLastAndChecksumsSet() throws Exception {
@@ -96,8 +102,11 @@ class PublisherTest {
     assertNull(blob("search/.winners.csv.tmp-123"));
     assertNull(blob(".staging/x.bin"));
     assertEquals("application/json", blob("manifest.json").getContentType());
-    assertEquals("{\"uploaded\":6,\"skipped\":0,\"bytes\":" + bytes
-        + ",\"destination\":\"gs://hatflow-test/nightly/2026-11-25\"}", r.toJson());
+    assertEquals(
+        "{\"uploaded\":6,\"skipped\":0,\"bytes\":"
+            + bytes
+            + ",\"destination\":\"gs://hatflow-test/nightly/2026-11-25\"}",
+        r.toJson());
   }
 
   @Test
@@ -113,17 +122,24 @@ class PublisherTest {
     PublishReport completed = new Publisher(recording(fake)).publish(run, DEST);
     assertEquals(2, completed.uploaded());
     assertEquals(4, completed.skipped());
-    assertEquals(List.of("nightly/2026-11-25/report/index.html", "nightly/2026-11-25/manifest.json"), writes);
+    assertEquals(
+        List.of("nightly/2026-11-25/report/index.html", "nightly/2026-11-25/manifest.json"),
+        writes);
   }
 
   @Test
   void existingObjectWithOtherContentIsAnErrorAndUntouched() {
     byte[] theirs = "someone else's winners\n".getBytes(StandardCharsets.UTF_8);
-    fake.create(BlobInfo.newBuilder(BUCKET, "nightly/2026-11-25/search/winners.csv").build(), theirs);
+    fake.create(
+        BlobInfo.newBuilder(BUCKET, "nightly/2026-11-25/search/winners.csv").build(), theirs);
 
-    PublishConflictException e = assertThrows(PublishConflictException.class,
-        () -> new Publisher(recording(fake)).publish(run, DEST));
-    assertTrue(e.getMessage().contains("gs://hatflow-test/nightly/2026-11-25/search/winners.csv"), e.getMessage());
+    PublishConflictException e =
+        assertThrows(
+            PublishConflictException.class,
+            () -> new Publisher(recording(fake)).publish(run, DEST));
+    assertTrue(
+        e.getMessage().contains("gs://hatflow-test/nightly/2026-11-25/search/winners.csv"),
+        e.getMessage());
     assertTrue(e.getMessage().contains("never overwritten"), e.getMessage());
     assertArrayEquals(theirs, object("search/winners.csv"));
     assertTrue(writes.isEmpty(), "nothing uploaded: " + writes);
@@ -133,7 +149,8 @@ class PublisherTest {
   @Test
   void existingObjectWithTheSameContentCountsAsPublished() throws Exception {
     // Put there by someone else and without checksums: compared by downloading it.
-    fake.create(BlobInfo.newBuilder(BUCKET, "nightly/2026-11-25/spec.yaml").build(),
+    fake.create(
+        BlobInfo.newBuilder(BUCKET, "nightly/2026-11-25/spec.yaml").build(),
         Files.readAllBytes(run.resolve("spec.yaml")));
     PublishReport r = new Publisher(fake).publish(run, DEST);
     assertEquals(5, r.uploaded());
@@ -143,29 +160,34 @@ class PublisherTest {
   @Test
   void refusesARunDirWithoutAFinishedManifest() throws Exception {
     Files.delete(run.resolve("manifest.json"));
-    IllegalArgumentException none = assertThrows(IllegalArgumentException.class,
-        () -> new Publisher(fake).publish(run, DEST));
+    IllegalArgumentException none =
+        assertThrows(IllegalArgumentException.class, () -> new Publisher(fake).publish(run, DEST));
     assertTrue(none.getMessage().contains("no manifest.json"), none.getMessage());
 
     write("manifest.json", "{\"hatflow_manifest\":1,\"stages\":{},\"finished\":false}");
-    IllegalArgumentException unfinished = assertThrows(IllegalArgumentException.class,
-        () -> new Publisher(fake).publish(run, DEST));
+    IllegalArgumentException unfinished =
+        assertThrows(IllegalArgumentException.class, () -> new Publisher(fake).publish(run, DEST));
     assertTrue(unfinished.getMessage().contains("\"finished\": false"), unfinished.getMessage());
 
     write("manifest.json", "{\"hatflow_manifest\":1,\"stages\":{}}");
-    IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
-        () -> new Publisher(fake).publish(run, DEST));
+    IllegalArgumentException missing =
+        assertThrows(IllegalArgumentException.class, () -> new Publisher(fake).publish(run, DEST));
     assertTrue(missing.getMessage().contains("no \"finished\" entry"), missing.getMessage());
 
-    assertThrows(IllegalArgumentException.class, () -> new Publisher(fake).publish(tmp.resolve("nope"), DEST));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new Publisher(fake).publish(tmp.resolve("nope"), DEST));
     assertFalse(Files.exists(tmp.resolve("nope")));
     assertTrue(fake.list(BUCKET).streamAll().findAny().isEmpty());
   }
 
   @Test
   void refusesBadDestinationsAndALockedRun() {
-    assertThrows(IllegalArgumentException.class, () -> new Publisher(fake).publish(run, "s3://b/p"));
-    assertThrows(IllegalArgumentException.class, () -> new Publisher(fake).publish(run, "gs://Bad_Bucket/p"));
+    assertThrows(
+        IllegalArgumentException.class, () -> new Publisher(fake).publish(run, "s3://b/p"));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new Publisher(fake).publish(run, "gs://Bad_Bucket/p"));
     try (RunDir busy = RunDir.lock(run)) {
       assertThrows(RunDir.LockedException.class, () -> new Publisher(fake).publish(run, DEST));
     }
@@ -175,11 +197,18 @@ class PublisherTest {
 
   @Test
   void corruptedUploadIsDetectedRemovedAndTheManifestHeldBack() {
-    // The fake neither computes nor checks checksums (it stores the CRC32C we send), so the corruption is
+    // The fake neither computes nor checks checksums (it stores the CRC32C we send), so the
+    // corruption is
     // only visible by downloading the object: Verify.DOWNLOAD.
-    PublishFailedException e = assertThrows(PublishFailedException.class,
-        () -> new Publisher(corrupting(fake, "report/index.html"), Verify.DOWNLOAD).publish(run, DEST));
-    assertTrue(e.getMessage().contains("gs://hatflow-test/nightly/2026-11-25/report/index.html: checksum mismatch"),
+    PublishFailedException e =
+        assertThrows(
+            PublishFailedException.class,
+            () ->
+                new Publisher(corrupting(fake, "report/index.html"), Verify.DOWNLOAD)
+                    .publish(run, DEST));
+    assertTrue(
+        e.getMessage()
+            .contains("gs://hatflow-test/nightly/2026-11-25/report/index.html: checksum mismatch"),
         e.getMessage());
     assertTrue(e.getMessage().contains("manifest.json: not uploaded"), e.getMessage());
     assertNull(blob("report/index.html"), "the corrupt object is removed");
@@ -193,7 +222,8 @@ class PublisherTest {
 
   @Test
   void checksumsUseGcsEncoding() {
-    // Standard check values for "123456789": CRC32C 0xE3069283, MD5 25f9e794323b453885f5181f1b624d0b.
+    // Standard check values for "123456789": CRC32C 0xE3069283, MD5
+    // 25f9e794323b453885f5181f1b624d0b.
     Checksums c = Checksums.of("123456789".getBytes(StandardCharsets.US_ASCII));
     assertEquals("4waSgw==", c.crc32c());
     assertEquals("JfnnlDI7RTiF9RgfG2JNCw==", c.md5());
@@ -205,45 +235,58 @@ class PublisherTest {
     return corrupting(s, null);
   }
 
-  /** The storage, recording writes and flipping the first byte of every chunk written to {@code corruptRel}. */
+  /**
+   * The storage, recording writes and flipping the first byte of every chunk written to {@code
+   * corruptRel}.
+   */
   Storage corrupting(Storage s, String corruptRel) {
-    return (Storage) Proxy.newProxyInstance(Storage.class.getClassLoader(), new Class<?>[] {Storage.class},
-        (proxy, m, args) -> {
-          try {
-            Object out = m.invoke(s, args);
-            if (m.getName().equals("writer") && args.length > 0 && args[0] instanceof BlobInfo bi) {
-              writes.add(bi.getName());
-              if (corruptRel != null && bi.getName().endsWith("/" + corruptRel)) {
-                return flipping((WriteChannel) out);
+    return (Storage)
+        Proxy.newProxyInstance(
+            Storage.class.getClassLoader(),
+            new Class<?>[] {Storage.class},
+            (proxy, m, args) -> {
+              try {
+                Object out = m.invoke(s, args);
+                if (m.getName().equals("writer")
+                    && args.length > 0
+                    && args[0] instanceof BlobInfo bi) {
+                  writes.add(bi.getName());
+                  if (corruptRel != null && bi.getName().endsWith("/" + corruptRel)) {
+                    return flipping((WriteChannel) out);
+                  }
+                }
+                return out;
+              } catch (InvocationTargetException ite) {
+                throw ite.getCause();
               }
-            }
-            return out;
-          } catch (InvocationTargetException ite) {
-            throw ite.getCause();
-          }
-        });
+            });
   }
 
   static WriteChannel flipping(WriteChannel w) {
-    return (WriteChannel) Proxy.newProxyInstance(WriteChannel.class.getClassLoader(),
-        new Class<?>[] {WriteChannel.class}, (proxy, m, args) -> {
-          try {
-            if (m.getName().equals("write") && args.length == 1 && args[0] instanceof ByteBuffer src) {
-              byte[] copy = new byte[src.remaining()];
-              src.get(copy);
-              if (copy.length > 0) {
-                copy[0] ^= 0x01;
+    return (WriteChannel)
+        Proxy.newProxyInstance(
+            WriteChannel.class.getClassLoader(),
+            new Class<?>[] {WriteChannel.class},
+            (proxy, m, args) -> {
+              try {
+                if (m.getName().equals("write")
+                    && args.length == 1
+                    && args[0] instanceof ByteBuffer src) {
+                  byte[] copy = new byte[src.remaining()];
+                  src.get(copy);
+                  if (copy.length > 0) {
+                    copy[0] ^= 0x01;
+                  }
+                  ByteBuffer bad = ByteBuffer.wrap(copy);
+                  while (bad.hasRemaining()) {
+                    w.write(bad);
+                  }
+                  return copy.length;
+                }
+                return m.invoke(w, args);
+              } catch (InvocationTargetException ite) {
+                throw ite.getCause();
               }
-              ByteBuffer bad = ByteBuffer.wrap(copy);
-              while (bad.hasRemaining()) {
-                w.write(bad);
-              }
-              return copy.length;
-            }
-            return m.invoke(w, args);
-          } catch (InvocationTargetException ite) {
-            throw ite.getCause();
-          }
-        });
+            });
   }
 }

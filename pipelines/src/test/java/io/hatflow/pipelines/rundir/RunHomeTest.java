@@ -24,8 +24,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The run directory's home on each kind of filesystem: a local folder through Hadoop's {@code file://}, a real
- * HDFS (NameNode + DataNode in this JVM) and Cloud Storage (the client's in-memory fake, never the network).
+ * The run directory's home on each kind of filesystem: a local folder through Hadoop's {@code
+ * file://}, a real HDFS (NameNode + DataNode in this JVM) and Cloud Storage (the client's in-memory
+ * fake, never the network).
  */
 class RunHomeTest {
   static MiniDFSCluster hdfs;
@@ -54,26 +55,41 @@ class RunHomeTest {
 
   static Stream<Arguments> homes() {
     return Stream.of(
-        Arguments.of("local", (Supplier<java.util.function.Function<String, SyncedHome>>) () -> {
-          try {
-            Path d = Files.createTempDirectory("hatflow-home-");
-            return name -> new HadoopHome("file://" + d.resolve(name), new Configuration());
-          } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-          }
-        }),
-        Arguments.of("hdfs", (Supplier<java.util.function.Function<String, SyncedHome>>) () ->
-            name -> new HadoopHome(hdfsUri() + "/runs/" + name, HadoopHome.quickFailing(new Configuration()))),
-        Arguments.of("gcs", (Supplier<java.util.function.Function<String, SyncedHome>>) () -> {
-          var storage = LocalStorageHelper.getOptions().getService();
-          return name -> new GcsHome("gs://hatflow-test/runs/" + name, storage);
-        }));
+        Arguments.of(
+            "local",
+            (Supplier<java.util.function.Function<String, SyncedHome>>)
+                () -> {
+                  try {
+                    Path d = Files.createTempDirectory("hatflow-home-");
+                    return name -> new HadoopHome("file://" + d.resolve(name), new Configuration());
+                  } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                  }
+                }),
+        Arguments.of(
+            "hdfs",
+            (Supplier<java.util.function.Function<String, SyncedHome>>)
+                () ->
+                    name ->
+                        new HadoopHome(
+                            hdfsUri() + "/runs/" + name,
+                            HadoopHome.quickFailing(new Configuration()))),
+        Arguments.of(
+            "gcs",
+            (Supplier<java.util.function.Function<String, SyncedHome>>)
+                () -> {
+                  var storage = LocalStorageHelper.getOptions().getService();
+                  return name -> new GcsHome("gs://hatflow-test/runs/" + name, storage);
+                }));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("homes")
-  void commitsPullsAndLocks(String kind, Supplier<java.util.function.Function<String, SyncedHome>> make,
-      @TempDir Path tmp) throws Exception {
+  void commitsPullsAndLocks(
+      String kind,
+      Supplier<java.util.function.Function<String, SyncedHome>> make,
+      @TempDir Path tmp)
+      throws Exception {
     var factory = make.get();
     SyncedHome home = factory.apply("r1");
     Path a = tmp.resolve("machine-a");
@@ -93,20 +109,25 @@ class RunHomeTest {
     other.pull(b, "");
     assertEquals("weights v1", Files.readString(b.resolve("train/checkpoint.hfc")));
     assertEquals("step 1\n", Files.readString(b.resolve("train/train.log")));
-    assertFalse(Files.exists(b.resolve("stale/left-over.txt")), "the working copy mirrors the home");
+    assertFalse(
+        Files.exists(b.resolve("stale/left-over.txt")), "the working copy mirrors the home");
 
     // The lock is exclusive and names its holder.
-    RunDir.LockedException locked = assertThrows(RunDir.LockedException.class, () -> other.lock("pid 2 on host b"));
+    RunDir.LockedException locked =
+        assertThrows(RunDir.LockedException.class, () -> other.lock("pid 2 on host b"));
     assertTrue(locked.getMessage().contains("pid 1 on host a"), locked.getMessage());
 
-    // A rewrite replaces the file whole; a deleted file goes at home too; unchanged files are not sent again.
+    // A rewrite replaces the file whole; a deleted file goes at home too; unchanged files are not
+    // sent again.
     Files.writeString(a.resolve("train/checkpoint.hfc"), "weights v2, longer");
     Files.delete(a.resolve("train/train.log"));
     home.push(a, "train");
     other.pull(b, "train");
     assertEquals("weights v2, longer", Files.readString(b.resolve("train/checkpoint.hfc")));
     assertEquals(1, home.list("train").size(), home.list("train").toString());
-    assertTrue(home.list("").keySet().stream().noneMatch(r -> r.contains("tmp")), home.list("").toString());
+    assertTrue(
+        home.list("").keySet().stream().noneMatch(r -> r.contains("tmp")),
+        home.list("").toString());
 
     // After the holder lets go, the other machine can take over (resume elsewhere).
     home.unlock();
@@ -125,10 +146,15 @@ class RunHomeTest {
 
   @Test
   void unknownSchemeIsNamedWithTheKnownOnes() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> RunLocation.of("ftp://host/runs/demo", PipelineOptionsFactory.create()));
-    assertTrue(e.getMessage().contains("\"ftp\"") && e.getMessage().contains("hdfs://")
-        && e.getMessage().contains("gs://"), e.getMessage());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> RunLocation.of("ftp://host/runs/demo", PipelineOptionsFactory.create()));
+    assertTrue(
+        e.getMessage().contains("\"ftp\"")
+            && e.getMessage().contains("hdfs://")
+            && e.getMessage().contains("gs://"),
+        e.getMessage());
   }
 
   @Test
@@ -137,7 +163,8 @@ class RunHomeTest {
     try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
       port = s.getLocalPort(); // free, and closed again: nothing listens there
     }
-    RunLocation loc = RunLocation.of("hdfs://127.0.0.1:" + port + "/runs/x", PipelineOptionsFactory.create());
+    RunLocation loc =
+        RunLocation.of("hdfs://127.0.0.1:" + port + "/runs/x", PipelineOptionsFactory.create());
     long t0 = System.nanoTime();
     Exception e = assertThrows(Exception.class, () -> loc.home().lock("me"));
     double s = (System.nanoTime() - t0) / 1e9;

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 class HistorySchemaTest {
   /** GenerationStats as history.avro files were written before the hypervolume field. */
-  static final String OLD = """
+  static final String OLD =
+      """
       {"type": "record", "name": "GenerationStats", "namespace": "io.hatflow.schemas", "fields": [
         {"name": "generation", "type": "int"}, {"name": "target", "type": "string"},
         {"name": "budgetMs", "type": "double"}, {"name": "candidates", "type": "int"},
@@ -44,7 +45,8 @@ class HistorySchemaTest {
     r.put("nextPopulation", 125);
     r.put("warnings", List.of("w"));
     Path f = tmp.resolve("history.avro");
-    try (DataFileWriter<GenericRecord> w = new DataFileWriter<>(new GenericDatumWriter<GenericRecord>(old))) {
+    try (DataFileWriter<GenericRecord> w =
+        new DataFileWriter<>(new GenericDatumWriter<GenericRecord>(old))) {
       w.create(old, f.toFile());
       w.append(r);
     }

@@ -23,10 +23,11 @@ import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 
 /**
- * Benchmark of the search's fan-out (launch/bench/search.sh). Uses SYNTHETIC fitness and latency doubles
- * ({@link SyntheticFitness}, {@link SyntheticLatency}): the figures are about the pipeline's shape
- * (deduplication, caching, parallel speed-up), not about any model. The fitness burns a calibrated, fixed
- * amount of CPU per evaluation ({@code --fitness-ms}) to stand in for a validation pass.
+ * Benchmark of the search's fan-out (launch/bench/search.sh). Uses SYNTHETIC fitness and latency
+ * doubles ({@link SyntheticFitness}, {@link SyntheticLatency}): the figures are about the
+ * pipeline's shape (deduplication, caching, parallel speed-up), not about any model. The fitness
+ * burns a calibrated, fixed amount of CPU per evaluation ({@code --fitness-ms}) to stand in for a
+ * validation pass.
  *
  * <p>Args (all optional): {@code --generations 30 --population 125 --parents 25 --mutations 50
  * --crossovers 50 --fitness-ms 5 --repeats 1 --overhead-generations 3 --per-job 1 --out DIR}.
@@ -35,20 +36,52 @@ public final class SearchBench {
   private SearchBench() {}
 
   public static void main(String[] args) throws Exception {
-    Map<String, String> a = new LinkedHashMap<>(Map.of("generations", "30", "population", "125", "parents", "25",
-        "mutations", "50", "crossovers", "50", "fitness-ms", "5", "repeats", "1", "overhead-generations", "3", "per-job", "1",
-        "out", Files.createTempDirectory("search-bench").toString()));
+    Map<String, String> a =
+        new LinkedHashMap<>(
+            Map.of(
+                "generations",
+                "30",
+                "population",
+                "125",
+                "parents",
+                "25",
+                "mutations",
+                "50",
+                "crossovers",
+                "50",
+                "fitness-ms",
+                "5",
+                "repeats",
+                "1",
+                "overhead-generations",
+                "3",
+                "per-job",
+                "1",
+                "out",
+                Files.createTempDirectory("search-bench").toString()));
     for (int i = 0; i + 1 < args.length; i += 2) {
       if (!args[i].startsWith("--") || !a.containsKey(args[i].substring(2))) {
-        throw new UserInputException("unknown argument " + args[i] + " (known: --" + String.join(", --", a.keySet()) + ")");
+        throw new UserInputException(
+            "unknown argument " + args[i] + " (known: --" + String.join(", --", a.keySet()) + ")");
       }
       a.put(args[i].substring(2), args[i + 1]);
     }
     int gens = Integer.parseInt(a.get("generations"));
-    SearchConfig cfg = SearchConfig.builder().sizes(Integer.parseInt(a.get("population")),
-        Integer.parseInt(a.get("parents")), Integer.parseInt(a.get("mutations")), Integer.parseInt(a.get("crossovers")),
-        gens).mutationProb(0.3).seed(2020L).fitnessPrecision(1e-4).maxSampleTries(1000).mode(SearchMode.HAT)
-        .hvReference(Hypervolume.Reference.DEFAULT).build();
+    SearchConfig cfg =
+        SearchConfig.builder()
+            .sizes(
+                Integer.parseInt(a.get("population")),
+                Integer.parseInt(a.get("parents")),
+                Integer.parseInt(a.get("mutations")),
+                Integer.parseInt(a.get("crossovers")),
+                gens)
+            .mutationProb(0.3)
+            .seed(2020L)
+            .fitnessPrecision(1e-4)
+            .maxSampleTries(1000)
+            .mode(SearchMode.HAT)
+            .hvReference(Hypervolume.Reference.DEFAULT)
+            .build();
     double fitnessMs = Double.parseDouble(a.get("fitness-ms"));
     int repeats = Integer.parseInt(a.get("repeats"));
     int perJob = Integer.parseInt(a.get("per-job"));
@@ -67,11 +100,22 @@ public final class SearchBench {
       }
       targets.add(new TargetBudgets(t.getKey(), SyntheticLatency.factory(t.getValue()), budgets));
     }
-    System.out.printf(Locale.ROOT, "SYNTHETIC fitness/latency doubles (not models). space=tiny, targets=%s%n",
+    System.out.printf(
+        Locale.ROOT,
+        "SYNTHETIC fitness/latency doubles (not models). space=tiny, targets=%s%n",
         targets.stream().map(t -> t.name() + t.budgetsMs()).toList());
-    System.out.printf(Locale.ROOT, "search: population %d, parents %d, mutations %d, crossovers %d, generations %d;"
-        + " fitness cost %.2f ms/eval (single thread, measured %.2f); %d generation(s) per Beam job%n",
-        cfg.population(), cfg.parents(), cfg.mutations(), cfg.crossovers(), gens, fitnessMs, measuredMs, perJob);
+    System.out.printf(
+        Locale.ROOT,
+        "search: population %d, parents %d, mutations %d, crossovers %d, generations %d;"
+            + " fitness cost %.2f ms/eval (single thread, measured %.2f); %d generation(s) per Beam job%n",
+        cfg.population(),
+        cfg.parents(),
+        cfg.mutations(),
+        cfg.crossovers(),
+        gens,
+        fitnessMs,
+        measuredMs,
+        perJob);
 
     // Fixed cost of one generation (pipeline start, shuffles, file writes), fitness free.
     int og = Integer.parseInt(a.get("overhead-generations"));
@@ -79,16 +123,37 @@ public final class SearchBench {
       SearchConfig small = cfg.toBuilder().generations(og).build();
       for (int p : new int[] {1, 2}) {
         List<Long> perGen = new ArrayList<>();
-        SearchPipeline.run(small, space, targets, SyntheticFitness.factory(0), "bench", out.resolve("overhead-p" + p),
-            flink(p), r -> perGen.add(r.wallMs()));
-        System.out.printf(Locale.ROOT, "per-generation fixed cost, Flink [local] p=%d, fitness free: %s ms (median %d)%n",
-            p, perGen, median(perGen));
+        SearchPipeline.run(
+            small,
+            space,
+            targets,
+            SyntheticFitness.factory(0),
+            "bench",
+            out.resolve("overhead-p" + p),
+            flink(p),
+            r -> perGen.add(r.wallMs()));
+        System.out.printf(
+            Locale.ROOT,
+            "per-generation fixed cost, Flink [local] p=%d, fitness free: %s ms (median %d)%n",
+            p,
+            perGen,
+            median(perGen));
       }
       List<Long> perGen = new ArrayList<>();
-      SearchPipeline.run(small, space, targets, SyntheticFitness.factory(0), "bench", out.resolve("overhead-direct"),
-          PipelineOptionsFactory.create(), r -> perGen.add(r.wallMs()));
-      System.out.printf(Locale.ROOT, "per-generation fixed cost, DirectRunner, fitness free: %s ms (median %d)%n",
-          perGen, median(perGen));
+      SearchPipeline.run(
+          small,
+          space,
+          targets,
+          SyntheticFitness.factory(0),
+          "bench",
+          out.resolve("overhead-direct"),
+          PipelineOptionsFactory.create(),
+          r -> perGen.add(r.wallMs()));
+      System.out.printf(
+          Locale.ROOT,
+          "per-generation fixed cost, DirectRunner, fitness free: %s ms (median %d)%n",
+          perGen,
+          median(perGen));
     }
 
     Map<Integer, List<Long>> walls = new LinkedHashMap<>();
@@ -97,8 +162,18 @@ public final class SearchBench {
       for (int p : new int[] {1, 2}) {
         Path dir = out.resolve("rep" + rep + "-p" + p);
         long t0 = System.nanoTime();
-        SearchResult r = SearchPipeline.run(cfg, space, targets, SyntheticFitness.factory(iters), "bench",
-            dir, dir.resolve("eval-store"), perJob, flink(p), g -> System.out.println("  p=" + p + " " + g.line()));
+        SearchResult r =
+            SearchPipeline.run(
+                cfg,
+                space,
+                targets,
+                SyntheticFitness.factory(iters),
+                "bench",
+                dir,
+                dir.resolve("eval-store"),
+                perJob,
+                flink(p),
+                g -> System.out.println("  p=" + p + " " + g.line()));
         long wall = (System.nanoTime() - t0) / 1_000_000;
         walls.computeIfAbsent(p, k -> new ArrayList<>()).add(wall);
         results.put(p, r);
@@ -106,30 +181,63 @@ public final class SearchBench {
       }
     }
     SearchResult r = results.get(2);
-    boolean same = Arrays.equals(Files.readAllBytes(results.get(1).outDir().resolve("winners.json")),
-        Files.readAllBytes(r.outDir().resolve("winners.json")));
+    boolean same =
+        Arrays.equals(
+            Files.readAllBytes(results.get(1).outDir().resolve("winners.json")),
+            Files.readAllBytes(r.outDir().resolve("winners.json")));
     long hits = r.generations().stream().mapToLong(GenerationReport::cacheHits).sum();
     long looked = r.generations().stream().mapToLong(GenerationReport::distinct).sum();
     long w1 = median(walls.get(1));
     long w2 = median(walls.get(2));
     double fitnessS = r.fitnessEvaluations() * measuredMs / 1000.0;
     System.out.println("---- figures (machine shared with other jobs: noisy) ----");
-    System.out.printf(Locale.ROOT, "searches: 9 (3 targets x 3 budgets); candidates evaluated by HAT's loop: %d%n", r.candidates());
-    System.out.printf(Locale.ROOT, "distinct fitness evaluations (shared fan-out + store): %d%n", r.distinctConfigs());
-    System.out.printf(Locale.ROOT, "nine separate searches, each caching its own configs: %d evaluations -> saved %d (%.1f%%)%n",
-        r.perSearchDistinct(), r.perSearchDistinct() - r.distinctConfigs(),
+    System.out.printf(
+        Locale.ROOT,
+        "searches: 9 (3 targets x 3 budgets); candidates evaluated by HAT's loop: %d%n",
+        r.candidates());
+    System.out.printf(
+        Locale.ROOT,
+        "distinct fitness evaluations (shared fan-out + store): %d%n",
+        r.distinctConfigs());
+    System.out.printf(
+        Locale.ROOT,
+        "nine separate searches, each caching its own configs: %d evaluations -> saved %d (%.1f%%)%n",
+        r.perSearchDistinct(),
+        r.perSearchDistinct() - r.distinctConfigs(),
         100.0 * (r.perSearchDistinct() - r.distinctConfigs()) / r.perSearchDistinct());
-    System.out.printf(Locale.ROOT, "vs HAT (every candidate every generation): saved %d (%.1f%%)%n",
-        r.candidates() - r.distinctConfigs(), 100.0 * (r.candidates() - r.distinctConfigs()) / r.candidates());
-    System.out.printf(Locale.ROOT, "cache: %d of %d distinct per-generation lookups hit the store (%.1f%%);"
-        + " candidate-level hit rate %.1f%%%n", hits, looked, 100.0 * hits / looked,
+    System.out.printf(
+        Locale.ROOT,
+        "vs HAT (every candidate every generation): saved %d (%.1f%%)%n",
+        r.candidates() - r.distinctConfigs(),
+        100.0 * (r.candidates() - r.distinctConfigs()) / r.candidates());
+    System.out.printf(
+        Locale.ROOT,
+        "cache: %d of %d distinct per-generation lookups hit the store (%.1f%%);"
+            + " candidate-level hit rate %.1f%%%n",
+        hits,
+        looked,
+        100.0 * hits / looked,
         100.0 * (r.candidates() - r.fitnessEvaluations()) / r.candidates());
-    System.out.printf(Locale.ROOT, "wall Flink [local] p=1: %.1f s (runs %s), p=2: %.1f s (runs %s); speed-up %.2fx%n",
-        w1 / 1000.0, walls.get(1), w2 / 1000.0, walls.get(2), (double) w1 / w2);
-    System.out.printf(Locale.ROOT, "candidates/s: p=1 %.1f, p=2 %.1f%n", r.candidates() * 1000.0 / w1,
+    System.out.printf(
+        Locale.ROOT,
+        "wall Flink [local] p=1: %.1f s (runs %s), p=2: %.1f s (runs %s); speed-up %.2fx%n",
+        w1 / 1000.0,
+        walls.get(1),
+        w2 / 1000.0,
+        walls.get(2),
+        (double) w1 / w2);
+    System.out.printf(
+        Locale.ROOT,
+        "candidates/s: p=1 %.1f, p=2 %.1f%n",
+        r.candidates() * 1000.0 / w1,
         r.candidates() * 1000.0 / w2);
-    System.out.printf(Locale.ROOT, "fitness time (evaluations x single-thread cost): %.1f s = %.0f%% of the p=1 wall;"
-        + " everything else %.1f s%n", fitnessS, 100.0 * fitnessS * 1000 / w1, w1 / 1000.0 - fitnessS);
+    System.out.printf(
+        Locale.ROOT,
+        "fitness time (evaluations x single-thread cost): %.1f s = %.0f%% of the p=1 wall;"
+            + " everything else %.1f s%n",
+        fitnessS,
+        100.0 * fitnessS * 1000 / w1,
+        w1 / 1000.0 - fitnessS);
     System.out.printf(Locale.ROOT, "winners identical at p=1 and p=2: %s%n", same);
     System.out.println("warnings: " + r.warnings().size());
   }

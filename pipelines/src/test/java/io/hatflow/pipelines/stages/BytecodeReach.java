@@ -18,14 +18,18 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The hatflow classes a class can reach through its bytecode, read from the class file itself (no ASM: the
- * constant pool is all it takes): every CONSTANT_Class entry (what it instantiates, calls, casts to, extends or
- * nests) and every {@code Lio/hatflow/...;} type in its descriptors and signatures, transitively. Conservative
- * (a reference counts whether or not the path is taken), with two additions and one blind spot:
+ * The hatflow classes a class can reach through its bytecode, read from the class file itself (no
+ * ASM: the constant pool is all it takes): every CONSTANT_Class entry (what it instantiates, calls,
+ * casts to, extends or nests) and every {@code Lio/hatflow/...;} type in its descriptors and
+ * signatures, transitively. Conservative (a reference counts whether or not the path is taken),
+ * with two additions and one blind spot:
+ *
  * <ul>
- *   <li>a reached hatflow type that declares abstract methods brings its hatflow subtypes, since code written
- *       against an interface runs whatever implementation it is handed (a run directory's home, a fitness);
- *   <li>marker interfaces (no abstract methods, e.g. ExpectedFailure) do not: nothing dispatches on them;
+ *   <li>a reached hatflow type that declares abstract methods brings its hatflow subtypes, since
+ *       code written against an interface runs whatever implementation it is handed (a run
+ *       directory's home, a fitness);
+ *   <li>marker interfaces (no abstract methods, e.g. ExpectedFailure) do not: nothing dispatches on
+ *       them;
  *   <li>classes named only in strings (reflection, service files) are not seen.
  * </ul>
  */
@@ -34,7 +38,10 @@ final class BytecodeReach {
 
   private static final Pattern TYPE = Pattern.compile("L(io/hatflow/[^;<]+)[;<]");
 
-  /** What one class file says: the hatflow classes it refers to, its hatflow supertypes, abstract methods. */
+  /**
+   * What one class file says: the hatflow classes it refers to, its hatflow supertypes, abstract
+   * methods.
+   */
   record ClassInfo(Set<String> references, List<String> supertypes, boolean dispatches) {}
 
   static ClassInfo read(byte[] bytes) {
@@ -57,7 +64,8 @@ final class BytecodeReach {
             in.readUnsignedByte();
             in.readUnsignedShort();
           }
-          case 3, 4, 9, 10, 11, 12, 17, 18 -> in.readInt(); // Integer, Float, member refs, NameAndType, dynamic
+          case 3, 4, 9, 10, 11, 12, 17, 18 ->
+              in.readInt(); // Integer, Float, member refs, NameAndType, dynamic
           case 5, 6 -> { // Long, Double: two slots
             in.readLong();
             i++;
@@ -70,7 +78,8 @@ final class BytecodeReach {
         if (classIndex[i] != 0 && utf8[classIndex[i]].startsWith("io/hatflow/")) {
           refs.add(utf8[classIndex[i]].replace('/', '.'));
         }
-        if (utf8[i] != null && utf8[i].contains("Lio/hatflow/")) { // descriptors, signatures, array classes
+        if (utf8[i] != null
+            && utf8[i].contains("Lio/hatflow/")) { // descriptors, signatures, array classes
           Matcher m = TYPE.matcher(utf8[i]);
           while (m.find()) {
             refs.add(m.group(1).replace('/', '.'));
@@ -90,8 +99,13 @@ final class BytecodeReach {
       skipMembers(in, null); // fields
       boolean[] anyAbstract = {false};
       skipMembers(in, anyAbstract); // methods
-      return new ClassInfo(refs, sup.stream().filter(s -> s.startsWith("io/hatflow/"))
-          .map(s -> s.replace('/', '.')).toList(), anyAbstract[0]);
+      return new ClassInfo(
+          refs,
+          sup.stream()
+              .filter(s -> s.startsWith("io/hatflow/"))
+              .map(s -> s.replace('/', '.'))
+              .toList(),
+          anyAbstract[0]);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -137,11 +151,13 @@ final class BytecodeReach {
   }
 
   /**
-   * Everything reachable from {@code entry} ({@code stopAt}: types reached but not expanded into their
-   * subtypes, the {@link Stage} interface: the runner dispatches on it, not the stage), each class with the
-   * class it was first reached from ({@code null} for the entry), for messages that show the path.
+   * Everything reachable from {@code entry} ({@code stopAt}: types reached but not expanded into
+   * their subtypes, the {@link Stage} interface: the runner dispatches on it, not the stage), each
+   * class with the class it was first reached from ({@code null} for the entry), for messages that
+   * show the path.
    */
-  static Map<String, String> reachable(String entry, Map<String, Set<String>> subtypes, Predicate<String> stopAt) {
+  static Map<String, String> reachable(
+      String entry, Map<String, Set<String>> subtypes, Predicate<String> stopAt) {
     Map<String, String> from = new HashMap<>();
     from.put(entry, null);
     Deque<String> todo = new ArrayDeque<>(List.of(entry));

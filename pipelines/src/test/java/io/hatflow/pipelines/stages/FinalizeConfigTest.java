@@ -13,17 +13,24 @@ import org.junit.jupiter.api.Test;
 
 /** finalize's learning-rate schedule per mode, and the spec keys that override it. */
 class FinalizeConfigTest {
-  private static final String SPEC = String.join("\n",
-      "version: 1",
-      "name: t",
-      "data: {train: {src: a.en, tgt: a.de}, vocab: {size: 4000}}",
-      "train: {steps: 500, lr: 0.002, warmup_steps: 100, schedule: inverse_sqrt, checkpoint_every: 100}",
-      "finalize: {steps: 50}",
-      "");
+  private static final String SPEC =
+      String.join(
+          "\n",
+          "version: 1",
+          "name: t",
+          "data: {train: {src: a.en, tgt: a.de}, vocab: {size: 4000}}",
+          "train: {steps: 500, lr: 0.002, warmup_steps: 100, schedule: inverse_sqrt, checkpoint_every: 100}",
+          "finalize: {steps: 50}",
+          "");
 
   private static TrainConfig config(String... sets) {
-    Spec s = SpecLoader.parse("spec.yaml", SPEC.getBytes(StandardCharsets.UTF_8), Path.of("/base"),
-        Arrays.stream(sets).map(SpecOverride::parse).toList()).spec();
+    Spec s =
+        SpecLoader.parse(
+                "spec.yaml",
+                SPEC.getBytes(StandardCharsets.UTF_8),
+                Path.of("/base"),
+                Arrays.stream(sets).map(SpecOverride::parse).toList())
+            .spec();
     return FinalizeStage.config(s, 1);
   }
 
@@ -46,7 +53,9 @@ class FinalizeConfigTest {
     assertEquals(TrainConfig.Schedule.INVERSE_SQRT, c.schedule());
     assertEquals(10, c.warmupSteps());
     assertEquals(0.002 * Math.sqrt(10.0 / 40), c.lrAt(39), 1e-12);
-    assertEquals(TrainConfig.Schedule.COSINE, config("finalize.mode=scratch", "train.schedule=cosine").schedule());
+    assertEquals(
+        TrainConfig.Schedule.COSINE,
+        config("finalize.mode=scratch", "train.schedule=cosine").schedule());
   }
 
   @Test

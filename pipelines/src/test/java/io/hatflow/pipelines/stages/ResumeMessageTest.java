@@ -19,8 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** A re-run after a failure says it resumes only when the stage has work to go on from. */
 class ResumeMessageTest {
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   /** A stage that fails on demand and says whether it left work (a checkpoint) behind. */
   static final class Flaky implements Stage {
@@ -56,13 +55,22 @@ class ResumeMessageTest {
   void saysResumingOnlyWhenThereIsWorkToResume() throws Exception {
     Path t = io.hatflow.pipelines.prepare.TestData.dir().resolve("multi30k");
     Path file = tmp.resolve("spec.yaml");
-    java.nio.file.Files.writeString(file, "version: 1\nname: flaky\ndata:\n  train: {src: " + t.resolve("valid.en")
-        + ", tgt: " + t.resolve("valid.de") + "}\n");
+    java.nio.file.Files.writeString(
+        file,
+        "version: 1\nname: flaky\ndata:\n  train: {src: "
+            + t.resolve("valid.en")
+            + ", tgt: "
+            + t.resolve("valid.de")
+            + "}\n");
     FrozenSpec spec = SpecLoader.load(file, List.of());
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     try (RunDir rd = RunDir.open(tmp.resolve("run"), spec, false)) {
-      StageRunner runner = new StageRunner(spec, rd, PipelineOptionsFactory.create(),
-          new PrintStream(log, true, StandardCharsets.UTF_8));
+      StageRunner runner =
+          new StageRunner(
+              spec,
+              rd,
+              PipelineOptionsFactory.create(),
+              new PrintStream(log, true, StandardCharsets.UTF_8));
       Flaky s = new Flaky();
       s.fail = true;
       assertThrows(IllegalStateException.class, () -> runner.run(s, false, false));
@@ -72,7 +80,8 @@ class ResumeMessageTest {
       log.reset();
       runner.run(s, false, false); // failed before any checkpoint: it starts over
       assertTrue(s.resumedWith, "the stage may still look for work to go on from");
-      assertTrue(log.toString(StandardCharsets.UTF_8).startsWith("[prepare] running\n"), log.toString());
+      assertTrue(
+          log.toString(StandardCharsets.UTF_8).startsWith("[prepare] running\n"), log.toString());
       assertFalse(log.toString(StandardCharsets.UTF_8).contains("resuming"), log.toString());
 
       s.fail = true;
@@ -81,7 +90,9 @@ class ResumeMessageTest {
       s.work = true;
       log.reset();
       runner.run(s, false, false);
-      assertTrue(log.toString(StandardCharsets.UTF_8).startsWith("[prepare] running (resuming where it stopped)\n"),
+      assertTrue(
+          log.toString(StandardCharsets.UTF_8)
+              .startsWith("[prepare] running (resuming where it stopped)\n"),
           log.toString());
     }
   }

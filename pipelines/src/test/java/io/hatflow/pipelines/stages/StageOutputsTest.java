@@ -17,14 +17,17 @@ import org.apache.avro.specific.SpecificDatumWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The typed stage outputs read what their stages write, without the reader knowing the stage's folders. */
+/**
+ * The typed stage outputs read what their stages write, without the reader knowing the stage's
+ * folders.
+ */
 class StageOutputsTest {
-  @TempDir
-  Path run;
+  @TempDir Path run;
 
   static void writeEvaluations(Path file, List<Evaluation> evals) throws Exception {
     Files.createDirectories(file.getParent());
-    try (DataFileWriter<Evaluation> w = new DataFileWriter<>(new SpecificDatumWriter<>(Evaluation.class))) {
+    try (DataFileWriter<Evaluation> w =
+        new DataFileWriter<>(new SpecificDatumWriter<>(Evaluation.class))) {
       w.create(Evaluation.getClassSchema(), file.toFile());
       for (Evaluation e : evals) {
         w.append(e);
@@ -33,7 +36,8 @@ class StageOutputsTest {
   }
 
   static Evaluation eval(int generation, SubConfig c, double fitness) {
-    return new Evaluation(generation, c.key(), HatJson.write(c), fitness, false, Map.of("cpu", 1.0));
+    return new Evaluation(
+        generation, c.key(), HatJson.write(c), fitness, false, Map.of("cpu", 1.0));
   }
 
   @Test
@@ -44,13 +48,16 @@ class StageOutputsTest {
     // As SearchPipeline lays out its state: search/state/<course digest>/gen-NNNN/evaluations.avro
     Path state = run.resolve("search/state/abc123");
     writeEvaluations(state.resolve("gen-0000/evaluations.avro"), List.of(eval(0, small, 8.0)));
-    writeEvaluations(state.resolve("gen-0001/evaluations.avro"), List.of(eval(1, small, 7.0), eval(1, large, 6.0)));
+    writeEvaluations(
+        state.resolve("gen-0001/evaluations.avro"),
+        List.of(eval(1, small, 7.0), eval(1, large, 6.0)));
     Files.createDirectories(state.resolve("gen-0002"));
     Files.writeString(state.resolve("gen-0002/evaluations.avro"), "not avro");
 
     List<String> unreadable = new ArrayList<>();
     Map<String, Evaluation> got = SearchStage.Outputs.at(run).evaluations(unreadable);
-    assertEquals(List.of(large.key(), small.key()), List.copyOf(got.keySet()).stream().sorted().toList());
+    assertEquals(
+        List.of(large.key(), small.key()), List.copyOf(got.keySet()).stream().sorted().toList());
     assertEquals(8.0, got.get(small.key()).getFitness(), "first sighting (generation 0) kept");
     assertEquals(1, unreadable.size(), unreadable.toString());
     assertTrue(unreadable.get(0).contains("gen-0002"), unreadable.get(0));

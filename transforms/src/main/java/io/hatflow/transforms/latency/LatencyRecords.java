@@ -43,7 +43,8 @@ public final class LatencyRecords {
   /** The record as a row of HAT's latency CSV. */
   public static LatencyRow toRow(LatencyRecord r) {
     double[] f = r.getFeatures().stream().mapToDouble(Double::doubleValue).toArray();
-    return new LatencyRow(f, r.getMeanEncoderMs(), r.getMeanDecoderMs(), r.getStdEncoderMs(), r.getStdDecoderMs());
+    return new LatencyRow(
+        f, r.getMeanEncoderMs(), r.getMeanDecoderMs(), r.getStdEncoderMs(), r.getStdDecoderMs());
   }
 
   /** Rows in canonical order (by config key), as the CSV lists them. */
@@ -58,23 +59,47 @@ public final class LatencyRecords {
   }
 
   /**
-   * What must match for an earlier timing to stand in for a new one: same CPU model, thread count, DJL and
-   * PyTorch versions (and the protocol's runs, max runs, tokens and beam). A row of the fixed protocol (written
-   * before max_runs existed) stands in only for a fixed protocol of the same runs.
+   * What must match for an earlier timing to stand in for a new one: same CPU model, thread count,
+   * DJL and PyTorch versions (and the protocol's runs, max runs, tokens and beam). A row of the
+   * fixed protocol (written before max_runs existed) stands in only for a fixed protocol of the
+   * same runs.
    */
-  public record Environment(String cpuModel, int threads, String djlVersion, String pytorchVersion,
-                            int runs, int srcTokens, int beam, String engine, int maxRuns) {
+  public record Environment(
+      String cpuModel,
+      int threads,
+      String djlVersion,
+      String pytorchVersion,
+      int runs,
+      int srcTokens,
+      int beam,
+      String engine,
+      int maxRuns) {
     public static Environment current(MeasureSettings s) {
-      return new Environment(io.hatflow.core.run.Host.cpuModel(), s.threads(), ai.djl.engine.Engine.getDjlVersion(),
-          ai.djl.engine.Engine.getEngine("PyTorch").getVersion(), s.runs(), s.tokens(), s.beam(), s.engine(),
+      return new Environment(
+          io.hatflow.core.run.Host.cpuModel(),
+          s.threads(),
+          ai.djl.engine.Engine.getDjlVersion(),
+          ai.djl.engine.Engine.getEngine("PyTorch").getVersion(),
+          s.runs(),
+          s.tokens(),
+          s.beam(),
+          s.engine(),
           s.maxRuns());
     }
 
-    /** Rows timed here under the same settings and engine (a row of another engine is never reused). */
+    /**
+     * Rows timed here under the same settings and engine (a row of another engine is never reused).
+     */
     public boolean matches(LatencyRecord r) {
-      return cpuModel.equals(r.getCpuModel()) && threads == r.getThreads() && djlVersion.equals(r.getDjlVersion())
-          && pytorchVersion.equals(r.getPytorchVersion()) && runs == r.getRuns() && srcTokens == r.getSrcTokens()
-          && beam == r.getBeam() && engine.equals(r.getEngine()) && maxRuns == maxRunsOf(r);
+      return cpuModel.equals(r.getCpuModel())
+          && threads == r.getThreads()
+          && djlVersion.equals(r.getDjlVersion())
+          && pytorchVersion.equals(r.getPytorchVersion())
+          && runs == r.getRuns()
+          && srcTokens == r.getSrcTokens()
+          && beam == r.getBeam()
+          && engine.equals(r.getEngine())
+          && maxRuns == maxRunsOf(r);
     }
   }
 
@@ -83,7 +108,10 @@ public final class LatencyRecords {
     return r.getMaxRuns() > 0 ? r.getMaxRuns() : r.getRuns();
   }
 
-  /** A row's timed runs actually taken; files written before the field existed timed exactly {@code runs}. */
+  /**
+   * A row's timed runs actually taken; files written before the field existed timed exactly {@code
+   * runs}.
+   */
   public static int runsUsedOf(LatencyRecord r) {
     return r.getRunsUsed() > 0 ? r.getRunsUsed() : r.getRuns();
   }
@@ -94,8 +122,9 @@ public final class LatencyRecords {
   }
 
   /**
-   * {@code n} distinct configs (by {@link SubConfig#key()}) of {@code space}: the smallest and the largest first
-   * (unless excluded), then seeded uniform draws, skipping keys in {@code exclude}. Fewer when the space runs out.
+   * {@code n} distinct configs (by {@link SubConfig#key()}) of {@code space}: the smallest and the
+   * largest first (unless excluded), then seeded uniform draws, skipping keys in {@code exclude}.
+   * Fewer when the space runs out.
    */
   public static List<SubConfig> sample(SearchSpace space, int n, long seed, Set<String> exclude) {
     Map<String, SubConfig> out = new LinkedHashMap<>();
@@ -116,25 +145,48 @@ public final class LatencyRecords {
     return new ArrayList<>(out.values());
   }
 
-  /** Median over rows of a trimmed std / mean ratio: encoder, decoder, and (std_e + std_d) / (mean_e + mean_d). */
-  public record Stability(int rows, double medianEncoder, double medianDecoder, double medianTotal) {
+  /**
+   * Median over rows of a trimmed std / mean ratio: encoder, decoder, and (std_e + std_d) / (mean_e
+   * + mean_d).
+   */
+  public record Stability(
+      int rows, double medianEncoder, double medianDecoder, double medianTotal) {
     public String describe() {
-      return String.format(java.util.Locale.ROOT,
+      return String.format(
+          java.util.Locale.ROOT,
           "stability over %d rows: median trimmed std/mean encoder %.2f%%, decoder %.2f%%, total %.2f%%",
-          rows, 100 * medianEncoder, 100 * medianDecoder, 100 * medianTotal);
+          rows,
+          100 * medianEncoder,
+          100 * medianDecoder,
+          100 * medianTotal);
     }
   }
 
   public static Stability stability(Collection<LatencyRecord> records) {
     // not through toRow: a record's features need not be complete for its timing figures to count
-    return stability(records.stream().map(r -> new double[] {r.getMeanEncoderMs(), r.getMeanDecoderMs(),
-        r.getStdEncoderMs(), r.getStdDecoderMs()}).toList());
+    return stability(
+        records.stream()
+            .map(
+                r ->
+                    new double[] {
+                      r.getMeanEncoderMs(),
+                      r.getMeanDecoderMs(),
+                      r.getStdEncoderMs(),
+                      r.getStdDecoderMs()
+                    })
+            .toList());
   }
 
   /** The same over rows of a HAT CSV (their std columns). */
   public static Stability stabilityOfRows(Collection<LatencyRow> rows) {
-    return stability(rows.stream().map(r -> new double[] {r.meanEncoderMs(), r.meanDecoderMs(), r.stdEncoderMs(),
-        r.stdDecoderMs()}).toList());
+    return stability(
+        rows.stream()
+            .map(
+                r ->
+                    new double[] {
+                      r.meanEncoderMs(), r.meanDecoderMs(), r.stdEncoderMs(), r.stdDecoderMs()
+                    })
+            .toList());
   }
 
   /** Over rows of {mean encoder, mean decoder, std encoder, std decoder}. */

@@ -14,16 +14,19 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
- * Counts the pre-tokenised words of both sides (a joint vocabulary) with a distributed combine: each worker counts
- * its pairs into a map, the maps are merged. One output element: the whole count map (word types number in the
- * hundreds of thousands at most, so it fits one worker, which the learner needs anyway).
+ * Counts the pre-tokenised words of both sides (a joint vocabulary) with a distributed combine:
+ * each worker counts its pairs into a map, the maps are merged. One output element: the whole count
+ * map (word types number in the hundreds of thousands at most, so it fits one worker, which the
+ * learner needs anyway).
  */
-public final class CountWords extends PTransform<PCollection<SentencePair>, PCollection<Map<String, Long>>> {
+public final class CountWords
+    extends PTransform<PCollection<SentencePair>, PCollection<Map<String, Long>>> {
   public static CountWords create() {
     return new CountWords();
   }
 
-  static final class CountFn extends Combine.CombineFn<SentencePair, Map<String, Long>, Map<String, Long>> {
+  static final class CountFn
+      extends Combine.CombineFn<SentencePair, Map<String, Long>, Map<String, Long>> {
     @Override
     public Map<String, Long> createAccumulator() {
       return new HashMap<>();

@@ -21,10 +21,10 @@ import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
- * Keeps one of each exact duplicate (same split, same normalised src and tgt, hence same id); the rest go to
- * DROPPED. Pairs are grouped into {@value #GROUPS} groups by id and deduplicated within a group: few keys keep the
- * DirectRunner fast (it slows down badly with many keys), and the shuffle also spreads the pairs, read by one
- * worker per file, over all workers.
+ * Keeps one of each exact duplicate (same split, same normalised src and tgt, hence same id); the
+ * rest go to DROPPED. Pairs are grouped into {@value #GROUPS} groups by id and deduplicated within
+ * a group: few keys keep the DirectRunner fast (it slows down badly with many keys), and the
+ * shuffle also spreads the pairs, read by one worker per file, over all workers.
  */
 public final class DropDuplicates extends PTransform<PCollection<SentencePair>, PCollectionTuple> {
   static final int GROUPS = 64;
@@ -40,28 +40,40 @@ public final class DropDuplicates extends PTransform<PCollection<SentencePair>, 
 
   @Override
   public PCollectionTuple expand(PCollection<SentencePair> input) {
-    PCollectionTuple out = input
-        .apply("KeyByIdGroup", WithKeys.of((SentencePair p) -> groupOf(p.getId()))
-            .withKeyType(TypeDescriptors.integers()))
-        .setCoder(KvCoder.of(VarIntCoder.of(), AvroCoder.specific(SentencePair.class)))
-        .apply("GroupById", GroupByKey.create())
-        .apply("KeepFirst", ParDo.of(new DoFn<KV<Integer, Iterable<SentencePair>>, SentencePair>() {
-          private final Counter dropped = Metrics.counter("prepare", "dropped_duplicate");
+    PCollectionTuple out =
+        input
+            .apply(
+                "KeyByIdGroup",
+                WithKeys.of((SentencePair p) -> groupOf(p.getId()))
+                    .withKeyType(TypeDescriptors.integers()))
+            .setCoder(KvCoder.of(VarIntCoder.of(), AvroCoder.specific(SentencePair.class)))
+            .apply("GroupById", GroupByKey.create())
+            .apply(
+                "KeepFirst",
+                ParDo.of(
+                        new DoFn<KV<Integer, Iterable<SentencePair>>, SentencePair>() {
+                          private final Counter dropped =
+                              Metrics.counter("prepare", "dropped_duplicate");
 
-          @ProcessElement
-          public void process(@Element KV<Integer, Iterable<SentencePair>> group, MultiOutputReceiver out) {
-            Set<String> seen = new HashSet<>();
-            for (SentencePair p : group.getValue()) {
-              if (seen.add(p.getSplit() + "\t" + p.getId())) {
-                out.get(PrepareTags.KEPT).output(p);
-              } else {
-                dropped.inc();
-                out.get(PrepareTags.DROPPED).output(PrepareTags.dropLabel(p.getSplit(),
-                    PairRules.DropReason.DUPLICATE));
-              }
-            }
-          }
-        }).withOutputTags(PrepareTags.KEPT, TupleTagList.of(PrepareTags.DROPPED)));
+                          @ProcessElement
+                          public void process(
+                              @Element KV<Integer, Iterable<SentencePair>> group,
+                              MultiOutputReceiver out) {
+                            Set<String> seen = new HashSet<>();
+                            for (SentencePair p : group.getValue()) {
+                              if (seen.add(p.getSplit() + "\t" + p.getId())) {
+                                out.get(PrepareTags.KEPT).output(p);
+                              } else {
+                                dropped.inc();
+                                out.get(PrepareTags.DROPPED)
+                                    .output(
+                                        PrepareTags.dropLabel(
+                                            p.getSplit(), PairRules.DropReason.DUPLICATE));
+                              }
+                            }
+                          }
+                        })
+                    .withOutputTags(PrepareTags.KEPT, TupleTagList.of(PrepareTags.DROPPED)));
     out.get(PrepareTags.KEPT).setCoder(AvroCoder.specific(SentencePair.class));
     out.get(PrepareTags.DROPPED).setCoder(StringUtf8Coder.of());
     return out;

@@ -13,11 +13,13 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionView;
 
 /**
- * Encodes both sides with the vocabulary (a singleton side input of its files: our BPE or a SentencePiece model).
- * Each DoFn instance opens the vocabulary once and keeps it (a SentencePiece model is a native handle, not
- * serialisable; our BPE caches word → ids, so repeated words cost a hash lookup).
+ * Encodes both sides with the vocabulary (a singleton side input of its files: our BPE or a
+ * SentencePiece model). Each DoFn instance opens the vocabulary once and keeps it (a SentencePiece
+ * model is a native handle, not serialisable; our BPE caches word → ids, so repeated words cost a
+ * hash lookup).
  */
-public final class EncodePairs extends PTransform<PCollection<SentencePair>, PCollection<SentencePair>> {
+public final class EncodePairs
+    extends PTransform<PCollection<SentencePair>, PCollection<SentencePair>> {
   private final PCollectionView<VocabularyFiles> vocab;
 
   private EncodePairs(PCollectionView<VocabularyFiles> vocab) {
@@ -31,8 +33,12 @@ public final class EncodePairs extends PTransform<PCollection<SentencePair>, PCo
   public static SentencePair encode(SentencePair p, SubwordVocabulary v) {
     int[] s = v.encode(p.getSrc());
     int[] t = v.encode(p.getTgt());
-    return SentencePair.newBuilder(p).setSrcIds(asList(s)).setTgtIds(asList(t)).setSrcLen(s.length)
-        .setTgtLen(t.length).build();
+    return SentencePair.newBuilder(p)
+        .setSrcIds(asList(s))
+        .setTgtIds(asList(t))
+        .setSrcLen(s.length)
+        .setTgtLen(t.length)
+        .build();
   }
 
   static List<Integer> asList(int[] a) {
@@ -51,7 +57,8 @@ public final class EncodePairs extends PTransform<PCollection<SentencePair>, PCo
 
   @Override
   public PCollection<SentencePair> expand(PCollection<SentencePair> input) {
-    return input.apply("Encode", ParDo.of(new EncodeFn(vocab)).withSideInputs(vocab))
+    return input
+        .apply("Encode", ParDo.of(new EncodeFn(vocab)).withSideInputs(vocab))
         .setCoder(AvroCoder.specific(SentencePair.class));
   }
 

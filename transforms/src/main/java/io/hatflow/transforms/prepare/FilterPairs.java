@@ -12,9 +12,10 @@ import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTagList;
 
 /**
- * Drops encoded pairs by {@link PairRules#dropReason}: an empty side (any split); more than {@code maxTokens}
- * subwords on a side or a length ratio over {@code maxRatio} (train only). Each drop increments the Beam counter
- * {@code prepare/dropped_<reason>} and goes to DROPPED so the counts also end up in the output.
+ * Drops encoded pairs by {@link PairRules#dropReason}: an empty side (any split); more than {@code
+ * maxTokens} subwords on a side or a length ratio over {@code maxRatio} (train only). Each drop
+ * increments the Beam counter {@code prepare/dropped_<reason>} and goes to DROPPED so the counts
+ * also end up in the output.
  */
 public final class FilterPairs extends PTransform<PCollection<SentencePair>, PCollectionTuple> {
   private final int maxTokens;
@@ -22,8 +23,8 @@ public final class FilterPairs extends PTransform<PCollection<SentencePair>, PCo
 
   private FilterPairs(int maxTokens, double maxRatio) {
     if (maxTokens < 1 || !(maxRatio >= 1.0)) {
-      throw new IllegalArgumentException("max_tokens must be >= 1 and max_ratio >= 1.0, got " + maxTokens + ", "
-          + maxRatio);
+      throw new IllegalArgumentException(
+          "max_tokens must be >= 1 and max_ratio >= 1.0, got " + maxTokens + ", " + maxRatio);
     }
     this.maxTokens = maxTokens;
     this.maxRatio = maxRatio;
@@ -37,19 +38,26 @@ public final class FilterPairs extends PTransform<PCollection<SentencePair>, PCo
   public PCollectionTuple expand(PCollection<SentencePair> input) {
     int mt = maxTokens;
     double mr = maxRatio;
-    PCollectionTuple out = input.apply("Filter", ParDo.of(new DoFn<SentencePair, SentencePair>() {
-      @ProcessElement
-      public void process(@Element SentencePair p, MultiOutputReceiver out) {
-        PairRules.DropReason r = PairRules.dropReason(p.getSrcLen(), p.getTgtLen(), "train".equals(p.getSplit()),
-            mt, mr);
-        if (r == null) {
-          out.get(PrepareTags.KEPT).output(p);
-        } else {
-          Metrics.counter("prepare", "dropped_" + r.label()).inc();
-          out.get(PrepareTags.DROPPED).output(PrepareTags.dropLabel(p.getSplit(), r));
-        }
-      }
-    }).withOutputTags(PrepareTags.KEPT, TupleTagList.of(PrepareTags.DROPPED)));
+    PCollectionTuple out =
+        input.apply(
+            "Filter",
+            ParDo.of(
+                    new DoFn<SentencePair, SentencePair>() {
+                      @ProcessElement
+                      public void process(@Element SentencePair p, MultiOutputReceiver out) {
+                        PairRules.DropReason r =
+                            PairRules.dropReason(
+                                p.getSrcLen(), p.getTgtLen(), "train".equals(p.getSplit()), mt, mr);
+                        if (r == null) {
+                          out.get(PrepareTags.KEPT).output(p);
+                        } else {
+                          Metrics.counter("prepare", "dropped_" + r.label()).inc();
+                          out.get(PrepareTags.DROPPED)
+                              .output(PrepareTags.dropLabel(p.getSplit(), r));
+                        }
+                      }
+                    })
+                .withOutputTags(PrepareTags.KEPT, TupleTagList.of(PrepareTags.DROPPED)));
     out.get(PrepareTags.KEPT).setCoder(AvroCoder.specific(SentencePair.class));
     out.get(PrepareTags.DROPPED).setCoder(StringUtf8Coder.of());
     return out;

@@ -14,7 +14,10 @@ public final class PairRules {
 
   /** Why a pair is dropped; the names appear in metrics, stats and the manifest. */
   public enum DropReason {
-    EMPTY, TOO_LONG, RATIO, DUPLICATE;
+    EMPTY,
+    TOO_LONG,
+    RATIO,
+    DUPLICATE;
 
     public String label() {
       return name().toLowerCase(java.util.Locale.ROOT);
@@ -31,10 +34,12 @@ public final class PairRules {
   }
 
   /**
-   * The reason an encoded pair is dropped, or null to keep it. Every split drops pairs with an empty side; the
-   * length and ratio limits apply to train only, so valid and test stay complete for evaluation.
+   * The reason an encoded pair is dropped, or null to keep it. Every split drops pairs with an
+   * empty side; the length and ratio limits apply to train only, so valid and test stay complete
+   * for evaluation.
    */
-  public static DropReason dropReason(int srcLen, int tgtLen, boolean train, int maxTokens, double maxRatio) {
+  public static DropReason dropReason(
+      int srcLen, int tgtLen, boolean train, int maxTokens, double maxRatio) {
     if (srcLen == 0 || tgtLen == 0) {
       return DropReason.EMPTY;
     }
@@ -50,7 +55,10 @@ public final class PairRules {
     return null;
   }
 
-  /** Index of the smallest bound {@code >= max(srcLen, tgtLen)}; {@code bounds.size()} when longer than all. */
+  /**
+   * Index of the smallest bound {@code >= max(srcLen, tgtLen)}; {@code bounds.size()} when longer
+   * than all.
+   */
   public static int bucketOf(int srcLen, int tgtLen, List<Integer> bounds) {
     int len = Math.max(srcLen, tgtLen);
     for (int i = 0; i < bounds.size(); i++) {
@@ -63,7 +71,16 @@ public final class PairRules {
 
   /** A fresh record holding raw text, before normalisation and encoding. */
   public static SentencePair rawPair(String split, String src, String tgt) {
-    return SentencePair.newBuilder().setId("").setSplit(split).setSrc(src).setTgt(tgt)
-        .setSrcIds(List.of()).setTgtIds(List.of()).setSrcLen(0).setTgtLen(0).setBucket(-1).build();
+    return SentencePair.newBuilder()
+        .setId("")
+        .setSplit(split)
+        .setSrc(src)
+        .setTgt(tgt)
+        .setSrcIds(List.of())
+        .setTgtIds(List.of())
+        .setSrcLen(0)
+        .setTgtLen(0)
+        .setBucket(-1)
+        .build();
   }
 }

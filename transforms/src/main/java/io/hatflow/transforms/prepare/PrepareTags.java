@@ -3,7 +3,10 @@ package io.hatflow.transforms.prepare;
 import io.hatflow.schemas.SentencePair;
 import org.apache.beam.sdk.values.TupleTag;
 
-/** Output tags of the transforms that drop pairs: kept pairs, and one "split/reason" label per dropped pair. */
+/**
+ * Output tags of the transforms that drop pairs: kept pairs, and one "split/reason" label per
+ * dropped pair.
+ */
 public final class PrepareTags {
   private PrepareTags() {}
 

@@ -1,6 +1,11 @@
 package io.hatflow.transforms.prepare;
 
 import io.hatflow.schemas.SentencePair;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -9,19 +14,15 @@ import java.util.HexFormat;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.coders.CustomCoder;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
- * An order-independent digest of a set of records, to show two runners wrote the same data: each record's
- * SHA-256 is added lane-wise (4 × 64-bit, wrapping) into a sum, with the record count; the digest is the SHA-256
- * of count and sum. Addition commutes, so the digest does not depend on order, sharding or bundling.
+ * An order-independent digest of a set of records, to show two runners wrote the same data: each
+ * record's SHA-256 is added lane-wise (4 × 64-bit, wrapping) into a sum, with the record count; the
+ * digest is the SHA-256 of count and sum. Addition commutes, so the digest does not depend on
+ * order, sharding or bundling.
  */
 public final class RecordDigest extends PTransform<PCollection<SentencePair>, PCollection<String>> {
   public static RecordDigest create() {
@@ -41,7 +42,12 @@ public final class RecordDigest extends PTransform<PCollection<SentencePair>, PC
       ids.forEach(bb::putInt);
       md.update(bb.array());
     }
-    md.update(ByteBuffer.allocate(12).putInt(p.getSrcLen()).putInt(p.getTgtLen()).putInt(p.getBucket()).array());
+    md.update(
+        ByteBuffer.allocate(12)
+            .putInt(p.getSrcLen())
+            .putInt(p.getTgtLen())
+            .putInt(p.getBucket())
+            .array());
     return md.digest();
   }
 

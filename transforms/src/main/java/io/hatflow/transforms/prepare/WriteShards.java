@@ -8,8 +8,11 @@ import org.apache.beam.sdk.io.WriteFilesResult;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PCollection;
 
-/** Writes pairs as Avro, {@code shards} files per split: {@code <dir>/<split>-SSSSS-of-NNNNN.avro}. */
-public final class WriteShards extends PTransform<PCollection<SentencePair>, WriteFilesResult<String>> {
+/**
+ * Writes pairs as Avro, {@code shards} files per split: {@code <dir>/<split>-SSSSS-of-NNNNN.avro}.
+ */
+public final class WriteShards
+    extends PTransform<PCollection<SentencePair>, WriteFilesResult<String>> {
   private final String dir;
   private final int shards;
 
@@ -27,12 +30,14 @@ public final class WriteShards extends PTransform<PCollection<SentencePair>, Wri
 
   @Override
   public WriteFilesResult<String> expand(PCollection<SentencePair> pairs) {
-    return pairs.apply("WriteAvro", FileIO.<String, SentencePair>writeDynamic()
-        .by(SentencePair::getSplit)
-        .withDestinationCoder(StringUtf8Coder.of())
-        .via(AvroIO.sink(SentencePair.class))
-        .to(dir)
-        .withNaming(split -> FileIO.Write.defaultNaming(split, ".avro"))
-        .withNumShards(shards));
+    return pairs.apply(
+        "WriteAvro",
+        FileIO.<String, SentencePair>writeDynamic()
+            .by(SentencePair::getSplit)
+            .withDestinationCoder(StringUtf8Coder.of())
+            .via(AvroIO.sink(SentencePair.class))
+            .to(dir)
+            .withNaming(split -> FileIO.Write.defaultNaming(split, ".avro"))
+            .withNumShards(shards));
   }
 }

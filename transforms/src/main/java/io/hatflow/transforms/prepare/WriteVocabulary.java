@@ -13,10 +13,11 @@ import org.apache.beam.sdk.util.MimeTypes;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
- * Writes the vocabulary's files (our BPE's two, or the SentencePiece model) into a directory through Beam
- * FileSystems (local or gs://); emits its digest.
+ * Writes the vocabulary's files (our BPE's two, or the SentencePiece model) into a directory
+ * through Beam FileSystems (local or gs://); emits its digest.
  */
-public final class WriteVocabulary extends PTransform<PCollection<VocabularyFiles>, PCollection<String>> {
+public final class WriteVocabulary
+    extends PTransform<PCollection<VocabularyFiles>, PCollection<String>> {
   private final String dir;
 
   private WriteVocabulary(String dir) {
@@ -35,8 +36,9 @@ public final class WriteVocabulary extends PTransform<PCollection<VocabularyFile
 
   private static void write(String dir, String name, byte[] bytes) throws IOException {
     String path = dir.endsWith("/") ? dir + name : dir + "/" + name;
-    try (OutputStream out = Channels.newOutputStream(
-        FileSystems.create(FileSystems.matchNewResource(path, false), MimeTypes.BINARY))) {
+    try (OutputStream out =
+        Channels.newOutputStream(
+            FileSystems.create(FileSystems.matchNewResource(path, false), MimeTypes.BINARY))) {
       out.write(bytes);
     }
   }
@@ -44,12 +46,16 @@ public final class WriteVocabulary extends PTransform<PCollection<VocabularyFile
   @Override
   public PCollection<String> expand(PCollection<VocabularyFiles> vocab) {
     String d = dir;
-    return vocab.apply("Write", ParDo.of(new DoFn<VocabularyFiles, String>() {
-      @ProcessElement
-      public void process(@Element VocabularyFiles v, OutputReceiver<String> out) throws IOException {
-        write(v, d);
-        out.output(v.digest());
-      }
-    }));
+    return vocab.apply(
+        "Write",
+        ParDo.of(
+            new DoFn<VocabularyFiles, String>() {
+              @ProcessElement
+              public void process(@Element VocabularyFiles v, OutputReceiver<String> out)
+                  throws IOException {
+                write(v, d);
+                out.output(v.digest());
+              }
+            }));
   }
 }

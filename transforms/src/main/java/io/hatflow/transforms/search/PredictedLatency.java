@@ -8,10 +8,11 @@ import io.hatflow.model.predictor.PredictorIO;
 import io.hatflow.transforms.io.Artifacts;
 
 /**
- * A target's latency as its fitted predictor says (HAT's 10 features of the config). Workers open the predictor
- * folder by URI through {@link Artifacts}, digest-checked, once per worker JVM.
+ * A target's latency as its fitted predictor says (HAT's 10 features of the config). Workers open
+ * the predictor folder by URI through {@link Artifacts}, digest-checked, once per worker JVM.
  */
-public record PredictedLatency(Artifacts.Ref predictor, String space) implements LatencyModelFactory {
+public record PredictedLatency(Artifacts.Ref predictor, String space)
+    implements LatencyModelFactory {
   @Override
   public String identity() {
     return predictor.sha256();

@@ -23,7 +23,6 @@ import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.io.FileSystems;
-import org.apache.beam.sdk.io.fs.MoveOptions;
 import org.apache.beam.sdk.io.fs.ResourceId;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
@@ -36,12 +35,12 @@ import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PDone;
 
 /**
- * Writes several small record collections (a generation's population, statistics, evaluations: thousands
- * of records, not millions) as one Avro file each, through ONE shuffle for all of them. AvroIO costs about
- * three shuffles per sink, which dominated a generation's fixed cost on Flink. Records are sorted by their
- * encoding and the sync marker is fixed, so equal contents give byte-identical files on any runner; each
- * file is written under a temp name and renamed. An empty collection writes no file (readers treat a
- * missing file as empty).
+ * Writes several small record collections (a generation's population, statistics, evaluations:
+ * thousands of records, not millions) as one Avro file each, through ONE shuffle for all of them.
+ * AvroIO costs about three shuffles per sink, which dominated a generation's fixed cost on Flink.
+ * Records are sorted by their encoding and the sync marker is fixed, so equal contents give
+ * byte-identical files on any runner; each file is written under a temp name and renamed. An empty
+ * collection writes no file (readers treat a missing file as empty).
  */
 public final class SmallAvroFiles {
   private SmallAvroFiles() {}
@@ -51,16 +50,20 @@ public final class SmallAvroFiles {
     private final Map<String, String> schemas = new LinkedHashMap<>();
     private final List<PCollection<KV<String, byte[]>>> parts = new ArrayList<>();
 
-    public <T extends SpecificRecordBase> Builder add(String name, PCollection<T> records, String path, Class<T> type) {
+    public <T extends SpecificRecordBase> Builder add(
+        String name, PCollection<T> records, String path, Class<T> type) {
       Schema schema = schemaOf(type);
       schemas.put(path, schema.toString());
-      parts.add(records.apply("Encode" + name, ParDo.of(new EncodeFn<T>(path, schema.toString())))
-          .setCoder(KvCoder.of(StringUtf8Coder.of(), ByteArrayCoder.of())));
+      parts.add(
+          records
+              .apply("Encode" + name, ParDo.of(new EncodeFn<T>(path, schema.toString())))
+              .setCoder(KvCoder.of(StringUtf8Coder.of(), ByteArrayCoder.of())));
       return this;
     }
 
     public PDone write() {
-      PCollection<KV<String, byte[]>> all = PCollectionList.of(parts).apply("AllOutputs", Flatten.pCollections());
+      PCollection<KV<String, byte[]>> all =
+          PCollectionList.of(parts).apply("AllOutputs", Flatten.pCollections());
       return all.apply("Write", new WriteFn(schemas));
     }
   }
@@ -93,7 +96,8 @@ public final class SmallAvroFiles {
     }
 
     @ProcessElement
-    public void process(@Element T record, OutputReceiver<KV<String, byte[]>> out) throws IOException {
+    public void process(@Element T record, OutputReceiver<KV<String, byte[]>> out)
+        throws IOException {
       ByteArrayOutputStream bytes = new ByteArrayOutputStream();
       BinaryEncoder enc = EncoderFactory.get().binaryEncoder(bytes, null);
       writer.write(record, enc);
@@ -111,13 +115,15 @@ public final class SmallAvroFiles {
 
     @Override
     public PDone expand(PCollection<KV<String, byte[]>> input) {
-      input.apply("GroupByFile", GroupByKey.create())
+      input
+          .apply("GroupByFile", GroupByKey.create())
           .apply("WriteFile", ParDo.of(new WriteFileFn(new LinkedHashMap<>(schemas))));
       return PDone.in(input.getPipeline());
     }
   }
 
-  static class WriteFileFn extends DoFn<KV<String, Iterable<byte[]>>, Void> implements Serializable {
+  static class WriteFileFn extends DoFn<KV<String, Iterable<byte[]>>, Void>
+      implements Serializable {
     private final Map<String, String> schemas;
 
     WriteFileFn(Map<String, String> schemas) {
@@ -133,12 +139,18 @@ public final class SmallAvroFiles {
     }
   }
 
-  /** Writes already-encoded records as an Avro container file, atomically, through Beam's FileSystems. */
-  public static void writeFile(String path, Schema schema, List<byte[]> encoded) throws IOException {
+  /**
+   * Writes already-encoded records as an Avro container file, atomically, through Beam's
+   * FileSystems.
+   */
+  public static void writeFile(String path, Schema schema, List<byte[]> encoded)
+      throws IOException {
     ResourceId dst = FileSystems.matchNewResource(path, false);
-    ResourceId tmp = FileSystems.matchNewResource(path + ".tmp-" + Long.toHexString(System.nanoTime()), false);
-    try (OutputStream os = Channels.newOutputStream(FileSystems.create(tmp, "application/octet-stream"));
-         DataFileWriter<Object> w = new DataFileWriter<>(new GenericDatumWriter<>(schema))) {
+    ResourceId tmp =
+        FileSystems.matchNewResource(path + ".tmp-" + Long.toHexString(System.nanoTime()), false);
+    try (OutputStream os =
+            Channels.newOutputStream(FileSystems.create(tmp, "application/octet-stream"));
+        DataFileWriter<Object> w = new DataFileWriter<>(new GenericDatumWriter<>(schema))) {
       w.create(schema, os, syncMarker(schema));
       for (byte[] r : encoded) {
         w.appendEncoded(ByteBuffer.wrap(r));
@@ -149,7 +161,9 @@ public final class SmallAvroFiles {
 
   /** A sync marker derived from the schema instead of a random one: reproducible files. */
   public static byte[] syncMarker(Schema schema) {
-    return Arrays.copyOf(io.hatflow.core.run.Digests.sha256()
-        .digest(schema.toString().getBytes(StandardCharsets.UTF_8)), 16);
+    return Arrays.copyOf(
+        io.hatflow.core.run.Digests.sha256()
+            .digest(schema.toString().getBytes(StandardCharsets.UTF_8)),
+        16);
   }
 }

@@ -42,14 +42,27 @@ class MeasureLatencyTest {
   }
 
   static MeasureSettings settings(String target) {
-    return new MeasureSettings(target, "this-host", LatencyRecords.genesJson(small().largest()), 128, 64,
-        6, 2, 1, 2, 0.1, 1, 7);
+    return new MeasureSettings(
+        target,
+        "this-host",
+        LatencyRecords.genesJson(small().largest()),
+        128,
+        64,
+        6,
+        2,
+        1,
+        2,
+        0.1,
+        1,
+        7);
   }
 
   static List<LatencyRecord> run(PipelineOptions o, List<SubConfig> configs, String target) {
     SEEN.clear();
     Pipeline p = Pipeline.create(o);
-    p.apply(Create.of(configs.stream().map(LatencyRecords::genesJson).toList()).withCoder(StringUtf8Coder.of()))
+    p.apply(
+            Create.of(configs.stream().map(LatencyRecords::genesJson).toList())
+                .withCoder(StringUtf8Coder.of()))
         .apply(MeasureLatency.with(settings(target)))
         .apply(ParDo.of(new Collect()));
     p.run().waitUntilFinish();
@@ -69,7 +82,8 @@ class MeasureLatencyTest {
       LatencyRecord r = byStart.get(i);
       assertTrue(r.getStartEpochMicros() <= r.getEndEpochMicros());
       if (i > 0) {
-        assertTrue(byStart.get(i - 1).getEndEpochMicros() <= r.getStartEpochMicros(),
+        assertTrue(
+            byStart.get(i - 1).getEndEpochMicros() <= r.getStartEpochMicros(),
             "timings overlap: " + byStart.get(i - 1).getConfigKey() + " and " + r.getConfigKey());
       }
     }
@@ -132,11 +146,30 @@ class MeasureLatencyTest {
     List<LatencyRecord> recs = new ArrayList<>();
     double[][] v = {{10, 20, 1, 2}, {10, 20, 0.5, 1}, {10, 20, 2, 4}};
     for (double[] x : v) {
-      recs.add(LatencyRecord.newBuilder().setTarget("t").setConfigKey("k").setGenes("{}")
-          .setFeatures(List.of()).setMeanEncoderMs(x[0]).setMeanDecoderMs(x[1]).setStdEncoderMs(x[2])
-          .setStdDecoderMs(x[3]).setKept(1).setRuns(1).setWarmup(0).setSrcTokens(1).setBeam(1)
-          .setHostName("h").setCpuModel("c").setCores(1).setThreads(1).setDjlVersion("d").setPytorchVersion("p")
-          .setStartEpochMicros(0).setEndEpochMicros(0).build());
+      recs.add(
+          LatencyRecord.newBuilder()
+              .setTarget("t")
+              .setConfigKey("k")
+              .setGenes("{}")
+              .setFeatures(List.of())
+              .setMeanEncoderMs(x[0])
+              .setMeanDecoderMs(x[1])
+              .setStdEncoderMs(x[2])
+              .setStdDecoderMs(x[3])
+              .setKept(1)
+              .setRuns(1)
+              .setWarmup(0)
+              .setSrcTokens(1)
+              .setBeam(1)
+              .setHostName("h")
+              .setCpuModel("c")
+              .setCores(1)
+              .setThreads(1)
+              .setDjlVersion("d")
+              .setPytorchVersion("p")
+              .setStartEpochMicros(0)
+              .setEndEpochMicros(0)
+              .build());
     }
     LatencyRecords.Stability st = LatencyRecords.stability(recs);
     assertEquals(0.1, st.medianEncoder(), 1e-12);

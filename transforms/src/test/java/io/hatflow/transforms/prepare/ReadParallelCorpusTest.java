@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.hatflow.schemas.SentencePair;
+import io.hatflow.transforms.testing.TestPipelineExtension;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,18 +18,18 @@ import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TypeDescriptors;
-import io.hatflow.transforms.testing.TestPipelineExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 @ExtendWith(TestPipelineExtension.class)
 class ReadParallelCorpusTest {
-  /** Checked by Beam's rule: a test that builds a pipeline must run it, with every PAssert in it. */
+  /**
+   * Checked by Beam's rule: a test that builds a pipeline must run it, with every PAssert in it.
+   */
   final transient TestPipeline p = TestPipeline.create();
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   Path file(String name, String content) throws Exception {
     Path p = dir.resolve(name);
@@ -54,7 +55,9 @@ class ReadParallelCorpusTest {
   void readsAlignedPlainGzipAndTsv() throws Exception {
     Path en = file("a.en", "\uFEFFone\r\ntwo\n\nfour");
     Path de = gz("a.de.gz", "eins\nzwei\n\nvier\n");
-    assertEquals(List.of("one|eins", "two|zwei", "|", "four|vier"), read(CorpusFiles.of(en.toString(), de.toString())));
+    assertEquals(
+        List.of("one|eins", "two|zwei", "|", "four|vier"),
+        read(CorpusFiles.of(en.toString(), de.toString())));
     Path tsv = file("a.tsv", "one\teins\ntwo\tzwei\n");
     assertEquals(List.of("one|eins", "two|zwei"), read(CorpusFiles.tsv(tsv.toString())));
   }
@@ -63,27 +66,38 @@ class ReadParallelCorpusTest {
   void badInputNamesFileAndLine() throws Exception {
     Path en = file("b.en", "a\nb\nc\n");
     Path de = file("b.de", "a\nb\n");
-    BadCorpusException e = assertThrows(BadCorpusException.class,
-        () -> read(CorpusFiles.of(en.toString(), de.toString())));
+    BadCorpusException e =
+        assertThrows(
+            BadCorpusException.class, () -> read(CorpusFiles.of(en.toString(), de.toString())));
     assertEquals("line counts differ: " + en + " has 3 lines, " + de + " has 2", e.getMessage());
 
     Path bad = dir.resolve("bad.de");
     Files.write(bad, new byte[] {'o', 'k', '\n', 'x', (byte) 0xC3, (byte) 0x28, '\n', 'z', '\n'});
-    e = assertThrows(BadCorpusException.class, () -> read(CorpusFiles.of(en.toString(), bad.toString())));
+    e =
+        assertThrows(
+            BadCorpusException.class, () -> read(CorpusFiles.of(en.toString(), bad.toString())));
     assertEquals(bad + " line 2: invalid UTF-8", e.getMessage());
 
-    Path longLine = file("long.en", "a\n" + "x".repeat(ReadParallelCorpus.MAX_LINE_CHARS + 1) + "\nc\n");
-    e = assertThrows(BadCorpusException.class, () -> read(CorpusFiles.of(longLine.toString(), en.toString())));
+    Path longLine =
+        file("long.en", "a\n" + "x".repeat(ReadParallelCorpus.MAX_LINE_CHARS + 1) + "\nc\n");
+    e =
+        assertThrows(
+            BadCorpusException.class,
+            () -> read(CorpusFiles.of(longLine.toString(), en.toString())));
     assertTrue(e.getMessage().startsWith(longLine + " line 2: 10001 characters"), e.getMessage());
 
     Path empty = file("empty.en", "");
     Path empty2 = file("empty.de", "");
-    e = assertThrows(BadCorpusException.class, () -> read(CorpusFiles.of(empty.toString(), empty2.toString())));
+    e =
+        assertThrows(
+            BadCorpusException.class,
+            () -> read(CorpusFiles.of(empty.toString(), empty2.toString())));
     assertTrue(e.getMessage().startsWith("empty corpus: " + empty), e.getMessage());
 
     Path tsv = file("c.tsv", "a\tb\nno tab here\n");
     e = assertThrows(BadCorpusException.class, () -> read(CorpusFiles.tsv(tsv.toString())));
-    assertTrue(e.getMessage().startsWith(tsv + " line 2: expected source<TAB>target"), e.getMessage());
+    assertTrue(
+        e.getMessage().startsWith(tsv + " line 2: expected source<TAB>target"), e.getMessage());
   }
 
   @Test
@@ -98,9 +112,11 @@ class ReadParallelCorpusTest {
     }
     Path s = gz("p.en.gz", en.toString());
     Path t = file("p.de", de.toString());
-    PCollection<String> got = p.apply(ReadParallelCorpus.of("train", CorpusFiles.of(s.toString(), t.toString())))
-        .apply(MapElements.into(TypeDescriptors.strings())
-            .via((SentencePair x) -> x.getSplit() + "|" + x.getSrc() + "|" + x.getTgt()));
+    PCollection<String> got =
+        p.apply(ReadParallelCorpus.of("train", CorpusFiles.of(s.toString(), t.toString())))
+            .apply(
+                MapElements.into(TypeDescriptors.strings())
+                    .via((SentencePair x) -> x.getSplit() + "|" + x.getSrc() + "|" + x.getTgt()));
     PAssert.that(got).containsInAnyOrder(expected);
     p.run().waitUntilFinish();
   }

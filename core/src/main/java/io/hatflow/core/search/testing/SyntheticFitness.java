@@ -5,10 +5,10 @@ import io.hatflow.core.search.FitnessFactory;
 import io.hatflow.core.space.SubConfig;
 
 /**
- * SYNTHETIC TEST DOUBLE, not a model: a smooth, deterministic stand-in for the inherited-weight validation
- * loss (bigger SubTransformers score lower), for tests and benchmarks of the search's shape. The real
- * fitness is the SuperTransformer's validation loss (module model). {@code workIterations} burns a fixed
- * amount of CPU per evaluation to imitate its cost.
+ * SYNTHETIC TEST DOUBLE, not a model: a smooth, deterministic stand-in for the inherited-weight
+ * validation loss (bigger SubTransformers score lower), for tests and benchmarks of the search's
+ * shape. The real fitness is the SuperTransformer's validation loss (module model). {@code
+ * workIterations} burns a fixed amount of CPU per evaluation to imitate its cost.
  */
 public final class SyntheticFitness implements Fitness {
   private final long workIterations;
@@ -33,13 +33,22 @@ public final class SyntheticFitness implements Fitness {
     SubConfig a = c.active();
     double enc = 0;
     for (int i = 0; i < a.encoderLayerNum(); i++) {
-      enc += a.encoderEmbedDim() / 128.0 * (a.encoderFfnEmbedDim().get(i) / 512.0 + 0.1 * a.encoderSelfAttentionHeads().get(i));
+      enc +=
+          a.encoderEmbedDim()
+              / 128.0
+              * (a.encoderFfnEmbedDim().get(i) / 512.0
+                  + 0.1 * a.encoderSelfAttentionHeads().get(i));
     }
     double dec = 0;
     for (int i = 0; i < a.decoderLayerNum(); i++) {
-      dec += a.decoderEmbedDim() / 128.0 * (a.decoderFfnEmbedDim().get(i) / 512.0
-          + 0.07 * a.decoderSelfAttentionHeads().get(i) + 0.05 * a.decoderEndeAttentionHeads().get(i)
-          + 0.03 * a.endeLayersAttended(i)) / (1 + 0.1 * i);
+      dec +=
+          a.decoderEmbedDim()
+              / 128.0
+              * (a.decoderFfnEmbedDim().get(i) / 512.0
+                  + 0.07 * a.decoderSelfAttentionHeads().get(i)
+                  + 0.05 * a.decoderEndeAttentionHeads().get(i)
+                  + 0.03 * a.endeLayersAttended(i))
+              / (1 + 0.1 * i);
     }
     return 7.0 - 0.6 * Math.log1p(enc) - 0.9 * Math.log1p(dec);
   }

@@ -6,13 +6,17 @@ import io.hatflow.core.space.Features;
 import io.hatflow.core.space.SubConfig;
 
 /**
- * SYNTHETIC TEST DOUBLE, not a predictor: latency as a linear function of HAT's 10 features
- * ({@link Features#of}), scaled per target, for tests and benchmarks. The real models are the latency
+ * SYNTHETIC TEST DOUBLE, not a predictor: latency as a linear function of HAT's 10 features ({@link
+ * Features#of}), scaled per target, for tests and benchmarks. The real models are the latency
  * predictors of module model.
  */
 public final class SyntheticLatency implements LatencyModel {
-  /** Weights per feature, in {@link Features#NAMES} order: the decoder layer count dominates, as in HAT's data. */
+  /**
+   * Weights per feature, in {@link Features#NAMES} order: the decoder layer count dominates, as in
+   * HAT's data.
+   */
   static final double[] WEIGHTS = {0.01, 1.0, 0.004, 0.2, 0.02, 4.0, 0.01, 0.3, 0.3, 1.0};
+
   static final double BIAS = 2.0;
 
   private final double scale;
