@@ -14,8 +14,7 @@ fi
 grep -m1 'model name' /proc/cpuinfo
 grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx|avx2|avx512f|fma|sse4_2)$' | tr '\n' ' '; echo
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-mvn -B -q -o -pl model -am compile >/dev/null
-mvn -B -q -o -pl model -am dependency:build-classpath -Dmdep.outputFile=target/latency-bench.cp >/dev/null
-CP="core/target/classes:model/target/classes:$(cat model/target/latency-bench.cp)"
+. launch/bench/lib.sh
+CP=$(bench_classpath model)
 exec java -Xmx2g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$CP" io.hatflow.model.predictor.TransferBench \
   "${args[@]}"

@@ -357,13 +357,8 @@ public final class Trainer {
       int skippedInARow = 0;
       for (long step = start; step < cfg.steps(); step++) {
         SubConfig c = fixed != null ? fixed : sampleConfig(cfg, space, step);
-        List<Batch> micro = new ArrayList<>();
-        int stepTokens = 0;
-        for (int j = 0; j < cfg.gradAccum(); j++) {
-          Batch b = batchAt(batches, cfg.seed(), step * cfg.gradAccum() + j);
-          micro.add(b);
-          stepTokens += b.targetTokens();
-        }
+        List<Batch> micro = microBatches(cfg, batches, step);
+        int stepTokens = targetTokens(micro);
         double lossSum = 0;
         long stepStart = System.nanoTime();
         long backwardNs = 0;
@@ -641,13 +636,8 @@ public final class Trainer {
         }
         Adam adam = new Adam(params, model.manager(), cfg.beta1(), cfg.beta2());
         for (long step = 0; step < steps; step++) {
-          List<Batch> micro = new ArrayList<>();
-          int stepTokens = 0;
-          for (int j = 0; j < cfg.gradAccum(); j++) {
-            Batch b = batchAt(batches, cfg.seed(), step * cfg.gradAccum() + j);
-            micro.add(b);
-            stepTokens += b.targetTokens();
-          }
+          List<Batch> micro = microBatches(cfg, batches, step);
+          int stepTokens = targetTokens(micro);
           try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDManager sm = manager.newSubManager();
@@ -725,13 +715,8 @@ public final class Trainer {
       }
       shift.setRequiresGradient(true);
       for (long step = 0; step < steps; step++) {
-        List<Batch> micro = new ArrayList<>();
-        int stepTokens = 0;
-        for (int j = 0; j < cfg.gradAccum(); j++) {
-          Batch b = batchAt(batches, cfg.seed(), step * cfg.gradAccum() + j);
-          micro.add(b);
-          stepTokens += b.targetTokens();
-        }
+        List<Batch> micro = microBatches(cfg, batches, step);
+        int stepTokens = targetTokens(micro);
         try (NDScope scope = new NDScope()) {
           scope.suppressNotUsedWarning();
           NDManager sm = manager.newSubManager();
@@ -792,6 +777,26 @@ public final class Trainer {
    * The micro-batch number {@code index} of the run: epoch = index / batches, order seeded per
    * epoch.
    */
+  /**
+   * The {@code gradAccum} batches of one update, in the seeded epoch order (the same for every
+   * mode).
+   */
+  static List<Batch> microBatches(TrainConfig cfg, List<Batch> batches, long step) {
+    List<Batch> micro = new ArrayList<>(cfg.gradAccum());
+    for (int j = 0; j < cfg.gradAccum(); j++) {
+      micro.add(batchAt(batches, cfg.seed(), step * cfg.gradAccum() + j));
+    }
+    return micro;
+  }
+
+  static int targetTokens(List<Batch> micro) {
+    int tokens = 0;
+    for (Batch b : micro) {
+      tokens += b.targetTokens();
+    }
+    return tokens;
+  }
+
   static Batch batchAt(List<Batch> batches, long seed, long index) {
     long epoch = index / batches.size();
     int[] order = Corpus.epochOrder(batches.size(), seed, epoch);
